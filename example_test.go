@@ -1,0 +1,165 @@
+package ets_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/etsgo/ets"
+)
+
+func ExampleNewSet() {
+	users, err := ets.NewSet[string, int]()
+	if err != nil {
+		panic(err)
+	}
+	defer users.Drop()
+
+	_ = users.Insert("alice", 31)
+	_ = users.Insert("bob", 45)
+	age, ok := users.Lookup("alice")
+	fmt.Println(age, ok)
+	_, ok = users.Lookup("carol")
+	fmt.Println(ok)
+	// Output:
+	// 31 true
+	// false
+}
+
+func ExampleSet_InsertNew() {
+	locks, _ := ets.NewSet[string, string]()
+	got, _ := locks.InsertNew("resource-1", "worker-a")
+	fmt.Println("worker-a acquired:", got)
+	got, _ = locks.InsertNew("resource-1", "worker-b")
+	fmt.Println("worker-b acquired:", got)
+	holder, _ := locks.Lookup("resource-1")
+	fmt.Println("holder:", holder)
+	// Output:
+	// worker-a acquired: true
+	// worker-b acquired: false
+	// holder: worker-a
+}
+
+func ExampleSet_InsertMany() {
+	prices, _ := ets.NewSet[string, float64]()
+	// A concurrent reader sees all three prices or none of them.
+	_ = prices.InsertMany(
+		ets.Entry[string, float64]{Key: "apple", Value: 0.5},
+		ets.Entry[string, float64]{Key: "pear", Value: 0.7},
+		ets.Entry[string, float64]{Key: "plum", Value: 0.2},
+	)
+	fmt.Println(prices.Size())
+	// Output: 3
+}
+
+func ExampleSet_Update() {
+	stock, _ := ets.NewSet[string, int]()
+	_ = stock.Insert("apples", 3)
+	// Take one apple if any is left, atomically.
+	take := func(old int, ok bool) (int, ets.Op) {
+		if !ok || old == 0 {
+			return old, ets.Keep
+		}
+		if old == 1 {
+			return 0, ets.Delete
+		}
+		return old - 1, ets.Store
+	}
+	for range 4 {
+		left, ok, _ := stock.Update("apples", take)
+		fmt.Println(left, ok)
+	}
+	// Output:
+	// 2 true
+	// 1 true
+	// 0 false
+	// 0 false
+}
+
+func ExampleUpdateCounter() {
+	hits, _ := ets.NewSet[string, int64]()
+	// A missing key starts from the default object.
+	n, _ := ets.UpdateCounter(hits, "/index", 1, ets.WithDefault[int64](0))
+	fmt.Println(n)
+	n, _ = ets.UpdateCounter(hits, "/index", 10)
+	fmt.Println(n)
+	// Without a default, a missing key is an error.
+	_, err := ets.UpdateCounter(hits, "/missing", 1)
+	fmt.Println(errors.Is(err, ets.ErrNotFound))
+	// {Pos, Incr, Threshold, SetValue}: wrap to 0 past 12.
+	n, _ = ets.UpdateCounter(hits, "/index", 5, ets.WithThreshold[int64](12, 0))
+	fmt.Println(n)
+	// Output:
+	// 1
+	// 11
+	// true
+	// 0
+}
+
+func ExampleSet_Select() {
+	ages, _ := ets.NewSet[string, int]()
+	_ = ages.InsertMany(
+		ets.Entry[string, int]{Key: "alice", Value: 31},
+		ets.Entry[string, int]{Key: "bob", Value: 45},
+		ets.Entry[string, int]{Key: "carol", Value: 27},
+	)
+	over30 := ages.Select(func(name string, age int) bool { return age > 30 })
+	sort.Slice(over30, func(i, j int) bool { return over30[i].Key < over30[j].Key })
+	fmt.Println(over30)
+	n, _ := ages.SelectDelete(func(name string, age int) bool { return age < 30 })
+	fmt.Println("deleted", n, "left", ages.Size())
+	// Output:
+	// [{alice 31} {bob 45}]
+	// deleted 1 left 2
+}
+
+func ExampleSet_SelectLimit() {
+	t, _ := ets.NewSet[int, string]()
+	for i := range 10 {
+		_ = t.Insert(i, fmt.Sprint("item", i))
+	}
+	var keys []int
+	page, cursor := t.SelectLimit(nil, 4)
+	for {
+		fmt.Println("page of", len(page))
+		for _, e := range page {
+			keys = append(keys, e.Key)
+		}
+		if cursor == nil {
+			break
+		}
+		page, cursor = cursor.Next()
+	}
+	slices.Sort(keys)
+	fmt.Println(keys)
+	// Output:
+	// page of 4
+	// page of 4
+	// page of 2
+	// [0 1 2 3 4 5 6 7 8 9]
+}
+
+func ExampleSet_All() {
+	t, _ := ets.NewSet[string, int]()
+	_ = t.Insert("a", 1)
+	_ = t.Insert("b", 2)
+	sum := 0
+	for _, v := range t.All() {
+		sum += v
+	}
+	fmt.Println(sum)
+	// Output: 3
+}
+
+func ExampleSet_Drop() {
+	t, _ := ets.NewSet[string, int]()
+	_ = t.Insert("a", 1)
+	_ = t.Drop()
+	fmt.Println(errors.Is(t.Insert("a", 2), ets.ErrDeleted))
+	_, ok := t.Lookup("a")
+	fmt.Println(ok, t.Err())
+	// Output:
+	// true
+	// false ets: table deleted
+}

@@ -1,0 +1,389 @@
+// Package shard is the sharded hash engine behind ets's hash tables.
+//
+// A Map splits its keys over a power-of-two number of shards, each a lock
+// and an open-addressing table (see table.go). A key is hashed once per
+// operation with a seed drawn at random for each Map, so no key set crafted
+// offline can pile onto one shard or one probe sequence. The shard of a key
+// is chosen by the top bits of its hash, so every shard covers a contiguous
+// range of hash values: a traversal that walks shards in order, and a cursor
+// that remembers a hash value, stay exact whatever the writers do.
+//
+// The engine knows nothing of owners, access or names; the ets package checks
+// those before it calls in.
+package shard
+
+import (
+	"hash/maphash"
+	"math/bits"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Op tells Update and Sweep what to do with a key once the callback returns.
+type Op uint8
+
+// The operations a callback may ask for.
+const (
+	Keep   Op = iota // leave the key as it was
+	Store            // store the returned value
+	Delete           // remove the key
+)
+
+// MaxShards bounds the shard count a Map accepts.
+const MaxShards = 1 << 16
+
+const cacheLine = 64
+
+// Config fixes a Map's shape when it is made.
+type Config struct {
+	Shards  int  // a power of two between 1 and MaxShards
+	Central bool // keep one table-wide size counter instead of one per shard
+}
+
+// Map is a sharded hash table. All methods are safe for concurrent use.
+type Map[K comparable, V any] struct {
+	seed    maphash.Seed
+	shift   uint // a hash's shard is h >> shift
+	shards  []shard[K, V]
+	central *counter // nil when each shard counts its own keys
+}
+
+type shard[K comparable, V any] struct {
+	mu   sync.RWMutex
+	tab  table[K, V]
+	size atomic.Int64 // tab.live, readable without the lock
+	_    [cacheLine]byte
+}
+
+type counter struct {
+	_ [cacheLine]byte
+	n atomic.Int64
+	_ [cacheLine]byte
+}
+
+// New returns an empty Map. It panics if cfg.Shards is not a power of two in
+// range; the ets package validates options before it calls New.
+func New[K comparable, V any](cfg Config) *Map[K, V] {
+	n := cfg.Shards
+	if n < 1 || n > MaxShards || n&(n-1) != 0 {
+		panic("shard: shard count must be a power of two in [1, MaxShards]")
+	}
+	m := &Map[K, V]{
+		seed:   maphash.MakeSeed(),
+		shift:  uint(64 - bits.TrailingZeros(uint(n))),
+		shards: make([]shard[K, V], n),
+	}
+	if cfg.Central {
+		m.central = new(counter)
+	}
+	return m
+}
+
+// Hash returns k's hash under this Map's seed. Callers hash a key once and
+// pass the hash to every method that takes one.
+func (m *Map[K, V]) Hash(k K) uint64 { return maphash.Comparable(m.seed, k) }
+
+// Shards returns the number of shards.
+func (m *Map[K, V]) Shards() int { return len(m.shards) }
+
+func (m *Map[K, V]) shardOf(h uint64) int { return int(h >> m.shift) }
+
+// shardStart is the smallest hash held by shard i.
+func (m *Map[K, V]) shardStart(i int) uint64 {
+	if m.shift == 64 {
+		return 0
+	}
+	return uint64(i) << m.shift
+}
+
+func (m *Map[K, V]) added(s *shard[K, V], n int) {
+	s.size.Store(int64(s.tab.live))
+	if m.central != nil {
+		m.central.n.Add(int64(n))
+	}
+}
+
+// Len returns the number of keys. With per-shard counters it sums them, so it
+// is not a snapshot while writers run.
+func (m *Map[K, V]) Len() int {
+	if m.central != nil {
+		return int(m.central.n.Load())
+	}
+	n := int64(0)
+	for i := range m.shards {
+		n += m.shards[i].size.Load()
+	}
+	return int(n)
+}
+
+// Memory returns an estimate of the bytes the Map holds.
+func (m *Map[K, V]) Memory() int {
+	n := 0
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.RLock()
+		n += s.tab.bytes()
+		s.mu.RUnlock()
+	}
+	return n + len(m.shards)*int(sizeOfShard)
+}
+
+const sizeOfShard = 24 + 64 + 8 + cacheLine
+
+// Get returns the value of k.
+func (m *Map[K, V]) Get(h uint64, k K) (V, bool) {
+	s := &m.shards[m.shardOf(h)]
+	s.mu.RLock()
+	if i := s.tab.find(h, k); i >= 0 {
+		v := s.tab.slots[i].val
+		s.mu.RUnlock()
+		return v, true
+	}
+	s.mu.RUnlock()
+	var zero V
+	return zero, false
+}
+
+// Has reports whether k is present.
+func (m *Map[K, V]) Has(h uint64, k K) bool {
+	s := &m.shards[m.shardOf(h)]
+	s.mu.RLock()
+	ok := s.tab.find(h, k) >= 0
+	s.mu.RUnlock()
+	return ok
+}
+
+// Put stores v under k and reports whether k was new.
+func (m *Map[K, V]) Put(h uint64, k K, v V) bool {
+	s := &m.shards[m.shardOf(h)]
+	s.mu.Lock()
+	if i := s.tab.find(h, k); i >= 0 {
+		s.tab.slots[i].val = v
+		s.mu.Unlock()
+		return false
+	}
+	s.tab.insert(m.seed, h, k, v)
+	m.added(s, 1)
+	s.mu.Unlock()
+	return true
+}
+
+// PutNew stores v under k only if k is absent, and reports whether it did.
+func (m *Map[K, V]) PutNew(h uint64, k K, v V) bool {
+	s := &m.shards[m.shardOf(h)]
+	s.mu.Lock()
+	if s.tab.find(h, k) >= 0 {
+		s.mu.Unlock()
+		return false
+	}
+	s.tab.insert(m.seed, h, k, v)
+	m.added(s, 1)
+	s.mu.Unlock()
+	return true
+}
+
+// Take removes k and returns the value it held.
+func (m *Map[K, V]) Take(h uint64, k K) (V, bool) {
+	s := &m.shards[m.shardOf(h)]
+	s.mu.Lock()
+	if i := s.tab.find(h, k); i >= 0 {
+		v := s.tab.slots[i].val
+		s.tab.remove(i)
+		m.added(s, -1)
+		s.mu.Unlock()
+		return v, true
+	}
+	s.mu.Unlock()
+	var zero V
+	return zero, false
+}
+
+// Update calls fn with k's value (ok reports whether k is present) while
+// holding k's shard lock, then applies the Op fn returns. It returns the value
+// k holds afterwards and whether it holds one. If fn panics, the table is
+// left as it was and the lock is released.
+func (m *Map[K, V]) Update(h uint64, k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
+	s := &m.shards[m.shardOf(h)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.tab.find(h, k)
+	var old V
+	if i >= 0 {
+		old = s.tab.slots[i].val
+	}
+	v, op := fn(old, i >= 0)
+	switch op {
+	case Store:
+		if i >= 0 {
+			s.tab.slots[i].val = v
+		} else {
+			s.tab.insert(m.seed, h, k, v)
+			m.added(s, 1)
+		}
+		return v, true
+	case Delete:
+		if i >= 0 {
+			s.tab.remove(i)
+			m.added(s, -1)
+		}
+		var zero V
+		return zero, false
+	default:
+		return old, i >= 0
+	}
+}
+
+// PutBatch stores the n items item(i) atomically: it locks every shard the
+// hashes fall in (in shard order, so batches never deadlock each other),
+// applies them in order, and unlocks. With onlyNew it first checks that no
+// key is present and stores nothing if one is. It reports whether it stored.
+// hashes[i] must be the hash of item i's key.
+func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew bool) bool {
+	locked := make([]int, len(hashes))
+	for i, h := range hashes {
+		locked[i] = m.shardOf(h)
+	}
+	slices.Sort(locked)
+	locked = slices.Compact(locked)
+	for _, si := range locked {
+		m.shards[si].mu.Lock()
+	}
+	defer func() {
+		for _, si := range locked {
+			m.shards[si].mu.Unlock()
+		}
+	}()
+	if onlyNew {
+		for i, h := range hashes {
+			k, _ := item(i)
+			if m.shards[m.shardOf(h)].tab.find(h, k) >= 0 {
+				return false
+			}
+		}
+	}
+	for i, h := range hashes {
+		k, v := item(i)
+		s := &m.shards[m.shardOf(h)]
+		if j := s.tab.find(h, k); j >= 0 {
+			s.tab.slots[j].val = v
+			continue
+		}
+		s.tab.insert(m.seed, h, k, v)
+		m.added(s, 1)
+	}
+	return true
+}
+
+// Clear removes every key, one shard at a time.
+func (m *Map[K, V]) Clear() {
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		n := s.tab.live
+		s.tab = table[K, V]{}
+		m.added(s, -n)
+		s.mu.Unlock()
+	}
+}
+
+// Collect calls fn for every key of shard i under the shard's read lock; fn
+// must not call back into the Map. Callers copy what they need and run user
+// code after Collect returns.
+func (m *Map[K, V]) Collect(i int, fn func(k K, v V)) {
+	s := &m.shards[i]
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.tab.each(func(sl *slot[K, V]) { fn(sl.key, sl.val) })
+}
+
+// Sweep calls fn for every key of shard i under the shard's write lock and
+// applies the Op it returns, so each key is tested and changed atomically. It
+// returns how many keys were stored and deleted. If fn panics, the keys
+// already swept keep their changes, the rest are untouched, and the lock is
+// released.
+func (m *Map[K, V]) Sweep(i int, fn func(k K, v V) (V, Op)) (stored, deleted int) {
+	s := &m.shards[i]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for g, w := range s.tab.ctrl {
+		for b := matchFull(w); b != 0; b &= b - 1 {
+			j := g*groupSize + bits.TrailingZeros64(b)>>3
+			v, op := fn(s.tab.slots[j].key, s.tab.slots[j].val)
+			switch op {
+			case Store:
+				s.tab.slots[j].val = v
+				stored++
+			case Delete:
+				s.tab.remove(j)
+				m.added(s, -1)
+				deleted++
+			}
+		}
+	}
+	return stored, deleted
+}
+
+// Pos is a position in a paged traversal: every key whose hash is below H has
+// been passed, and so have the keys in Seen, whose hash is H. The zero Pos is
+// the start.
+type Pos[K comparable] struct {
+	H    uint64
+	Seen []K
+}
+
+type hashed[K comparable, V any] struct {
+	h uint64
+	k K
+	v V
+}
+
+// Page walks the keys from pos in hash order, calls accept for each outside
+// any lock, and emit for each accepted key, until limit keys were emitted or
+// the table ends. It returns the position after the last emitted key and
+// whether the walk may go on (false: the table is exhausted). Each shard is
+// copied under its read lock when the walk reaches it, so a page reads the
+// table as it is when the page is taken, and a key present throughout a paged
+// walk is emitted exactly once.
+func (m *Map[K, V]) Page(pos Pos[K], limit int, accept func(K, V) bool, emit func(K, V)) (Pos[K], bool) {
+	var buf []hashed[K, V]
+	taken := 0
+	for si := m.shardOf(pos.H); si < len(m.shards); si++ {
+		buf = buf[:0]
+		m.Collect(si, func(k K, v V) {
+			if h := m.Hash(k); h >= pos.H {
+				buf = append(buf, hashed[K, V]{h, k, v})
+			}
+		})
+		slices.SortFunc(buf, func(a, b hashed[K, V]) int {
+			switch {
+			case a.h < b.h:
+				return -1
+			case a.h > b.h:
+				return 1
+			}
+			return 0
+		})
+		for _, e := range buf {
+			if e.h == pos.H && slices.Contains(pos.Seen, e.k) {
+				continue
+			}
+			if !accept(e.k, e.v) {
+				continue
+			}
+			emit(e.k, e.v)
+			if e.h != pos.H {
+				pos = Pos[K]{H: e.h}
+			}
+			pos.Seen = append(slices.Clip(pos.Seen), e.k)
+			if taken++; taken == limit {
+				return pos, true
+			}
+		}
+		if si+1 == len(m.shards) {
+			break
+		}
+		pos = Pos[K]{H: m.shardStart(si + 1)}
+	}
+	return pos, false
+}

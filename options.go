@@ -1,0 +1,153 @@
+package ets
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/etsgo/ets/internal/shard"
+)
+
+// An Option configures a table when it is made. Options are applied in order;
+// every option is validated, so a bad value is an error even when a later
+// option overrides it.
+type Option struct {
+	apply func(*config) error
+}
+
+// WriteConcurrency is ETS's write_concurrency: how many locks a table's
+// writers spread over.
+type WriteConcurrency uint8
+
+const (
+	// WriteConcurrencyAuto lets the engine choose the lock count, as ETS's
+	// {write_concurrency, auto}. It is the default.
+	WriteConcurrencyAuto WriteConcurrency = iota
+	// WriteConcurrencyOff uses one lock for the whole table: every write is
+	// serialised, and a traversal of the table is a snapshot.
+	WriteConcurrencyOff
+	// WriteConcurrencyOn spreads keys over many locks (64 unless WithShards
+	// says otherwise), so writers of different keys rarely wait for each
+	// other.
+	WriteConcurrencyOn
+)
+
+// String returns the ETS spelling: "auto", "false" or "true".
+func (w WriteConcurrency) String() string {
+	switch w {
+	case WriteConcurrencyAuto:
+		return "auto"
+	case WriteConcurrencyOff:
+		return "false"
+	case WriteConcurrencyOn:
+		return "true"
+	}
+	return fmt.Sprintf("WriteConcurrency(%d)", uint8(w))
+}
+
+// config is the validated result of a constructor's options.
+type config struct {
+	readConcurrency  bool
+	writeConcurrency WriteConcurrency
+	shards           int // 0: chosen from writeConcurrency
+	decentralized    *bool
+}
+
+// defaultShards is the lock count of WriteConcurrencyOn and Auto without
+// WithShards: enough that two writers of random keys seldom meet on a machine
+// of this size, and a power of two.
+func defaultShards() int {
+	n := 64
+	for n < 16*runtime.GOMAXPROCS(0) && n < shard.MaxShards {
+		n *= 2
+	}
+	return n
+}
+
+func newConfig(opts []Option) (config, error) {
+	var c config
+	for i, o := range opts {
+		if o.apply == nil {
+			return config{}, fmt.Errorf("%w: option %d is the zero Option", ErrInvalidOption, i)
+		}
+		if err := o.apply(&c); err != nil {
+			return config{}, err
+		}
+	}
+	return c, nil
+}
+
+// shardCount is the number of shards the options ask for.
+func (c *config) shardCount() int {
+	switch {
+	case c.writeConcurrency == WriteConcurrencyOff:
+		return 1
+	case c.shards > 0:
+		return c.shards
+	}
+	return defaultShards()
+}
+
+// decentralizedCounters reports whether each shard counts its own keys:
+// the default whenever writes are spread over several locks, as in ETS.
+func (c *config) decentralizedCounters() bool {
+	if c.decentralized != nil {
+		return *c.decentralized
+	}
+	return c.writeConcurrency != WriteConcurrencyOff
+}
+
+func (c *config) engine() shard.Config {
+	return shard.Config{Shards: c.shardCount(), Central: !c.decentralizedCounters()}
+}
+
+// WithReadConcurrency is ETS's read_concurrency. Readers of a hash table
+// never wait for each other whatever its value: each shard is guarded by a
+// reader/writer lock. The value is kept and reported by Info.
+func WithReadConcurrency(on bool) Option {
+	return Option{func(c *config) error {
+		c.readConcurrency = on
+		return nil
+	}}
+}
+
+// WithWriteConcurrency is ETS's write_concurrency. See WriteConcurrency for
+// the values; any other value is ErrInvalidOption.
+func WithWriteConcurrency(w WriteConcurrency) Option {
+	return Option{func(c *config) error {
+		if w > WriteConcurrencyOn {
+			return fmt.Errorf("%w: WithWriteConcurrency(%d): not a WriteConcurrency", ErrInvalidOption, uint8(w))
+		}
+		c.writeConcurrency = w
+		return nil
+	}}
+}
+
+// WithShards sets the lock count of a table with write concurrency: n must be
+// between 1 and 65536 and is rounded up to a power of two. It is ignored
+// under WriteConcurrencyOff, which always has one lock. Info reports the
+// count in use.
+func WithShards(n int) Option {
+	return Option{func(c *config) error {
+		if n < 1 || n > shard.MaxShards {
+			return fmt.Errorf("%w: WithShards(%d): must be between 1 and %d", ErrInvalidOption, n, shard.MaxShards)
+		}
+		p := 1
+		for p < n {
+			p *= 2
+		}
+		c.shards = p
+		return nil
+	}}
+}
+
+// WithDecentralizedCounters is ETS's decentralized_counters. On (the default
+// with write concurrency), each shard counts its own objects: writers never
+// share a counter, and Size sums the shards' counts. Off (the default under
+// WriteConcurrencyOff), one table-wide counter is updated by every insert and
+// delete, and Size reads it with one atomic load.
+func WithDecentralizedCounters(on bool) Option {
+	return Option{func(c *config) error {
+		c.decentralized = &on
+		return nil
+	}}
+}

@@ -1,0 +1,311 @@
+package ets
+
+import (
+	"iter"
+
+	"github.com/etsgo/ets/internal/shard"
+)
+
+// Set is ETS's set: a hash table holding one value per key, keys compared
+// with ==. The zero value is not usable; make one with NewSet.
+//
+// A *Set is a handle: copies of the pointer, and the handles As returns,
+// share one table. All methods are safe for concurrent use. Single-key
+// operations are atomic; a call that writes a key synchronizes before every
+// later call that observes the write.
+type Set[K comparable, V any] struct {
+	handle
+	m *shard.Map[K, V]
+}
+
+// NewSet makes an empty Set (ETS new/2 with type set).
+//
+// Options: WithReadConcurrency, WithWriteConcurrency, WithShards and
+// WithDecentralizedCounters. A bad option is an error wrapping
+// ErrInvalidOption.
+func NewSet[K comparable, V any](opts ...Option) (*Set[K, V], error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	m := shard.New[K, V](cfg.engine())
+	return &Set[K, V]{handle: handle{c: newCore[K, V](KindSet, cfg, m.Shards(), m)}, m: m}, nil
+}
+
+// Insert stores v under k, replacing any value k had (ETS insert/2). It is
+// O(1) and returns ErrDeleted if the table was dropped.
+func (t *Set[K, V]) Insert(k K, v V) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	t.m.Put(t.m.Hash(k), k, v)
+	return nil
+}
+
+// InsertMany stores every entry (ETS insert/2 with a list), atomically and in
+// isolation: a concurrent reader of any of the keys sees none of the batch or
+// all of it. When a key appears more than once, the last entry wins. It costs
+// O(len(entries)) and holds the locks of the shards involved while it
+// stores.
+func (t *Set[K, V]) InsertMany(entries ...Entry[K, V]) error {
+	_, err := t.insertBatch(entries, false)
+	return err
+}
+
+// InsertNew stores v under k only if k is absent (ETS insert_new/2) and
+// reports whether it did. It is O(1).
+func (t *Set[K, V]) InsertNew(k K, v V) (bool, error) {
+	if err := t.writable(); err != nil {
+		return false, err
+	}
+	return t.m.PutNew(t.m.Hash(k), k, v), nil
+}
+
+// InsertNewMany stores every entry only if none of their keys is present
+// (ETS insert_new/2 with a list): all or nothing, atomically and in
+// isolation. It reports whether it stored. When a key appears more than once
+// in entries, the last entry wins.
+func (t *Set[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
+	return t.insertBatch(entries, true)
+}
+
+func (t *Set[K, V]) insertBatch(entries []Entry[K, V], onlyNew bool) (bool, error) {
+	if err := t.writable(); err != nil {
+		return false, err
+	}
+	if len(entries) == 0 {
+		return true, nil
+	}
+	hashes := make([]uint64, len(entries))
+	for i := range entries {
+		hashes[i] = t.m.Hash(entries[i].Key)
+	}
+	return t.m.PutBatch(hashes, func(i int) (K, V) { return entries[i].Key, entries[i].Value }, onlyNew), nil
+}
+
+// Lookup returns the value stored under k (ETS lookup/2). It is O(1) and does
+// not allocate. It returns false if k is absent or the table cannot be read
+// (see Err).
+func (t *Set[K, V]) Lookup(k K) (V, bool) {
+	if !t.readable() {
+		var zero V
+		return zero, false
+	}
+	return t.m.Get(t.m.Hash(k), k)
+}
+
+// Member reports whether k is present (ETS member/2). It is O(1).
+func (t *Set[K, V]) Member(k K) bool {
+	return t.readable() && t.m.Has(t.m.Hash(k), k)
+}
+
+// Delete removes k if present (ETS delete/2). Deleting an absent key is not an
+// error. It is O(1).
+func (t *Set[K, V]) Delete(k K) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	t.m.Take(t.m.Hash(k), k)
+	return nil
+}
+
+// Take removes k and returns the value it held (ETS take/2); ok is false if k
+// was absent. It is O(1).
+func (t *Set[K, V]) Take(k K) (v V, ok bool, err error) {
+	if err := t.writable(); err != nil {
+		return v, false, err
+	}
+	v, ok = t.m.Take(t.m.Hash(k), k)
+	return v, ok, nil
+}
+
+// Update reads, modifies and writes k atomically (ETS update_element/3 and
+// read-modify-write in general). fn receives k's value (ok is false if k is
+// absent) and returns a value and an Op: Keep leaves k as it was, Store
+// stores the value (inserting k if absent), Delete removes k. Update returns
+// the value k holds afterwards and whether it holds one.
+//
+// fn runs while the lock of k's shard is held: keep it short, and never call
+// the table from it (that deadlocks). If fn panics, the table is unchanged
+// and unlocked, and the panic propagates to the caller. Update is O(1) and
+// does not allocate.
+func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error) {
+	if err := t.writable(); err != nil {
+		var zero V
+		return zero, false, err
+	}
+	v, ok := t.m.Update(t.m.Hash(k), k, func(old V, ok bool) (V, shard.Op) {
+		v, op := fn(old, ok)
+		return v, shard.Op(op)
+	})
+	return v, ok, nil
+}
+
+// All returns an iterator over the table's objects (ETS tab2list/1, foldl/3),
+// in no particular order. See the package documentation for what a traversal
+// sees while writers run; the loop body may write to the table. Each shard is
+// copied before its objects are yielded, so the iterator allocates O(largest
+// shard).
+func (t *Set[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		var buf []Entry[K, V]
+		for i := range t.m.Shards() {
+			if !t.readable() {
+				return
+			}
+			buf = buf[:0]
+			t.m.Collect(i, func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) })
+			for _, e := range buf {
+				if !yield(e.Key, e.Value) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Keys returns an iterator over the table's keys, with the guarantees of All.
+func (t *Set[K, V]) Keys() iter.Seq[K] {
+	return func(yield func(K) bool) {
+		for k := range t.All() {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Select returns the objects for which pred returns true (ETS select/2 and
+// match_object/2); a nil pred matches every object. pred runs outside the
+// table's locks, on a copy of one shard at a time, and may call the table.
+// Select is O(n).
+func (t *Set[K, V]) Select(pred func(K, V) bool) []Entry[K, V] {
+	var out []Entry[K, V]
+	for k, v := range t.All() {
+		if pred == nil || pred(k, v) {
+			out = append(out, Entry[K, V]{k, v})
+		}
+	}
+	return out
+}
+
+// SelectCount returns how many objects pred returns true for (ETS
+// select_count/2); a nil pred counts every object. It runs pred as Select
+// does.
+func (t *Set[K, V]) SelectCount(pred func(K, V) bool) int {
+	n := 0
+	for k, v := range t.All() {
+		if pred == nil || pred(k, v) {
+			n++
+		}
+	}
+	return n
+}
+
+// SelectDelete deletes the objects pred returns true for and returns how many
+// it deleted (ETS select_delete/2); a nil pred deletes every object. Each
+// object is tested and deleted atomically: pred runs while the lock of the
+// object's shard is held, so it must be short and must not call the table.
+// If pred panics, the objects already deleted stay deleted, the table stays
+// consistent and unlocked, and the panic propagates.
+func (t *Set[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
+	return t.sweep(func(k K, v V) (V, shard.Op) {
+		if pred == nil || pred(k, v) {
+			return v, shard.Delete
+		}
+		return v, shard.Keep
+	})
+}
+
+// SelectReplace calls fn for every object and, where fn returns true, stores
+// the value it returns (ETS select_replace/2, which cannot change keys
+// either). It returns how many objects it replaced. Each object is tested and
+// replaced atomically, with fn running under the shard's lock as in
+// SelectDelete.
+func (t *Set[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
+	return t.sweep(func(k K, v V) (V, shard.Op) {
+		if nv, ok := fn(k, v); ok {
+			return nv, shard.Store
+		}
+		return v, shard.Keep
+	})
+}
+
+func (t *Set[K, V]) sweep(fn func(K, V) (V, shard.Op)) (int, error) {
+	n := 0
+	for i := range t.m.Shards() {
+		if err := t.writable(); err != nil {
+			return n, err
+		}
+		stored, deleted := t.m.Sweep(i, fn)
+		n += stored + deleted
+	}
+	return n, nil
+}
+
+// SelectLimit returns the first page of at most limit objects pred returns
+// true for, and a cursor to the next page (ETS select/3); a nil pred matches
+// every object. The cursor is nil when this page is the last. Pages come in
+// the table's hash order: a key present during the whole walk appears in
+// exactly one page, and no key appears twice, whatever writers do between
+// pages. Every page but the last holds exactly limit objects; the last may be
+// empty. pred runs as in Select. SelectLimit panics if limit < 1.
+func (t *Set[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
+	if limit < 1 {
+		panic("ets: SelectLimit: limit must be at least 1")
+	}
+	return t.page(shard.Pos[K]{}, pred, limit)
+}
+
+func (t *Set[K, V]) page(pos shard.Pos[K], pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
+	if !t.readable() {
+		return nil, nil
+	}
+	var out []Entry[K, V]
+	next, more := t.m.Page(pos, limit,
+		func(k K, v V) bool { return pred == nil || pred(k, v) },
+		func(k K, v V) { out = append(out, Entry[K, V]{k, v}) })
+	if !more {
+		return out, nil
+	}
+	return out, &Cursor[K, V]{next: func() ([]Entry[K, V], *Cursor[K, V]) { return t.page(next, pred, limit) }}
+}
+
+// Cursor continues a SelectLimit walk (ETS select/1 on a continuation). A nil
+// *Cursor is the end of the walk. A Cursor may be used from any goroutine but
+// is meant to be advanced by one at a time.
+type Cursor[K, V any] struct {
+	next func() ([]Entry[K, V], *Cursor[K, V])
+}
+
+// Next returns the next page and the cursor after it, which is nil when the
+// page is the last. Each page reads the table as it is when the page is
+// taken. Next on a nil cursor returns nil, nil.
+func (c *Cursor[K, V]) Next() ([]Entry[K, V], *Cursor[K, V]) {
+	if c == nil {
+		return nil, nil
+	}
+	return c.next()
+}
+
+// updateCounter applies one UpdateCounter call to k under k's shard lock.
+func (t *Set[K, V]) updateCounter(k K, c counterOp[V]) (V, error) {
+	if err := t.writable(); err != nil {
+		var zero V
+		return zero, err
+	}
+	var err error
+	v, _ := t.m.Update(t.m.Hash(k), k, func(old V, ok bool) (V, shard.Op) {
+		nv, e := c.arith.step(c, old, ok)
+		if e != nil {
+			err = e
+			return old, shard.Keep
+		}
+		return nv, shard.Store
+	})
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return v, nil
+}

@@ -1,0 +1,175 @@
+package ets_test
+
+import (
+	"errors"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/etsgo/ets"
+)
+
+func TestNewSet_InvalidOptions(t *testing.T) {
+	cases := map[string][]ets.Option{
+		"zero Option":            {{}},
+		"shards 0":               {ets.WithShards(0)},
+		"shards negative":        {ets.WithShards(-4)},
+		"shards too many":        {ets.WithShards(1<<16 + 1)},
+		"write concurrency 7":    {ets.WithWriteConcurrency(7)},
+		"bad then overridden":    {ets.WithShards(0), ets.WithShards(8)},
+		"bad wc then overridden": {ets.WithWriteConcurrency(9), ets.WithWriteConcurrency(ets.WriteConcurrencyOn)},
+	}
+	for name, opts := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, err := ets.NewSet[int, int](opts...)
+			require.ErrorIs(t, err, ets.ErrInvalidOption)
+			require.Nil(t, s)
+			require.Contains(t, err.Error(), "ets: invalid option")
+		})
+	}
+}
+
+func TestNewSet_OptionsShowInInfo(t *testing.T) {
+	s, err := ets.NewSet[string, []byte]()
+	require.NoError(t, err)
+	info := s.Info()
+	require.Equal(t, ets.KindSet, info.Kind)
+	require.Equal(t, "set", info.Kind.String())
+	require.Equal(t, "string", info.KeyType)
+	require.Equal(t, "[]uint8", info.ValueType)
+	require.Equal(t, ets.WriteConcurrencyAuto, info.WriteConcurrency)
+	require.GreaterOrEqual(t, info.Shards, 64)
+	require.True(t, info.DecentralizedCounters)
+	require.False(t, info.ReadConcurrency)
+	require.NotZero(t, info.ID)
+
+	other, err := ets.NewSet[string, []byte]()
+	require.NoError(t, err)
+	require.NotEqual(t, info.ID, other.Info().ID, "IDs are unique")
+
+	off, err := ets.NewSet[int, int](ets.WithWriteConcurrency(ets.WriteConcurrencyOff), ets.WithShards(32), ets.WithReadConcurrency(true))
+	require.NoError(t, err)
+	require.Equal(t, 1, off.Info().Shards, "write concurrency off means one lock")
+	require.False(t, off.Info().DecentralizedCounters)
+	require.True(t, off.Info().ReadConcurrency)
+	require.Equal(t, "false", off.Info().WriteConcurrency.String())
+
+	on, err := ets.NewSet[int, int](ets.WithWriteConcurrency(ets.WriteConcurrencyOn), ets.WithShards(5), ets.WithDecentralizedCounters(false))
+	require.NoError(t, err)
+	require.Equal(t, 8, on.Info().Shards, "rounded up to a power of two")
+	require.False(t, on.Info().DecentralizedCounters)
+	require.Equal(t, "true", on.Info().WriteConcurrency.String())
+}
+
+func TestSet_InfoSizeAndMemory(t *testing.T) {
+	s, err := ets.NewSet[int64, int64](ets.WithShards(4))
+	require.NoError(t, err)
+	empty := s.Info().Memory
+	for i := range int64(10000) {
+		require.NoError(t, s.Insert(i, i))
+	}
+	info := s.Info()
+	require.Equal(t, 10000, info.Size)
+	require.Greater(t, info.Memory, empty+10000*16, "memory counts the slots")
+	require.Less(t, info.Memory, empty+10000*64)
+	require.NoError(t, s.Clear())
+	require.Less(t, s.Info().Memory, info.Memory)
+}
+
+func TestSet_StringAndStructKeys(t *testing.T) {
+	type point struct{ X, Y int }
+	ps, err := ets.NewSet[point, string]()
+	require.NoError(t, err)
+	require.NoError(t, ps.Insert(point{1, 2}, "a"))
+	v, ok := ps.Lookup(point{1, 2})
+	require.True(t, ok)
+	require.Equal(t, "a", v)
+	require.False(t, ps.Member(point{2, 1}))
+
+	ss, err := ets.NewSet[string, int]()
+	require.NoError(t, err)
+	for i := range 5000 {
+		require.NoError(t, ss.Insert(strconv.Itoa(i), i))
+	}
+	for i := range 5000 {
+		v, ok := ss.Lookup(strconv.Itoa(i))
+		require.True(t, ok)
+		require.Equal(t, i, v)
+	}
+	// Interface keys compare with ==, like map keys.
+	is, err := ets.NewSet[any, int]()
+	require.NoError(t, err)
+	require.NoError(t, is.Insert(1, 1))
+	require.NoError(t, is.Insert("1", 2))
+	require.NoError(t, is.Insert(int64(1), 3))
+	require.Equal(t, 3, is.Size())
+	iv, _ := is.Lookup("1")
+	require.Equal(t, 2, iv)
+}
+
+func TestSet_StringKeysZeroAllocs(t *testing.T) {
+	s, err := ets.NewSet[string, int]()
+	require.NoError(t, err)
+	key := "some-key-of-medium-length"
+	require.NoError(t, s.Insert(key, 1))
+	ops := map[string]func(){
+		"Lookup":         func() { s.Lookup(key) },
+		"Member":         func() { s.Member(key) },
+		"InsertExisting": func() { _ = s.Insert(key, 2) },
+		"Update":         func() { _, _, _ = s.Update(key, func(o int, _ bool) (int, ets.Op) { return o + 1, ets.Store }) },
+		"UpdateCounter":  func() { _, _ = ets.UpdateCounter(s, key, 1) },
+		"Delete":         func() { _ = s.Delete("absent") },
+	}
+	for name, op := range ops {
+		require.Zero(t, testing.AllocsPerRun(200, op), name)
+	}
+}
+
+// Deleting and reinserting keys over and over must not grow the table: the
+// tombstones are reclaimed.
+func TestSet_ChurnDoesNotGrowMemory(t *testing.T) {
+	s, err := ets.NewSet[int, int](ets.WithShards(1))
+	require.NoError(t, err)
+	for i := range 1000 {
+		require.NoError(t, s.Insert(i, i))
+	}
+	base := s.Info().Memory
+	for round := range 200 {
+		for i := range 1000 {
+			require.NoError(t, s.Delete(i+round*1000))
+			require.NoError(t, s.Insert(i+(round+1)*1000, i))
+		}
+	}
+	require.Equal(t, 1000, s.Size())
+	require.LessOrEqual(t, s.Info().Memory, 2*base)
+}
+
+func TestSet_ErrorMessages(t *testing.T) {
+	s, err := ets.NewSet[int, int]()
+	require.NoError(t, err)
+	require.NoError(t, s.Drop())
+	err = s.Insert(1, 1)
+	require.True(t, errors.Is(err, ets.ErrDeleted))
+	require.Equal(t, "ets: table deleted", err.Error())
+	_, err = ets.NewSet[int, int](ets.WithShards(0))
+	require.EqualError(t, err, "ets: invalid option: WithShards(0): must be between 1 and 65536")
+}
+
+func TestSet_ManyTablesFreeTheirMemory(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range 2000 {
+		s, err := ets.NewSet[int, int]()
+		require.NoError(t, err)
+		for i := range 100 {
+			require.NoError(t, s.Insert(i, i))
+		}
+		require.NoError(t, s.Drop())
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	require.Less(t, int64(after.HeapAlloc)-int64(before.HeapAlloc), int64(8<<20))
+}

@@ -1,0 +1,956 @@
+package ets_test
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"iter"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/etsgo/ets"
+)
+
+var seedFlag = flag.Uint64("seed", 0, "seed of the randomised tests (0: a new one, printed)")
+
+// testSeed returns the seed a randomised test uses and logs it so a failure
+// can be replayed with -seed.
+func testSeed(t testing.TB) uint64 {
+	s := *seedFlag
+	if s == 0 {
+		s = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (replay with -seed %d)", s, s)
+	return s
+}
+
+// uniqueTable is the API shared by the kinds with one value per key, so one
+// suite checks them all (as ETS's own interface_equality test does).
+type uniqueTable[K any, V ets.Integer] interface {
+	Insert(K, V) error
+	InsertMany(...ets.Entry[K, V]) error
+	InsertNew(K, V) (bool, error)
+	InsertNewMany(...ets.Entry[K, V]) (bool, error)
+	Lookup(K) (V, bool)
+	Member(K) bool
+	Delete(K) error
+	Take(K) (V, bool, error)
+	Update(K, func(V, bool) (V, ets.Op)) (V, bool, error)
+	All() iter.Seq2[K, V]
+	Keys() iter.Seq[K]
+	Select(func(K, V) bool) []ets.Entry[K, V]
+	SelectCount(func(K, V) bool) int
+	SelectDelete(func(K, V) bool) (int, error)
+	SelectReplace(func(K, V) (V, bool)) (int, error)
+	SelectLimit(func(K, V) bool, int) ([]ets.Entry[K, V], *ets.Cursor[K, V])
+	Size() int
+	Clear() error
+	Drop() error
+	Err() error
+	Info() ets.Info
+	ets.Counters[K, V]
+}
+
+type uniqueKind struct {
+	name    string
+	kind    ets.Kind
+	ordered bool // All, Select and pages come in key order
+	make    func(t testing.TB, opts ...ets.Option) uniqueTable[int, int]
+}
+
+// uniqueKinds lists every kind the suite runs on, each with the option sets
+// that change its engine.
+var uniqueKinds = []uniqueKind{
+	{name: "Set", kind: ets.KindSet, make: func(t testing.TB, opts ...ets.Option) uniqueTable[int, int] {
+		s, err := ets.NewSet[int, int](opts...)
+		require.NoError(t, err)
+		return s
+	}},
+}
+
+var engineOptions = []struct {
+	name string
+	opts []ets.Option
+}{
+	{"default", nil},
+	{"wc=off", []ets.Option{ets.WithWriteConcurrency(ets.WriteConcurrencyOff)}},
+	{"wc=on,shards=4,central", []ets.Option{ets.WithWriteConcurrency(ets.WriteConcurrencyOn), ets.WithShards(4), ets.WithDecentralizedCounters(false)}},
+}
+
+// forEachKind runs f once per kind and engine option set.
+func forEachKind(t *testing.T, f func(t *testing.T, k uniqueKind, newTable func() uniqueTable[int, int])) {
+	for _, k := range uniqueKinds {
+		for _, o := range engineOptions {
+			t.Run(k.name+"/"+o.name, func(t *testing.T) {
+				f(t, k, func() uniqueTable[int, int] { return k.make(t, o.opts...) })
+			})
+		}
+	}
+}
+
+func entries(kvs ...int) []ets.Entry[int, int] {
+	out := make([]ets.Entry[int, int], 0, len(kvs)/2)
+	for i := 0; i+1 < len(kvs); i += 2 {
+		out = append(out, ets.Entry[int, int]{Key: kvs[i], Value: kvs[i+1]})
+	}
+	return out
+}
+
+func contents(tab uniqueTable[int, int]) map[int]int {
+	m := map[int]int{}
+	for k, v := range tab.All() {
+		m[k] = v
+	}
+	return m
+}
+
+func byKey(es []ets.Entry[int, int]) []ets.Entry[int, int] {
+	es = slices.Clone(es)
+	slices.SortFunc(es, func(a, b ets.Entry[int, int]) int { return a.Key - b.Key })
+	return es
+}
+
+func TestUnique_InsertLookupDelete(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		_, ok := tab.Lookup(1)
+		require.False(t, ok)
+		require.NoError(t, tab.Insert(1, 10))
+		require.NoError(t, tab.Insert(2, 20))
+		require.NoError(t, tab.Insert(1, 11)) // replaces
+		v, ok := tab.Lookup(1)
+		require.True(t, ok)
+		require.Equal(t, 11, v)
+		require.True(t, tab.Member(2))
+		require.False(t, tab.Member(3))
+		require.Equal(t, 2, tab.Size())
+
+		require.NoError(t, tab.Delete(1))
+		require.NoError(t, tab.Delete(1), "deleting an absent key is not an error")
+		require.False(t, tab.Member(1))
+		require.Equal(t, 1, tab.Size())
+
+		v, ok, err := tab.Take(2)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, 20, v)
+		_, ok, err = tab.Take(2)
+		require.NoError(t, err)
+		require.False(t, ok)
+		require.Equal(t, 0, tab.Size())
+		require.NoError(t, tab.Err())
+	})
+}
+
+func TestUnique_InsertNew(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		ok, err := tab.InsertNew(1, 10)
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, err = tab.InsertNew(1, 11)
+		require.NoError(t, err)
+		require.False(t, ok)
+		v, _ := tab.Lookup(1)
+		require.Equal(t, 10, v, "InsertNew must not replace")
+
+		ok, err = tab.InsertNewMany(entries(2, 20, 3, 30, 1, 99)...)
+		require.NoError(t, err)
+		require.False(t, ok, "one key present: nothing inserted")
+		require.False(t, tab.Member(2))
+		require.False(t, tab.Member(3))
+
+		ok, err = tab.InsertNewMany(entries(2, 20, 3, 30, 2, 21)...)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, map[int]int{1: 10, 2: 21, 3: 30}, contents(tab), "last duplicate in the list wins")
+
+		ok, err = tab.InsertNewMany()
+		require.NoError(t, err)
+		require.True(t, ok)
+	})
+}
+
+func TestUnique_InsertMany(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		require.NoError(t, tab.Insert(1, 1))
+		require.NoError(t, tab.InsertMany(entries(1, 10, 2, 20, 3, 30, 2, 22)...))
+		require.Equal(t, map[int]int{1: 10, 2: 22, 3: 30}, contents(tab))
+		require.NoError(t, tab.InsertMany())
+		require.Equal(t, 3, tab.Size())
+
+		many := make([]ets.Entry[int, int], 10000)
+		for i := range many {
+			many[i] = ets.Entry[int, int]{Key: i, Value: -i}
+		}
+		require.NoError(t, tab.InsertMany(many...))
+		require.Equal(t, 10000, tab.Size())
+		for i := range 10000 {
+			v, ok := tab.Lookup(i)
+			require.True(t, ok)
+			require.Equal(t, -i, v)
+		}
+	})
+}
+
+func TestUnique_Update(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		var sawOK bool
+		v, ok, err := tab.Update(1, func(old int, ok bool) (int, ets.Op) {
+			sawOK = ok
+			return 5, ets.Keep
+		})
+		require.NoError(t, err)
+		require.False(t, sawOK)
+		require.False(t, ok, "Keep of an absent key leaves it absent")
+		require.Equal(t, 0, v)
+		require.False(t, tab.Member(1))
+
+		v, ok, err = tab.Update(1, func(old int, ok bool) (int, ets.Op) { return 5, ets.Store })
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, 5, v)
+
+		v, ok, err = tab.Update(1, func(old int, ok bool) (int, ets.Op) {
+			require.True(t, ok)
+			return old * 10, ets.Store
+		})
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, 50, v)
+
+		v, ok, err = tab.Update(1, func(old int, ok bool) (int, ets.Op) { return 7, ets.Keep })
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, 50, v, "Keep returns the value held")
+
+		_, ok, err = tab.Update(1, func(old int, ok bool) (int, ets.Op) { return 0, ets.Delete })
+		require.NoError(t, err)
+		require.False(t, ok)
+		require.False(t, tab.Member(1))
+		_, ok, err = tab.Update(1, func(old int, ok bool) (int, ets.Op) { return 0, ets.Delete })
+		require.NoError(t, err)
+		require.False(t, ok)
+	})
+}
+
+func TestUnique_UpdatePanicLeavesTableUsable(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		require.NoError(t, tab.Insert(1, 10))
+		require.PanicsWithValue(t, "boom", func() {
+			_, _, _ = tab.Update(1, func(old int, ok bool) (int, ets.Op) { panic("boom") })
+		})
+		require.PanicsWithValue(t, "boom", func() {
+			_, _, _ = tab.Update(2, func(old int, ok bool) (int, ets.Op) { panic("boom") })
+		})
+		v, ok := tab.Lookup(1)
+		require.True(t, ok)
+		require.Equal(t, 10, v, "a panicking Update changes nothing")
+		require.False(t, tab.Member(2))
+		// The shard is unlocked: writes to the same keys proceed.
+		require.NoError(t, tab.Insert(1, 11))
+		require.NoError(t, tab.Insert(2, 20))
+		require.Equal(t, map[int]int{1: 11, 2: 20}, contents(tab))
+	})
+}
+
+func TestUnique_UpdateCounter(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		_, err := ets.UpdateCounter(tab, 1, 1)
+		require.ErrorIs(t, err, ets.ErrNotFound, "no default: a missing key is an error")
+		require.False(t, tab.Member(1))
+
+		v, err := ets.UpdateCounter(tab, 1, 5, ets.WithDefault(10))
+		require.NoError(t, err)
+		require.Equal(t, 15, v, "the default object is incremented")
+		v, err = ets.UpdateCounter(tab, 1, -3, ets.WithDefault(1000))
+		require.NoError(t, err)
+		require.Equal(t, 12, v, "a present key ignores the default")
+
+		// ETS's wrap rule: {Pos, Incr, Threshold, SetValue}.
+		v, err = ets.UpdateCounter(tab, 1, 10, ets.WithThreshold(20, 0))
+		require.NoError(t, err)
+		require.Equal(t, 0, v, "22 > 20: set to 0")
+		v, err = ets.UpdateCounter(tab, 1, 20, ets.WithThreshold(20, 0))
+		require.NoError(t, err)
+		require.Equal(t, 20, v, "not past the threshold")
+		v, err = ets.UpdateCounter(tab, 1, -25, ets.WithThreshold(-1, 100))
+		require.NoError(t, err)
+		require.Equal(t, 100, v, "-5 < -1 with a negative increment: set to 100")
+		v, err = ets.UpdateCounter(tab, 1, 0, ets.WithThreshold(99, 7))
+		require.NoError(t, err)
+		require.Equal(t, 7, v, "an increment of 0 counts as positive")
+
+		_, err = ets.UpdateCounter(tab, 1, 1, ets.CounterOption[int]{})
+		require.ErrorIs(t, err, ets.ErrInvalidOption)
+		got, _ := tab.Lookup(1)
+		require.Equal(t, 7, got)
+	})
+}
+
+func TestUpdateCounter_Overflow(t *testing.T) {
+	s, err := ets.NewSet[string, int8]()
+	require.NoError(t, err)
+	require.NoError(t, s.Insert("c", 120))
+	_, err = ets.UpdateCounter(s, "c", 10)
+	require.ErrorIs(t, err, ets.ErrOverflow)
+	v, _ := s.Lookup("c")
+	require.Equal(t, int8(120), v, "an overflowing update changes nothing")
+	got, err := ets.UpdateCounter(s, "c", 10, ets.WithThreshold[int8](125, -1))
+	require.NoError(t, err)
+	require.Equal(t, int8(-1), got, "an overflow is past any threshold")
+	require.NoError(t, s.Insert("c", -120))
+	_, err = ets.UpdateCounter(s, "c", -10)
+	require.ErrorIs(t, err, ets.ErrOverflow)
+
+	u, err := ets.NewSet[string, uint8]()
+	require.NoError(t, err)
+	got8, err := ets.UpdateCounter(u, "c", 250, ets.WithDefault[uint8](5))
+	require.NoError(t, err)
+	require.Equal(t, uint8(255), got8)
+	_, err = ets.UpdateCounter(u, "c", 1)
+	require.ErrorIs(t, err, ets.ErrOverflow)
+}
+
+func TestUnique_ClearAndIterators(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		want := map[int]int{}
+		for i := range 1000 {
+			require.NoError(t, tab.Insert(i, i*i))
+			want[i] = i * i
+		}
+		require.Equal(t, want, contents(tab))
+		keys := slices.Collect(tab.Keys())
+		require.ElementsMatch(t, slices.Collect(maps.Keys(want)), keys)
+		if k.ordered {
+			require.True(t, slices.IsSorted(keys))
+		}
+		// Breaking out of a loop stops it.
+		n := 0
+		for range tab.All() {
+			n++
+			if n == 10 {
+				break
+			}
+		}
+		require.Equal(t, 10, n)
+
+		require.NoError(t, tab.Clear())
+		require.Equal(t, 0, tab.Size())
+		require.Empty(t, contents(tab))
+		require.NoError(t, tab.Insert(5, 5), "a cleared table is usable")
+		require.Equal(t, 1, tab.Size())
+	})
+}
+
+func TestUnique_WriteInsideOwnTraversal(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		for i := range 200 {
+			require.NoError(t, tab.Insert(i, i))
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for k, v := range tab.All() {
+				assert.NoError(t, tab.Insert(k, v+1))
+				assert.NoError(t, tab.Insert(k+1000, v))
+				assert.NoError(t, tab.Delete(k+1000))
+				_, _, _ = tab.Update(k, func(old int, ok bool) (int, ets.Op) { return old, ets.Keep })
+			}
+			for k := range tab.Keys() {
+				assert.NoError(t, tab.Delete(k))
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("writing from inside a traversal deadlocked")
+		}
+		require.Equal(t, 0, tab.Size())
+	})
+}
+
+func TestUnique_Select(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		for i := range 100 {
+			require.NoError(t, tab.Insert(i, i%10))
+		}
+		even := func(k, v int) bool { return k%2 == 0 }
+		got := tab.Select(even)
+		require.Len(t, got, 50)
+		if k.ordered {
+			require.True(t, slices.IsSortedFunc(got, func(a, b ets.Entry[int, int]) int { return a.Key - b.Key }))
+		}
+		for _, e := range got {
+			require.Equal(t, 0, e.Key%2)
+			require.Equal(t, e.Key%10, e.Value)
+		}
+		require.Len(t, tab.Select(nil), 100, "a nil predicate matches everything")
+		require.Equal(t, 50, tab.SelectCount(even))
+		require.Equal(t, 100, tab.SelectCount(nil))
+
+		n, err := tab.SelectReplace(func(k, v int) (int, bool) { return v + 100, v == 3 })
+		require.NoError(t, err)
+		require.Equal(t, 10, n)
+		require.Equal(t, 10, tab.SelectCount(func(k, v int) bool { return v == 103 }))
+
+		n, err = tab.SelectDelete(even)
+		require.NoError(t, err)
+		require.Equal(t, 50, n)
+		require.Equal(t, 50, tab.Size())
+		require.Zero(t, tab.SelectCount(even))
+
+		n, err = tab.SelectDelete(nil)
+		require.NoError(t, err)
+		require.Equal(t, 50, n)
+		require.Zero(t, tab.Size())
+	})
+}
+
+func TestUnique_SelectPanicsLeaveTableUsable(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		for i := range 100 {
+			require.NoError(t, tab.Insert(i, i))
+		}
+		boom := func(k, v int) bool {
+			if k == 50 {
+				panic("boom")
+			}
+			return false
+		}
+		require.Panics(t, func() { tab.Select(boom) })
+		require.Panics(t, func() { tab.SelectCount(boom) })
+		require.Panics(t, func() { _, _ = tab.SelectDelete(boom) })
+		require.Panics(t, func() {
+			_, _ = tab.SelectReplace(func(k, v int) (int, bool) { return v, boom(k, v) })
+		})
+		require.Panics(t, func() { tab.SelectLimit(boom, 1000) })
+		require.Panics(t, func() {
+			for k := range tab.All() {
+				boom(k, 0)
+			}
+		})
+		require.Equal(t, 100, tab.Size())
+		for i := range 100 {
+			require.NoError(t, tab.Insert(i, i+1), "no shard may stay locked")
+		}
+		n, err := tab.SelectDelete(func(k, v int) bool { return k < 10 })
+		require.NoError(t, err)
+		require.Equal(t, 10, n)
+		require.Equal(t, 90, tab.Size())
+	})
+}
+
+// walk collects every page of a SelectLimit walk, checking the page sizes
+// the contract promises.
+func walk(t *testing.T, tab uniqueTable[int, int], pred func(int, int) bool, limit int) [][]ets.Entry[int, int] {
+	page, cur := tab.SelectLimit(pred, limit)
+	pages := [][]ets.Entry[int, int]{page}
+	for cur != nil {
+		require.Len(t, page, limit, "every page but the last is full")
+		page, cur = cur.Next()
+		pages = append(pages, page)
+	}
+	require.LessOrEqual(t, len(page), limit)
+	return pages
+}
+
+func TestUnique_SelectLimit(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		page, cur := tab.SelectLimit(nil, 10)
+		require.Empty(t, page)
+		require.Nil(t, cur, "an empty table has one, empty, page")
+
+		for i := range 1000 {
+			require.NoError(t, tab.Insert(i, i))
+		}
+		for _, limit := range []int{1, 7, 100, 500, 1000, 5000} {
+			pages := walk(t, tab, func(k, v int) bool { return k%3 == 0 }, limit)
+			var all []ets.Entry[int, int]
+			for _, p := range pages {
+				all = append(all, p...)
+			}
+			if k.ordered {
+				require.True(t, slices.IsSortedFunc(all, func(a, b ets.Entry[int, int]) int { return a.Key - b.Key }))
+			}
+			require.Len(t, all, 334, "limit %d", limit)
+			require.Equal(t, byKey(tab.Select(func(k, v int) bool { return k%3 == 0 })), byKey(all))
+		}
+		require.Panics(t, func() { tab.SelectLimit(nil, 0) })
+		var nilCursor *ets.Cursor[int, int]
+		p, c := nilCursor.Next()
+		require.Nil(t, p)
+		require.Nil(t, c)
+	})
+}
+
+func TestUnique_Drop(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		require.NoError(t, tab.InsertMany(entries(1, 1, 2, 2, 3, 3)...))
+		page, cur := tab.SelectLimit(nil, 1)
+		require.Len(t, page, 1)
+		require.NotNil(t, cur)
+
+		require.NoError(t, tab.Drop())
+		require.ErrorIs(t, tab.Drop(), ets.ErrDeleted)
+		require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
+
+		// Every mutation says ErrDeleted.
+		require.ErrorIs(t, tab.Insert(1, 1), ets.ErrDeleted)
+		require.ErrorIs(t, tab.InsertMany(entries(1, 1)...), ets.ErrDeleted)
+		_, err := tab.InsertNew(9, 9)
+		require.ErrorIs(t, err, ets.ErrDeleted)
+		_, err = tab.InsertNewMany(entries(9, 9)...)
+		require.ErrorIs(t, err, ets.ErrDeleted)
+		require.ErrorIs(t, tab.Delete(1), ets.ErrDeleted)
+		_, _, err = tab.Take(1)
+		require.ErrorIs(t, err, ets.ErrDeleted)
+		called := false
+		_, _, err = tab.Update(1, func(int, bool) (int, ets.Op) { called = true; return 0, ets.Store })
+		require.ErrorIs(t, err, ets.ErrDeleted)
+		require.False(t, called)
+		_, err = ets.UpdateCounter(tab, 1, 1, ets.WithDefault(0))
+		require.ErrorIs(t, err, ets.ErrDeleted)
+		require.ErrorIs(t, tab.Clear(), ets.ErrDeleted)
+		_, err = tab.SelectDelete(nil)
+		require.ErrorIs(t, err, ets.ErrDeleted)
+		_, err = tab.SelectReplace(func(k, v int) (int, bool) { return v, true })
+		require.ErrorIs(t, err, ets.ErrDeleted)
+
+		// Every read is not-found.
+		_, ok := tab.Lookup(1)
+		require.False(t, ok)
+		require.False(t, tab.Member(1))
+		require.Zero(t, tab.Size())
+		require.Empty(t, contents(tab))
+		require.Empty(t, slices.Collect(tab.Keys()))
+		require.Empty(t, tab.Select(nil))
+		require.Zero(t, tab.SelectCount(nil))
+		page, cur2 := tab.SelectLimit(nil, 1)
+		require.Empty(t, page)
+		require.Nil(t, cur2)
+		page, cur = cur.Next()
+		require.Empty(t, page, "a cursor of a dropped table ends")
+		require.Nil(t, cur)
+		require.Zero(t, tab.Info().Size)
+	})
+}
+
+func TestUnique_DropRacingWriters(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		var wg sync.WaitGroup
+		var unexpected atomic.Value
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					k := g*1_000_000 + i
+					var err error
+					switch i % 6 {
+					case 0:
+						err = tab.Insert(k, i)
+					case 1:
+						_, err = tab.InsertNew(k, i)
+					case 2:
+						err = tab.InsertMany(entries(k, i, k+1, i)...)
+					case 3:
+						_, _, err = tab.Update(k-3, func(old int, ok bool) (int, ets.Op) { return old + 1, ets.Store })
+					case 4:
+						_, err = ets.UpdateCounter(tab, k-4, 1, ets.WithDefault(0))
+					case 5:
+						_, err = tab.SelectDelete(func(k, v int) bool { return v%7 == 0 })
+					}
+					if err != nil {
+						if !errors.Is(err, ets.ErrDeleted) {
+							unexpected.Store(err)
+						}
+						return
+					}
+					tab.Lookup(k)
+				}
+			}()
+		}
+		time.Sleep(20 * time.Millisecond)
+		require.NoError(t, tab.Drop())
+		wg.Wait()
+		require.Nil(t, unexpected.Load())
+		require.Zero(t, tab.Size())
+		require.Empty(t, contents(tab))
+		require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
+	})
+}
+
+func TestUnique_ConcurrentCountersLoseNothing(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		const goroutines, perG, keys = 8, 5000, 4
+		var wg sync.WaitGroup
+		for g := range goroutines {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range perG {
+					_, err := ets.UpdateCounter(tab, (g+i)%keys, 1, ets.WithDefault(0))
+					if !assert.NoError(t, err) {
+						return
+					}
+					if i%10 == 0 {
+						_, _, err = tab.Update((g+i)%keys, func(old int, ok bool) (int, ets.Op) { return old + 1, ets.Store })
+						assert.NoError(t, err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		total := 0
+		for _, v := range tab.All() {
+			total += v
+		}
+		require.Equal(t, goroutines*perG+goroutines*perG/10, total)
+	})
+}
+
+// A reader of the keys of a batch must see none of it or all of it: with
+// batches stamping generations on keys 0..15, a reader that sees generation g
+// on one key sees at least g on every key it reads afterwards.
+func TestUnique_InsertManyIsolation(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		const keys = 16
+		stop := make(chan struct{})
+		var writer, readers sync.WaitGroup
+		writer.Add(1)
+		go func() {
+			defer writer.Done()
+			batch := make([]ets.Entry[int, int], keys)
+			for gen := 1; ; gen++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for k := range batch {
+					batch[k] = ets.Entry[int, int]{Key: k, Value: gen}
+				}
+				if gen%2 == 0 {
+					slices.Reverse(batch)
+				}
+				assert.NoError(t, tab.InsertMany(batch...))
+			}
+		}()
+		for r := range 2 {
+			readers.Add(1)
+			go func() {
+				defer readers.Done()
+				for range 3000 {
+					seen := 0
+					for i := range keys {
+						k := i
+						if r == 1 {
+							k = keys - 1 - i
+						}
+						v, _ := tab.Lookup(k)
+						if v < seen {
+							assert.Failf(t, "torn batch", "key %d at generation %d after a key at %d", k, v, seen)
+							return
+						}
+						seen = v
+					}
+				}
+			}()
+		}
+		readers.Wait()
+		close(stop)
+		writer.Wait()
+	})
+}
+
+// While writers churn other keys and rewrite the stable ones, every
+// traversal visits each stable key exactly once and no key twice.
+func TestUnique_TraversalGuaranteeUnderChurn(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k uniqueKind, newTable func() uniqueTable[int, int]) {
+		tab := newTable()
+		const stable = 2000
+		for i := range stable {
+			require.NoError(t, tab.Insert(i, 0))
+		}
+		stop := make(chan struct{})
+		var writers sync.WaitGroup
+		for g := range 2 {
+			writers.Add(1)
+			go func() {
+				defer writers.Done()
+				r := rand.New(rand.NewPCG(uint64(g), 1))
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					churn := stable + r.IntN(4*stable)
+					switch r.IntN(4) {
+					case 0:
+						_ = tab.Insert(churn, 1)
+					case 1:
+						_ = tab.Delete(churn)
+					case 2:
+						_ = tab.InsertMany(entries(churn, 2, churn+1, 2, churn+2, 2)...)
+					case 3:
+						_ = tab.Insert(r.IntN(stable), r.Int()) // rewrite a stable key
+					}
+				}
+			}()
+		}
+		check := func(what string, keys []int) {
+			seen := make(map[int]int, len(keys))
+			for _, key := range keys {
+				seen[key]++
+				require.Equal(t, 1, seen[key], "%s visited key %d twice", what, key)
+			}
+			for i := range stable {
+				require.Equal(t, 1, seen[i], "%s missed stable key %d", what, i)
+			}
+			if k.ordered {
+				require.True(t, slices.IsSorted(keys), "%s out of order", what)
+			}
+		}
+		for range 20 {
+			check("All", slices.Collect(tab.Keys()))
+			var sel []int
+			for _, e := range tab.Select(nil) {
+				sel = append(sel, e.Key)
+			}
+			check("Select", sel)
+			var paged []int
+			for _, p := range walk(t, tab, nil, 97) {
+				for _, e := range p {
+					paged = append(paged, e.Key)
+				}
+			}
+			check("SelectLimit", paged)
+			require.GreaterOrEqual(t, tab.SelectCount(nil), 0)
+		}
+		close(stop)
+		writers.Wait()
+	})
+}
+
+// The differential test: long random sequences of operations applied to the
+// table and to a map, every result compared.
+func TestUnique_DifferentialAgainstMap(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k uniqueKind, newTable func() uniqueTable[int, int]) {
+		seed := testSeed(t)
+		r := rand.New(rand.NewPCG(seed, seed))
+		tab := newTable()
+		model := map[int]int{}
+		const keySpace = 200
+		key := func() int { return r.IntN(keySpace) }
+		for step := range 20000 {
+			msg := fmt.Sprintf("seed %d step %d", seed, step)
+			switch op := r.IntN(16); op {
+			case 0, 1:
+				kk, v := key(), r.IntN(1000)
+				require.NoError(t, tab.Insert(kk, v), msg)
+				model[kk] = v
+			case 2:
+				kk, v := key(), r.IntN(1000)
+				ok, err := tab.InsertNew(kk, v)
+				require.NoError(t, err, msg)
+				_, had := model[kk]
+				require.Equal(t, !had, ok, msg)
+				if !had {
+					model[kk] = v
+				}
+			case 3:
+				es := entries(key(), r.IntN(1000), key(), r.IntN(1000), key(), r.IntN(1000))[:r.IntN(4)]
+				require.NoError(t, tab.InsertMany(es...), msg)
+				for _, e := range es {
+					model[e.Key] = e.Value
+				}
+			case 4:
+				es := entries(key(), r.IntN(1000), key(), r.IntN(1000))[:r.IntN(3)]
+				ok, err := tab.InsertNewMany(es...)
+				require.NoError(t, err, msg)
+				want := true
+				for _, e := range es {
+					if _, had := model[e.Key]; had {
+						want = false
+					}
+				}
+				require.Equal(t, want, ok, msg)
+				if want {
+					for _, e := range es {
+						model[e.Key] = e.Value
+					}
+				}
+			case 5, 6:
+				kk := key()
+				v, ok := tab.Lookup(kk)
+				mv, mok := model[kk]
+				require.Equal(t, mok, ok, msg)
+				require.Equal(t, mv, v, msg)
+				require.Equal(t, mok, tab.Member(kk), msg)
+			case 7:
+				kk := key()
+				require.NoError(t, tab.Delete(kk), msg)
+				delete(model, kk)
+			case 8:
+				kk := key()
+				v, ok, err := tab.Take(kk)
+				require.NoError(t, err, msg)
+				mv, mok := model[kk]
+				require.Equal(t, mok, ok, msg)
+				require.Equal(t, mv, v, msg)
+				delete(model, kk)
+			case 9:
+				kk, choice := key(), ets.Op(r.IntN(3))
+				v, ok, err := tab.Update(kk, func(old int, ok bool) (int, ets.Op) {
+					mv, mok := model[kk]
+					require.Equal(t, mok, ok, msg)
+					require.Equal(t, mv, old, msg)
+					return old + 1, choice
+				})
+				require.NoError(t, err, msg)
+				mv, mok := model[kk]
+				switch choice {
+				case ets.Store:
+					mv, mok = mv+1, true
+					model[kk] = mv
+				case ets.Delete:
+					mv, mok = 0, false
+					delete(model, kk)
+				}
+				require.Equal(t, mok, ok, msg)
+				require.Equal(t, mv, v, msg)
+			case 10:
+				kk, incr := key(), r.IntN(21)-10
+				var opts []ets.CounterOption[int]
+				if r.IntN(2) == 0 {
+					opts = append(opts, ets.WithDefault(7))
+				}
+				if r.IntN(2) == 0 {
+					opts = append(opts, ets.WithThreshold(500, -3))
+				}
+				v, err := ets.UpdateCounter(tab, kk, incr, opts...)
+				mv, mok := model[kk]
+				if !mok && len(opts) > 0 && opts[0] == ets.WithDefault(7) {
+					mv, mok = 7, true
+				}
+				if !mok {
+					require.ErrorIs(t, err, ets.ErrNotFound, msg)
+					break
+				}
+				require.NoError(t, err, msg)
+				mv += incr
+				if len(opts) > 0 && opts[len(opts)-1] == ets.WithThreshold(500, -3) &&
+					((incr >= 0 && mv > 500) || (incr < 0 && mv < 500)) {
+					mv = -3
+				}
+				model[kk] = mv
+				require.Equal(t, mv, v, msg)
+			case 11:
+				m := r.IntN(5) + 2
+				n, err := tab.SelectDelete(func(k, v int) bool { return (k+v)%m == 0 })
+				require.NoError(t, err, msg)
+				want := 0
+				for kk, v := range model {
+					if (kk+v)%m == 0 {
+						delete(model, kk)
+						want++
+					}
+				}
+				require.Equal(t, want, n, msg)
+			case 12:
+				m := r.IntN(5) + 2
+				n, err := tab.SelectReplace(func(k, v int) (int, bool) { return v * 2 % 1000, k%m == 0 })
+				require.NoError(t, err, msg)
+				want := 0
+				for kk, v := range model {
+					if kk%m == 0 {
+						model[kk] = v * 2 % 1000
+						want++
+					}
+				}
+				require.Equal(t, want, n, msg)
+			case 13:
+				m := r.IntN(4) + 1
+				pred := func(k, v int) bool { return v%m == 0 }
+				var want []ets.Entry[int, int]
+				for kk, v := range model {
+					if pred(kk, v) {
+						want = append(want, ets.Entry[int, int]{Key: kk, Value: v})
+					}
+				}
+				got := tab.Select(pred)
+				if k.ordered {
+					require.Equal(t, byKey(want), got, msg)
+				} else {
+					require.Equal(t, byKey(want), byKey(got), msg)
+				}
+				require.Equal(t, len(want), tab.SelectCount(pred), msg)
+				var paged []ets.Entry[int, int]
+				for _, p := range walk(t, tab, pred, r.IntN(20)+1) {
+					paged = append(paged, p...)
+				}
+				require.Equal(t, byKey(want), byKey(paged), msg)
+			case 14:
+				require.Equal(t, len(model), tab.Size(), msg)
+				if r.IntN(50) == 0 {
+					require.Equal(t, model, contents(tab), msg)
+				}
+			case 15:
+				if r.IntN(100) == 0 {
+					require.NoError(t, tab.Clear(), msg)
+					clear(model)
+				}
+			}
+		}
+		require.Equal(t, model, contents(tab))
+	})
+}
+
+// The hot paths allocate nothing.
+func TestUnique_ZeroAllocs(t *testing.T) {
+	for _, k := range uniqueKinds {
+		t.Run(k.name, func(t *testing.T) {
+			tab := k.make(t)
+			require.NoError(t, tab.Insert(1, 1))
+			require.NoError(t, tab.Insert(2, 2))
+			ops := map[string]func(){
+				"Lookup":          func() { tab.Lookup(1) },
+				"LookupMissing":   func() { tab.Lookup(99) },
+				"Member":          func() { tab.Member(1) },
+				"InsertExisting":  func() { _ = tab.Insert(1, 5) },
+				"Update":          func() { _, _, _ = tab.Update(1, func(o int, _ bool) (int, ets.Op) { return o + 1, ets.Store }) },
+				"UpdateCounter":   func() { _, _ = ets.UpdateCounter(tab, 1, 1) },
+				"UpdateCounterWD": func() { _, _ = ets.UpdateCounter(tab, 1, 1, ets.WithDefault(0), ets.WithThreshold(1<<40, 0)) },
+				"DeleteMissing":   func() { _ = tab.Delete(99) },
+				"DeleteInsert":    func() { _ = tab.Delete(2); _ = tab.Insert(2, 2) },
+				"Take":            func() { _, _, _ = tab.Take(2); _ = tab.Insert(2, 2) },
+			}
+			for name, op := range ops {
+				require.Zero(t, testing.AllocsPerRun(200, op), name)
+			}
+		})
+	}
+}
