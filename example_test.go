@@ -1,6 +1,7 @@
 package ets_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -162,4 +163,87 @@ func ExampleSet_Drop() {
 	// Output:
 	// true
 	// false ets: table deleted
+}
+
+// A table lives as long as its owner: cancel the owner's context and the
+// table is dropped.
+func ExampleNewOwner() {
+	ctx, cancel := context.WithCancel(context.Background())
+	owner := ets.NewOwner(ctx)
+	sessions, _ := ets.NewSet[string, int](ets.WithOwner(owner))
+	_ = sessions.Insert("s1", 1)
+
+	cancel()
+	<-owner.Done()
+	fmt.Println(owner.Err())
+	fmt.Println(sessions.Err())
+	// Output:
+	// context canceled
+	// ets: table deleted
+}
+
+// An heir takes the table over when its owner crashes: no data is lost.
+func ExampleWithHeir() {
+	heir := ets.NewOwner(context.Background())
+	defer heir.Stop(nil)
+
+	worker := ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error {
+		jobs, err := ets.NewSet[string, string](ets.WithOwner(self), ets.WithHeir(heir, "jobs"))
+		if err != nil {
+			return err
+		}
+		_ = jobs.Insert("job-1", "running")
+		panic("worker crashed") // recovered: the owner ends, the heir inherits
+	})
+	<-worker.Done()
+	fmt.Println(worker.Err())
+
+	tr := <-heir.Transfers()
+	jobs := tr.Table.(*ets.Set[string, string])
+	state, _ := jobs.Lookup("job-1")
+	fmt.Println(tr.Data, state, jobs.Info().Owner == heir)
+	// Output:
+	// ets: owner panicked: worker crashed
+	// jobs running true
+}
+
+// An owner gives its table to another, which receives it as a Transfer.
+func ExampleOwner_GiveAway() {
+	producer := ets.NewOwner(context.Background())
+	consumer := ets.NewOwner(context.Background())
+	defer producer.Stop(nil)
+	defer consumer.Stop(nil)
+
+	batch, _ := ets.NewSet[int, string](ets.WithOwner(producer))
+	_ = batch.Insert(1, "ready")
+	_ = producer.GiveAway(batch, consumer, "batch 7")
+
+	tr := <-consumer.Transfers()
+	fmt.Println(tr.Data, tr.From == producer)
+	// The producer's handle lost the owner's rights on the protected table.
+	fmt.Println(errors.Is(batch.Insert(2, "late"), ets.ErrAccess))
+	fmt.Println(tr.Table.(*ets.Set[int, string]).Insert(2, "mine"))
+	// Output:
+	// batch 7 true
+	// true
+	// <nil>
+}
+
+// A named table is found from anywhere in the process.
+func ExampleOpen() {
+	users, _ := ets.NewSet[string, int](ets.WithName("example-users"))
+	defer users.Drop()
+	_ = users.Insert("alice", 31)
+
+	same, err := ets.Open[*ets.Set[string, int]]("example-users")
+	if err != nil {
+		panic(err)
+	}
+	age, _ := same.Lookup("alice")
+	fmt.Println(age)
+	_, err = ets.Open[*ets.Set[string, string]]("example-users")
+	fmt.Println(err)
+	// Output:
+	// 31
+	// ets: wrong table type: table "example-users" is *ets.Set[string,int], not *ets.Set[string,string]
 }

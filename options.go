@@ -50,6 +50,11 @@ type config struct {
 	writeConcurrency WriteConcurrency
 	shards           int // 0: chosen from writeConcurrency
 	decentralized    *bool
+	owner            *Owner
+	heir             *Owner
+	heirData         any
+	access           Access // 0: the default for the owner
+	name             string
 }
 
 // defaultShards is the lock count of WriteConcurrencyOn and Auto without
@@ -73,7 +78,25 @@ func newConfig(opts []Option) (config, error) {
 			return config{}, err
 		}
 	}
+	switch {
+	case c.owner == nil && c.heir != nil:
+		return config{}, fmt.Errorf("%w: WithHeir needs WithOwner: a table without owner has nobody to inherit from", ErrInvalidOption)
+	case c.owner == nil && c.access != 0 && c.access != Public:
+		return config{}, fmt.Errorf("%w: WithAccess(%v) needs WithOwner: a table without owner is public", ErrInvalidOption, c.access)
+	}
 	return c, nil
+}
+
+// accessLevel is the table's access: as asked, or protected for a table with
+// an owner and public for one without, as in ETS.
+func (c *config) accessLevel() Access {
+	switch {
+	case c.access != 0:
+		return c.access
+	case c.owner != nil:
+		return Protected
+	}
+	return Public
 }
 
 // shardCount is the number of shards the options ask for.
@@ -148,6 +171,62 @@ func WithShards(n int) Option {
 func WithDecentralizedCounters(on bool) Option {
 	return Option{func(c *config) error {
 		c.decentralized = &on
+		return nil
+	}}
+}
+
+// WithOwner makes o the table's owner (ETS: the process that creates a
+// table owns it): the table is dropped when o ends, unless its heir inherits
+// it. The constructor's handle acts for o. A nil owner is ErrInvalidOption;
+// one that has ended, ErrOwnerDone from the constructor.
+func WithOwner(o *Owner) Option {
+	return Option{func(c *config) error {
+		if o == nil {
+			return fmt.Errorf("%w: WithOwner(nil)", ErrInvalidOption)
+		}
+		c.owner = o
+		return nil
+	}}
+}
+
+// WithHeir names h the table's heir (ETS {heir, Pid, HeirData}): when the
+// owner ends, a live h becomes the owner and receives a Transfer with data.
+// It needs WithOwner; h may be the owner itself. A nil h is ErrInvalidOption;
+// an h that has ended, ErrOwnerDone.
+func WithHeir(h *Owner, data any) Option {
+	return Option{func(c *config) error {
+		if err := errOwnerArg("WithHeir", h); err != nil {
+			return err
+		}
+		c.heir, c.heirData = h, data
+		return nil
+	}}
+}
+
+// WithAccess sets the table's access level (ETS public, protected,
+// private). Protected and Private need WithOwner. Without this option a
+// table with an owner is Protected, and one without is Public.
+func WithAccess(a Access) Option {
+	return Option{func(c *config) error {
+		if a < Public || a > Private {
+			return fmt.Errorf("%w: WithAccess(%d): not an Access", ErrInvalidOption, uint8(a))
+		}
+		c.access = a
+		return nil
+	}}
+}
+
+// WithName registers the table under name (ETS named_table), so that
+// Open[T](name) finds it from anywhere in the process. A name taken by a live
+// table is ErrNameTaken from the constructor; an empty name is
+// ErrInvalidOption. Dropping the table, or its owner ending without heir,
+// frees the name.
+func WithName(name string) Option {
+	return Option{func(c *config) error {
+		if name == "" {
+			return fmt.Errorf("%w: WithName(\"\")", ErrInvalidOption)
+		}
+		c.name = name
 		return nil
 	}}
 }

@@ -18,19 +18,26 @@ type Set[K comparable, V any] struct {
 	m *shard.Map[K, V]
 }
 
-// NewSet makes an empty Set (ETS new/2 with type set).
+// NewSet makes an empty Set (ETS new/2 with type set). The handle it returns
+// acts for the table's owner (WithOwner), or for nobody.
 //
-// Options: WithReadConcurrency, WithWriteConcurrency, WithShards and
-// WithDecentralizedCounters. A bad option is an error wrapping
-// ErrInvalidOption.
+// Options: WithOwner, WithHeir, WithAccess, WithName, WithReadConcurrency,
+// WithWriteConcurrency, WithShards and WithDecentralizedCounters. A bad
+// option is an error wrapping ErrInvalidOption; a taken name ErrNameTaken; an
+// owner that has ended ErrOwnerDone.
 func NewSet[K comparable, V any](opts ...Option) (*Set[K, V], error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
 	m := shard.New[K, V](cfg.engine())
-	return &Set[K, V]{handle: handle{c: newCore[K, V](KindSet, cfg, m.Shards(), m)}, m: m}, nil
+	return newTable[K, V](KindSet, cfg, m.Shards(), m, func(h handle) *Set[K, V] { return &Set[K, V]{h, m} })
 }
+
+// As returns a handle on the same table acting for o (nil: for nobody). Its
+// rights are checked on every call against the table's owner at that moment:
+// see Access.
+func (t *Set[K, V]) As(o *Owner) *Set[K, V] { return &Set[K, V]{handle{t.c, o}, t.m} }
 
 // Insert stores v under k, replacing any value k had (ETS insert/2). It is
 // O(1) and returns ErrDeleted if the table was dropped.

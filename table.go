@@ -24,11 +24,23 @@
 // be seen. A table made with WriteConcurrencyOff has a single shard, so its
 // traversals are snapshots.
 //
+// # Ownership
+//
+// As in ETS, a table may have an owner, an *Owner standing for a goroutine
+// (NewOwner ties one to a context; Go starts a goroutine as one). The table
+// is dropped when its owner ends unless it has a live heir, which then
+// inherits it and receives a Transfer; an owner may also give a table away.
+// Handles act on behalf of an owner (t.As(o)), and the table's Access decides
+// what each handle may do: Public (all read and write), Protected (all read,
+// the owner writes; the default with an owner) or Private (only the owner).
+// Rights are checked on each call with one atomic load. WithName registers a
+// table so that Open finds it by name.
+//
 // # Errors
 //
 // Mutations return an error when they do not apply, never silently: a
-// dropped table gives ErrDeleted. Reads that cannot proceed return
-// "not found" and the handle's Err says why.
+// dropped table gives ErrDeleted, a handle without write right ErrAccess.
+// Reads that cannot proceed return "not found" and the handle's Err says why.
 package ets
 
 import (
@@ -56,6 +68,8 @@ var (
 	ErrNotFound = errors.New("ets: not found")
 	// ErrInvalidOption: an option or argument has a value the table cannot use.
 	ErrInvalidOption = errors.New("ets: invalid option")
+	// ErrWrongType: Open found the name, but the table has another type.
+	ErrWrongType = errors.New("ets: wrong table type")
 	// ErrOverflow: UpdateCounter would overflow the value's integer type and
 	// no threshold was given; the value is left unchanged.
 	ErrOverflow = errors.New("ets: counter overflow")
@@ -108,6 +122,9 @@ type Info struct {
 	ID                    uint64 // unique in the process, never reused
 	Name                  string // "" for an unnamed table
 	Kind                  Kind
+	Owner                 *Owner // nil for a table without owner
+	Heir                  *Owner // nil without heir
+	Access                Access
 	KeyType               string // the key type parameter, as fmt's %v of its reflect.Type
 	ValueType             string
 	Size                  int // objects; 0 when the handle may not read the table
@@ -116,6 +133,47 @@ type Info struct {
 	WriteConcurrency      WriteConcurrency
 	Shards                int // locks the table's writers spread over
 	DecentralizedCounters bool
+}
+
+// Access is ETS's access level: which handles may read and write a table.
+// Rights are checked on every call, against the table's owner at that moment.
+type Access uint8
+
+const (
+	// Public: every handle reads and writes. A table without owner is public.
+	Public Access = iota + 1
+	// Protected: every handle reads; only handles acting for the owner write.
+	// The default for a table with an owner.
+	Protected
+	// Private: only handles acting for the owner read or write.
+	Private
+)
+
+// String returns the ETS name: "public", "protected" or "private".
+func (a Access) String() string {
+	switch a {
+	case Public:
+		return "public"
+	case Protected:
+		return "protected"
+	case Private:
+		return "private"
+	}
+	return fmt.Sprintf("Access(%d)", uint8(a))
+}
+
+// Table is what every table handle has in common: *Set, *OrderedSet, *Bag
+// and *DuplicateBag all implement it. It is how Transfer carries a table of
+// any kind, and what GiveAway, SetHeir and Open take. Only this package's
+// types implement it.
+type Table interface {
+	Info() Info
+	Size() int
+	Clear() error
+	Drop() error
+	Rename(name string) error
+	Err() error
+	tableCore() *core
 }
 
 // engine is what the lifecycle core needs of a table's storage.
@@ -137,65 +195,108 @@ type core struct {
 	cfg       config
 	shards    int
 	eng       engine
+	handleFor func(o *Owner) Table // the kind's handle acting for o
 
-	mu sync.Mutex // serialises lifecycle changes; readers use st
+	mu sync.Mutex // serialises lifecycle changes; operations read st
 	st atomic.Pointer[state]
 }
 
 // state is the part of a table's lifecycle that changes. It is immutable once
-// published: a change stores a new state, so an operation checks its rights
-// with one atomic load.
+// published: a change stores a new state under core.mu, so an operation
+// checks its rights with one atomic load.
 type state struct {
-	dropped bool
+	dropped  bool
+	access   Access
+	owner    *Owner
+	heir     *Owner
+	heirData any
+	name     string
 }
 
-func newCore[K, V any](kind Kind, cfg config, shards int, eng engine) *core {
+// newTable makes a table's core, gives it to its owner, claims its name and
+// returns the kind's handle acting for the owner. wrap builds that handle.
+func newTable[K, V any, T Table](kind Kind, cfg config, shards int, eng engine, wrap func(handle) T) (T, error) {
 	c := &core{
 		id:        lastID.Add(1),
 		kind:      kind,
-		keyType:   typeName[K](),
-		valueType: typeName[V](),
+		keyType:   reflect.TypeFor[K]().String(),
+		valueType: reflect.TypeFor[V]().String(),
 		cfg:       cfg,
 		shards:    shards,
 		eng:       eng,
 	}
-	c.st.Store(&state{})
-	return c
+	c.handleFor = func(o *Owner) Table { return wrap(handle{c: c, as: o}) }
+	c.st.Store(&state{access: cfg.accessLevel(), owner: cfg.owner, heir: cfg.heir, heirData: cfg.heirData, name: cfg.name})
+	var zero T
+	if err := c.register(cfg.name); err != nil {
+		return zero, err
+	}
+	if o := cfg.owner; o != nil && !o.adopt(c, Transfer{}) {
+		c.unregister(cfg.name)
+		return zero, fmt.Errorf("%w (WithOwner %v)", ErrOwnerDone, o)
+	}
+	return wrap(handle{c: c, as: cfg.owner}), nil
 }
 
-func typeName[T any]() string { return reflect.TypeFor[T]().String() }
+// String names the table for error messages: its name, or its kind and ID.
+func (c *core) String() string {
+	if name := c.st.Load().name; name != "" {
+		return fmt.Sprintf("table %q", name)
+	}
+	return fmt.Sprintf("%s#%d", c.kind, c.id)
+}
 
-// handle is a table reference as one kind's methods see it. The methods
-// defined here are shared by every kind.
+// handle is a table reference as one kind's methods see it: the table, and
+// the owner the handle acts for (nil: nobody). The methods defined here are
+// shared by every kind.
 type handle struct {
-	c *core
+	c  *core
+	as *Owner
 }
+
+func (h handle) tableCore() *core { return h.c }
 
 // readable reports whether the handle may read the table now.
 func (h handle) readable() bool {
-	return !h.c.st.Load().dropped
+	st := h.c.st.Load()
+	return !st.dropped && (st.access != Private || h.as == st.owner)
 }
 
 // writable returns nil if the handle may write the table now, and otherwise
 // the error the write must return.
-func (h handle) writable() error {
-	if h.c.st.Load().dropped {
+func (h handle) writable() error { return h.writableIn(h.c.st.Load()) }
+
+func (h handle) writableIn(st *state) error {
+	switch {
+	case st.dropped:
 		return ErrDeleted
+	case st.access != Public && h.as != st.owner:
+		return fmt.Errorf("%w: %v writes %s table owned by %v", ErrAccess, h.as, st.access, st.owner)
 	}
 	return nil
 }
 
-// Err returns why the handle can neither read nor write the table: ErrDeleted
-// once the table is dropped, and nil while it is usable. Reads return
-// not-found rather than an error; Err tells a missing key from a table that
-// cannot be read.
+// Err returns why the handle cannot use the table: ErrDeleted once the table
+// is dropped, ErrAccess if it is private and the handle does not act for its
+// owner, and nil otherwise. Reads return not-found rather than an error; Err
+// tells a missing key from a table that cannot be read. (A handle that may
+// read but not write a protected table has a nil Err; its writes return
+// ErrAccess.)
 func (h handle) Err() error {
-	return h.writable()
+	st := h.c.st.Load()
+	switch {
+	case st.dropped:
+		return ErrDeleted
+	case !h.readable():
+		return fmt.Errorf("%w: %v reads private table owned by %v", ErrAccess, h.as, st.owner)
+	}
+	return nil
 }
 
 // Size returns the number of objects in the table (ETS info(T, size)): O(1)
 // with a central counter, O(shards) with decentralized counters, and not a
-// snapshot while writers run. It returns 0 when the table cannot be read.
+// snapshot while writers run. It returns 0 when the handle cannot read the
+// table.
 func (h handle) Size() int {
 	if !h.readable() {
 		return 0
@@ -203,12 +304,19 @@ func (h handle) Size() int {
 	return h.c.eng.Len()
 }
 
-// Info returns the table's description (ETS info/1). It costs O(shards).
+// Info returns the table's description (ETS info/1). It costs O(shards). Info
+// is available through every handle, even one that may not read the table;
+// Size is then 0.
 func (h handle) Info() Info {
 	c := h.c
+	st := c.st.Load()
 	return Info{
 		ID:                    c.id,
+		Name:                  st.name,
 		Kind:                  c.kind,
+		Owner:                 st.owner,
+		Heir:                  st.heir,
+		Access:                st.access,
 		KeyType:               c.keyType,
 		ValueType:             c.valueType,
 		Size:                  h.Size(),
@@ -222,7 +330,7 @@ func (h handle) Info() Info {
 
 // Clear removes every object (ETS delete_all_objects/1). It empties one shard
 // at a time, each atomically; a concurrent writer's object may survive if it
-// lands in a shard already cleared.
+// lands in a shard already cleared. It needs write access.
 func (h handle) Clear() error {
 	if err := h.writable(); err != nil {
 		return err
@@ -231,21 +339,32 @@ func (h handle) Clear() error {
 	return nil
 }
 
-// Drop deletes the table (ETS delete/1): its objects are freed, every later
-// mutation through any handle returns ErrDeleted, reads return not-found and
-// Err returns ErrDeleted. Dropping a dropped table returns ErrDeleted.
+// Drop deletes the table (ETS delete/1): its objects are freed, its name is
+// released, every later mutation through any handle returns ErrDeleted, reads
+// return not-found and Err returns ErrDeleted. It needs write access
+// (ErrAccess); dropping a dropped table returns ErrDeleted.
 func (h handle) Drop() error {
 	c := h.c
 	c.mu.Lock()
 	st := c.st.Load()
-	if st.dropped {
+	if err := h.writableIn(st); err != nil {
 		c.mu.Unlock()
-		return ErrDeleted
+		return err
 	}
-	next := *st
-	next.dropped = true
-	c.st.Store(&next)
+	c.dropLocked(st)
 	c.mu.Unlock()
 	c.eng.Clear()
 	return nil
+}
+
+// dropLocked marks the table dropped and forgets it everywhere; the caller
+// holds c.mu and clears the engine after releasing it.
+func (c *core) dropLocked(st *state) {
+	next := *st
+	next.dropped, next.owner, next.heir, next.heirData = true, nil, nil, nil
+	c.st.Store(&next)
+	c.unregister(st.name)
+	if st.owner != nil {
+		st.owner.release(c)
+	}
 }

@@ -1,0 +1,96 @@
+package ets
+
+import "fmt"
+
+// Transfer is a message an owner receives on Transfers when a table becomes
+// its own: given away by its previous owner (ETS's {'ETS-TRANSFER', Tab,
+// FromPid, GiftData}), or inherited as heir when the owner ended. Table acts
+// for the receiving owner; convert it to the kind you made, as in
+// tr.Table.(*ets.Set[string, int]).
+type Transfer struct {
+	Table Table  // the table, as a handle acting for the receiver
+	From  *Owner // the previous owner
+	Data  any    // the data given to GiveAway, or to WithHeir / SetHeir
+}
+
+// GiveAway makes to the owner of t and sends it a Transfer carrying data
+// (ETS give_away/3). Only t's current owner may give it away
+// (ErrNotOwner otherwise), and only to a live owner other than itself
+// (ErrOwnerDone, ErrInvalidOption). The heir is unchanged. From then on the
+// handles acting for o lose the owner's rights on t, and the Transfer's Table
+// has them. A dropped table is ErrDeleted.
+func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
+	c := t.tableCore()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.st.Load()
+	switch {
+	case st.dropped:
+		return ErrDeleted
+	case st.owner != o || o == nil:
+		return fmt.Errorf("%w: %v gives away %s, owned by %v", ErrNotOwner, o, c, st.owner)
+	case to == nil:
+		return fmt.Errorf("%w: GiveAway to a nil owner", ErrInvalidOption)
+	case to == o:
+		return fmt.Errorf("%w: GiveAway to the owner itself", ErrInvalidOption)
+	case !o.alive():
+		return fmt.Errorf("%w (GiveAway by %v)", ErrOwnerDone, o)
+	}
+	if !to.adopt(c, Transfer{Table: c.handleFor(to), From: o, Data: data}) {
+		return fmt.Errorf("%w (GiveAway to %v)", ErrOwnerDone, to)
+	}
+	o.release(c)
+	next := *st
+	next.owner = to
+	c.st.Store(&next)
+	return nil
+}
+
+// SetHeir names h the heir of t, with data for its Transfer (ETS
+// setopts(T, {heir, Pid, Data})); a nil h removes the heir. When t's owner
+// ends, a live heir becomes the owner and receives a Transfer; otherwise t is
+// dropped. An owner may name itself heir: it inherits the table back when an
+// owner it gave the table to ends. Only t's owner may set the heir
+// (ErrNotOwner); an heir that has ended is ErrOwnerDone.
+func (o *Owner) SetHeir(t Table, h *Owner, data any) error {
+	c := t.tableCore()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.st.Load()
+	switch {
+	case st.dropped:
+		return ErrDeleted
+	case st.owner != o || o == nil:
+		return fmt.Errorf("%w: %v sets the heir of %s, owned by %v", ErrNotOwner, o, c, st.owner)
+	case h != nil && !h.alive():
+		return fmt.Errorf("%w (SetHeir %v)", ErrOwnerDone, h)
+	}
+	next := *st
+	next.heir, next.heirData = h, data
+	if h == nil {
+		next.heirData = nil
+	}
+	c.st.Store(&next)
+	return nil
+}
+
+// ownerEnded hands c to its heir, or drops it, now that o has ended. It does
+// nothing if o no longer owns c (given away meanwhile) or c is dropped.
+func (c *core) ownerEnded(o *Owner) {
+	c.mu.Lock()
+	st := c.st.Load()
+	if st.dropped || st.owner != o {
+		c.mu.Unlock()
+		return
+	}
+	if h := st.heir; h != nil && h != o && h.adopt(c, Transfer{Table: c.handleFor(h), From: o, Data: st.heirData}) {
+		next := *st
+		next.owner, next.heir, next.heirData = h, nil, nil
+		c.st.Store(&next)
+		c.mu.Unlock()
+		return
+	}
+	c.dropLocked(st)
+	c.mu.Unlock()
+	c.eng.Clear()
+}

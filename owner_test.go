@@ -1,0 +1,573 @@
+package ets_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/etsgo/ets"
+)
+
+// ownedKind adapts one table kind to the ownership tests, which only need to
+// make a table, write a key and read it back through any handle.
+type ownedKind struct {
+	name string
+	make func(opts ...ets.Option) (ets.Table, error)
+	put  func(t ets.Table, k int) error
+	has  func(t ets.Table, k int) bool
+	as   func(t ets.Table, o *ets.Owner) ets.Table
+}
+
+var ownedKinds = []ownedKind{
+	{
+		name: "Set",
+		make: func(opts ...ets.Option) (ets.Table, error) { return ets.NewSet[int, int](opts...) },
+		put:  func(t ets.Table, k int) error { return t.(*ets.Set[int, int]).Insert(k, k) },
+		has:  func(t ets.Table, k int) bool { return t.(*ets.Set[int, int]).Member(k) },
+		as:   func(t ets.Table, o *ets.Owner) ets.Table { return t.(*ets.Set[int, int]).As(o) },
+	},
+}
+
+func forEachOwnedKind(t *testing.T, f func(t *testing.T, k ownedKind)) {
+	for _, k := range ownedKinds {
+		t.Run(k.name, func(t *testing.T) { f(t, k) })
+	}
+}
+
+// newOwner returns a live owner that the test stops when it ends.
+func newOwner(t *testing.T) *ets.Owner {
+	o := ets.NewOwner(context.Background())
+	t.Cleanup(func() { o.Stop(nil) })
+	return o
+}
+
+func receive(t *testing.T, o *ets.Owner) ets.Transfer {
+	t.Helper()
+	select {
+	case tr := <-o.Transfers():
+		return tr
+	case <-time.After(5 * time.Second):
+		t.Fatal("no transfer arrived")
+		return ets.Transfer{}
+	}
+}
+
+func TestOwner_ContextEndsOwnerAndDropsTable(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		ctx, cancel := context.WithCancel(context.Background())
+		o := ets.NewOwner(ctx)
+		require.NoError(t, o.Err())
+		tab, err := k.make(ets.WithOwner(o), ets.WithName("ctx-"+k.name))
+		require.NoError(t, err)
+		require.NoError(t, k.put(tab, 1))
+		require.Equal(t, o, tab.Info().Owner)
+		require.Equal(t, ets.Protected, tab.Info().Access, "a table with an owner is protected by default")
+
+		cancel()
+		select {
+		case <-o.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("owner did not end")
+		}
+		require.ErrorIs(t, o.Err(), context.Canceled)
+		require.ErrorIs(t, tab.Err(), ets.ErrDeleted, "no heir: the table dies with its owner")
+		require.False(t, k.has(tab, 1))
+		_, err = ets.Open[ets.Table]("ctx-" + k.name)
+		require.ErrorIs(t, err, ets.ErrNotFound, "the name is freed")
+		_, err = k.make(ets.WithOwner(o))
+		require.ErrorIs(t, err, ets.ErrOwnerDone, "an ended owner adopts nothing")
+	})
+}
+
+func TestOwner_StopKeepsFirstReason(t *testing.T) {
+	first, second := errors.New("first"), errors.New("second")
+	o := ets.NewOwner(context.Background())
+	o.Stop(first)
+	o.Stop(second)
+	require.ErrorIs(t, o.Err(), first)
+	require.NotErrorIs(t, o.Err(), second)
+
+	o2 := ets.NewOwner(context.Background())
+	o2.Stop(nil)
+	require.ErrorIs(t, o2.Err(), ets.ErrOwnerDone)
+	require.Equal(t, "none", (*ets.Owner)(nil).String())
+}
+
+func TestGo_ReturnAndPanic(t *testing.T) {
+	failure := errors.New("worker failed")
+	o := ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error { return failure })
+	<-o.Done()
+	require.ErrorIs(t, o.Err(), failure)
+
+	o = ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error { return nil })
+	<-o.Done()
+	require.ErrorIs(t, o.Err(), ets.ErrOwnerDone)
+
+	boom := errors.New("boom")
+	o = ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error { panic(boom) })
+	<-o.Done()
+	var pe *ets.PanicError
+	require.ErrorAs(t, o.Err(), &pe)
+	require.ErrorIs(t, o.Err(), boom, "a panicked error unwraps")
+	require.Contains(t, string(pe.Stack), "owner_test.go", "the stack of the panic is kept")
+	require.Contains(t, pe.Error(), "ets: owner panicked: boom")
+
+	// Stop ends a Go owner: its function sees ctx done.
+	stopped := make(chan struct{})
+	o = ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error {
+		<-ctx.Done()
+		close(stopped)
+		return nil
+	})
+	o.Stop(errors.New("enough"))
+	<-stopped
+	require.EqualError(t, o.Err(), "enough")
+}
+
+func TestHeir_InheritsOnCrash(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		heir := newOwner(t)
+		var tab ets.Table
+		made := make(chan struct{})
+		worker := ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error {
+			var err error
+			tab, err = k.make(ets.WithOwner(self), ets.WithHeir(heir, "payload"), ets.WithName("heir-"+k.name))
+			if err != nil {
+				return err
+			}
+			for i := range 100 {
+				if err := k.put(tab, i); err != nil {
+					return err
+				}
+			}
+			close(made)
+			panic("worker crashed")
+		})
+		<-made
+		tr := receive(t, heir)
+		<-worker.Done()
+		require.Equal(t, worker, tr.From)
+		require.Equal(t, "payload", tr.Data)
+		require.Equal(t, heir, tr.Table.Info().Owner)
+		require.Nil(t, tr.Table.Info().Heir, "after inheriting, the heir is no longer heir")
+		for i := range 100 {
+			require.True(t, k.has(tr.Table, i), "acknowledged writes survive the transfer")
+		}
+		require.NoError(t, k.put(tr.Table, 1000), "the Transfer's handle acts for the new owner")
+		require.ErrorIs(t, k.put(tab, 1001), ets.ErrAccess, "the dead owner's handle lost its rights")
+		require.True(t, k.has(tab, 1000), "but still reads the protected table")
+		opened, err := ets.Open[ets.Table]("heir-" + k.name)
+		require.NoError(t, err)
+		require.Equal(t, tab.Info().ID, opened.Info().ID, "the name survives inheritance")
+
+		// A second ending drops the table: there is no heir any more.
+		heir.Stop(nil)
+		require.ErrorIs(t, tr.Table.Err(), ets.ErrDeleted)
+	})
+}
+
+func TestHeir_DeadHeirMeansDrop(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		owner := ets.NewOwner(context.Background())
+		heir := ets.NewOwner(context.Background())
+		tab, err := k.make(ets.WithOwner(owner), ets.WithHeir(heir, nil))
+		require.NoError(t, err)
+		heir.Stop(nil)
+		owner.Stop(nil)
+		require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
+		select {
+		case tr := <-heir.Transfers():
+			t.Fatalf("a dead heir received %v", tr)
+		default:
+		}
+		_, err = k.make(ets.WithOwner(newOwner(t)), ets.WithHeir(heir, nil))
+		require.ErrorIs(t, err, ets.ErrOwnerDone)
+	})
+}
+
+func TestGiveAway_Rules(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		a, b, c := newOwner(t), newOwner(t), newOwner(t)
+		tab, err := k.make(ets.WithOwner(a), ets.WithHeir(c, "heir data"))
+		require.NoError(t, err)
+
+		require.ErrorIs(t, b.GiveAway(tab, c, nil), ets.ErrNotOwner, "only the owner gives away")
+		require.ErrorIs(t, a.GiveAway(tab, a, nil), ets.ErrInvalidOption, "not to itself")
+		require.ErrorIs(t, a.GiveAway(tab, nil, nil), ets.ErrInvalidOption)
+		dead := ets.NewOwner(context.Background())
+		dead.Stop(nil)
+		require.ErrorIs(t, a.GiveAway(tab, dead, nil), ets.ErrOwnerDone)
+		require.Equal(t, a, tab.Info().Owner, "failed give-aways change nothing")
+
+		require.NoError(t, a.GiveAway(tab, b, "gift"))
+		tr := receive(t, b)
+		require.Equal(t, a, tr.From)
+		require.Equal(t, "gift", tr.Data)
+		require.Equal(t, b, tab.Info().Owner)
+		require.Equal(t, c, tab.Info().Heir, "GiveAway leaves the heir unchanged")
+		require.ErrorIs(t, k.put(tab, 1), ets.ErrAccess, "the giver's handle lost the owner's rights")
+		require.NoError(t, k.put(tr.Table, 1))
+		require.ErrorIs(t, a.GiveAway(tab, c, nil), ets.ErrNotOwner)
+		require.ErrorIs(t, a.SetHeir(tab, a, nil), ets.ErrNotOwner)
+
+		// The heir still inherits from the new owner.
+		b.Stop(nil)
+		tr = receive(t, c)
+		require.Equal(t, b, tr.From)
+		require.Equal(t, "heir data", tr.Data)
+		require.True(t, k.has(tr.Table, 1))
+	})
+}
+
+// The manager/worker pattern: the manager names itself heir and gives the
+// table to a worker; when the worker crashes, the manager gets it back.
+func TestSetHeir_ManagerWorker(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		manager := newOwner(t)
+		tab, err := k.make(ets.WithOwner(manager))
+		require.NoError(t, err)
+		require.NoError(t, manager.SetHeir(tab, manager, "back to manager"))
+		require.Equal(t, manager, tab.Info().Heir)
+
+		for round := range 3 {
+			ready := make(chan ets.Table)
+			worker := ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error {
+				tr := receive(t, self)
+				ready <- tr.Table
+				<-ctx.Done()
+				panic("crash")
+			})
+			require.NoError(t, manager.GiveAway(tab, worker, nil))
+			wt := <-ready
+			require.NoError(t, k.put(wt, round))
+			worker.Stop(errors.New("kill"))
+			tr := receive(t, manager)
+			require.Equal(t, worker, tr.From)
+			require.Equal(t, "back to manager", tr.Data)
+			tab = tr.Table
+			for r := 0; r <= round; r++ {
+				require.True(t, k.has(tab, r), "no data lost across restarts")
+			}
+			// The manager inherited, so it is no longer heir: name itself again.
+			require.NoError(t, manager.SetHeir(tab, manager, "back to manager"))
+		}
+		require.NoError(t, manager.SetHeir(tab, nil, nil))
+		require.Nil(t, tab.Info().Heir)
+		dead := ets.NewOwner(context.Background())
+		dead.Stop(nil)
+		require.ErrorIs(t, manager.SetHeir(tab, dead, nil), ets.ErrOwnerDone)
+	})
+}
+
+func TestAccess_Levels(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		owner, other := newOwner(t), newOwner(t)
+		cases := []struct {
+			access                    ets.Access
+			otherReads, otherWrites   bool
+			nobodyReads, nobodyWrites bool
+		}{
+			{ets.Public, true, true, true, true},
+			{ets.Protected, true, false, true, false},
+			{ets.Private, false, false, false, false},
+		}
+		for _, c := range cases {
+			t.Run(c.access.String(), func(t *testing.T) {
+				tab, err := k.make(ets.WithOwner(owner), ets.WithAccess(c.access))
+				require.NoError(t, err)
+				defer tab.Drop()
+				require.NoError(t, k.put(tab, 1), "the owner writes")
+				require.True(t, k.has(tab, 1), "the owner reads")
+				require.NoError(t, tab.Err())
+				for _, h := range []struct {
+					name          string
+					handle        ets.Table
+					reads, writes bool
+				}{
+					{"other", k.as(tab, other), c.otherReads, c.otherWrites},
+					{"nobody", k.as(tab, nil), c.nobodyReads, c.nobodyWrites},
+				} {
+					require.Equal(t, h.reads, k.has(h.handle, 1), "%s reads", h.name)
+					err := k.put(h.handle, 2)
+					if h.writes {
+						require.NoError(t, err, "%s writes", h.name)
+					} else {
+						require.ErrorIs(t, err, ets.ErrAccess, "%s writes", h.name)
+						require.ErrorIs(t, h.handle.Drop(), ets.ErrAccess, "Drop needs write access")
+						require.ErrorIs(t, h.handle.Clear(), ets.ErrAccess)
+						require.ErrorIs(t, h.handle.Rename("x"), ets.ErrAccess)
+					}
+					if h.reads {
+						require.NoError(t, h.handle.Err())
+						require.Equal(t, tab.Size(), h.handle.Size())
+					} else {
+						require.ErrorIs(t, h.handle.Err(), ets.ErrAccess)
+						require.Zero(t, h.handle.Size())
+					}
+				}
+				require.Equal(t, c.access, tab.Info().Access)
+			})
+		}
+		_, err := k.make(ets.WithAccess(ets.Private))
+		require.ErrorIs(t, err, ets.ErrInvalidOption, "a table without owner is public")
+		_, err = k.make(ets.WithAccess(0))
+		require.ErrorIs(t, err, ets.ErrInvalidOption)
+		_, err = k.make(ets.WithHeir(owner, nil))
+		require.ErrorIs(t, err, ets.ErrInvalidOption, "an heir needs an owner")
+		_, err = k.make(ets.WithOwner(nil))
+		require.ErrorIs(t, err, ets.ErrInvalidOption)
+		_, err = k.make(ets.WithHeir(nil, nil))
+		require.ErrorIs(t, err, ets.ErrInvalidOption)
+		free, err := k.make()
+		require.NoError(t, err)
+		require.Equal(t, ets.Public, free.Info().Access)
+		require.Nil(t, free.Info().Owner)
+	})
+}
+
+func TestNames_OpenRenameTables(t *testing.T) {
+	users, err := ets.NewSet[string, int](ets.WithName("users"))
+	require.NoError(t, err)
+	defer users.Drop()
+	require.Equal(t, "users", users.Info().Name)
+
+	_, err = ets.NewSet[string, int](ets.WithName("users"))
+	require.ErrorIs(t, err, ets.ErrNameTaken)
+	_, err = ets.NewSet[string, int](ets.WithName(""))
+	require.ErrorIs(t, err, ets.ErrInvalidOption)
+
+	opened, err := ets.Open[*ets.Set[string, int]]("users")
+	require.NoError(t, err)
+	require.NoError(t, opened.Insert("alice", 1))
+	v, ok := users.Lookup("alice")
+	require.True(t, ok)
+	require.Equal(t, 1, v)
+
+	_, err = ets.Open[*ets.Set[string, string]]("users")
+	require.ErrorIs(t, err, ets.ErrWrongType)
+	require.ErrorContains(t, err, "*ets.Set[string,int]")
+	require.ErrorContains(t, err, "*ets.Set[string,string]")
+	_, err = ets.Open[*ets.Set[string, int]]("nobody")
+	require.ErrorIs(t, err, ets.ErrNotFound)
+
+	other, err := ets.NewSet[int, int](ets.WithName("other"))
+	require.NoError(t, err)
+	require.ErrorIs(t, users.Rename("other"), ets.ErrNameTaken)
+	require.ErrorIs(t, users.Rename(""), ets.ErrInvalidOption)
+	require.NoError(t, users.Rename("users"), "renaming to its own name is a no-op")
+	require.NoError(t, users.Rename("people"))
+	_, err = ets.Open[*ets.Set[string, int]]("users")
+	require.ErrorIs(t, err, ets.ErrNotFound, "the old name is free")
+	_, err = ets.Open[*ets.Set[string, int]]("people")
+	require.NoError(t, err)
+
+	ids := map[uint64]string{}
+	for _, info := range ets.Tables() {
+		ids[info.ID] = info.Name
+	}
+	require.Equal(t, "people", ids[users.Info().ID])
+	require.Equal(t, "other", ids[other.Info().ID])
+
+	require.NoError(t, other.Drop())
+	_, err = ets.Open[*ets.Set[int, int]]("other")
+	require.ErrorIs(t, err, ets.ErrNotFound, "Drop frees the name")
+	reused, err := ets.NewSet[int, int](ets.WithName("other"))
+	require.NoError(t, err)
+	require.NoError(t, reused.Drop())
+	for _, info := range ets.Tables() {
+		require.NotEqual(t, other.Info().ID, info.ID, "a dropped table is not listed")
+	}
+
+	unnamed, err := ets.NewSet[int, int]()
+	require.NoError(t, err)
+	require.NoError(t, unnamed.Rename("now-named"))
+	_, err = ets.Open[*ets.Set[int, int]]("now-named")
+	require.NoError(t, err)
+	require.NoError(t, unnamed.Drop())
+}
+
+// The owner ends while goroutines write through its handle: each write that
+// returned nil is in the heir's table; the others returned ErrAccess.
+func TestHeir_OwnerEndsDuringWrites(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		for range 20 {
+			heir := newOwner(t)
+			owner := ets.NewOwner(context.Background())
+			tab, err := k.make(ets.WithOwner(owner), ets.WithHeir(heir, nil))
+			require.NoError(t, err)
+			const writers = 4
+			acked := make([][]int, writers)
+			var wg sync.WaitGroup
+			for g := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; ; i++ {
+						key := g*1_000_000 + i
+						err := k.put(tab, key)
+						if err != nil {
+							assert.ErrorIs(t, err, ets.ErrAccess)
+							return
+						}
+						acked[g] = append(acked[g], key)
+					}
+				}()
+			}
+			time.Sleep(time.Millisecond)
+			owner.Stop(nil)
+			wg.Wait()
+			tr := receive(t, heir)
+			for g := range writers {
+				for _, key := range acked[g] {
+					require.True(t, k.has(tr.Table, key), "acknowledged write %d lost", key)
+				}
+			}
+		}
+	})
+}
+
+// Readers keep reading while the table passes between owners.
+func TestGiveAway_WhileReadersRead(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		owners := []*ets.Owner{newOwner(t), newOwner(t), newOwner(t)}
+		tab, err := k.make(ets.WithOwner(owners[0]))
+		require.NoError(t, err)
+		for i := range 100 {
+			require.NoError(t, k.put(tab, i))
+		}
+		reader := k.as(tab, nil)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if !k.has(reader, i%100) {
+						assert.Failf(t, "read failed", "key %d missing during give-away", i%100)
+						return
+					}
+				}
+			}()
+		}
+		for i := range 300 {
+			from, to := owners[i%3], owners[(i+1)%3]
+			require.NoError(t, from.GiveAway(tab, to, i))
+			tr := receive(t, to)
+			require.Equal(t, i, tr.Data)
+		}
+		close(stop)
+		wg.Wait()
+	})
+}
+
+func TestNames_OpenRacingDropAndRename(t *testing.T) {
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var opened atomic.Int64
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, name := range []string{"race-a", "race-b"} {
+					s, err := ets.Open[*ets.Set[int, int]](name)
+					if err != nil {
+						assert.ErrorIs(t, err, ets.ErrNotFound)
+						continue
+					}
+					opened.Add(1)
+					if err := s.Insert(1, 1); err != nil {
+						assert.ErrorIs(t, err, ets.ErrDeleted)
+					}
+				}
+			}
+		}()
+	}
+	for range 2000 {
+		s, err := ets.NewSet[int, int](ets.WithName("race-a"))
+		require.NoError(t, err)
+		if err := s.Rename("race-b"); err != nil {
+			require.ErrorIs(t, err, ets.ErrNameTaken)
+		}
+		require.NoError(t, s.Drop())
+	}
+	close(stop)
+	wg.Wait()
+	require.Positive(t, opened.Load())
+}
+
+// Transfers never block the giver and are never lost, however slow the
+// receiver.
+func TestTransfers_NeverBlockNeverLost(t *testing.T) {
+	giver, slow := newOwner(t), newOwner(t)
+	const n = 500
+	tables := make([]*ets.Set[int, int], n)
+	for i := range tables {
+		var err error
+		tables[i], err = ets.NewSet[int, int](ets.WithOwner(giver))
+		require.NoError(t, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, tab := range tables {
+			assert.NoError(t, giver.GiveAway(tab, slow, i))
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("GiveAway blocked on a receiver that does not read")
+	}
+	for i := range n {
+		tr := receive(t, slow)
+		require.Equal(t, i, tr.Data, "transfers arrive in order")
+		require.Equal(t, tables[i].Info().ID, tr.Table.Info().ID)
+	}
+}
+
+// Ten thousand owned, named tables created and dropped, or dropped by their
+// owners ending, leave neither memory nor goroutines behind (goleak checks
+// the goroutines at the end of the run).
+func TestOwner_ManyTablesLeaveNothing(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	before.HeapAlloc += 0
+	for i := range 10_000 {
+		o := ets.NewOwner(context.Background())
+		s, err := ets.NewSet[int, int](ets.WithOwner(o), ets.WithName(fmt.Sprint("many-", i)))
+		require.NoError(t, err)
+		require.NoError(t, s.Insert(i, i))
+		if i%2 == 0 {
+			require.NoError(t, s.Drop())
+		}
+		o.Stop(nil)
+		require.ErrorIs(t, s.Err(), ets.ErrDeleted)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	require.Less(t, int64(after.HeapAlloc)-int64(before.HeapAlloc), int64(16<<20))
+	for _, info := range ets.Tables() {
+		require.NotContains(t, info.Name, "many-")
+	}
+}

@@ -1,0 +1,130 @@
+package ets
+
+import (
+	"cmp"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"weak"
+)
+
+// The registry: named tables by name (ETS named_table), and every live table
+// by ID for Tables. Named tables are held strongly, as their name reaches
+// them; the others weakly, so an unnamed table nobody references is freed by
+// the garbage collector like any Go value. Lock order: a table's mu, then
+// registry.mu.
+var registry = struct {
+	mu     sync.Mutex
+	byName map[string]*core
+	all    map[uint64]weak.Pointer[core]
+}{byName: map[string]*core{}, all: map[uint64]weak.Pointer[core]{}}
+
+// register lists c and claims its name, if any.
+func (c *core) register(name string) error {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if name != "" {
+		if _, taken := registry.byName[name]; taken {
+			return fmt.Errorf("%w: %q", ErrNameTaken, name)
+		}
+		registry.byName[name] = c
+	}
+	registry.all[c.id] = weak.Make(c)
+	runtime.AddCleanup(c, unlist, c.id)
+	return nil
+}
+
+func unlist(id uint64) {
+	registry.mu.Lock()
+	delete(registry.all, id)
+	registry.mu.Unlock()
+}
+
+// unregister frees c's name and unlists it.
+func (c *core) unregister(name string) {
+	registry.mu.Lock()
+	if name != "" && registry.byName[name] == c {
+		delete(registry.byName, name)
+	}
+	delete(registry.all, c.id)
+	registry.mu.Unlock()
+}
+
+// Rename gives the table a new name (ETS rename/2): the old name is freed and
+// Open finds the table under the new one. An unnamed table becomes named.
+// It needs write access; a name held by another table is ErrNameTaken, an
+// empty name ErrInvalidOption.
+func (h handle) Rename(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: Rename to an empty name", ErrInvalidOption)
+	}
+	c := h.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.st.Load()
+	if err := h.writableIn(st); err != nil {
+		return err
+	}
+	if st.name == name {
+		return nil
+	}
+	registry.mu.Lock()
+	if _, taken := registry.byName[name]; taken {
+		registry.mu.Unlock()
+		return fmt.Errorf("%w: %q", ErrNameTaken, name)
+	}
+	registry.byName[name] = c
+	if st.name != "" {
+		delete(registry.byName, st.name)
+	}
+	registry.mu.Unlock()
+	next := *st
+	next.name = name
+	c.st.Store(&next)
+	return nil
+}
+
+// Open returns the named table as a handle acting for nobody (ETS's use of a
+// named_table's name in place of its id): it reads public and protected
+// tables and writes public ones. T is the handle type the table was made
+// with, such as *ets.Set[string, int]. An unknown name is ErrNotFound; a
+// table of another type is ErrWrongType, and the error names both types.
+func Open[T Table](name string) (T, error) {
+	var zero T
+	registry.mu.Lock()
+	c := registry.byName[name]
+	registry.mu.Unlock()
+	if c == nil {
+		return zero, fmt.Errorf("%w: no table named %q", ErrNotFound, name)
+	}
+	h := c.handleFor(nil)
+	t, ok := h.(T)
+	if !ok {
+		return zero, fmt.Errorf("%w: table %q is %T, not %T", ErrWrongType, name, h, zero)
+	}
+	return t, nil
+}
+
+// Tables describes every live table of the process (ETS all/0 with info/1),
+// ordered by ID: named tables, and unnamed ones that are still referenced.
+// Sizes are reported as each table's owner would see them.
+func Tables() []Info {
+	registry.mu.Lock()
+	cores := make([]*core, 0, len(registry.all))
+	for _, w := range registry.all {
+		if c := w.Value(); c != nil {
+			cores = append(cores, c)
+		}
+	}
+	registry.mu.Unlock()
+	infos := make([]Info, 0, len(cores))
+	for _, c := range cores {
+		if c.st.Load().dropped {
+			continue
+		}
+		infos = append(infos, handle{c: c, as: c.st.Load().owner}.Info())
+	}
+	slices.SortFunc(infos, func(a, b Info) int { return cmp.Compare(a.ID, b.ID) })
+	return infos
+}
