@@ -123,9 +123,11 @@ func (c *config) engine() shard.Config {
 	return shard.Config{Shards: c.shardCount(), Central: !c.decentralizedCounters()}
 }
 
-// WithReadConcurrency is ETS's read_concurrency. Readers of a hash table
-// never wait for each other whatever its value: each shard is guarded by a
-// reader/writer lock. The value is kept and reported by Info.
+// WithReadConcurrency is ETS's read_concurrency. The hash engine makes it
+// irrelevant: Lookup and Member never take a lock or write shared memory
+// (they validate an optimistic read against the shard's sequence counter),
+// and traversals share each shard's read lock. The value is kept and
+// reported by Info.
 func WithReadConcurrency(on bool) Option {
 	return Option{func(c *config) error {
 		c.readConcurrency = on

@@ -49,11 +49,69 @@ type Map[K comparable, V any] struct {
 	central *counter // nil when each shard counts its own keys
 }
 
+// A shard is a lock, a table and a sequence counter. Writers take the lock
+// through lock/unlock, which make the counter odd while they hold it, and
+// publish the table's arrays before they release it. Readers of one key
+// (Get, Has) take no lock and write no shared memory: they note an even
+// counter, probe the published arrays, and retry if the counter moved; after
+// a few tries they take the read lock instead, so they always make progress.
 type shard[K comparable, V any] struct {
 	mu   sync.RWMutex
+	seq  atomic.Uint64
+	arr  atomic.Pointer[arrays[K, V]] // tab.arrays, for lock-free readers
 	tab  table[K, V]
 	size atomic.Int64 // tab.live, readable without the lock
 	_    [cacheLine]byte
+}
+
+func (s *shard[K, V]) lock() {
+	s.mu.Lock()
+	s.seq.Add(1)
+}
+
+func (s *shard[K, V]) unlock() {
+	if s.arr.Load() != s.tab.arrays {
+		s.arr.Store(s.tab.arrays)
+	}
+	s.seq.Add(1)
+	s.mu.Unlock()
+}
+
+// optimisticTries is how many times a lock-free read is attempted before
+// the reader takes the read lock.
+const optimisticTries = 4
+
+// get looks k up; see the shard's comment for the protocol.
+func (s *shard[K, V]) get(h uint64, k K) (V, bool) {
+	if optimisticReads {
+		for range optimisticTries {
+			start := s.seq.Load()
+			if start&1 != 0 {
+				continue
+			}
+			a := s.arr.Load()
+			if a == nil {
+				if s.seq.Load() == start {
+					var zero V
+					return zero, false
+				}
+				continue
+			}
+			switch v, r := a.probe(h, k, &s.seq, start); r {
+			case probeHit:
+				return v, true
+			case probeMiss:
+				return v, false
+			}
+		}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if i := s.tab.find(h, k); i >= 0 {
+		return s.tab.slots[i].val, true
+	}
+	var zero V
+	return zero, false
 }
 
 type counter struct {
@@ -131,70 +189,59 @@ func (m *Map[K, V]) Memory() int {
 
 const sizeOfShard = 24 + 64 + 8 + cacheLine
 
-// Get returns the value of k.
+// Get returns the value of k. It takes no lock and writes no shared memory
+// unless writers keep the key's shard busy.
 func (m *Map[K, V]) Get(h uint64, k K) (V, bool) {
-	s := &m.shards[m.shardOf(h)]
-	s.mu.RLock()
-	if i := s.tab.find(h, k); i >= 0 {
-		v := s.tab.slots[i].val
-		s.mu.RUnlock()
-		return v, true
-	}
-	s.mu.RUnlock()
-	var zero V
-	return zero, false
+	return m.shards[m.shardOf(h)].get(h, k)
 }
 
-// Has reports whether k is present.
+// Has reports whether k is present, as Get does.
 func (m *Map[K, V]) Has(h uint64, k K) bool {
-	s := &m.shards[m.shardOf(h)]
-	s.mu.RLock()
-	ok := s.tab.find(h, k) >= 0
-	s.mu.RUnlock()
+	_, ok := m.shards[m.shardOf(h)].get(h, k)
 	return ok
 }
 
 // Put stores v under k and reports whether k was new.
 func (m *Map[K, V]) Put(h uint64, k K, v V) bool {
 	s := &m.shards[m.shardOf(h)]
-	s.mu.Lock()
+	s.lock()
 	if i := s.tab.find(h, k); i >= 0 {
 		s.tab.slots[i].val = v
-		s.mu.Unlock()
+		s.unlock()
 		return false
 	}
 	s.tab.insert(m.seed, h, k, v)
 	m.added(s, 1)
-	s.mu.Unlock()
+	s.unlock()
 	return true
 }
 
 // PutNew stores v under k only if k is absent, and reports whether it did.
 func (m *Map[K, V]) PutNew(h uint64, k K, v V) bool {
 	s := &m.shards[m.shardOf(h)]
-	s.mu.Lock()
+	s.lock()
 	if s.tab.find(h, k) >= 0 {
-		s.mu.Unlock()
+		s.unlock()
 		return false
 	}
 	s.tab.insert(m.seed, h, k, v)
 	m.added(s, 1)
-	s.mu.Unlock()
+	s.unlock()
 	return true
 }
 
 // Take removes k and returns the value it held.
 func (m *Map[K, V]) Take(h uint64, k K) (V, bool) {
 	s := &m.shards[m.shardOf(h)]
-	s.mu.Lock()
+	s.lock()
 	if i := s.tab.find(h, k); i >= 0 {
 		v := s.tab.slots[i].val
 		s.tab.remove(i)
 		m.added(s, -1)
-		s.mu.Unlock()
+		s.unlock()
 		return v, true
 	}
-	s.mu.Unlock()
+	s.unlock()
 	var zero V
 	return zero, false
 }
@@ -205,8 +252,8 @@ func (m *Map[K, V]) Take(h uint64, k K) (V, bool) {
 // left as it was and the lock is released.
 func (m *Map[K, V]) Update(h uint64, k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
 	s := &m.shards[m.shardOf(h)]
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	i := s.tab.find(h, k)
 	var old V
 	if i >= 0 {
@@ -247,11 +294,11 @@ func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew b
 	slices.Sort(locked)
 	locked = slices.Compact(locked)
 	for _, si := range locked {
-		m.shards[si].mu.Lock()
+		m.shards[si].lock()
 	}
 	defer func() {
 		for _, si := range locked {
-			m.shards[si].mu.Unlock()
+			m.shards[si].unlock()
 		}
 	}()
 	if onlyNew {
@@ -279,11 +326,11 @@ func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew b
 func (m *Map[K, V]) Clear() {
 	for i := range m.shards {
 		s := &m.shards[i]
-		s.mu.Lock()
+		s.lock()
 		n := s.tab.live
 		s.tab = table[K, V]{}
 		m.added(s, -n)
-		s.mu.Unlock()
+		s.unlock()
 	}
 }
 
@@ -304,8 +351,11 @@ func (m *Map[K, V]) Collect(i int, fn func(k K, v V)) {
 // released.
 func (m *Map[K, V]) Sweep(i int, fn func(k K, v V) (V, Op)) (stored, deleted int) {
 	s := &m.shards[i]
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
+	if s.tab.arrays == nil {
+		return 0, 0
+	}
 	for g, w := range s.tab.ctrl {
 		for b := matchFull(w); b != 0; b &= b - 1 {
 			j := g*groupSize + bits.TrailingZeros64(b)>>3

@@ -3,6 +3,7 @@ package shard
 import (
 	"hash/maphash"
 	"math/bits"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -15,11 +16,21 @@ import (
 // A control byte is ctrlEmpty, ctrlDeleted (a tombstone), or the low seven
 // bits of the key's hash when the slot is full. The hash is computed once by
 // the caller and passed in; the table rehashes keys only when it grows.
+//
+// Readers that do not hold the lock (see Map.Get) load the arrays through
+// an atomic pointer, read control words atomically and validate what they
+// copied from slots against the shard's sequence counter; writers therefore
+// store control words atomically and publish new arrays atomically.
 type table[K comparable, V any] struct {
-	ctrl       []uint64 // one word of control bytes per group of groupSize slots
-	slots      []slot[K, V]
-	live       int // full slots
-	growthLeft int // empty slots that may still be filled before a rehash
+	*arrays[K, V]     // nil until the first insert
+	live          int // full slots
+	growthLeft    int // empty slots that may still be filled before a rehash
+}
+
+// arrays is a table's storage, replaced as a whole when the table grows.
+type arrays[K comparable, V any] struct {
+	ctrl  []uint64 // one word of control bytes per group of groupSize slots
+	slots []slot[K, V]
 }
 
 type slot[K comparable, V any] struct {
@@ -55,9 +66,9 @@ func matchFull(w uint64) uint64 { return ^w & msb }
 
 func tagOf(h uint64) uint64 { return h & 0x7f }
 
-// find returns the slot index holding k, or -1.
+// find returns the slot index holding k, or -1. The caller holds the lock.
 func (t *table[K, V]) find(h uint64, k K) int {
-	if len(t.ctrl) == 0 {
+	if t.arrays == nil {
 		return -1
 	}
 	mask := uint64(len(t.ctrl) - 1)
@@ -119,25 +130,28 @@ func (t *table[K, V]) remove(i int) {
 
 func (t *table[K, V]) setCtrl(g, j int, b byte) {
 	shift := uint(j) * 8
-	t.ctrl[g] = t.ctrl[g]&^(0xff<<shift) | uint64(b)<<shift
+	atomic.StoreUint64(&t.ctrl[g], t.ctrl[g]&^(0xff<<shift)|uint64(b)<<shift)
 }
 
 // rehash makes room for at least one more key: it doubles the table when it
 // is more than half full and otherwise rebuilds it at the same size, which
 // clears the tombstones.
 func (t *table[K, V]) rehash(seed maphash.Seed) {
-	groups := len(t.ctrl)
-	switch {
-	case groups == 0:
-		groups = 1
-	case t.live >= capacityOf(groups)/2:
-		groups *= 2
+	old := t.arrays
+	groups := 1
+	if old != nil {
+		groups = len(old.ctrl)
+		if t.live >= capacityOf(groups)/2 {
+			groups *= 2
+		}
 	}
-	old, oldCtrl := t.slots, t.ctrl
 	t.reset(groups)
-	for g, w := range oldCtrl {
+	if old == nil {
+		return
+	}
+	for g, w := range old.ctrl {
 		for m := matchFull(w); m != 0; m &= m - 1 {
-			s := &old[g*groupSize+bits.TrailingZeros64(m)>>3]
+			s := &old.slots[g*groupSize+bits.TrailingZeros64(m)>>3]
 			t.insert(seed, maphash.Comparable(seed, s.key), s.key, s.val)
 		}
 	}
@@ -147,18 +161,23 @@ func (t *table[K, V]) rehash(seed maphash.Seed) {
 // rehash: seven eighths of its slots, so every probe meets an empty slot.
 func capacityOf(groups int) int { return groups * groupSize * 7 / 8 }
 
+// reset gives the table new, empty arrays of the given number of groups.
 func (t *table[K, V]) reset(groups int) {
-	t.ctrl = make([]uint64, groups)
-	for i := range t.ctrl {
-		t.ctrl[i] = emptyGroup
+	a := &arrays[K, V]{ctrl: make([]uint64, groups), slots: make([]slot[K, V], groups*groupSize)}
+	for i := range a.ctrl {
+		a.ctrl[i] = emptyGroup
 	}
-	t.slots = make([]slot[K, V], groups*groupSize)
+	t.arrays = a
 	t.live = 0
 	t.growthLeft = capacityOf(groups)
 }
 
-// each calls fn for every full slot, in slot order.
+// each calls fn for every full slot, in slot order. The caller holds the
+// lock.
 func (t *table[K, V]) each(fn func(s *slot[K, V])) {
+	if t.arrays == nil {
+		return
+	}
 	for g, w := range t.ctrl {
 		for m := matchFull(w); m != 0; m &= m - 1 {
 			fn(&t.slots[g*groupSize+bits.TrailingZeros64(m)>>3])
@@ -168,5 +187,48 @@ func (t *table[K, V]) each(fn func(s *slot[K, V])) {
 
 // bytes is the memory the table holds, in bytes.
 func (t *table[K, V]) bytes() int {
+	if t.arrays == nil {
+		return 0
+	}
 	return len(t.ctrl)*8 + len(t.slots)*int(unsafe.Sizeof(slot[K, V]{}))
+}
+
+// Result of an optimistic probe.
+const (
+	probeMiss  = iota // k is absent
+	probeHit          // k is present; the value is returned
+	probeRetry        // a writer intervened: start again
+)
+
+// probe looks k up without the lock. It copies each candidate slot, then
+// checks that the shard's sequence is still seq before it compares the
+// copied key: a slot torn by a concurrent writer is never compared (a torn
+// string or interface could point anywhere), only discarded.
+func (a *arrays[K, V]) probe(h uint64, k K, seq *atomic.Uint64, start uint64) (V, int) {
+	var zero V
+	mask := uint64(len(a.ctrl) - 1)
+	g := (h >> 7) & mask
+	tag := lsb * tagOf(h)
+	for step := uint64(1); ; step++ {
+		w := atomic.LoadUint64(&a.ctrl[g])
+		for m := matchTag(w, tag); m != 0; m &= m - 1 {
+			s := a.slots[int(g)*groupSize+bits.TrailingZeros64(m)>>3]
+			if seq.Load() != start {
+				return zero, probeRetry
+			}
+			if s.key == k {
+				return s.val, probeHit
+			}
+		}
+		if matchEmpty(w) != 0 {
+			if seq.Load() != start {
+				return zero, probeRetry
+			}
+			return zero, probeMiss
+		}
+		if step > mask {
+			return zero, probeRetry // only a torn view of the groups can be this long
+		}
+		g = (g + step) & mask
+	}
 }

@@ -1,0 +1,153 @@
+package shard
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// wide is a value that a torn read would expose: its words are all equal,
+// and it is wide enough that a copy racing a store is likely to mix two.
+type wide [16]int64
+
+func wideOf(n int64) wide {
+	var w wide
+	for i := range w {
+		w[i] = n
+	}
+	return w
+}
+
+func (w wide) torn() bool {
+	for _, x := range w {
+		if x != w[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// Lock-free readers racing writers that overwrite, delete, reinsert and
+// grow the table never see a torn value or a wrong key, and always finish.
+// The test means most without -race (with -race, readers take the lock).
+func TestOptimisticReadsUnderChurn(t *testing.T) {
+	for _, procs := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint("procs=", procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			m := New[string, wide](Config{Shards: 2})
+			const keys = 4096
+			names := make([]string, keys)
+			for i := range names {
+				names[i] = fmt.Sprintf("key-%d-%s", i, string(make([]byte, i%40)))
+			}
+			// Writers and readers run until the writers have done their
+			// share, yielding now and then so that they interleave at every
+			// GOMAXPROCS.
+			const writes = 100_000
+			var written, reads, hits atomic.Int64
+			var wg sync.WaitGroup
+			for w := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; written.Add(1) < writes; i++ {
+						if i%8 == 0 {
+							runtime.Gosched() // leave the shards unlocked for a while
+						}
+						k := names[(i*7+w)%keys]
+						if i%2 == 0 {
+							k = names[(i/2*7+w)%64] // the hot keys the readers read
+						}
+						h := m.Hash(k)
+						switch i % 5 {
+						case 0, 1:
+							m.Put(h, k, wideOf(int64(i)))
+						case 2:
+							m.Take(h, k)
+						case 3:
+							m.Update(h, k, func(old wide, ok bool) (wide, Op) { return wideOf(old[0] + 1), Store })
+						case 4:
+							if i%1000 == 4 {
+								m.Clear() // shrinks, so the next inserts grow again
+							}
+						}
+					}
+				}()
+			}
+			for r := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; written.Load() < writes; i++ {
+						if i%64 == 0 {
+							runtime.Gosched()
+						}
+						k := names[(i*7+r)%64]
+						v, ok := m.Get(m.Hash(k), k)
+						reads.Add(1)
+						if ok {
+							hits.Add(1)
+							if v.torn() {
+								t.Errorf("torn value %v for %q", v, k)
+								return
+							}
+						}
+					}
+				}()
+			}
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(60 * time.Second):
+				t.Fatal("no progress")
+			}
+			require.Positive(t, hits.Load())
+			t.Logf("%d reads, %d hits", reads.Load(), hits.Load())
+		})
+	}
+}
+
+// A reader never reports a key that was never inserted, nor misses a key
+// that no writer touches, whatever the writers do to other keys.
+func TestOptimisticReadsStableKeys(t *testing.T) {
+	m := New[any, int](Config{Shards: 1})
+	for i := range 1000 {
+		m.Put(m.Hash(any(i)), any(i), i)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			k := any(fmt.Sprint("churn", i%5000)) // interface keys of another type
+			if i%2 == 0 {
+				m.Put(m.Hash(k), k, -1)
+			} else {
+				m.Take(m.Hash(k), k)
+			}
+		}
+	}()
+	for round := range 200 {
+		for i := range 1000 {
+			v, ok := m.Get(m.Hash(any(i)), any(i))
+			require.True(t, ok, "round %d: stable key %d missed", round, i)
+			require.Equal(t, i, v)
+		}
+		_, ok := m.Get(m.Hash(any("never")), any("never"))
+		require.False(t, ok)
+	}
+	close(stop)
+	wg.Wait()
+}
