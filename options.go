@@ -126,8 +126,8 @@ func (c *config) engine() shard.Config {
 // WithReadConcurrency is ETS's read_concurrency. The hash engine makes it
 // irrelevant: Lookup and Member never take a lock or write shared memory
 // (they validate an optimistic read against the shard's sequence counter),
-// and traversals share each shard's read lock. The value is kept and
-// reported by Info.
+// so readers never contend with each other, whatever the value. It is kept
+// and reported by Info.
 func WithReadConcurrency(on bool) Option {
 	return Option{func(c *config) error {
 		c.readConcurrency = on

@@ -54,9 +54,9 @@ type Map[K comparable, V any] struct {
 // publish the table's arrays before they release it. Readers of one key
 // (Get, Has) take no lock and write no shared memory: they note an even
 // counter, probe the published arrays, and retry if the counter moved; after
-// a few tries they take the read lock instead, so they always make progress.
+// a few tries they take the lock instead, so they always make progress.
 type shard[K comparable, V any] struct {
-	mu   sync.RWMutex
+	mu   sync.Mutex
 	seq  atomic.Uint64
 	arr  atomic.Pointer[arrays[K, V]] // tab.arrays, for lock-free readers
 	tab  table[K, V]
@@ -78,7 +78,7 @@ func (s *shard[K, V]) unlock() {
 }
 
 // optimisticTries is how many times a lock-free read is attempted before
-// the reader takes the read lock.
+// the reader takes the lock.
 const optimisticTries = 4
 
 // get looks k up; see the shard's comment for the protocol.
@@ -105,8 +105,8 @@ func (s *shard[K, V]) get(h uint64, k K) (V, bool) {
 			}
 		}
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if i := s.tab.find(h, k); i >= 0 {
 		return s.tab.slots[i].val, true
 	}
@@ -180,9 +180,9 @@ func (m *Map[K, V]) Memory() int {
 	n := 0
 	for i := range m.shards {
 		s := &m.shards[i]
-		s.mu.RLock()
+		s.mu.Lock()
 		n += s.tab.bytes()
-		s.mu.RUnlock()
+		s.mu.Unlock()
 	}
 	return n + len(m.shards)*int(sizeOfShard)
 }
@@ -334,13 +334,13 @@ func (m *Map[K, V]) Clear() {
 	}
 }
 
-// Collect calls fn for every key of shard i under the shard's read lock; fn
+// Collect calls fn for every key of shard i under the shard's lock; fn
 // must not call back into the Map. Callers copy what they need and run user
 // code after Collect returns.
 func (m *Map[K, V]) Collect(i int, fn func(k K, v V)) {
 	s := &m.shards[i]
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.tab.each(func(sl *slot[K, V]) { fn(sl.key, sl.val) })
 }
 
@@ -392,7 +392,7 @@ type hashed[K comparable, V any] struct {
 // any lock, and emit for each accepted key, until limit keys were emitted or
 // the table ends. It returns the position after the last emitted key and
 // whether the walk may go on (false: the table is exhausted). Each shard is
-// copied under its read lock when the walk reaches it, so a page reads the
+// copied under its lock when the walk reaches it, so a page reads the
 // table as it is when the page is taken, and a key present throughout a paged
 // walk is emitted exactly once.
 func (m *Map[K, V]) Page(pos Pos[K], limit int, accept func(K, V) bool, emit func(K, V)) (Pos[K], bool) {
