@@ -133,7 +133,7 @@ func (t *Set[K, V]) Take(k K) (v V, ok bool, err error) {
 // the value k holds afterwards and whether it holds one.
 //
 // fn runs while the lock of k's shard is held: keep it short, and never call
-// the table from it (that deadlocks). If fn panics, the table is unchanged
+// the table from it, nor stop the table's owner (that deadlocks). If fn panics, the table is unchanged
 // and unlocked, and the panic propagates to the caller. Update is O(1) and
 // does not allocate.
 func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error) {
