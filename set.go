@@ -261,10 +261,10 @@ func (t *Set[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V],
 	if limit < 1 {
 		panic("ets: SelectLimit: limit must be at least 1")
 	}
-	return t.page(shard.Pos[K]{}, pred, limit)
+	return t.page(shard.Pos[K, V]{}, pred, limit)
 }
 
-func (t *Set[K, V]) page(pos shard.Pos[K], pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
+func (t *Set[K, V]) page(pos shard.Pos[K, V], pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
 	if !t.readable() {
 		return nil, nil
 	}

@@ -13,6 +13,7 @@
 package shard
 
 import (
+	"cmp"
 	"hash/maphash"
 	"math/bits"
 	"slices"
@@ -377,9 +378,18 @@ func (m *Map[K, V]) Sweep(i int, fn func(k K, v V) (V, Op)) (stored, deleted int
 // Pos is a position in a paged traversal: every key whose hash is below H has
 // been passed, and so have the keys in Seen, whose hash is H. The zero Pos is
 // the start.
-type Pos[K comparable] struct {
+type Pos[K comparable, V any] struct {
 	H    uint64
 	Seen []K
+	// sorted is the copy of the shard the last page stopped in, kept so the
+	// next page need not copy and sort it again if the shard is unchanged.
+	sorted *sortedShard[K, V]
+}
+
+type sortedShard[K comparable, V any] struct {
+	shard   int
+	version uint64 // the shard's sequence counter when it was copied
+	entries []hashed[K, V]
 }
 
 type hashed[K comparable, V any] struct {
@@ -388,33 +398,42 @@ type hashed[K comparable, V any] struct {
 	v V
 }
 
+// sortedCopy returns shard si's entries sorted by hash, reusing cached if the
+// shard has not been written since it was copied.
+func (m *Map[K, V]) sortedCopy(si int, cached *sortedShard[K, V]) *sortedShard[K, V] {
+	s := &m.shards[si]
+	if cached != nil && cached.shard == si && cached.version == s.seq.Load() {
+		return cached
+	}
+	out := &sortedShard[K, V]{shard: si}
+	s.mu.Lock()
+	out.version = s.seq.Load() // even: writers bump it under the lock
+	out.entries = make([]hashed[K, V], 0, s.tab.live)
+	s.tab.each(func(sl *slot[K, V]) { out.entries = append(out.entries, hashed[K, V]{0, sl.key, sl.val}) })
+	s.mu.Unlock()
+	for i := range out.entries {
+		out.entries[i].h = m.Hash(out.entries[i].k)
+	}
+	slices.SortFunc(out.entries, func(a, b hashed[K, V]) int { return cmp.Compare(a.h, b.h) })
+	return out
+}
+
 // Page walks the keys from pos in hash order, calls accept for each outside
 // any lock, and emit for each accepted key, until limit keys were emitted or
 // the table ends. It returns the position after the last emitted key and
 // whether the walk may go on (false: the table is exhausted). Each shard is
-// copied under its lock when the walk reaches it, so a page reads the
-// table as it is when the page is taken, and a key present throughout a paged
-// walk is emitted exactly once.
-func (m *Map[K, V]) Page(pos Pos[K], limit int, accept func(K, V) bool, emit func(K, V)) (Pos[K], bool) {
-	var buf []hashed[K, V]
+// copied under its lock when the walk reaches it (or reused from the
+// previous page if no writer touched it since), so a page reads the table as
+// it is when the page is taken, and a key present throughout a paged walk is
+// emitted exactly once. A page costs O(limit + log n) while its shard is
+// unchanged, and O(shard size) to copy and sort a shard otherwise.
+func (m *Map[K, V]) Page(pos Pos[K, V], limit int, accept func(K, V) bool, emit func(K, V)) (Pos[K, V], bool) {
 	taken := 0
 	for si := m.shardOf(pos.H); si < len(m.shards); si++ {
-		buf = buf[:0]
-		m.Collect(si, func(k K, v V) {
-			if h := m.Hash(k); h >= pos.H {
-				buf = append(buf, hashed[K, V]{h, k, v})
-			}
-		})
-		slices.SortFunc(buf, func(a, b hashed[K, V]) int {
-			switch {
-			case a.h < b.h:
-				return -1
-			case a.h > b.h:
-				return 1
-			}
-			return 0
-		})
-		for _, e := range buf {
+		sorted := m.sortedCopy(si, pos.sorted)
+		es := sorted.entries
+		from, _ := slices.BinarySearchFunc(es, pos.H, func(e hashed[K, V], h uint64) int { return cmp.Compare(e.h, h) })
+		for _, e := range es[from:] {
 			if e.h == pos.H && slices.Contains(pos.Seen, e.k) {
 				continue
 			}
@@ -423,17 +442,18 @@ func (m *Map[K, V]) Page(pos Pos[K], limit int, accept func(K, V) bool, emit fun
 			}
 			emit(e.k, e.v)
 			if e.h != pos.H {
-				pos = Pos[K]{H: e.h}
+				pos = Pos[K, V]{H: e.h}
 			}
 			pos.Seen = append(slices.Clip(pos.Seen), e.k)
 			if taken++; taken == limit {
+				pos.sorted = sorted
 				return pos, true
 			}
 		}
 		if si+1 == len(m.shards) {
 			break
 		}
-		pos = Pos[K]{H: m.shardStart(si + 1)}
+		pos = Pos[K, V]{H: m.shardStart(si + 1)}
 	}
 	return pos, false
 }
