@@ -201,7 +201,7 @@ func ExampleWithHeir() {
 	tr := <-heir.Transfers()
 	jobs := tr.Table.(*ets.Set[string, string])
 	state, _ := jobs.Lookup("job-1")
-	fmt.Println(tr.Data, state, jobs.Info().Owner == heir)
+	fmt.Println(tr.Data, state, jobs.Info().Owner == heir.ID())
 	// Output:
 	// ets: owner panicked: worker crashed
 	// jobs running true
@@ -219,7 +219,7 @@ func ExampleOwner_GiveAway() {
 	_ = producer.GiveAway(batch, consumer, "batch 7")
 
 	tr := <-consumer.Transfers()
-	fmt.Println(tr.Data, tr.From == producer)
+	fmt.Println(tr.Data, tr.From == producer.ID())
 	// The producer's handle lost the owner's rights on the protected table.
 	fmt.Println(errors.Is(batch.Insert(2, "late"), ets.ErrAccess))
 	fmt.Println(tr.Table.(*ets.Set[int, string]).Insert(2, "mine"))

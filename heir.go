@@ -8,9 +8,9 @@ import "fmt"
 // for the receiving owner; convert it to the kind you made, as in
 // tr.Table.(*ets.Set[string, int]).
 type Transfer struct {
-	Table Table  // the table, as a handle acting for the receiver
-	From  *Owner // the previous owner
-	Data  any    // the data given to GiveAway, or to WithHeir / SetHeir
+	Table Table   // the table, as a handle acting for the receiver
+	From  OwnerID // the previous owner
+	Data  any     // the data given to GiveAway, or to WithHeir / SetHeir
 }
 
 // GiveAway makes to the owner of t and sends it a Transfer carrying data
@@ -36,13 +36,14 @@ func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 	case !o.alive():
 		return fmt.Errorf("%w (GiveAway by %v)", ErrOwnerDone, o)
 	}
-	if !to.adopt(c, Transfer{Table: c.handleFor(to), From: o, Data: data}) {
+	if !to.adopt(c) {
 		return fmt.Errorf("%w (GiveAway to %v)", ErrOwnerDone, to)
 	}
 	o.release(c)
 	next := *st
 	next.owner = to
 	c.st.Store(&next)
+	to.deliver(Transfer{Table: c.handleFor(to), From: o.ID(), Data: data})
 	return nil
 }
 
@@ -83,10 +84,11 @@ func (c *core) ownerEnded(o *Owner) {
 		c.mu.Unlock()
 		return
 	}
-	if h := st.heir; h != nil && h != o && h.adopt(c, Transfer{Table: c.handleFor(h), From: o, Data: st.heirData}) {
+	if h := st.heir; h != nil && h != o && h.adopt(c) {
 		next := *st
 		next.owner, next.heir, next.heirData = h, nil, nil
 		c.st.Store(&next)
+		h.deliver(Transfer{Table: c.handleFor(h), From: o.ID(), Data: st.heirData})
 		c.mu.Unlock()
 		return
 	}

@@ -120,12 +120,30 @@ func (o *Owner) Err() error {
 // on Done as well.
 func (o *Owner) Transfers() <-chan Transfer { return o.inbox }
 
-// String returns a short identity for logs, such as "owner#3".
-func (o *Owner) String() string {
+// ID returns the owner's identity, unique in the process; the ID of a nil
+// *Owner is 0. Info and Transfer name owners by ID: an *Owner is a
+// capability (whoever holds it may act for it through As), so the library
+// never hands out one owner's *Owner to another.
+func (o *Owner) ID() OwnerID {
 	if o == nil {
+		return 0
+	}
+	return OwnerID(o.id)
+}
+
+// String returns a short identity for logs, such as "owner#3".
+func (o *Owner) String() string { return o.ID().String() }
+
+// OwnerID identifies an Owner in Info and Transfer without granting its
+// rights. The zero OwnerID means no owner.
+type OwnerID uint64
+
+// String returns "owner#N", or "none" for the zero OwnerID.
+func (id OwnerID) String() string {
+	if id == 0 {
 		return "none"
 	}
-	return fmt.Sprintf("owner#%d", o.id)
+	return fmt.Sprintf("owner#%d", uint64(id))
 }
 
 // PanicError is the Err of an owner whose Go function panicked.
@@ -149,20 +167,25 @@ func (o *Owner) alive() bool {
 	return !o.ended
 }
 
-// adopt records that o owns c and, if tr.Table is set, queues tr for o. It
-// fails if o has begun to end: a table is never given to an owner that will
-// not hand it on. The caller holds c.mu.
-func (o *Owner) adopt(c *core, tr Transfer) bool {
+// adopt records that o owns c. It fails if o has begun to end: a table is
+// never given to an owner that will not hand it on. The caller holds c.mu,
+// publishes o as c's owner, and only then delivers the Transfer, so that the
+// receiver owns the table by the time it reads the Transfer.
+func (o *Owner) adopt(c *core) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.ended {
 		return false
 	}
 	o.tables[c] = struct{}{}
-	if tr.Table != nil {
-		o.send(tr)
-	}
 	return true
+}
+
+// deliver queues tr for o without blocking.
+func (o *Owner) deliver(tr Transfer) {
+	o.mu.Lock()
+	o.send(tr)
+	o.mu.Unlock()
 }
 
 // release forgets c (given away or dropped). The caller holds c.mu.

@@ -68,7 +68,7 @@ func TestOwner_ContextEndsOwnerAndDropsTable(t *testing.T) {
 		tab, err := k.make(ets.WithOwner(o), ets.WithName("ctx-"+k.name))
 		require.NoError(t, err)
 		require.NoError(t, k.put(tab, 1))
-		require.Equal(t, o, tab.Info().Owner)
+		require.Equal(t, o.ID(), tab.Info().Owner)
 		require.Equal(t, ets.Protected, tab.Info().Access, "a table with an owner is protected by default")
 
 		cancel()
@@ -99,6 +99,7 @@ func TestOwner_StopKeepsFirstReason(t *testing.T) {
 	o2.Stop(nil)
 	require.ErrorIs(t, o2.Err(), ets.ErrOwnerDone)
 	require.Equal(t, "none", (*ets.Owner)(nil).String())
+	require.Equal(t, fmt.Sprintf("owner#%d", uint64(o.ID())), o.String())
 }
 
 func TestGo_ReturnAndPanic(t *testing.T) {
@@ -154,10 +155,10 @@ func TestHeir_InheritsOnCrash(t *testing.T) {
 		<-made
 		tr := receive(t, heir)
 		<-worker.Done()
-		require.Equal(t, worker, tr.From)
+		require.Equal(t, worker.ID(), tr.From)
 		require.Equal(t, "payload", tr.Data)
-		require.Equal(t, heir, tr.Table.Info().Owner)
-		require.Nil(t, tr.Table.Info().Heir, "after inheriting, the heir is no longer heir")
+		require.Equal(t, heir.ID(), tr.Table.Info().Owner)
+		require.Zero(t, tr.Table.Info().Heir, "after inheriting, the heir is no longer heir")
 		for i := range 100 {
 			require.True(t, k.has(tr.Table, i), "acknowledged writes survive the transfer")
 		}
@@ -205,14 +206,14 @@ func TestGiveAway_Rules(t *testing.T) {
 		dead := ets.NewOwner(context.Background())
 		dead.Stop(nil)
 		require.ErrorIs(t, a.GiveAway(tab, dead, nil), ets.ErrOwnerDone)
-		require.Equal(t, a, tab.Info().Owner, "failed give-aways change nothing")
+		require.Equal(t, a.ID(), tab.Info().Owner, "failed give-aways change nothing")
 
 		require.NoError(t, a.GiveAway(tab, b, "gift"))
 		tr := receive(t, b)
-		require.Equal(t, a, tr.From)
+		require.Equal(t, a.ID(), tr.From)
 		require.Equal(t, "gift", tr.Data)
-		require.Equal(t, b, tab.Info().Owner)
-		require.Equal(t, c, tab.Info().Heir, "GiveAway leaves the heir unchanged")
+		require.Equal(t, b.ID(), tab.Info().Owner)
+		require.Equal(t, c.ID(), tab.Info().Heir, "GiveAway leaves the heir unchanged")
 		require.ErrorIs(t, k.put(tab, 1), ets.ErrAccess, "the giver's handle lost the owner's rights")
 		require.NoError(t, k.put(tr.Table, 1))
 		require.ErrorIs(t, a.GiveAway(tab, c, nil), ets.ErrNotOwner)
@@ -221,7 +222,7 @@ func TestGiveAway_Rules(t *testing.T) {
 		// The heir still inherits from the new owner.
 		b.Stop(nil)
 		tr = receive(t, c)
-		require.Equal(t, b, tr.From)
+		require.Equal(t, b.ID(), tr.From)
 		require.Equal(t, "heir data", tr.Data)
 		require.True(t, k.has(tr.Table, 1))
 	})
@@ -235,7 +236,7 @@ func TestSetHeir_ManagerWorker(t *testing.T) {
 		tab, err := k.make(ets.WithOwner(manager))
 		require.NoError(t, err)
 		require.NoError(t, manager.SetHeir(tab, manager, "back to manager"))
-		require.Equal(t, manager, tab.Info().Heir)
+		require.Equal(t, manager.ID(), tab.Info().Heir)
 
 		for round := range 3 {
 			ready := make(chan ets.Table)
@@ -250,7 +251,7 @@ func TestSetHeir_ManagerWorker(t *testing.T) {
 			require.NoError(t, k.put(wt, round))
 			worker.Stop(errors.New("kill"))
 			tr := receive(t, manager)
-			require.Equal(t, worker, tr.From)
+			require.Equal(t, worker.ID(), tr.From)
 			require.Equal(t, "back to manager", tr.Data)
 			tab = tr.Table
 			for r := 0; r <= round; r++ {
@@ -260,7 +261,7 @@ func TestSetHeir_ManagerWorker(t *testing.T) {
 			require.NoError(t, manager.SetHeir(tab, manager, "back to manager"))
 		}
 		require.NoError(t, manager.SetHeir(tab, nil, nil))
-		require.Nil(t, tab.Info().Heir)
+		require.Zero(t, tab.Info().Heir)
 		dead := ets.NewOwner(context.Background())
 		dead.Stop(nil)
 		require.ErrorIs(t, manager.SetHeir(tab, dead, nil), ets.ErrOwnerDone)
@@ -329,7 +330,7 @@ func TestAccess_Levels(t *testing.T) {
 		free, err := k.make()
 		require.NoError(t, err)
 		require.Equal(t, ets.Public, free.Info().Access)
-		require.Nil(t, free.Info().Owner)
+		require.Zero(t, free.Info().Owner)
 	})
 }
 
@@ -570,4 +571,42 @@ func TestOwner_ManyTablesLeaveNothing(t *testing.T) {
 	for _, info := range ets.Tables() {
 		require.NotContains(t, info.Name, "many-")
 	}
+}
+
+// The receiver of a Transfer owns the table by the time it reads the
+// Transfer: its first write through the Transfer's handle never fails.
+func TestTransfer_ReceiverOwnsTableOnArrival(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		for range 300 {
+			a := ets.NewOwner(context.Background())
+			heir := ets.NewOwner(context.Background())
+			tab, err := k.make(ets.WithOwner(a), ets.WithHeir(heir, nil))
+			require.NoError(t, err)
+			b := ets.NewOwner(context.Background())
+			got := make(chan error, 2)
+			go func() {
+				tr := <-b.Transfers()
+				got <- k.put(tr.Table, 1) // given away
+				tr = <-heir.Transfers()
+				got <- k.put(tr.Table, 2) // inherited
+			}()
+			require.NoError(t, a.GiveAway(tab, b, nil))
+			require.NoError(t, <-got)
+			go b.Stop(nil)
+			require.NoError(t, <-got)
+			a.Stop(nil)
+			b.Stop(nil)
+			heir.Stop(nil)
+		}
+	})
+}
+
+func TestOpen_DoesNotAllocate(t *testing.T) {
+	s, err := ets.NewSet[string, int](ets.WithName("open-allocs"))
+	require.NoError(t, err)
+	defer s.Drop()
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		o, _ := ets.Open[*ets.Set[string, int]]("open-allocs")
+		o.Lookup("x")
+	}))
 }

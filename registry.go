@@ -15,7 +15,7 @@ import (
 // the garbage collector like any Go value. Lock order: a table's mu, then
 // registry.mu.
 var registry = struct {
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	byName map[string]*core
 	all    map[uint64]weak.Pointer[core]
 }{byName: map[string]*core{}, all: map[uint64]weak.Pointer[core]{}}
@@ -87,18 +87,20 @@ func (h handle) Rename(name string) error {
 
 // Open returns the named table as a handle acting for nobody (ETS's use of a
 // named_table's name in place of its id): it reads public and protected
-// tables and writes public ones. T is the handle type the table was made
+// tables and writes public ones. It takes a shared lock and does not
+// allocate; still, a handle kept by the caller is cheaper than a lookup by
+// name per operation. T is the handle type the table was made
 // with, such as *ets.Set[string, int]. An unknown name is ErrNotFound; a
 // table of another type is ErrWrongType, and the error names both types.
 func Open[T Table](name string) (T, error) {
 	var zero T
-	registry.mu.Lock()
+	registry.mu.RLock()
 	c := registry.byName[name]
-	registry.mu.Unlock()
+	registry.mu.RUnlock()
 	if c == nil {
 		return zero, fmt.Errorf("%w: no table named %q", ErrNotFound, name)
 	}
-	h := c.handleFor(nil)
+	h := c.nobody
 	t, ok := h.(T)
 	if !ok {
 		return zero, fmt.Errorf("%w: table %q is %T, not %T", ErrWrongType, name, h, zero)

@@ -122,8 +122,8 @@ type Info struct {
 	ID                    uint64 // unique in the process, never reused
 	Name                  string // "" for an unnamed table
 	Kind                  Kind
-	Owner                 *Owner // nil for a table without owner
-	Heir                  *Owner // nil without heir
+	Owner                 OwnerID // 0 for a table without owner
+	Heir                  OwnerID // 0 without heir
 	Access                Access
 	KeyType               string // the key type parameter, as fmt's %v of its reflect.Type
 	ValueType             string
@@ -137,6 +137,10 @@ type Info struct {
 
 // Access is ETS's access level: which handles may read and write a table.
 // Rights are checked on every call, against the table's owner at that moment.
+// As in ETS, access levels guard against mistakes, not against code of the
+// same program that holds the owner's *Owner: whoever has it may act for it
+// (As). The library never hands one owner's *Owner to another: Info and
+// Transfer name owners by OwnerID.
 type Access uint8
 
 const (
@@ -196,6 +200,7 @@ type core struct {
 	shards    int
 	eng       engine
 	handleFor func(o *Owner) Table // the kind's handle acting for o
+	nobody    Table                // handleFor(nil), made once for Open
 
 	mu sync.Mutex // serialises lifecycle changes; operations read st
 	st atomic.Pointer[state]
@@ -226,12 +231,13 @@ func newTable[K, V any, T Table](kind Kind, cfg config, shards int, eng engine, 
 		eng:       eng,
 	}
 	c.handleFor = func(o *Owner) Table { return wrap(handle{c: c, as: o}) }
+	c.nobody = c.handleFor(nil)
 	c.st.Store(&state{access: cfg.accessLevel(), owner: cfg.owner, heir: cfg.heir, heirData: cfg.heirData, name: cfg.name})
 	var zero T
 	if err := c.register(cfg.name); err != nil {
 		return zero, err
 	}
-	if o := cfg.owner; o != nil && !o.adopt(c, Transfer{}) {
+	if o := cfg.owner; o != nil && !o.adopt(c) {
 		c.unregister(cfg.name)
 		return zero, fmt.Errorf("%w (WithOwner %v)", ErrOwnerDone, o)
 	}
@@ -314,8 +320,8 @@ func (h handle) Info() Info {
 		ID:                    c.id,
 		Name:                  st.name,
 		Kind:                  c.kind,
-		Owner:                 st.owner,
-		Heir:                  st.heir,
+		Owner:                 st.owner.ID(),
+		Heir:                  st.heir.ID(),
 		Access:                st.access,
 		KeyType:               c.keyType,
 		ValueType:             c.valueType,
