@@ -17,9 +17,10 @@
 // ever see a half-loaded registry — which is what the article's ensure_table
 // followed by a separate load would allow, and what a plain ErrNameTaken
 // check after NewSet(WithName) would allow too. The cost of losing a race is
-// one wasted build, paid once per process. (sync.Once is the Go-native way;
-// it needs a package variable, where the table's name is the only shared
-// state here, as in ETS.)
+// one wasted build, paid once per process. (sync.Once would serialise the
+// creation instead, but only among the users of one Once value; the name
+// settles the race between any code that uses the name, as ETS's named
+// tables do — two Registry values, or two packages, included.)
 //
 // The table has no owner, so it lives until it is dropped, whichever
 // goroutine first touched it — the article's ownership gotcha does not
