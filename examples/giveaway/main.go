@@ -127,15 +127,6 @@ func (s *Service) work(ctx context.Context, self, manager *ets.Owner) error {
 	case <-ctx.Done():
 		return nil
 	}
-	// The worker confirms the manager as heir. Besides saying who gets the
-	// table back, this works around a race in ets (this version): GiveAway
-	// delivers the Transfer before it publishes the new owner, so a read
-	// made at once through the Transfer's handle can still be refused with
-	// ErrAccess. SetHeir takes the table's lifecycle lock, which GiveAway
-	// holds until the new owner is published.
-	if err := self.SetHeir(table, manager, heirData); err != nil {
-		return err
-	}
 	for {
 		select {
 		case req := <-s.requests:

@@ -5,7 +5,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log"
+	"os"
 	"sort"
 	"sync"
 
@@ -13,20 +15,26 @@ import (
 )
 
 func main() {
+	if err := run(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(out io.Writer) error {
 	users, err := ets.NewSet[string, int]()
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer users.Drop()
 
 	// insert/2 and lookup/2.
 	must(users.Insert("alice", 31))
 	age, ok := users.Lookup("alice")
-	fmt.Println("lookup alice:", age, ok)
+	fmt.Fprintln(out, "lookup alice:", age, ok)
 
 	// insert_new/2 refuses a key that is present.
 	added, _ := users.InsertNew("alice", 99)
-	fmt.Println("insert_new alice again:", added)
+	fmt.Fprintln(out, "insert_new alice again:", added)
 
 	// A list insert is atomic and isolated.
 	must(users.InsertMany(
@@ -48,24 +56,25 @@ func main() {
 	}
 	wg.Wait()
 	visits, _ := users.Lookup("visits")
-	fmt.Println("visits after 8x1000 concurrent increments:", visits)
+	fmt.Fprintln(out, "visits after 8x1000 concurrent increments:", visits)
 
 	// Read-modify-write of one key, atomically.
 	age, _, err = users.Update("bob", func(old int, ok bool) (int, ets.Op) { return old + 1, ets.Store })
 	must(err)
-	fmt.Println("bob after his birthday:", age)
+	fmt.Fprintln(out, "bob after his birthday:", age)
 
 	// select/2 with a Go predicate instead of a match spec.
 	over30 := users.Select(func(name string, age int) bool { return name != "visits" && age > 30 })
 	sort.Slice(over30, func(i, j int) bool { return over30[i].Key < over30[j].Key })
-	fmt.Println("over 30:", over30)
+	fmt.Fprintln(out, "over 30:", over30)
 
 	// tab2list/1 as an iterator.
 	n := 0
 	for range users.All() {
 		n++
 	}
-	fmt.Println("objects:", n, "size:", users.Size())
+	fmt.Fprintln(out, "objects:", n, "size:", users.Size())
+	return nil
 }
 
 func must(err error) {

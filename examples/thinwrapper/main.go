@@ -35,6 +35,7 @@ const TableName = "thin"
 // ThinWrapper is a Get/Put façade over a public, named Set. Its methods run
 // in the caller's goroutine and are safe for concurrent use.
 type ThinWrapper struct {
+	owner *ets.Owner
 	table *ets.Set[string, string]
 }
 
@@ -53,8 +54,11 @@ func Start(ctx context.Context) (*ThinWrapper, error) {
 		owner.Stop(err)
 		return nil, err
 	}
-	return &ThinWrapper{table: table}, nil
+	return &ThinWrapper{owner: owner, table: table}, nil
 }
+
+// Done is closed once the wrapper's owner has ended and its table is gone.
+func (w *ThinWrapper) Done() <-chan struct{} { return w.owner.Done() }
 
 // Get returns the value stored under key, modelled on a map read.
 func (w *ThinWrapper) Get(key string) (string, bool) { return w.table.Lookup(key) }
@@ -126,7 +130,7 @@ func run(out io.Writer) error {
 
 	// The table lives as long as its owner.
 	cancel()
-	<-info.Owner.Done()
+	<-thin.Done()
 	_, err = ets.Open[*ets.Set[string, string]](TableName)
 	fmt.Fprintf(out, "owner ended: put -> %v; open -> not found: %v\n",
 		thin.Put("key", "late"), errors.Is(err, ets.ErrNotFound))
