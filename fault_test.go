@@ -233,91 +233,93 @@ func TestFault_PanicsAmidConcurrentWrites(t *testing.T) {
 // answers as a dropped table.
 func TestFault_DropDuringTraversals(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
-		tab := newTable()
-		const n = 20000
-		batch := make([]ets.Entry[int, int], n)
-		for i := range batch {
-			batch[i] = ets.Entry[int, int]{Key: i, Value: i}
+		seed := testSeed(t)
+		r := rand.New(rand.NewPCG(seed, seed))
+		rounds := 3
+		if *long {
+			rounds = 100
 		}
-		require.NoError(t, tab.InsertMany(batch...))
-		_, cursor := tab.SelectLimit(nil, 10)
-		require.NotNil(t, cursor)
-
-		slow := func(i int) {
-			if i%500 == 0 {
-				time.Sleep(50 * time.Microsecond)
-			}
+		runs := 0
+		for range rounds {
+			runs += dropDuringTraversals(t, newTable(), time.Duration(r.IntN(20_000))*time.Microsecond)
 		}
-		traversals := map[string]func(){
-			"All": func() {
-				i := 0
-				for range tab.All() {
-					slow(i)
-					i++
-				}
-			},
-			"Keys": func() {
-				for k := range tab.Keys() {
-					slow(k)
-				}
-			},
-			"Select":      func() { tab.Select(func(k, v int) bool { slow(k); return k%2 == 0 }) },
-			"SelectCount": func() { tab.SelectCount(func(k, v int) bool { slow(k); return true }) },
-			"SelectLimit": func() {
-				_, cur := tab.SelectLimit(func(k, v int) bool { slow(k); return true }, 1000)
-				for cur != nil {
-					_, cur = cur.Next()
-				}
-			},
-			"SelectDelete":  func() { _, _ = tab.SelectDelete(func(k, v int) bool { return k < 0 }) },
-			"SelectReplace": func() { _, _ = tab.SelectReplace(func(k, v int) (int, bool) { return v, k < 0 }) },
-			"writes": func() {
-				for k := n; k < n+100; k++ {
-					_ = tab.Insert(k, k)
-					_ = tab.Delete(k)
-				}
-			},
-		}
-		var wg sync.WaitGroup
-		var runs atomic.Int64
-		panics := make(chan string, len(traversals))
-		for name, traverse := range traversals {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() {
-					if r := recover(); r != nil {
-						panics <- fmt.Sprintf("%s panicked: %v", name, r)
-					}
-				}()
-				for tab.Err() == nil {
-					traverse()
-					runs.Add(1)
-				}
-				traverse() // once more, wholly after the drop
-			}()
-		}
-		time.Sleep(20 * time.Millisecond)
-		require.NoError(t, tab.Drop())
-		within(t, 10*time.Second, "the traversals after Drop", wg.Wait)
-		close(panics)
-		for p := range panics {
-			t.Error(p)
-		}
-
-		require.Empty(t, contents(tab))
-		require.Zero(t, tab.SelectCount(nil))
-		require.Empty(t, tab.Select(nil))
-		page, next := tab.SelectLimit(nil, 10)
-		require.Empty(t, page)
-		require.Nil(t, next)
-		page, next = cursor.Next()
-		require.Empty(t, page, "a cursor taken before the drop reads nothing after it")
-		require.Nil(t, next)
-		_, err := tab.SelectDelete(nil)
-		require.ErrorIs(t, err, ets.ErrDeleted)
-		_, err = tab.SelectReplace(func(k, v int) (int, bool) { return v, true })
-		require.ErrorIs(t, err, ets.ErrDeleted)
-		t.Logf("%d traversals completed before or across the drop", runs.Load())
+		t.Logf("%d drops, %d traversals completed before or across them", rounds, runs)
 	})
+}
+
+// dropDuringTraversals fills tab, starts traversals of every sort, drops tab
+// after wait, and returns how many traversals completed.
+func dropDuringTraversals(t *testing.T, tab uniqueTable[int, int], wait time.Duration) int {
+	const n = 20000
+	batch := make([]ets.Entry[int, int], n)
+	for i := range batch {
+		batch[i] = ets.Entry[int, int]{Key: i, Value: i}
+	}
+	require.NoError(t, tab.InsertMany(batch...))
+
+	slow := func(i int) {
+		if i%500 == 0 {
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	traversals := map[string]func(){
+		"All": func() {
+			i := 0
+			for range tab.All() {
+				slow(i)
+				i++
+			}
+		},
+		"Keys": func() {
+			for k := range tab.Keys() {
+				slow(k)
+			}
+		},
+		"Select":      func() { tab.Select(func(k, v int) bool { slow(k); return k%2 == 0 }) },
+		"SelectCount": func() { tab.SelectCount(func(k, v int) bool { slow(k); return true }) },
+		"SelectLimit": func() {
+			_, cur := tab.SelectLimit(func(k, v int) bool { slow(k); return true }, 1000)
+			for cur != nil {
+				_, cur = cur.Next()
+			}
+		},
+		"SelectDelete":  func() { _, _ = tab.SelectDelete(func(k, v int) bool { return k < 0 }) },
+		"SelectReplace": func() { _, _ = tab.SelectReplace(func(k, v int) (int, bool) { return v, k < 0 }) },
+		"writes": func() {
+			for k := n; k < n+100; k++ {
+				_ = tab.Insert(k, k)
+				_ = tab.Delete(k)
+			}
+		},
+	}
+	var wg sync.WaitGroup
+	var runs atomic.Int64
+	panics := make(chan string, len(traversals))
+	for name, traverse := range traversals {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					panics <- fmt.Sprintf("%s panicked: %v", name, r)
+				}
+			}()
+			for tab.Err() == nil {
+				traverse()
+				runs.Add(1)
+			}
+			traverse() // once more, wholly after the drop
+		}()
+	}
+	time.Sleep(wait)
+	require.NoError(t, tab.Drop())
+	within(t, 10*time.Second, "the traversals after Drop", wg.Wait)
+	close(panics)
+	for p := range panics {
+		t.Error(p)
+	}
+
+	require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
+	require.Empty(t, contents(tab)) // TestUnique_Drop checks the rest of a dropped table
+	return int(runs.Load())
 }

@@ -33,30 +33,16 @@ var long = flag.Bool("long", false, "run the long versions of the linearizabilit
 
 const linKeys = 3
 
-type linOpCode uint8
-
-const (
-	linInsert linOpCode = iota
-	linInsertMany
-	linInsertNew
-	linInsertNewMany
-	linLookup
-	linMember
-	linDelete
-	linTake
-	linUpdate
-	linUpdateCounter
-	linOpCount
-)
-
-var linOpNames = [linOpCount]string{
-	"Insert", "InsertMany", "InsertNew", "InsertNewMany", "Lookup", "Member", "Delete", "Take",
-	"Update", "UpdateCounter",
+// linOps are the calls histories are made of: every single-key call and the
+// batches, named as in the fuzz decoder.
+var linOps = []fuzzOpCode{
+	fuzzInsert, fuzzInsertMany, fuzzInsertNew, fuzzInsertNewMany, fuzzLookup, fuzzMember,
+	fuzzDelete, fuzzTake, fuzzUpdate, fuzzUpdateCounter,
 }
 
 // linInput is one call of a history.
 type linInput struct {
-	op      linOpCode
+	op      fuzzOpCode
 	key     int
 	val     int                   // the value stored, Update's increment, the counter's increment
 	entries []ets.Entry[int, int] // InsertMany, InsertNewMany
@@ -66,15 +52,15 @@ type linInput struct {
 }
 
 func (in linInput) String() string {
-	name := linOpNames[in.op]
+	name := fuzzOpNames[in.op]
 	switch in.op {
-	case linInsertMany, linInsertNewMany:
+	case fuzzInsertMany, fuzzInsertNewMany:
 		return fmt.Sprintf("%s(%v)", name, in.entries)
-	case linInsert, linInsertNew:
+	case fuzzInsert, fuzzInsertNew:
 		return fmt.Sprintf("%s(%d, %d)", name, in.key, in.val)
-	case linUpdate:
+	case fuzzUpdate:
 		return fmt.Sprintf("%s(%d, old+%d, op %d)", name, in.key, in.val, in.choice)
-	case linUpdateCounter:
+	case fuzzUpdateCounter:
 		return fmt.Sprintf("%s(%d, %d, default %v, threshold %v)", name, in.key, in.val, in.withDefault, in.withThreshold)
 	}
 	return fmt.Sprintf("%s(%d)", name, in.key)
@@ -82,7 +68,7 @@ func (in linInput) String() string {
 
 // keys returns the keys the call touches.
 func (in linInput) keys() []int {
-	if in.op != linInsertMany && in.op != linInsertNewMany {
+	if in.op != fuzzInsertMany && in.op != fuzzInsertNewMany {
 		return []int{in.key}
 	}
 	var ks []int
@@ -103,16 +89,16 @@ func (o linOutput) String() string { return fmt.Sprintf("(%d, %v, %s)", o.v, o.o
 
 // randomLinInput draws a call over the keys 0..linKeys-1.
 func randomLinInput(r *rand.Rand) linInput {
-	in := linInput{op: linOpCode(r.IntN(int(linOpCount))), key: r.IntN(linKeys), val: r.IntN(5)}
+	in := linInput{op: linOps[r.IntN(len(linOps))], key: r.IntN(linKeys), val: r.IntN(5)}
 	switch in.op {
-	case linInsertMany, linInsertNewMany:
+	case fuzzInsertMany, fuzzInsertNewMany:
 		in.entries = make([]ets.Entry[int, int], 1+r.IntN(linKeys))
 		for i := range in.entries {
 			in.entries[i] = ets.Entry[int, int]{Key: r.IntN(linKeys), Value: r.IntN(10)}
 		}
-	case linUpdate:
+	case fuzzUpdate:
 		in.choice = ets.Op(r.IntN(3))
-	case linUpdateCounter:
+	case fuzzUpdateCounter:
 		in.withDefault, in.withThreshold = r.IntN(4) != 0, r.IntN(2) == 0
 	}
 	return in
@@ -123,25 +109,25 @@ func linApply(tab uniqueTable[int, int], in linInput) linOutput {
 	var out linOutput
 	var err error
 	switch in.op {
-	case linInsert:
+	case fuzzInsert:
 		err = tab.Insert(in.key, in.val)
-	case linInsertMany:
+	case fuzzInsertMany:
 		err = tab.InsertMany(in.entries...)
-	case linInsertNew:
+	case fuzzInsertNew:
 		out.ok, err = tab.InsertNew(in.key, in.val)
-	case linInsertNewMany:
+	case fuzzInsertNewMany:
 		out.ok, err = tab.InsertNewMany(in.entries...)
-	case linLookup:
+	case fuzzLookup:
 		out.v, out.ok = tab.Lookup(in.key)
-	case linMember:
+	case fuzzMember:
 		out.ok = tab.Member(in.key)
-	case linDelete:
+	case fuzzDelete:
 		err = tab.Delete(in.key)
-	case linTake:
+	case fuzzTake:
 		out.v, out.ok, err = tab.Take(in.key)
-	case linUpdate:
+	case fuzzUpdate:
 		out.v, out.ok, err = tab.Update(in.key, func(old int, _ bool) (int, ets.Op) { return old + in.val, in.choice })
-	case linUpdateCounter:
+	case fuzzUpdateCounter:
 		var opts []ets.CounterOption[int]
 		if in.withDefault {
 			opts = append(opts, ets.WithDefault(0))
@@ -171,20 +157,20 @@ func linStep(s linState, in linInput) (linState, linOutput) {
 	nilErr := errName(nil)
 	cell := s[in.key]
 	switch in.op {
-	case linInsert:
+	case fuzzInsert:
 		s[in.key] = linCell{in.val, true}
 		return s, linOutput{err: nilErr}
-	case linInsertMany:
+	case fuzzInsertMany:
 		for _, e := range in.entries {
 			s[e.Key] = linCell{e.Value, true}
 		}
 		return s, linOutput{err: nilErr}
-	case linInsertNew:
+	case fuzzInsertNew:
 		if !cell.ok {
 			s[in.key] = linCell{in.val, true}
 		}
 		return s, linOutput{ok: !cell.ok, err: nilErr}
-	case linInsertNewMany:
+	case fuzzInsertNewMany:
 		for _, e := range in.entries {
 			if s[e.Key].ok {
 				return s, linOutput{ok: false, err: nilErr}
@@ -194,17 +180,17 @@ func linStep(s linState, in linInput) (linState, linOutput) {
 			s[e.Key] = linCell{e.Value, true}
 		}
 		return s, linOutput{ok: true, err: nilErr}
-	case linLookup:
+	case fuzzLookup:
 		return s, linOutput{v: cell.v, ok: cell.ok, err: nilErr}
-	case linMember:
+	case fuzzMember:
 		return s, linOutput{ok: cell.ok, err: nilErr}
-	case linDelete:
+	case fuzzDelete:
 		s[in.key] = linCell{}
 		return s, linOutput{err: nilErr}
-	case linTake:
+	case fuzzTake:
 		s[in.key] = linCell{}
 		return s, linOutput{v: cell.v, ok: cell.ok, err: nilErr}
-	case linUpdate:
+	case fuzzUpdate:
 		switch in.choice {
 		case ets.Store:
 			s[in.key] = linCell{cell.v + in.val, true}
@@ -212,7 +198,7 @@ func linStep(s linState, in linInput) (linState, linOutput) {
 			s[in.key] = linCell{}
 		}
 		return s, linOutput{v: s[in.key].v, ok: s[in.key].ok, err: nilErr}
-	case linUpdateCounter:
+	case fuzzUpdateCounter:
 		if !cell.ok && !in.withDefault {
 			return s, linOutput{err: errName(ets.ErrNotFound)}
 		}
@@ -356,7 +342,7 @@ func describeHistory(history []porcupine.Operation) string {
 // checked with.
 func linHistories() int {
 	if *long {
-		return 20000
+		return 200_000
 	}
 	return 1000
 }
@@ -453,11 +439,11 @@ func TestLinearizability_RejectsTornInsertMany(t *testing.T) {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				rec.do(0, tab, linInput{op: linInsertMany, entries: entries(0, 1, 1, 1)})
+				rec.do(0, tab, linInput{op: fuzzInsertMany, entries: entries(0, 1, 1, 1)})
 			}()
 			<-tab.halfway
-			rec.do(1, tab, linInput{op: linLookup, key: 0})
-			rec.do(1, tab, linInput{op: linLookup, key: 1})
+			rec.do(1, tab, linInput{op: fuzzLookup, key: 0})
+			rec.do(1, tab, linInput{op: fuzzLookup, key: 1})
 			close(tab.resume)
 			<-done
 			history := rec.history()
@@ -467,9 +453,9 @@ func TestLinearizability_RejectsTornInsertMany(t *testing.T) {
 			// The same calls on the real table, in the same order, are accepted.
 			real := newLinRecorder(2)
 			good := k.make(t)
-			real.do(0, good, linInput{op: linInsertMany, entries: entries(0, 1, 1, 1)})
-			real.do(1, good, linInput{op: linLookup, key: 0})
-			real.do(1, good, linInput{op: linLookup, key: 1})
+			real.do(0, good, linInput{op: fuzzInsertMany, entries: entries(0, 1, 1, 1)})
+			real.do(1, good, linInput{op: fuzzLookup, key: 0})
+			real.do(1, good, linInput{op: fuzzLookup, key: 1})
 			require.True(t, porcupine.CheckOperations(linModel, real.history()))
 		})
 	}
