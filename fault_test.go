@@ -115,7 +115,7 @@ func within(t *testing.T, d time.Duration, what string, f func()) {
 func faultWriter(tab uniqueTable[int, int], seed uint64, base, calls int) (*mapModel, error) {
 	r := rand.New(rand.NewPCG(seed, uint64(base)))
 	model := &mapModel{m: map[int]int{}}
-	subject := uniqueSubject{tab: tab}
+	subject := &uniqueSubject{tab: tab}
 	raw := make([]byte, 8)
 	for done := 0; done < calls; {
 		for i := range raw {

@@ -45,13 +45,15 @@ const (
 	fuzzSelectDelete
 	fuzzSelectReplace
 	fuzzSelectLimit
+	fuzzWalkOpen // SelectLimit whose walk goes on, a page at a time, between later calls
+	fuzzWalkNext // the next page of the open walk
 	fuzzOpCount
 )
 
 var fuzzOpNames = [fuzzOpCount]string{
 	"Insert", "InsertMany", "InsertNew", "InsertNewMany", "Lookup", "Member", "Delete", "Take",
 	"Update", "UpdateCounter", "Clear", "Size", "All", "Keys", "Select", "SelectCount",
-	"SelectDelete", "SelectReplace", "SelectLimit",
+	"SelectDelete", "SelectReplace", "SelectLimit", "SelectLimit(walk)", "Cursor.Next",
 }
 
 // fuzzOp is one decoded operation. Only the fields its code uses are set.
@@ -90,7 +92,7 @@ func (o fuzzOp) String() string {
 		return s + ")"
 	case fuzzSelect, fuzzSelectCount, fuzzSelectDelete, fuzzSelectReplace:
 		return fmt.Sprintf("%s(mod %d)", name, o.mod)
-	case fuzzSelectLimit:
+	case fuzzSelectLimit, fuzzWalkOpen:
 		return fmt.Sprintf("%s(mod %d, limit %d)", name, o.mod, o.limit)
 	}
 	return name + "()"
@@ -164,7 +166,7 @@ func decodeOps(data []byte) []fuzzOp {
 			}
 		case fuzzSelect, fuzzSelectCount, fuzzSelectDelete, fuzzSelectReplace:
 			o.mod = int(b.next()%4) + 1
-		case fuzzSelectLimit:
+		case fuzzSelectLimit, fuzzWalkOpen:
 			o.mod, o.limit = int(b.next()%4)+1, int(b.next()%5)+1
 		}
 		ops = append(ops, o)
@@ -236,9 +238,18 @@ func sortedEntries(es []ets.Entry[int, int], ordered bool) string {
 type uniqueSubject struct {
 	tab     uniqueTable[int, int]
 	ordered bool
+	walk    *pagedWalk // the open SelectLimit walk, if any
 }
 
-func (s uniqueSubject) apply(o fuzzOp) string {
+func (s *uniqueSubject) apply(o fuzzOp) string {
+	res := s.call(o)
+	if s.walk != nil {
+		s.walk.observe(s.tab)
+	}
+	return res
+}
+
+func (s *uniqueSubject) call(o fuzzOp) string {
 	tab := s.tab
 	switch o.code {
 	case fuzzInsert:
@@ -306,14 +317,86 @@ func (s uniqueSubject) apply(o fuzzOp) string {
 		return fmt.Sprint(n, " ", errName(err))
 	case fuzzSelectLimit:
 		return s.selectLimit(o)
+	case fuzzWalkOpen:
+		s.walk = &pagedWalk{mod: o.mod, limit: o.limit, always: map[int]bool{}, seen: map[int]bool{}}
+		for k := range tab.Keys() {
+			if s.walk.pred(k, 0) {
+				s.walk.always[k] = true
+			}
+		}
+		page, cur := tab.SelectLimit(s.walk.pred, o.limit)
+		return s.walk.take(tab, page, cur, &s.walk)
+	case fuzzWalkNext:
+		if s.walk == nil {
+			return "ok"
+		}
+		page, cur := s.walk.cur.Next()
+		return s.walk.take(tab, page, cur, &s.walk)
 	}
 	return "n/a"
+}
+
+// pagedWalk is a SelectLimit walk whose pages are taken between other calls.
+// It checks the contract of such walks: every page but the last is full,
+// each page holds the objects as the table has them when the page is taken,
+// no key comes twice, and every key present for the whole walk comes once.
+// Its predicate tests keys only, so whether a key matches never changes.
+type pagedWalk struct {
+	mod, limit int
+	cur        *ets.Cursor[int, int]
+	always     map[int]bool // the matching keys present since the walk began
+	seen       map[int]bool
+}
+
+func (w *pagedWalk) pred(k, _ int) bool { return k%w.mod == 0 }
+
+// observe forgets the keys that are absent now.
+func (w *pagedWalk) observe(tab uniqueTable[int, int]) {
+	for k := range w.always {
+		if !tab.Member(k) {
+			delete(w.always, k)
+		}
+	}
+}
+
+// take checks one page; after the last it checks the walk as a whole and
+// clears *open. It answers "ok" or what is wrong.
+func (w *pagedWalk) take(tab uniqueTable[int, int], page []ets.Entry[int, int], cur *ets.Cursor[int, int], open **pagedWalk) string {
+	w.cur = cur
+	switch {
+	case cur != nil && len(page) != w.limit:
+		return fmt.Sprintf("a page before the last holds %d objects, not %d", len(page), w.limit)
+	case len(page) > w.limit:
+		return fmt.Sprintf("the last page holds %d objects, over the limit %d", len(page), w.limit)
+	}
+	for _, e := range page {
+		v, ok := tab.Lookup(e.Key)
+		switch {
+		case !w.pred(e.Key, e.Value):
+			return fmt.Sprintf("page holds %v, which the predicate rejects", e)
+		case w.seen[e.Key]:
+			return fmt.Sprintf("key %d comes twice in the walk", e.Key)
+		case !ok || v != e.Value:
+			return fmt.Sprintf("page holds %v while the table holds %d %v", e, v, ok)
+		}
+		w.seen[e.Key] = true
+	}
+	if cur != nil {
+		return "ok"
+	}
+	*open = nil
+	for k := range w.always {
+		if !w.seen[k] {
+			return fmt.Sprintf("key %d, present for the whole walk, never came", k)
+		}
+	}
+	return "ok"
 }
 
 // selectLimit walks every page, checks the page sizes the contract promises
 // (every page but the last holds exactly limit objects) and describes the
 // objects seen.
-func (s uniqueSubject) selectLimit(o fuzzOp) string {
+func (s *uniqueSubject) selectLimit(o fuzzOp) string {
 	page, cur := s.tab.SelectLimit(fuzzPred(o.mod), o.limit)
 	all := slices.Clone(page)
 	for cur != nil {
@@ -332,9 +415,9 @@ func (s uniqueSubject) selectLimit(o fuzzOp) string {
 	return sortedEntries(all, false)
 }
 
-func (s uniqueSubject) final() string { return fmt.Sprint(contents(s.tab)) }
+func (s *uniqueSubject) final() string { return fmt.Sprint(contents(s.tab)) }
 
-func (s uniqueSubject) drop() string {
+func (s *uniqueSubject) drop() string {
 	first, second := s.tab.Drop(), s.tab.Drop()
 	_, ok := s.tab.Lookup(0)
 	return fmt.Sprintf("Drop %s, again %s, Err %s, Insert %s, Lookup %v, Size %d, All %d",
@@ -418,6 +501,8 @@ func (s *mapModel) apply(o fuzzOp) string {
 		return fmt.Sprint(keys)
 	case fuzzSelect, fuzzSelectLimit:
 		return fmt.Sprint(s.matching(fuzzPred(o.mod)))
+	case fuzzWalkOpen, fuzzWalkNext: // the table checks its walk itself
+		return "ok"
 	case fuzzSelectCount:
 		return fmt.Sprint(len(s.matching(fuzzPred(o.mod))))
 	case fuzzSelectDelete:
@@ -493,7 +578,7 @@ func fuzzUnique(f *testing.F, kindName string) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b := fuzzBytes(data)
 		opts := engineOptions[int(b.next())%len(engineOptions)].opts
-		tab := uniqueSubject{tab: kind.make(t, opts...), ordered: kind.ordered}
+		tab := &uniqueSubject{tab: kind.make(t, opts...), ordered: kind.ordered}
 		fuzzDifferential(t, b, tab, &mapModel{m: map[int]int{}})
 	})
 }
