@@ -185,6 +185,18 @@ func (h handle) writable() error {
 	return nil
 }
 
+// settle empties the table again if it was dropped while a write was in
+// flight. A write checks writable before it reaches the storage, so one that
+// passed just before Drop can land after Drop emptied the storage; the
+// writer's settle then sees the drop (Drop publishes it before it empties
+// the storage) and frees the object. Every write that can add an object calls
+// it after the storage returns. It costs one atomic load.
+func (h handle) settle() {
+	if h.c.st.Load().dropped {
+		h.c.eng.Clear()
+	}
+}
+
 // Err returns why the handle can neither read nor write the table: ErrDeleted
 // once the table is dropped, and nil while it is usable. Reads return
 // not-found rather than an error; Err tells a missing key from a table that
