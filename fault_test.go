@@ -323,3 +323,55 @@ func dropDuringTraversals(t *testing.T, tab uniqueTable[int, int], wait time.Dur
 	require.Empty(t, contents(tab)) // TestUnique_Drop checks the rest of a dropped table
 	return int(runs.Load())
 }
+
+// A write that passes the dropped check just before Drop may reach the
+// storage after Drop has emptied it. It must not leave its object behind:
+// Drop frees a table's objects, and a dropped table holds no memory for them.
+func TestFault_WriteRacingDropLeavesNothing(t *testing.T) {
+	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
+		rounds := 150
+		if *long {
+			rounds = 20000
+		}
+		leaks := 0
+		for round := range rounds {
+			tab := newTable()
+			empty := tab.Info().Memory
+			var wg sync.WaitGroup
+			for g := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; ; i++ {
+						k := g*1_000_000 + i
+						var err error
+						switch i % 5 {
+						case 0:
+							err = tab.Insert(k, i)
+						case 1:
+							_, err = tab.InsertNew(k, i)
+						case 2:
+							err = tab.InsertMany(entries(k, i)...)
+						case 3:
+							_, _, err = tab.Update(k, func(int, bool) (int, ets.Op) { return i, ets.Store })
+						case 4:
+							_, err = ets.UpdateCounter(tab, k, 1, ets.WithDefault(0))
+						}
+						if err != nil {
+							return
+						}
+					}
+				}()
+			}
+			for range round % 64 {
+				runtime.Gosched()
+			}
+			require.NoError(t, tab.Drop())
+			wg.Wait()
+			if tab.Info().Memory != empty {
+				leaks++
+			}
+		}
+		require.Zero(t, leaks, "%d of %d dropped tables still hold objects written while they were dropped", leaks, rounds)
+	})
+}
