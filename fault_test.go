@@ -331,7 +331,7 @@ func TestFault_WriteRacingDropLeavesNothing(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
 		rounds := 150
 		if *long {
-			rounds = 20000
+			rounds = 5000
 		}
 		leaks := 0
 		for round := range rounds {
