@@ -46,6 +46,7 @@ func (t *Set[K, V]) Insert(k K, v V) error {
 		return err
 	}
 	t.m.Put(t.m.Hash(k), k, v)
+	t.settle()
 	return nil
 }
 
@@ -65,7 +66,9 @@ func (t *Set[K, V]) InsertNew(k K, v V) (bool, error) {
 	if err := t.writable(); err != nil {
 		return false, err
 	}
-	return t.m.PutNew(t.m.Hash(k), k, v), nil
+	stored := t.m.PutNew(t.m.Hash(k), k, v)
+	t.settle()
+	return stored, nil
 }
 
 // InsertNewMany stores every entry only if none of their keys is present
@@ -87,7 +90,9 @@ func (t *Set[K, V]) insertBatch(entries []Entry[K, V], onlyNew bool) (bool, erro
 	for i := range entries {
 		hashes[i] = t.m.Hash(entries[i].Key)
 	}
-	return t.m.PutBatch(hashes, func(i int) (K, V) { return entries[i].Key, entries[i].Value }, onlyNew), nil
+	stored := t.m.PutBatch(hashes, func(i int) (K, V) { return entries[i].Key, entries[i].Value }, onlyNew)
+	t.settle()
+	return stored, nil
 }
 
 // Lookup returns the value stored under k (ETS lookup/2). It is O(1) and does
@@ -145,6 +150,7 @@ func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error
 		v, op := fn(old, ok)
 		return v, shard.Op(op)
 	})
+	t.settle()
 	return v, ok, nil
 }
 
@@ -310,6 +316,7 @@ func (t *Set[K, V]) updateCounter(k K, c counterOp[V]) (V, error) {
 		}
 		return nv, shard.Store
 	})
+	t.settle()
 	if err != nil {
 		var zero V
 		return zero, err

@@ -282,6 +282,18 @@ func (h handle) writableIn(st *state) error {
 	return nil
 }
 
+// settle empties the table again if it was dropped while a write was in
+// flight. A write checks writable before it reaches the storage, so one that
+// passed just before Drop can land after Drop emptied the storage; the
+// writer's settle then sees the drop (Drop publishes it before it empties
+// the storage) and frees the object. Every write that can add an object calls
+// it after the storage returns. It costs one atomic load.
+func (h handle) settle() {
+	if h.c.st.Load().dropped {
+		h.c.eng.Clear()
+	}
+}
+
 // Err returns why the handle cannot use the table: ErrDeleted once the table
 // is dropped, ErrAccess if it is private and the handle does not act for its
 // owner, and nil otherwise. Reads return not-found rather than an error; Err

@@ -1,0 +1,588 @@
+package ets_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/etsgo/ets"
+)
+
+// Differential fuzzing. The fuzz input is decoded into a sequence of
+// operations (decodeOps, shared by every kind); each operation is applied to
+// the table and to a trivial single-threaded model, both of which describe
+// their answer as a string, and the first pair of answers that differ fails
+// the run with the operations that led there.
+//
+// Adding a kind: write a fuzzSubject for its handle and one for its model
+// (kinds with one value per key reuse uniqueSubject and mapModel), then a
+// FuzzKind that calls fuzzDifferential. Decoded operations a kind lacks may
+// be answered "n/a" by both sides.
+
+// fuzzOpCode names one operation of the API.
+type fuzzOpCode uint8
+
+const (
+	fuzzInsert fuzzOpCode = iota
+	fuzzInsertMany
+	fuzzInsertNew
+	fuzzInsertNewMany
+	fuzzLookup
+	fuzzMember
+	fuzzDelete
+	fuzzTake
+	fuzzUpdate
+	fuzzUpdateCounter
+	fuzzClear
+	fuzzSize
+	fuzzAll
+	fuzzKeys
+	fuzzSelect
+	fuzzSelectCount
+	fuzzSelectDelete
+	fuzzSelectReplace
+	fuzzSelectLimit
+	fuzzWalkOpen // SelectLimit whose walk goes on, a page at a time, between later calls
+	fuzzWalkNext // the next page of the open walk
+	fuzzOpCount
+)
+
+var fuzzOpNames = [fuzzOpCount]string{
+	"Insert", "InsertMany", "InsertNew", "InsertNewMany", "Lookup", "Member", "Delete", "Take",
+	"Update", "UpdateCounter", "Clear", "Size", "All", "Keys", "Select", "SelectCount",
+	"SelectDelete", "SelectReplace", "SelectLimit", "SelectLimit(walk)", "Cursor.Next",
+}
+
+// fuzzOp is one decoded operation. Only the fields its code uses are set.
+type fuzzOp struct {
+	code    fuzzOpCode
+	key     int
+	val     int
+	entries []ets.Entry[int, int] // InsertMany, InsertNewMany
+	choice  ets.Op                // Update
+	// UpdateCounter: an optional default and an optional threshold.
+	hasDefault, hasThreshold bool
+	def, threshold, setValue int
+	mod                      int // the Select family's predicates test divisibility by mod
+	limit                    int // SelectLimit
+}
+
+func (o fuzzOp) String() string {
+	name := fuzzOpNames[o.code]
+	switch o.code {
+	case fuzzInsert, fuzzInsertNew:
+		return fmt.Sprintf("%s(%d, %d)", name, o.key, o.val)
+	case fuzzInsertMany, fuzzInsertNewMany:
+		return fmt.Sprintf("%s(%v)", name, o.entries)
+	case fuzzLookup, fuzzMember, fuzzDelete, fuzzTake:
+		return fmt.Sprintf("%s(%d)", name, o.key)
+	case fuzzUpdate:
+		return fmt.Sprintf("%s(%d, old+%d, op %d)", name, o.key, o.val, o.choice)
+	case fuzzUpdateCounter:
+		s := fmt.Sprintf("%s(%d, %d", name, o.key, o.val)
+		if o.hasDefault {
+			s += fmt.Sprintf(", WithDefault(%d)", o.def)
+		}
+		if o.hasThreshold {
+			s += fmt.Sprintf(", WithThreshold(%d, %d)", o.threshold, o.setValue)
+		}
+		return s + ")"
+	case fuzzSelect, fuzzSelectCount, fuzzSelectDelete, fuzzSelectReplace:
+		return fmt.Sprintf("%s(mod %d)", name, o.mod)
+	case fuzzSelectLimit, fuzzWalkOpen:
+		return fmt.Sprintf("%s(mod %d, limit %d)", name, o.mod, o.limit)
+	}
+	return name + "()"
+}
+
+// fuzzPred is the predicate of the Select family: whether k+v is a multiple
+// of mod (mod 1 matches everything).
+func fuzzPred(mod int) func(k, v int) bool {
+	return func(k, v int) bool { return (k+v)%mod == 0 }
+}
+
+// fuzzReplace is SelectReplace's function: replace the values of the keys
+// that are multiples of mod with 2v+1.
+func fuzzReplace(mod int) func(k, v int) (int, bool) {
+	return func(k, v int) (int, bool) { return 2*v + 1, k%mod == 0 }
+}
+
+// fuzzBytes reads the fuzz input; past its end every byte is zero.
+type fuzzBytes []byte
+
+func (b *fuzzBytes) next() byte {
+	if len(*b) == 0 {
+		return 0
+	}
+	c := (*b)[0]
+	*b = (*b)[1:]
+	return c
+}
+
+// The key space is small so that operations meet the same keys.
+func (b *fuzzBytes) key() int { return int(b.next() % 16) }
+func (b *fuzzBytes) val() int { return int(int8(b.next())) }
+
+func (b *fuzzBytes) entries(max int) []ets.Entry[int, int] {
+	es := make([]ets.Entry[int, int], int(b.next())%(max+1))
+	for i := range es {
+		es[i] = ets.Entry[int, int]{Key: b.key(), Value: b.val()}
+	}
+	return es
+}
+
+// decodeOps turns fuzz input into operations: one byte picks the operation,
+// the bytes after it are its arguments. Every input decodes to something.
+func decodeOps(data []byte) []fuzzOp {
+	b := fuzzBytes(data)
+	var ops []fuzzOp
+	for len(b) > 0 {
+		o := fuzzOp{code: fuzzOpCode(b.next() % byte(fuzzOpCount))}
+		switch o.code {
+		case fuzzInsert, fuzzInsertNew:
+			o.key, o.val = b.key(), b.val()
+		case fuzzInsertMany:
+			o.entries = b.entries(4)
+		case fuzzInsertNewMany:
+			o.entries = b.entries(3)
+		case fuzzLookup, fuzzMember, fuzzDelete, fuzzTake:
+			o.key = b.key()
+		case fuzzUpdate:
+			o.key, o.val, o.choice = b.key(), b.val(), ets.Op(b.next()%3)
+		case fuzzUpdateCounter:
+			o.key, o.val = b.key(), b.val()
+			flags := b.next()
+			if flags&1 != 0 {
+				o.hasDefault, o.def = true, b.val()
+			}
+			if flags&2 != 0 {
+				o.hasThreshold, o.threshold, o.setValue = true, b.val(), b.val()
+			}
+			if flags&4 != 0 { // counters near the edge of int, to reach overflow
+				o.val *= math.MaxInt / 64
+			}
+		case fuzzSelect, fuzzSelectCount, fuzzSelectDelete, fuzzSelectReplace:
+			o.mod = int(b.next()%4) + 1
+		case fuzzSelectLimit, fuzzWalkOpen:
+			o.mod, o.limit = int(b.next()%4)+1, int(b.next()%5)+1
+		}
+		ops = append(ops, o)
+	}
+	return ops
+}
+
+// fuzzSubject is one side of a differential run: a table or its model. It
+// answers each operation with a description of the result.
+type fuzzSubject interface {
+	apply(o fuzzOp) string
+	// final describes the whole contents, compared once the operations are
+	// done; drop then drops the table and describes what a dropped table does.
+	final() string
+	drop() string
+}
+
+// fuzzDifferential runs the operations decoded from data on tab and model
+// and fails at the first difference.
+func fuzzDifferential(t *testing.T, data []byte, tab, model fuzzSubject) {
+	ops := decodeOps(data)
+	for i, o := range ops {
+		got, want := tab.apply(o), model.apply(o)
+		if got != want {
+			t.Fatalf("operation %d of %d, %v:\n  table: %s\n  model: %s\nfrom the start:\n%s",
+				i, len(ops), o, got, want, describeOps(ops[:i+1]))
+		}
+	}
+	if got, want := tab.final(), model.final(); got != want {
+		t.Fatalf("after %d operations the contents differ:\n  table: %s\n  model: %s\nfrom the start:\n%s",
+			len(ops), got, want, describeOps(ops))
+	}
+	if got, want := tab.drop(), model.drop(); got != want {
+		t.Fatalf("Drop after %d operations:\n  table: %s\n  model: %s", len(ops), got, want)
+	}
+}
+
+func describeOps(ops []fuzzOp) string {
+	var sb strings.Builder
+	for i, o := range ops {
+		fmt.Fprintf(&sb, "  %d: %v\n", i, o)
+	}
+	return sb.String()
+}
+
+// errName names the sentinel error err wraps, for results that must match.
+func errName(err error) string {
+	for _, e := range []error{ets.ErrNotFound, ets.ErrOverflow, ets.ErrDeleted, ets.ErrInvalidOption, ets.ErrAccess} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	if err != nil {
+		return "unexpected error " + err.Error()
+	}
+	return "nil"
+}
+
+// sortedEntries describes entries in key order, or as given when the kind
+// promises an order.
+func sortedEntries(es []ets.Entry[int, int], ordered bool) string {
+	if !ordered {
+		es = byKey(es)
+	}
+	return fmt.Sprint(es)
+}
+
+// uniqueSubject drives a table of a kind with one value per key.
+type uniqueSubject struct {
+	tab     uniqueTable[int, int]
+	ordered bool
+	walk    *pagedWalk // the open SelectLimit walk, if any
+}
+
+func (s *uniqueSubject) apply(o fuzzOp) string {
+	res := s.call(o)
+	if s.walk != nil {
+		s.walk.observe(s.tab)
+	}
+	return res
+}
+
+func (s *uniqueSubject) call(o fuzzOp) string {
+	tab := s.tab
+	switch o.code {
+	case fuzzInsert:
+		return errName(tab.Insert(o.key, o.val))
+	case fuzzInsertMany:
+		return errName(tab.InsertMany(o.entries...))
+	case fuzzInsertNew:
+		ok, err := tab.InsertNew(o.key, o.val)
+		return fmt.Sprint(ok, " ", errName(err))
+	case fuzzInsertNewMany:
+		ok, err := tab.InsertNewMany(o.entries...)
+		return fmt.Sprint(ok, " ", errName(err))
+	case fuzzLookup:
+		v, ok := tab.Lookup(o.key)
+		return fmt.Sprint(v, ok)
+	case fuzzMember:
+		return fmt.Sprint(tab.Member(o.key))
+	case fuzzDelete:
+		return errName(tab.Delete(o.key))
+	case fuzzTake:
+		v, ok, err := tab.Take(o.key)
+		return fmt.Sprint(v, " ", ok, " ", errName(err))
+	case fuzzUpdate:
+		var saw string
+		v, ok, err := tab.Update(o.key, func(old int, ok bool) (int, ets.Op) {
+			saw = fmt.Sprint(old, ok)
+			return old + o.val, o.choice
+		})
+		return fmt.Sprintf("fn saw %s, returned %d %v %s", saw, v, ok, errName(err))
+	case fuzzUpdateCounter:
+		var opts []ets.CounterOption[int]
+		if o.hasDefault {
+			opts = append(opts, ets.WithDefault(o.def))
+		}
+		if o.hasThreshold {
+			opts = append(opts, ets.WithThreshold(o.threshold, o.setValue))
+		}
+		v, err := ets.UpdateCounter(tab, o.key, o.val, opts...)
+		return fmt.Sprint(v, " ", errName(err))
+	case fuzzClear:
+		return errName(tab.Clear())
+	case fuzzSize:
+		return fmt.Sprint(tab.Size())
+	case fuzzAll:
+		var es []ets.Entry[int, int]
+		for k, v := range tab.All() {
+			es = append(es, ets.Entry[int, int]{Key: k, Value: v})
+		}
+		return sortedEntries(es, s.ordered)
+	case fuzzKeys:
+		keys := slices.Collect(tab.Keys())
+		if !s.ordered {
+			slices.Sort(keys)
+		}
+		return fmt.Sprint(keys)
+	case fuzzSelect:
+		return sortedEntries(tab.Select(fuzzPred(o.mod)), s.ordered)
+	case fuzzSelectCount:
+		return fmt.Sprint(tab.SelectCount(fuzzPred(o.mod)))
+	case fuzzSelectDelete:
+		n, err := tab.SelectDelete(fuzzPred(o.mod))
+		return fmt.Sprint(n, " ", errName(err))
+	case fuzzSelectReplace:
+		n, err := tab.SelectReplace(fuzzReplace(o.mod))
+		return fmt.Sprint(n, " ", errName(err))
+	case fuzzSelectLimit:
+		return s.selectLimit(o)
+	case fuzzWalkOpen:
+		s.walk = &pagedWalk{mod: o.mod, limit: o.limit, always: map[int]bool{}, seen: map[int]bool{}}
+		for k := range tab.Keys() {
+			if s.walk.pred(k, 0) {
+				s.walk.always[k] = true
+			}
+		}
+		page, cur := tab.SelectLimit(s.walk.pred, o.limit)
+		return s.walk.take(tab, page, cur, &s.walk)
+	case fuzzWalkNext:
+		if s.walk == nil {
+			return "ok"
+		}
+		page, cur := s.walk.cur.Next()
+		return s.walk.take(tab, page, cur, &s.walk)
+	}
+	return "n/a"
+}
+
+// pagedWalk is a SelectLimit walk whose pages are taken between other calls.
+// It checks the contract of such walks: every page but the last is full,
+// each page holds the objects as the table has them when the page is taken,
+// no key comes twice, and every key present for the whole walk comes once.
+// Its predicate tests keys only, so whether a key matches never changes.
+type pagedWalk struct {
+	mod, limit int
+	cur        *ets.Cursor[int, int]
+	always     map[int]bool // the matching keys present since the walk began
+	seen       map[int]bool
+}
+
+func (w *pagedWalk) pred(k, _ int) bool { return k%w.mod == 0 }
+
+// observe forgets the keys that are absent now.
+func (w *pagedWalk) observe(tab uniqueTable[int, int]) {
+	for k := range w.always {
+		if !tab.Member(k) {
+			delete(w.always, k)
+		}
+	}
+}
+
+// take checks one page; after the last it checks the walk as a whole and
+// clears *open. It answers "ok" or what is wrong.
+func (w *pagedWalk) take(tab uniqueTable[int, int], page []ets.Entry[int, int], cur *ets.Cursor[int, int], open **pagedWalk) string {
+	w.cur = cur
+	switch {
+	case cur != nil && len(page) != w.limit:
+		return fmt.Sprintf("a page before the last holds %d objects, not %d", len(page), w.limit)
+	case len(page) > w.limit:
+		return fmt.Sprintf("the last page holds %d objects, over the limit %d", len(page), w.limit)
+	}
+	for _, e := range page {
+		v, ok := tab.Lookup(e.Key)
+		switch {
+		case !w.pred(e.Key, e.Value):
+			return fmt.Sprintf("page holds %v, which the predicate rejects", e)
+		case w.seen[e.Key]:
+			return fmt.Sprintf("key %d comes twice in the walk", e.Key)
+		case !ok || v != e.Value:
+			return fmt.Sprintf("page holds %v while the table holds %d %v", e, v, ok)
+		}
+		w.seen[e.Key] = true
+	}
+	if cur != nil {
+		return "ok"
+	}
+	*open = nil
+	for k := range w.always {
+		if !w.seen[k] {
+			return fmt.Sprintf("key %d, present for the whole walk, never came", k)
+		}
+	}
+	return "ok"
+}
+
+// selectLimit walks every page, checks the page sizes the contract promises
+// (every page but the last holds exactly limit objects) and describes the
+// objects seen.
+func (s *uniqueSubject) selectLimit(o fuzzOp) string {
+	page, cur := s.tab.SelectLimit(fuzzPred(o.mod), o.limit)
+	all := slices.Clone(page)
+	for cur != nil {
+		if len(page) != o.limit {
+			return fmt.Sprintf("a page before the last holds %d objects, not %d", len(page), o.limit)
+		}
+		page, cur = cur.Next()
+		all = append(all, page...)
+	}
+	if len(page) > o.limit {
+		return fmt.Sprintf("the last page holds %d objects, over the limit %d", len(page), o.limit)
+	}
+	if s.ordered && !slices.IsSortedFunc(all, func(a, b ets.Entry[int, int]) int { return a.Key - b.Key }) {
+		return fmt.Sprintf("pages out of key order: %v", all)
+	}
+	return sortedEntries(all, false)
+}
+
+func (s *uniqueSubject) final() string { return fmt.Sprint(contents(s.tab)) }
+
+func (s *uniqueSubject) drop() string {
+	first, second := s.tab.Drop(), s.tab.Drop()
+	_, ok := s.tab.Lookup(0)
+	return fmt.Sprintf("Drop %s, again %s, Err %s, Insert %s, Lookup %v, Size %d, All %d",
+		errName(first), errName(second), errName(s.tab.Err()), errName(s.tab.Insert(0, 0)),
+		ok, s.tab.Size(), len(contents(s.tab)))
+}
+
+// mapModel is the model of the kinds with one value per key: a map.
+type mapModel struct {
+	m map[int]int
+}
+
+func (s *mapModel) apply(o fuzzOp) string {
+	m := s.m
+	nilErr := errName(nil)
+	switch o.code {
+	case fuzzInsert:
+		m[o.key] = o.val
+		return nilErr
+	case fuzzInsertMany:
+		for _, e := range o.entries {
+			m[e.Key] = e.Value
+		}
+		return nilErr
+	case fuzzInsertNew:
+		_, had := m[o.key]
+		if !had {
+			m[o.key] = o.val
+		}
+		return fmt.Sprint(!had, " ", nilErr)
+	case fuzzInsertNewMany:
+		for _, e := range o.entries {
+			if _, had := m[e.Key]; had {
+				return fmt.Sprint(false, " ", nilErr)
+			}
+		}
+		for _, e := range o.entries {
+			m[e.Key] = e.Value
+		}
+		return fmt.Sprint(true, " ", nilErr)
+	case fuzzLookup:
+		v, ok := m[o.key]
+		return fmt.Sprint(v, ok)
+	case fuzzMember:
+		_, ok := m[o.key]
+		return fmt.Sprint(ok)
+	case fuzzDelete:
+		delete(m, o.key)
+		return nilErr
+	case fuzzTake:
+		v, ok := m[o.key]
+		delete(m, o.key)
+		return fmt.Sprint(v, " ", ok, " ", nilErr)
+	case fuzzUpdate:
+		old, had := m[o.key]
+		v, ok := old, had
+		switch o.choice {
+		case ets.Store:
+			v, ok = old+o.val, true
+			m[o.key] = v
+		case ets.Delete:
+			v, ok = 0, false
+			delete(m, o.key)
+		}
+		return fmt.Sprintf("fn saw %d %v, returned %d %v %s", old, had, v, ok, nilErr)
+	case fuzzUpdateCounter:
+		v, err := s.counter(o)
+		return fmt.Sprint(v, " ", errName(err))
+	case fuzzClear:
+		clear(m)
+		return nilErr
+	case fuzzSize:
+		return fmt.Sprint(len(m))
+	case fuzzAll:
+		return fmt.Sprint(s.matching(nil))
+	case fuzzKeys:
+		var keys []int
+		for _, e := range s.matching(nil) {
+			keys = append(keys, e.Key)
+		}
+		return fmt.Sprint(keys)
+	case fuzzSelect, fuzzSelectLimit:
+		return fmt.Sprint(s.matching(fuzzPred(o.mod)))
+	case fuzzWalkOpen, fuzzWalkNext: // the table checks its walk itself
+		return "ok"
+	case fuzzSelectCount:
+		return fmt.Sprint(len(s.matching(fuzzPred(o.mod))))
+	case fuzzSelectDelete:
+		gone := s.matching(fuzzPred(o.mod))
+		for _, e := range gone {
+			delete(m, e.Key)
+		}
+		return fmt.Sprint(len(gone), " ", nilErr)
+	case fuzzSelectReplace:
+		n := 0
+		for k, v := range m {
+			if nv, ok := fuzzReplace(o.mod)(k, v); ok {
+				m[k] = nv
+				n++
+			}
+		}
+		return fmt.Sprint(n, " ", nilErr)
+	}
+	return "n/a"
+}
+
+// matching returns the objects pred accepts (all for nil) in key order.
+func (s *mapModel) matching(pred func(k, v int) bool) []ets.Entry[int, int] {
+	var es []ets.Entry[int, int]
+	for k, v := range s.m {
+		if pred == nil || pred(k, v) {
+			es = append(es, ets.Entry[int, int]{Key: k, Value: v})
+		}
+	}
+	return byKey(es)
+}
+
+// counter is ETS's update_counter written out plainly, with Go's overflow
+// rule from the contract: overflow counts as past any threshold, and is
+// ErrOverflow without one.
+func (s *mapModel) counter(o fuzzOp) (int, error) {
+	old, ok := s.m[o.key]
+	if !ok {
+		if !o.hasDefault {
+			return 0, ets.ErrNotFound
+		}
+		old = o.def
+	}
+	overflow := (o.val > 0 && old > math.MaxInt-o.val) || (o.val < 0 && old < math.MinInt-o.val)
+	v := old + o.val
+	past := overflow || (o.val >= 0 && v > o.threshold) || (o.val < 0 && v < o.threshold)
+	switch {
+	case o.hasThreshold && past:
+		v = o.setValue
+	case overflow:
+		return 0, ets.ErrOverflow
+	}
+	s.m[o.key] = v
+	return v, nil
+}
+
+func (s *mapModel) final() string { return fmt.Sprint(s.m) }
+
+func (s *mapModel) drop() string {
+	clear(s.m)
+	return fmt.Sprintf("Drop %s, again %s, Err %s, Insert %s, Lookup %v, Size %d, All %d",
+		errName(nil), errName(ets.ErrDeleted), errName(ets.ErrDeleted), errName(ets.ErrDeleted), false, 0, 0)
+}
+
+// fuzzUnique is the fuzz target of a kind with one value per key: the first
+// byte of the input picks the engine options, the rest are operations.
+func fuzzUnique(f *testing.F, kindName string) {
+	i := slices.IndexFunc(uniqueKinds, func(k uniqueKind) bool { return k.name == kindName })
+	if i < 0 {
+		f.Fatalf("no kind %q in uniqueKinds", kindName)
+	}
+	kind := uniqueKinds[i]
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := fuzzBytes(data)
+		opts := engineOptions[int(b.next())%len(engineOptions)].opts
+		tab := &uniqueSubject{tab: kind.make(t, opts...), ordered: kind.ordered}
+		fuzzDifferential(t, b, tab, &mapModel{m: map[int]int{}})
+	})
+}
+
+// FuzzSet checks Set against a map. go test replays testdata/fuzz/FuzzSet;
+// go test -run '^$' -fuzz FuzzSet -fuzztime 3m . searches for more.
+func FuzzSet(f *testing.F) { fuzzUnique(f, "Set") }
