@@ -240,27 +240,10 @@ func (m *Map[K, V]) Update(h uint64, k K, fn func(old V, ok bool) (V, Op)) (V, b
 // key is present and stores nothing if one is. It reports whether it stored.
 // hashes[i] must be the hash of item i's key.
 func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew bool) bool {
-	locked := make([]int, len(hashes))
-	for i, h := range hashes {
-		locked[i] = m.shardOf(h)
-	}
-	slices.Sort(locked)
-	locked = slices.Compact(locked)
-	for _, si := range locked {
-		m.shards[si].mu.Lock()
-	}
-	defer func() {
-		for _, si := range locked {
-			m.shards[si].mu.Unlock()
-		}
-	}()
-	if onlyNew {
-		for i, h := range hashes {
-			k, _ := item(i)
-			if m.shards[m.shardOf(h)].tab.find(h, k) >= 0 {
-				return false
-			}
-		}
+	locked := m.lockShards(hashes)
+	defer m.unlockShards(locked)
+	if onlyNew && m.anyPresent(hashes, func(i int) K { k, _ := item(i); return k }) {
+		return false
 	}
 	for i, h := range hashes {
 		k, v := item(i)
@@ -273,6 +256,38 @@ func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew b
 		m.added(s, 1)
 	}
 	return true
+}
+
+// lockShards write-locks every shard the hashes fall in, in shard order so
+// that batches never deadlock each other, and returns the shards it locked.
+func (m *Map[K, V]) lockShards(hashes []uint64) []int {
+	locked := make([]int, len(hashes))
+	for i, h := range hashes {
+		locked[i] = m.shardOf(h)
+	}
+	slices.Sort(locked)
+	locked = slices.Compact(locked)
+	for _, si := range locked {
+		m.shards[si].mu.Lock()
+	}
+	return locked
+}
+
+func (m *Map[K, V]) unlockShards(locked []int) {
+	for _, si := range locked {
+		m.shards[si].mu.Unlock()
+	}
+}
+
+// anyPresent reports whether any key(i) is present; the caller holds the
+// locks of the hashes' shards.
+func (m *Map[K, V]) anyPresent(hashes []uint64, key func(i int) K) bool {
+	for i, h := range hashes {
+		if m.shards[m.shardOf(h)].tab.find(h, key(i)) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Clear removes every key, one shard at a time.
