@@ -5,6 +5,8 @@
 // # Table kinds
 //
 //   - Set is ETS's set: one value per key, keys compared with ==.
+//   - Bag is ETS's bag: many objects per key, in insertion order, no two
+//     equal; DuplicateBag is ETS's duplicate_bag, which keeps every copy.
 //
 // Every kind is a handle onto a shared table: all methods are safe for
 // concurrent use by any number of goroutines, each single-key operation is

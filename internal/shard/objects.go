@@ -99,6 +99,10 @@ func (o *objects[V]) remove(v V, dup bool) int {
 		i = next
 	}
 	o.live -= n
+	// Trailing tombstones go at once: a key used as a stack never compacts.
+	for len(o.list) > 0 && o.list[len(o.list)-1].prev == tombstone {
+		o.list = o.list[:len(o.list)-1]
+	}
 	if len(o.list)-o.live > o.live {
 		o.rebuild(dup)
 	}
@@ -166,7 +170,12 @@ func (o *objects[V]) rebuild(dup bool) {
 		}
 	}
 	var idx map[V]int32
-	if live > smallObjects {
+	switch {
+	case live <= smallObjects:
+	case o.idx != nil && live > len(o.idx)/2:
+		idx = o.idx // reuse its buckets: compacting then costs no allocation
+		clear(idx)
+	default:
 		idx = make(map[V]int32, live)
 	}
 	w := 0
@@ -191,7 +200,7 @@ func (o *objects[V]) rebuild(dup bool) {
 	}
 	clear(o.list[w:])
 	o.list, o.idx, o.live = o.list[:w], idx, w
-	if cap(o.list) > 2*w+smallObjects {
+	if cap(o.list) > 4*w+smallObjects { // shrink a key that lost most of its objects
 		o.list = slices.Clone(o.list)
 	}
 }
