@@ -258,12 +258,7 @@ func (t *bag[K, V]) SelectCount(pred func(K, V) bool) int {
 // key being swept is left as it was, the table stays consistent and
 // unlocked, and the panic propagates. It is O(n) in objects.
 func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
-	return t.sweep(func(k K, v V) (V, shard.Op) {
-		if pred == nil || pred(k, v) {
-			return v, shard.Delete
-		}
-		return v, shard.Keep
-	})
+	return sweepShards(t.handle, t.e.Shards(), t.e.Sweep, deleteIf(pred))
 }
 
 // SelectReplace calls fn for every object and, where fn returns true,
@@ -275,24 +270,7 @@ func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 // with fn running under the shard's lock as in SelectDelete. It is O(n) in
 // objects.
 func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
-	return t.sweep(func(k K, v V) (V, shard.Op) {
-		if nv, ok := fn(k, v); ok {
-			return nv, shard.Store
-		}
-		return v, shard.Keep
-	})
-}
-
-func (t *bag[K, V]) sweep(fn func(K, V) (V, shard.Op)) (int, error) {
-	n := 0
-	for i := range t.e.Shards() {
-		if err := t.writable(); err != nil {
-			return n, err
-		}
-		stored, deleted := t.e.Sweep(i, fn)
-		n += stored + deleted
-	}
-	return n, nil
+	return sweepShards(t.handle, t.e.Shards(), t.e.Sweep, replaceIf(fn))
 }
 
 // SelectLimit returns the first page of at most limit objects pred returns
@@ -304,46 +282,5 @@ func (t *bag[K, V]) sweep(fn func(K, V) (V, shard.Op)) (int, error) {
 // exactly limit objects; the last may be empty. pred runs as in Select.
 // SelectLimit panics if limit < 1.
 func (t *bag[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
-	if limit < 1 {
-		panic("ets: SelectLimit: limit must be at least 1")
-	}
-	return t.page(shard.BagPos[K]{}, pred, limit)
-}
-
-func (t *bag[K, V]) page(pos shard.BagPos[K], pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
-	if !t.readable() {
-		return nil, nil
-	}
-	var out []Entry[K, V]
-	next, more := t.e.Page(pos, limit,
-		func(k K, v V) bool { return pred == nil || pred(k, v) },
-		func(k K, v V) { out = append(out, Entry[K, V]{k, v}) })
-	if !more {
-		return out, nil
-	}
-	return out, &Cursor[K, V]{next: func() ([]Entry[K, V], *Cursor[K, V]) { return t.page(next, pred, limit) }}
-}
-
-// selectFrom returns the entries of all that pred returns true for; a nil
-// pred matches every entry.
-func selectFrom[K, V any](all iter.Seq2[K, V], pred func(K, V) bool) []Entry[K, V] {
-	var out []Entry[K, V]
-	for k, v := range all {
-		if pred == nil || pred(k, v) {
-			out = append(out, Entry[K, V]{k, v})
-		}
-	}
-	return out
-}
-
-// countFrom returns how many entries of all pred returns true for; a nil pred
-// counts every entry.
-func countFrom[K, V any](all iter.Seq2[K, V], pred func(K, V) bool) int {
-	n := 0
-	for k, v := range all {
-		if pred == nil || pred(k, v) {
-			n++
-		}
-	}
-	return n
+	return paged(t.handle, shard.BagPos[K]{}, pred, limit, t.e.Page)
 }

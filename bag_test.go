@@ -1,15 +1,14 @@
 package ets_test
 
 import (
-	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -382,7 +381,7 @@ func TestBag_ClearIteratorsAndKeys(t *testing.T) {
 		require.Equal(t, m.m, bagContents(tab))
 		keys := slices.Collect(tab.Keys())
 		require.Len(t, keys, len(m.m), "each key once")
-		require.ElementsMatch(t, slices.Collect(mapsKeys(m.m)), keys)
+		require.ElementsMatch(t, slices.Collect(maps.Keys(m.m)), keys)
 		n := 0
 		for range tab.All() {
 			n++
@@ -402,16 +401,6 @@ func TestBag_ClearIteratorsAndKeys(t *testing.T) {
 		require.NoError(t, tab.Insert(5, 5), "a cleared table is usable")
 		require.Equal(t, 1, tab.Size())
 	})
-}
-
-func mapsKeys(m map[int][]int) iter.Seq[int] {
-	return func(yield func(int) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func TestBag_Select(t *testing.T) {
@@ -786,69 +775,23 @@ func TestBag_ConcurrentInsertsUnderOneKey(t *testing.T) {
 }
 
 // A reader of the keys of a batch sees none of it or all of it: batches add
-// the object gen to each of keys 0..15, so a reader that sees generation g on
-// one key sees at least g on every key it reads afterwards.
+// the object gen to each of keys 0..15 (and the writer then deletes the
+// objects of gen-2), so a reader that sees generation g as the newest object
+// of one key sees at least g on every key it reads afterwards.
 func TestBag_InsertManyIsolation(t *testing.T) {
 	forEachBag(t, func(t *testing.T, _ bagKind, newTable func() bagTable) {
 		tab := newTable()
-		const keys = 16
-		stop := make(chan struct{})
-		var writer, readers sync.WaitGroup
-		writer.Add(1)
-		go func() {
-			defer writer.Done()
-			batch := make([]ets.Entry[int, int], keys)
-			for gen := 1; ; gen++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				for k := range batch {
-					batch[k] = ets.Entry[int, int]{Key: k, Value: gen}
-				}
-				if gen%2 == 0 {
-					slices.Reverse(batch)
-				}
-				assert.NoError(t, tab.InsertMany(batch...))
-				if gen > 2 {
-					for k := range keys {
-						assert.NoError(t, tab.DeleteObject(k, gen-2))
-					}
-				}
+		checkBatchIsolation(t, tab.InsertMany, func(gen int) {
+			for k := range 16 {
+				assert.NoError(t, tab.DeleteObject(k, gen-2))
 			}
-		}()
-		newest := func(k int) int {
+		}, func(k int) int {
 			vs := tab.Lookup(k)
 			if len(vs) == 0 {
 				return 0
 			}
 			return vs[len(vs)-1]
-		}
-		for r := range 2 {
-			readers.Add(1)
-			go func() {
-				defer readers.Done()
-				for range 2000 {
-					seen := 0
-					for i := range keys {
-						k := i
-						if r == 1 {
-							k = keys - 1 - i
-						}
-						v := newest(k)
-						if v < seen {
-							assert.Failf(t, "torn batch", "key %d at generation %d after a key at %d", k, v, seen)
-							return
-						}
-						seen = v
-					}
-				}
-			}()
-		}
-		readers.Wait()
-		close(stop)
-		writer.Wait()
+		})
 	})
 }
 
@@ -941,42 +884,26 @@ func TestBag_TraversalGuaranteeUnderChurn(t *testing.T) {
 func TestBag_DropRacingWriters(t *testing.T) {
 	forEachBag(t, func(t *testing.T, _ bagKind, newTable func() bagTable) {
 		tab := newTable()
-		var wg sync.WaitGroup
-		var unexpected atomic.Value
-		for g := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					k := g*1_000_000 + i%100
-					var err error
-					switch i % 5 {
-					case 0:
-						err = tab.Insert(k, i)
-					case 1:
-						_, err = tab.InsertNew(k, i)
-					case 2:
-						err = tab.InsertMany(entries(k, i, k+1, i)...)
-					case 3:
-						err = tab.DeleteObject(k, i-3)
-					case 4:
-						_, err = tab.SelectDelete(func(k, v int) bool { return v%7 == 0 })
-					}
-					if err != nil {
-						if !errors.Is(err, ets.ErrDeleted) {
-							unexpected.Store(err)
-						}
-						return
-					}
-					tab.Lookup(k)
-				}
-			}()
-		}
-		time.Sleep(20 * time.Millisecond)
-		require.NoError(t, tab.Drop())
-		wg.Wait()
-		require.Nil(t, unexpected.Load())
+		dropWhileWriting(t, tab.Drop, func(g, i int) error {
+			k := g*1_000_000 + i%100
+			var err error
+			switch i % 5 {
+			case 0:
+				err = tab.Insert(k, i)
+			case 1:
+				_, err = tab.InsertNew(k, i)
+			case 2:
+				err = tab.InsertMany(entries(k, i, k+1, i)...)
+			case 3:
+				err = tab.DeleteObject(k, i-3)
+			case 4:
+				_, err = tab.SelectDelete(func(k, v int) bool { return v%7 == 0 })
+			}
+			tab.Lookup(k)
+			return err
+		})
 		require.Zero(t, tab.Size())
 		require.Empty(t, bagContents(tab))
+		require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
 	})
 }

@@ -79,11 +79,17 @@ func (b *Bag[K, V]) counted(si, n int) {
 // Insert adds v to k's objects and reports whether it did: false when the Bag
 // keeps no duplicates and k already has v.
 func (b *Bag[K, V]) Insert(h uint64, k K, v V) bool {
+	si, s := b.lock(h)
+	defer s.mu.Unlock()
+	return b.insertLocked(si, h, k, v)
+}
+
+// lock write-locks the shard of hash h and returns it and its index.
+func (b *Bag[K, V]) lock(h uint64) (int, *shard[K, objects[V]]) {
 	si := b.m.shardOf(h)
 	s := &b.m.shards[si]
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return b.insertLocked(si, h, k, v)
+	return si, s
 }
 
 func (b *Bag[K, V]) insertLocked(si int, h uint64, k K, v V) bool {
@@ -105,9 +111,7 @@ func (b *Bag[K, V]) insertLocked(si int, h uint64, k K, v V) bool {
 // InsertNew adds v under k only if k has no object, and reports whether it
 // did.
 func (b *Bag[K, V]) InsertNew(h uint64, k K, v V) bool {
-	si := b.m.shardOf(h)
-	s := &b.m.shards[si]
-	s.mu.Lock()
+	si, s := b.lock(h)
 	defer s.mu.Unlock()
 	if s.tab.find(h, k) >= 0 {
 		return false
@@ -153,13 +157,9 @@ func (b *Bag[K, V]) Get(h uint64, k K) []V {
 
 // Count returns the number of k's objects.
 func (b *Bag[K, V]) Count(h uint64, k K) int {
-	s := &b.m.shards[b.m.shardOf(h)]
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if i := s.tab.find(h, k); i >= 0 {
-		return s.tab.slots[i].val.live
-	}
-	return 0
+	n := 0
+	b.view(h, k, func(o *objects[V]) { n = o.live })
+	return n
 }
 
 // Has reports whether k has any object.
@@ -177,9 +177,7 @@ func (b *Bag[K, V]) Delete(h uint64, k K) {
 }
 
 func (b *Bag[K, V]) remove(h uint64, k K, collect bool) []V {
-	si := b.m.shardOf(h)
-	s := &b.m.shards[si]
-	s.mu.Lock()
+	si, s := b.lock(h)
 	defer s.mu.Unlock()
 	i := s.tab.find(h, k)
 	if i < 0 {
@@ -199,9 +197,7 @@ func (b *Bag[K, V]) remove(h uint64, k K, collect bool) []V {
 // DeleteObject removes v from k's objects (every copy of it) and returns how
 // many objects it removed.
 func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
-	si := b.m.shardOf(h)
-	s := &b.m.shards[si]
-	s.mu.Lock()
+	si, s := b.lock(h)
 	defer s.mu.Unlock()
 	i := s.tab.find(h, k)
 	if i < 0 {
