@@ -29,6 +29,11 @@ type Bag[K comparable, V comparable] struct {
 // copy, and DeleteObject removes every copy. Everything else is as in Bag,
 // with the same costs; DeleteObject costs O(copies removed) amortized. The
 // zero value is not usable; make one with NewDuplicateBag.
+//
+// A *DuplicateBag is a handle with Bag's concurrency contract: all methods
+// are safe for concurrent use, operations on one key are atomic, and a call
+// that writes a key synchronizes before every later call that observes the
+// write.
 type DuplicateBag[K comparable, V comparable] struct {
 	bag[K, V]
 }

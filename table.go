@@ -22,8 +22,8 @@
 // and a traversal never blocks writers for longer than one shard's worth of
 // copying. While writers run, every key present for the whole traversal is
 // visited exactly once and no key is visited twice (ETS's safe_fixtable
-// guarantee, always on). Keys added or removed during the walk may or may not
-// be seen. A table made with WriteConcurrencyOff has a single shard, so its
+// guarantee, always on); in a Bag or DuplicateBag the same holds of each
+// object. Keys added or removed during the walk may or may not be seen. A table made with WriteConcurrencyOff has a single shard, so its
 // traversals are snapshots.
 //
 // # Errors
