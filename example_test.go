@@ -247,3 +247,66 @@ func ExampleOpen() {
 	// 31
 	// ets: wrong table type: table "example-users" is *ets.Set[string,int], not *ets.Set[string,string]
 }
+
+func ExampleNewBag() {
+	// Who follows whom: many objects per key, in insertion order, no
+	// object twice.
+	follows, err := ets.NewBag[string, string]()
+	if err != nil {
+		panic(err)
+	}
+	defer follows.Drop()
+
+	_ = follows.Insert("alice", "bob")
+	_ = follows.Insert("alice", "carol")
+	_ = follows.Insert("alice", "bob") // already there: changes nothing
+	fmt.Println(follows.Lookup("alice"), follows.Count("alice"), follows.Size())
+	_ = follows.DeleteObject("alice", "bob")
+	fmt.Println(follows.Lookup("alice"))
+	// Output:
+	// [bob carol] 2 2
+	// [carol]
+}
+
+func ExampleNewDuplicateBag() {
+	// An event log per user: every copy is kept, in order.
+	events, _ := ets.NewDuplicateBag[string, string]()
+	for _, e := range []string{"login", "view", "view", "logout"} {
+		_ = events.Insert("alice", e)
+	}
+	fmt.Println(events.Lookup("alice"))
+	_ = events.DeleteObject("alice", "view") // removes every copy
+	fmt.Println(events.Lookup("alice"))
+	taken, _ := events.Take("alice")
+	fmt.Println(taken, events.Member("alice"))
+	// Output:
+	// [login view view logout]
+	// [login logout]
+	// [login logout] false
+}
+
+func ExampleBag_SelectLimit() {
+	tags, _ := ets.NewBag[int, string]()
+	_ = tags.InsertMany(
+		ets.Entry[int, string]{Key: 1, Value: "red"},
+		ets.Entry[int, string]{Key: 1, Value: "green"},
+		ets.Entry[int, string]{Key: 1, Value: "blue"},
+		ets.Entry[int, string]{Key: 2, Value: "red"},
+	)
+	// Pages count objects, and may end inside one key's objects.
+	n := 0
+	page, cursor := tags.SelectLimit(nil, 3)
+	for {
+		fmt.Println("page of", len(page))
+		n += len(page)
+		if cursor == nil {
+			break
+		}
+		page, cursor = cursor.Next()
+	}
+	fmt.Println(n, "objects")
+	// Output:
+	// page of 3
+	// page of 1
+	// 4 objects
+}

@@ -34,6 +34,20 @@ var ownedKinds = []ownedKind{
 		has:  func(t ets.Table, k int) bool { return t.(*ets.Set[int, int]).Member(k) },
 		as:   func(t ets.Table, o *ets.Owner) ets.Table { return t.(*ets.Set[int, int]).As(o) },
 	},
+	{
+		name: "Bag",
+		make: func(opts ...ets.Option) (ets.Table, error) { return ets.NewBag[int, int](opts...) },
+		put:  func(t ets.Table, k int) error { return t.(*ets.Bag[int, int]).Insert(k, k) },
+		has:  func(t ets.Table, k int) bool { return t.(*ets.Bag[int, int]).Member(k) },
+		as:   func(t ets.Table, o *ets.Owner) ets.Table { return t.(*ets.Bag[int, int]).As(o) },
+	},
+	{
+		name: "DuplicateBag",
+		make: func(opts ...ets.Option) (ets.Table, error) { return ets.NewDuplicateBag[int, int](opts...) },
+		put:  func(t ets.Table, k int) error { return t.(*ets.DuplicateBag[int, int]).Insert(k, k) },
+		has:  func(t ets.Table, k int) bool { return t.(*ets.DuplicateBag[int, int]).Member(k) },
+		as:   func(t ets.Table, o *ets.Owner) ets.Table { return t.(*ets.DuplicateBag[int, int]).As(o) },
+	},
 }
 
 func forEachOwnedKind(t *testing.T, f func(t *testing.T, k ownedKind)) {

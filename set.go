@@ -193,26 +193,14 @@ func (t *Set[K, V]) Keys() iter.Seq[K] {
 // table's locks, on a copy of one shard at a time, and may call the table.
 // Select is O(n).
 func (t *Set[K, V]) Select(pred func(K, V) bool) []Entry[K, V] {
-	var out []Entry[K, V]
-	for k, v := range t.All() {
-		if pred == nil || pred(k, v) {
-			out = append(out, Entry[K, V]{k, v})
-		}
-	}
-	return out
+	return selectFrom(t.All(), pred)
 }
 
 // SelectCount returns how many objects pred returns true for (ETS
 // select_count/2); a nil pred counts every object. It runs pred as Select
 // does.
 func (t *Set[K, V]) SelectCount(pred func(K, V) bool) int {
-	n := 0
-	for k, v := range t.All() {
-		if pred == nil || pred(k, v) {
-			n++
-		}
-	}
-	return n
+	return countFrom(t.All(), pred)
 }
 
 // SelectDelete deletes the objects pred returns true for and returns how many
@@ -222,12 +210,7 @@ func (t *Set[K, V]) SelectCount(pred func(K, V) bool) int {
 // If pred panics, the objects already deleted stay deleted, the table stays
 // consistent and unlocked, and the panic propagates.
 func (t *Set[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
-	return t.sweep(func(k K, v V) (V, shard.Op) {
-		if pred == nil || pred(k, v) {
-			return v, shard.Delete
-		}
-		return v, shard.Keep
-	})
+	return sweepShards(t.handle, t.m.Shards(), t.m.Sweep, deleteIf(pred))
 }
 
 // SelectReplace calls fn for every object and, where fn returns true, stores
@@ -236,24 +219,7 @@ func (t *Set[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 // replaced atomically, with fn running under the shard's lock as in
 // SelectDelete.
 func (t *Set[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
-	return t.sweep(func(k K, v V) (V, shard.Op) {
-		if nv, ok := fn(k, v); ok {
-			return nv, shard.Store
-		}
-		return v, shard.Keep
-	})
-}
-
-func (t *Set[K, V]) sweep(fn func(K, V) (V, shard.Op)) (int, error) {
-	n := 0
-	for i := range t.m.Shards() {
-		if err := t.writable(); err != nil {
-			return n, err
-		}
-		stored, deleted := t.m.Sweep(i, fn)
-		n += stored + deleted
-	}
-	return n, nil
+	return sweepShards(t.handle, t.m.Shards(), t.m.Sweep, replaceIf(fn))
 }
 
 // SelectLimit returns the first page of at most limit objects pred returns
@@ -264,24 +230,7 @@ func (t *Set[K, V]) sweep(fn func(K, V) (V, shard.Op)) (int, error) {
 // pages. Every page but the last holds exactly limit objects; the last may be
 // empty. pred runs as in Select. SelectLimit panics if limit < 1.
 func (t *Set[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
-	if limit < 1 {
-		panic("ets: SelectLimit: limit must be at least 1")
-	}
-	return t.page(shard.Pos[K, V]{}, pred, limit)
-}
-
-func (t *Set[K, V]) page(pos shard.Pos[K, V], pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
-	if !t.readable() {
-		return nil, nil
-	}
-	var out []Entry[K, V]
-	next, more := t.m.Page(pos, limit,
-		func(k K, v V) bool { return pred == nil || pred(k, v) },
-		func(k K, v V) { out = append(out, Entry[K, V]{k, v}) })
-	if !more {
-		return out, nil
-	}
-	return out, &Cursor[K, V]{next: func() ([]Entry[K, V], *Cursor[K, V]) { return t.page(next, pred, limit) }}
+	return paged(t.handle, shard.Pos[K, V]{}, pred, limit, t.m.Page)
 }
 
 // Cursor continues a SelectLimit walk (ETS select/1 on a continuation). A nil

@@ -557,47 +557,56 @@ func TestUnique_Drop(t *testing.T) {
 func TestUnique_DropRacingWriters(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
 		tab := newTable()
-		var wg sync.WaitGroup
-		var unexpected atomic.Value
-		for g := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					k := g*1_000_000 + i
-					var err error
-					switch i % 6 {
-					case 0:
-						err = tab.Insert(k, i)
-					case 1:
-						_, err = tab.InsertNew(k, i)
-					case 2:
-						err = tab.InsertMany(entries(k, i, k+1, i)...)
-					case 3:
-						_, _, err = tab.Update(k-3, func(old int, ok bool) (int, ets.Op) { return old + 1, ets.Store })
-					case 4:
-						_, err = ets.UpdateCounter(tab, k-4, 1, ets.WithDefault(0))
-					case 5:
-						_, err = tab.SelectDelete(func(k, v int) bool { return v%7 == 0 })
-					}
-					if err != nil {
-						if !errors.Is(err, ets.ErrDeleted) {
-							unexpected.Store(err)
-						}
-						return
-					}
-					tab.Lookup(k)
-				}
-			}()
-		}
-		time.Sleep(20 * time.Millisecond)
-		require.NoError(t, tab.Drop())
-		wg.Wait()
-		require.Nil(t, unexpected.Load())
+		dropWhileWriting(t, tab.Drop, func(g, i int) error {
+			k := g*1_000_000 + i
+			var err error
+			switch i % 6 {
+			case 0:
+				err = tab.Insert(k, i)
+			case 1:
+				_, err = tab.InsertNew(k, i)
+			case 2:
+				err = tab.InsertMany(entries(k, i, k+1, i)...)
+			case 3:
+				_, _, err = tab.Update(k-3, func(old int, ok bool) (int, ets.Op) { return old + 1, ets.Store })
+			case 4:
+				_, err = ets.UpdateCounter(tab, k-4, 1, ets.WithDefault(0))
+			case 5:
+				_, err = tab.SelectDelete(func(k, v int) bool { return v%7 == 0 })
+			}
+			tab.Lookup(k)
+			return err
+		})
 		require.Zero(t, tab.Size())
 		require.Empty(t, contents(tab))
 		require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
 	})
+}
+
+// dropWhileWriting runs step(g, 0), step(g, 1)... in four goroutines g until
+// a step fails, calls drop meanwhile, and checks that every step that failed
+// failed with ErrDeleted.
+func dropWhileWriting(t *testing.T, drop func() error, step func(g, i int) error) {
+	var wg sync.WaitGroup
+	var unexpected atomic.Value
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				if err := step(g, i); err != nil {
+					if !errors.Is(err, ets.ErrDeleted) {
+						unexpected.Store(err)
+					}
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	require.NoError(t, drop())
+	wg.Wait()
+	require.Nil(t, unexpected.Load())
 }
 
 func TestUnique_ConcurrentCountersLoseNothing(t *testing.T) {
@@ -636,53 +645,68 @@ func TestUnique_ConcurrentCountersLoseNothing(t *testing.T) {
 func TestUnique_InsertManyIsolation(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
 		tab := newTable()
-		const keys = 16
-		stop := make(chan struct{})
-		var writer, readers sync.WaitGroup
-		writer.Add(1)
+		checkBatchIsolation(t, tab.InsertMany, nil, func(k int) int {
+			v, _ := tab.Lookup(k)
+			return v
+		})
+	})
+}
+
+// checkBatchIsolation runs a writer that stores generation gen on keys
+// 0..15 with one insertMany per generation (then calls after(gen), if not
+// nil), and two readers that read the keys' generations one at a time, in
+// opposite orders: a reader must never see a generation older than one it
+// saw before.
+func checkBatchIsolation(t *testing.T, insertMany func(...ets.Entry[int, int]) error, after func(gen int), generation func(k int) int) {
+	const keys = 16
+	stop := make(chan struct{})
+	var writer, readers sync.WaitGroup
+	writer.Add(1)
+	go func() {
+		defer writer.Done()
+		batch := make([]ets.Entry[int, int], keys)
+		for gen := 1; ; gen++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for k := range batch {
+				batch[k] = ets.Entry[int, int]{Key: k, Value: gen}
+			}
+			if gen%2 == 0 {
+				slices.Reverse(batch)
+			}
+			assert.NoError(t, insertMany(batch...))
+			if after != nil {
+				after(gen)
+			}
+		}
+	}()
+	for r := range 2 {
+		readers.Add(1)
 		go func() {
-			defer writer.Done()
-			batch := make([]ets.Entry[int, int], keys)
-			for gen := 1; ; gen++ {
-				select {
-				case <-stop:
-					return
-				default:
+			defer readers.Done()
+			for range 3000 {
+				seen := 0
+				for i := range keys {
+					k := i
+					if r == 1 {
+						k = keys - 1 - i
+					}
+					v := generation(k)
+					if v < seen {
+						assert.Failf(t, "torn batch", "key %d at generation %d after a key at %d", k, v, seen)
+						return
+					}
+					seen = v
 				}
-				for k := range batch {
-					batch[k] = ets.Entry[int, int]{Key: k, Value: gen}
-				}
-				if gen%2 == 0 {
-					slices.Reverse(batch)
-				}
-				assert.NoError(t, tab.InsertMany(batch...))
 			}
 		}()
-		for r := range 2 {
-			readers.Add(1)
-			go func() {
-				defer readers.Done()
-				for range 3000 {
-					seen := 0
-					for i := range keys {
-						k := i
-						if r == 1 {
-							k = keys - 1 - i
-						}
-						v, _ := tab.Lookup(k)
-						if v < seen {
-							assert.Failf(t, "torn batch", "key %d at generation %d after a key at %d", k, v, seen)
-							return
-						}
-						seen = v
-					}
-				}
-			}()
-		}
-		readers.Wait()
-		close(stop)
-		writer.Wait()
-	})
+	}
+	readers.Wait()
+	close(stop)
+	writer.Wait()
 }
 
 // While writers churn other keys and rewrite the stable ones, every

@@ -5,6 +5,8 @@
 // # Table kinds
 //
 //   - Set is ETS's set: one value per key, keys compared with ==.
+//   - Bag is ETS's bag: many objects per key, in insertion order, no two
+//     equal; DuplicateBag is ETS's duplicate_bag, which keeps every copy.
 //
 // Every kind is a handle onto a shared table: all methods are safe for
 // concurrent use by any number of goroutines, each single-key operation is
@@ -20,8 +22,8 @@
 // and a traversal never blocks writers for longer than one shard's worth of
 // copying. While writers run, every key present for the whole traversal is
 // visited exactly once and no key is visited twice (ETS's safe_fixtable
-// guarantee, always on). Keys added or removed during the walk may or may not
-// be seen. A table made with WriteConcurrencyOff has a single shard, so its
+// guarantee, always on); in a Bag or DuplicateBag the same holds of each
+// object. Keys added or removed during the walk may or may not be seen. A table made with WriteConcurrencyOff has a single shard, so its
 // traversals are snapshots.
 //
 // # Ownership
@@ -46,9 +48,12 @@ package ets
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"reflect"
 	"sync"
 	"sync/atomic"
+
+	"github.com/etsgo/ets/internal/shard"
 )
 
 // The errors of this package. Test for them with errors.Is: the returned
@@ -385,4 +390,87 @@ func (c *core) dropLocked(st *state) {
 	if st.owner != nil {
 		st.owner.release(c)
 	}
+}
+
+// The helpers below are the Select family, written once for every hash kind.
+
+// selectFrom returns the entries of all that pred returns true for; a nil
+// pred matches every entry.
+func selectFrom[K, V any](all iter.Seq2[K, V], pred func(K, V) bool) []Entry[K, V] {
+	var out []Entry[K, V]
+	for k, v := range all {
+		if pred == nil || pred(k, v) {
+			out = append(out, Entry[K, V]{k, v})
+		}
+	}
+	return out
+}
+
+// countFrom returns how many entries of all pred returns true for; a nil pred
+// counts every entry.
+func countFrom[K, V any](all iter.Seq2[K, V], pred func(K, V) bool) int {
+	n := 0
+	for k, v := range all {
+		if pred == nil || pred(k, v) {
+			n++
+		}
+	}
+	return n
+}
+
+// deleteIf is SelectDelete's sweep callback: delete what pred (nil: all)
+// matches.
+func deleteIf[K, V any](pred func(K, V) bool) func(K, V) (V, shard.Op) {
+	return func(k K, v V) (V, shard.Op) {
+		if pred == nil || pred(k, v) {
+			return v, shard.Delete
+		}
+		return v, shard.Keep
+	}
+}
+
+// replaceIf is SelectReplace's sweep callback.
+func replaceIf[K, V any](fn func(K, V) (V, bool)) func(K, V) (V, shard.Op) {
+	return func(k K, v V) (V, shard.Op) {
+		if nv, ok := fn(k, v); ok {
+			return nv, shard.Store
+		}
+		return v, shard.Keep
+	}
+}
+
+// sweepShards runs an engine's Sweep over every shard in turn, checking
+// before each that the table may still be written, and returns how many
+// entries were stored or deleted.
+func sweepShards[K, V any](h handle, shards int, sweep func(i int, fn func(K, V) (V, shard.Op)) (int, int), fn func(K, V) (V, shard.Op)) (int, error) {
+	n := 0
+	for i := range shards {
+		if err := h.writable(); err != nil {
+			return n, err
+		}
+		stored, deleted := sweep(i, fn)
+		n += stored + deleted
+	}
+	return n, nil
+}
+
+// paged returns the page of at most limit entries pred (nil: all) accepts
+// from pos, as an engine's Page walks them, and the cursor to the next page.
+// It panics if limit < 1.
+func paged[K, V, P any](h handle, pos P, pred func(K, V) bool, limit int,
+	page func(pos P, limit int, accept func(K, V) bool, emit func(K, V)) (P, bool)) ([]Entry[K, V], *Cursor[K, V]) {
+	if limit < 1 {
+		panic("ets: SelectLimit: limit must be at least 1")
+	}
+	if !h.readable() {
+		return nil, nil
+	}
+	var out []Entry[K, V]
+	next, more := page(pos, limit,
+		func(k K, v V) bool { return pred == nil || pred(k, v) },
+		func(k K, v V) { out = append(out, Entry[K, V]{k, v}) })
+	if !more {
+		return out, nil
+	}
+	return out, &Cursor[K, V]{next: func() ([]Entry[K, V], *Cursor[K, V]) { return paged(h, next, pred, limit, page) }}
 }

@@ -288,27 +288,10 @@ func (m *Map[K, V]) Update(h uint64, k K, fn func(old V, ok bool) (V, Op)) (V, b
 // key is present and stores nothing if one is. It reports whether it stored.
 // hashes[i] must be the hash of item i's key.
 func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew bool) bool {
-	locked := make([]int, len(hashes))
-	for i, h := range hashes {
-		locked[i] = m.shardOf(h)
-	}
-	slices.Sort(locked)
-	locked = slices.Compact(locked)
-	for _, si := range locked {
-		m.shards[si].lock()
-	}
-	defer func() {
-		for _, si := range locked {
-			m.shards[si].unlock()
-		}
-	}()
-	if onlyNew {
-		for i, h := range hashes {
-			k, _ := item(i)
-			if m.shards[m.shardOf(h)].tab.find(h, k) >= 0 {
-				return false
-			}
-		}
+	locked := m.lockShards(hashes)
+	defer m.unlockShards(locked)
+	if onlyNew && m.anyPresent(hashes, func(i int) K { k, _ := item(i); return k }) {
+		return false
 	}
 	for i, h := range hashes {
 		k, v := item(i)
@@ -321,6 +304,38 @@ func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew b
 		m.added(s, 1)
 	}
 	return true
+}
+
+// lockShards write-locks every shard the hashes fall in, in shard order so
+// that batches never deadlock each other, and returns the shards it locked.
+func (m *Map[K, V]) lockShards(hashes []uint64) []int {
+	locked := make([]int, len(hashes))
+	for i, h := range hashes {
+		locked[i] = m.shardOf(h)
+	}
+	slices.Sort(locked)
+	locked = slices.Compact(locked)
+	for _, si := range locked {
+		m.shards[si].lock()
+	}
+	return locked
+}
+
+func (m *Map[K, V]) unlockShards(locked []int) {
+	for _, si := range locked {
+		m.shards[si].unlock()
+	}
+}
+
+// anyPresent reports whether any key(i) is present; the caller holds the
+// locks of the hashes' shards.
+func (m *Map[K, V]) anyPresent(hashes []uint64, key func(i int) K) bool {
+	for i, h := range hashes {
+		if m.shards[m.shardOf(h)].tab.find(h, key(i)) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Clear removes every key, one shard at a time.
@@ -354,10 +369,7 @@ func (m *Map[K, V]) Sweep(i int, fn func(k K, v V) (V, Op)) (stored, deleted int
 	s := &m.shards[i]
 	s.lock()
 	defer s.unlock()
-	if s.tab.arrays == nil {
-		return 0, 0
-	}
-	for g, w := range s.tab.ctrl {
+	for g, w := range s.tab.groups() {
 		for b := matchFull(w); b != 0; b &= b - 1 {
 			j := g*groupSize + bits.TrailingZeros64(b)>>3
 			v, op := fn(s.tab.slots[j].key, s.tab.slots[j].val)

@@ -172,6 +172,15 @@ func (t *table[K, V]) reset(groups int) {
 	t.growthLeft = capacityOf(groups)
 }
 
+// groups returns the control words, nil for a table that has none yet, for
+// callers that walk the slots themselves. The caller holds the lock.
+func (t *table[K, V]) groups() []uint64 {
+	if t.arrays == nil {
+		return nil
+	}
+	return t.ctrl
+}
+
 // each calls fn for every full slot, in slot order. The caller holds the
 // lock.
 func (t *table[K, V]) each(fn func(s *slot[K, V])) {

@@ -1,0 +1,302 @@
+package ets
+
+import (
+	"iter"
+
+	"github.com/etsgo/ets/internal/shard"
+)
+
+// Bag is ETS's bag: a hash table holding many objects per key, kept in
+// insertion order, with no two equal objects under one key; keys and values
+// are compared with ==. Inserting an object equal to one the key already has
+// changes nothing: the first keeps its place. The zero value is not usable;
+// make one with NewBag.
+//
+// A *Bag is a handle: copies of the pointer share one table. All methods are
+// safe for concurrent use. Operations on one key are atomic; a call that
+// writes a key synchronizes before every later call that observes the write.
+//
+// Costs: a key's objects are a slice in insertion order plus, past a few
+// objects, an index from value to position, so Insert, InsertNew and
+// DeleteObject are O(1) amortized whatever the number of objects under the
+// key, and Lookup and Take are O(objects of the key).
+type Bag[K comparable, V comparable] struct {
+	bag[K, V]
+}
+
+// DuplicateBag is ETS's duplicate_bag: a Bag that keeps every copy of an
+// object. Inserting an object equal to one the key already has adds another
+// copy, and DeleteObject removes every copy. Everything else is as in Bag,
+// with the same costs; DeleteObject costs O(copies removed) amortized. The
+// zero value is not usable; make one with NewDuplicateBag.
+//
+// A *DuplicateBag is a handle with Bag's concurrency contract: all methods
+// are safe for concurrent use, operations on one key are atomic, and a call
+// that writes a key synchronizes before every later call that observes the
+// write.
+type DuplicateBag[K comparable, V comparable] struct {
+	bag[K, V]
+}
+
+// bag is the implementation shared by Bag and DuplicateBag: they differ only
+// in the engine's duplicates flag.
+type bag[K comparable, V comparable] struct {
+	handle
+	e *shard.Bag[K, V]
+}
+
+// NewBag makes an empty Bag (ETS new/2 with type bag). The handle it returns
+// acts for the table's owner (WithOwner), or for nobody.
+//
+// It takes the options of NewSet: WithOwner, WithHeir, WithAccess, WithName,
+// WithReadConcurrency, WithWriteConcurrency, WithShards and
+// WithDecentralizedCounters. A bad option is an error wrapping
+// ErrInvalidOption; a taken name ErrNameTaken; an owner that has ended
+// ErrOwnerDone.
+func NewBag[K comparable, V comparable](opts ...Option) (*Bag[K, V], error) {
+	return newBag(KindBag, opts, func(b bag[K, V]) *Bag[K, V] { return &Bag[K, V]{b} })
+}
+
+// NewDuplicateBag makes an empty DuplicateBag (ETS new/2 with type
+// duplicate_bag). It takes the options of NewBag.
+func NewDuplicateBag[K comparable, V comparable](opts ...Option) (*DuplicateBag[K, V], error) {
+	return newBag(KindDuplicateBag, opts, func(b bag[K, V]) *DuplicateBag[K, V] { return &DuplicateBag[K, V]{b} })
+}
+
+func newBag[K comparable, V comparable, T Table](kind Kind, opts []Option, wrap func(bag[K, V]) T) (T, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	e := shard.NewBag[K, V](cfg.engine(), kind == KindDuplicateBag)
+	return newTable[K, V](kind, cfg, e.Shards(), e, func(h handle) T { return wrap(bag[K, V]{handle: h, e: e}) })
+}
+
+// As returns a handle on the same table acting for o (nil: for nobody); see
+// Set.As.
+func (t *Bag[K, V]) As(o *Owner) *Bag[K, V] { return &Bag[K, V]{bag[K, V]{handle{t.c, o}, t.e}} }
+
+// As returns a handle on the same table acting for o (nil: for nobody); see
+// Set.As.
+func (t *DuplicateBag[K, V]) As(o *Owner) *DuplicateBag[K, V] {
+	return &DuplicateBag[K, V]{bag[K, V]{handle{t.c, o}, t.e}}
+}
+
+// Insert adds the object (k, v) after k's other objects (ETS insert/2). In a
+// Bag, an object equal to one k already has is not added again and the first
+// keeps its place; a DuplicateBag adds every copy. It is O(1) amortized, does
+// not allocate when the object is already present in a Bag, and returns
+// ErrDeleted if the table was dropped.
+func (t *bag[K, V]) Insert(k K, v V) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	t.e.Insert(t.e.Hash(k), k, v)
+	t.settle()
+	return nil
+}
+
+// InsertMany adds every entry in the list's order, as Insert does (ETS
+// insert/2 with a list), atomically and in isolation: a concurrent reader of
+// any of the keys sees none of the batch or all of it. In a Bag, an entry
+// equal to an earlier one is not added again. It costs O(len(entries)) and
+// holds the locks of the shards involved while it adds.
+func (t *bag[K, V]) InsertMany(entries ...Entry[K, V]) error {
+	_, err := t.insertBatch(entries, false)
+	return err
+}
+
+// InsertNew adds the object (k, v) only if k has no object (ETS
+// insert_new/2) and reports whether it did. It is O(1).
+func (t *bag[K, V]) InsertNew(k K, v V) (bool, error) {
+	if err := t.writable(); err != nil {
+		return false, err
+	}
+	ok := t.e.InsertNew(t.e.Hash(k), k, v)
+	t.settle()
+	return ok, nil
+}
+
+// InsertNewMany adds every entry, in order, only if none of their keys has an
+// object (ETS insert_new/2 with a list): all or nothing, atomically and in
+// isolation. It reports whether it added. A key may appear more than once in
+// entries: its objects are added as InsertMany adds them.
+func (t *bag[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
+	return t.insertBatch(entries, true)
+}
+
+func (t *bag[K, V]) insertBatch(entries []Entry[K, V], onlyNew bool) (bool, error) {
+	if err := t.writable(); err != nil {
+		return false, err
+	}
+	if len(entries) == 0 {
+		return true, nil
+	}
+	hashes := make([]uint64, len(entries))
+	for i := range entries {
+		hashes[i] = t.e.Hash(entries[i].Key)
+	}
+	ok := t.e.InsertBatch(hashes, func(i int) (K, V) { return entries[i].Key, entries[i].Value }, onlyNew)
+	t.settle()
+	return ok, nil
+}
+
+// Lookup returns k's objects in insertion order (ETS lookup/2), in a new
+// slice the caller owns: changing it never changes the table. It returns nil
+// if k has no object or the table cannot be read (see Err). It is
+// O(objects of k), copies them under the read lock of k's shard, and
+// allocates only the slice it returns.
+func (t *bag[K, V]) Lookup(k K) []V {
+	if !t.readable() {
+		return nil
+	}
+	return t.e.Get(t.e.Hash(k), k)
+}
+
+// Count returns how many objects k has: 0 if none or if the table cannot be
+// read. It is O(1) and does not allocate. ETS has no count of one key's
+// objects; this is length(lookup(T, K)) without the copy.
+func (t *bag[K, V]) Count(k K) int {
+	if !t.readable() {
+		return 0
+	}
+	return t.e.Count(t.e.Hash(k), k)
+}
+
+// Member reports whether k has any object (ETS member/2). It is O(1) and
+// does not allocate.
+func (t *bag[K, V]) Member(k K) bool {
+	return t.readable() && t.e.Has(t.e.Hash(k), k)
+}
+
+// Delete removes k and all its objects (ETS delete/2). Deleting an absent key
+// is not an error and does not allocate. It is O(1).
+func (t *bag[K, V]) Delete(k K) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	t.e.Delete(t.e.Hash(k), k)
+	return nil
+}
+
+// DeleteObject removes the object (k, v) (ETS delete_object/2); in a
+// DuplicateBag it removes every copy. k's other objects keep their order.
+// Deleting an absent object is not an error. It is O(1) amortized in a Bag
+// and O(copies removed) amortized in a DuplicateBag, however many objects k
+// has.
+func (t *bag[K, V]) DeleteObject(k K, v V) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	t.e.DeleteObject(t.e.Hash(k), k, v)
+	return nil
+}
+
+// Take removes k and returns its objects in insertion order (ETS take/2), in
+// a slice the caller owns. If k has no object it returns an empty (nil)
+// slice and a nil error. It is O(objects of k).
+func (t *bag[K, V]) Take(k K) ([]V, error) {
+	if err := t.writable(); err != nil {
+		return nil, err
+	}
+	return t.e.Take(t.e.Hash(k), k), nil
+}
+
+// All returns an iterator over the table's objects, one (k, v) pair per
+// object (ETS tab2list/1, foldl/3): keys in no particular order, each key's
+// objects together and in insertion order. See the package documentation for
+// what a traversal sees while writers run: every object present for the
+// whole traversal is yielded exactly once. The loop body may write to the
+// table. Each shard is copied before its objects are yielded, so the
+// iterator allocates O(objects of the largest shard).
+func (t *bag[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		var buf []Entry[K, V]
+		for i := range t.e.Shards() {
+			if !t.readable() {
+				return
+			}
+			buf = buf[:0]
+			t.e.Collect(i, func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) })
+			for _, e := range buf {
+				if !yield(e.Key, e.Value) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Keys returns an iterator over the table's keys, each key once however many
+// objects it has (ETS has no keys/1; this is the first/next walk), with the
+// guarantees of All. It is O(keys) and allocates O(keys of the largest
+// shard).
+func (t *bag[K, V]) Keys() iter.Seq[K] {
+	return func(yield func(K) bool) {
+		var buf []K
+		for i := range t.e.Shards() {
+			if !t.readable() {
+				return
+			}
+			buf = buf[:0]
+			t.e.CollectKeys(i, func(k K) { buf = append(buf, k) })
+			for _, k := range buf {
+				if !yield(k) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Select returns the objects for which pred returns true (ETS select/2 and
+// match_object/2), one entry per object, each key's in insertion order; a
+// nil pred matches every object. pred runs outside the table's locks, on a
+// copy of one shard at a time, and may call the table. Select is O(n) in
+// objects.
+func (t *bag[K, V]) Select(pred func(K, V) bool) []Entry[K, V] {
+	return selectFrom(t.All(), pred)
+}
+
+// SelectCount returns how many objects pred returns true for (ETS
+// select_count/2); a nil pred counts every object. It runs pred as Select
+// does.
+func (t *bag[K, V]) SelectCount(pred func(K, V) bool) int {
+	return countFrom(t.All(), pred)
+}
+
+// SelectDelete deletes the objects pred returns true for and returns how many
+// it deleted (ETS select_delete/2); a nil pred deletes every object. Each
+// object is tested and deleted atomically: pred runs while the lock of the
+// object's shard is held, so it must be short and must not call the table.
+// If pred panics, the objects of the keys already swept stay deleted, the
+// key being swept is left as it was, the table stays consistent and
+// unlocked, and the panic propagates. It is O(n) in objects.
+func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
+	return sweepShards(t.handle, t.e.Shards(), t.e.Sweep, deleteIf(pred))
+}
+
+// SelectReplace calls fn for every object and, where fn returns true,
+// replaces the object's value with the one fn returns, keeping its place in
+// k's order (ETS select_replace/2, which cannot change keys either). It
+// returns how many objects it replaced. In a Bag, a replacement equal to
+// another object of the key merges with the earlier of the two, so no key
+// holds two equal objects. Each object is tested and replaced atomically,
+// with fn running under the shard's lock as in SelectDelete. It is O(n) in
+// objects.
+func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
+	return sweepShards(t.handle, t.e.Shards(), t.e.Sweep, replaceIf(fn))
+}
+
+// SelectLimit returns the first page of at most limit objects pred returns
+// true for, and a cursor to the next page (ETS select/3); a nil pred matches
+// every object. The cursor is nil when this page is the last. Pages count
+// objects, and a page may end inside one key's objects: an object present
+// during the whole walk appears in exactly one page, and no object appears
+// twice, whatever writers do between pages. Every page but the last holds
+// exactly limit objects; the last may be empty. pred runs as in Select.
+// SelectLimit panics if limit < 1.
+func (t *bag[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
+	return paged(t.handle, shard.BagPos[K]{}, pred, limit, t.e.Page)
+}

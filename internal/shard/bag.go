@@ -1,0 +1,347 @@
+package shard
+
+import (
+	"cmp"
+	"math/bits"
+	"slices"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Bag is the engine of ETS's bag and duplicate_bag: a Map whose value under
+// each key is that key's objects, in insertion order. All methods are safe for
+// concurrent use; each takes the lock of the key's shard once.
+//
+// Sizes count objects, not keys: each shard keeps its own object counter
+// (written under the shard's lock, read without it), and a Bag made with
+// Config.Central keeps one table-wide counter instead.
+type Bag[K comparable, V comparable] struct {
+	m       *Map[K, objects[V]]
+	dup     bool
+	objs    []objectCount // objects per shard
+	central *counter      // nil when each shard counts its own objects
+}
+
+type objectCount struct {
+	n atomic.Int64
+	_ [cacheLine - 8]byte
+}
+
+// NewBag returns an empty Bag. With duplicates, Insert keeps every copy of an
+// object (duplicate_bag); without, inserting an object equal to one of the
+// key's objects changes nothing (bag). It panics as New does.
+func NewBag[K comparable, V comparable](cfg Config, duplicates bool) *Bag[K, V] {
+	b := &Bag[K, V]{
+		m:    New[K, objects[V]](Config{Shards: cfg.Shards}),
+		dup:  duplicates,
+		objs: make([]objectCount, cfg.Shards),
+	}
+	if cfg.Central {
+		b.central = new(counter)
+	}
+	return b
+}
+
+// Hash returns k's hash under this Bag's seed.
+func (b *Bag[K, V]) Hash(k K) uint64 { return b.m.Hash(k) }
+
+// Shards returns the number of shards.
+func (b *Bag[K, V]) Shards() int { return len(b.m.shards) }
+
+// Len returns the number of objects. With per-shard counters it sums them, so
+// it is not a snapshot while writers run.
+func (b *Bag[K, V]) Len() int {
+	if b.central != nil {
+		return int(b.central.n.Load())
+	}
+	n := int64(0)
+	for i := range b.objs {
+		n += b.objs[i].n.Load()
+	}
+	return int(n)
+}
+
+// Memory returns an estimate of the bytes the Bag holds: the key tables, and
+// each object's slot and index entry.
+func (b *Bag[K, V]) Memory() int {
+	perObject := 2*unsafe.Sizeof(obj[V]{}) + unsafe.Sizeof(int32(0))
+	return b.m.Memory() + len(b.objs)*int(unsafe.Sizeof(objectCount{})) + b.Len()*int(perObject)
+}
+
+// counted records that shard si gained n objects; its lock is held.
+func (b *Bag[K, V]) counted(si, n int) {
+	b.objs[si].n.Add(int64(n))
+	if b.central != nil {
+		b.central.n.Add(int64(n))
+	}
+}
+
+// Insert adds v to k's objects and reports whether it did: false when the Bag
+// keeps no duplicates and k already has v.
+func (b *Bag[K, V]) Insert(h uint64, k K, v V) bool {
+	si, s := b.lock(h)
+	defer s.unlock()
+	return b.insertLocked(si, h, k, v)
+}
+
+// lock write-locks the shard of hash h and returns it and its index.
+func (b *Bag[K, V]) lock(h uint64) (int, *shard[K, objects[V]]) {
+	si := b.m.shardOf(h)
+	s := &b.m.shards[si]
+	s.lock()
+	return si, s
+}
+
+func (b *Bag[K, V]) insertLocked(si int, h uint64, k K, v V) bool {
+	s := &b.m.shards[si]
+	if i := s.tab.find(h, k); i >= 0 {
+		if !s.tab.slots[i].val.add(v, b.dup) {
+			return false
+		}
+	} else {
+		var o objects[V]
+		o.add(v, b.dup)
+		s.tab.insert(b.m.seed, h, k, o)
+		b.m.added(s, 1)
+	}
+	b.counted(si, 1)
+	return true
+}
+
+// InsertNew adds v under k only if k has no object, and reports whether it
+// did.
+func (b *Bag[K, V]) InsertNew(h uint64, k K, v V) bool {
+	si, s := b.lock(h)
+	defer s.unlock()
+	if s.tab.find(h, k) >= 0 {
+		return false
+	}
+	return b.insertLocked(si, h, k, v)
+}
+
+// InsertBatch adds the n objects item(i), in order, atomically: it locks every
+// shard the hashes fall in, applies them, and unlocks. With onlyNew it first
+// checks that none of the keys has an object and adds nothing if one does. It
+// reports whether it added. hashes[i] must be the hash of item i's key.
+func (b *Bag[K, V]) InsertBatch(hashes []uint64, item func(i int) (K, V), onlyNew bool) bool {
+	locked := b.m.lockShards(hashes)
+	defer b.m.unlockShards(locked)
+	if onlyNew && b.m.anyPresent(hashes, func(i int) K { k, _ := item(i); return k }) {
+		return false
+	}
+	for i, h := range hashes {
+		k, v := item(i)
+		b.insertLocked(b.m.shardOf(h), h, k, v)
+	}
+	return true
+}
+
+// view calls fn with k's objects under the read lock of k's shard, or does
+// nothing if k is absent.
+func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
+	s := &b.m.shards[b.m.shardOf(h)]
+	s.mu.Lock() // a reader: no need to bump the sequence
+	defer s.mu.Unlock()
+	if i := s.tab.find(h, k); i >= 0 {
+		fn(&s.tab.slots[i].val)
+	}
+}
+
+// Get returns a new slice of k's objects in insertion order, nil if k is
+// absent.
+func (b *Bag[K, V]) Get(h uint64, k K) []V {
+	var out []V
+	b.view(h, k, func(o *objects[V]) { out = o.appendTo(make([]V, 0, o.live)) })
+	return out
+}
+
+// Count returns the number of k's objects.
+func (b *Bag[K, V]) Count(h uint64, k K) int {
+	n := 0
+	b.view(h, k, func(o *objects[V]) { n = o.live })
+	return n
+}
+
+// Has reports whether k has any object.
+func (b *Bag[K, V]) Has(h uint64, k K) bool { return b.m.Has(h, k) }
+
+// Take removes k and returns its objects in insertion order (nil if it had
+// none).
+func (b *Bag[K, V]) Take(h uint64, k K) []V {
+	return b.remove(h, k, true)
+}
+
+// Delete removes k and all its objects.
+func (b *Bag[K, V]) Delete(h uint64, k K) {
+	b.remove(h, k, false)
+}
+
+func (b *Bag[K, V]) remove(h uint64, k K, collect bool) []V {
+	si, s := b.lock(h)
+	defer s.unlock()
+	i := s.tab.find(h, k)
+	if i < 0 {
+		return nil
+	}
+	o := &s.tab.slots[i].val
+	var out []V
+	if collect {
+		out = o.appendTo(make([]V, 0, o.live))
+	}
+	b.counted(si, -o.live)
+	s.tab.remove(i)
+	b.m.added(s, -1)
+	return out
+}
+
+// DeleteObject removes v from k's objects (every copy of it) and returns how
+// many objects it removed.
+func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
+	si, s := b.lock(h)
+	defer s.unlock()
+	i := s.tab.find(h, k)
+	if i < 0 {
+		return 0
+	}
+	o := &s.tab.slots[i].val
+	n := o.remove(v, b.dup)
+	b.counted(si, -n)
+	if o.live == 0 {
+		s.tab.remove(i)
+		b.m.added(s, -1)
+	}
+	return n
+}
+
+// Clear removes every key, one shard at a time.
+func (b *Bag[K, V]) Clear() {
+	for si := range b.m.shards {
+		s := &b.m.shards[si]
+		s.lock()
+		keys := s.tab.live
+		s.tab = table[K, objects[V]]{}
+		b.m.added(s, -keys)
+		b.counted(si, -int(b.objs[si].n.Load()))
+		s.unlock()
+	}
+}
+
+// Collect calls fn for every object of shard i, each key's objects in
+// insertion order, under the shard's read lock; fn must not call back into
+// the Bag.
+func (b *Bag[K, V]) Collect(i int, fn func(k K, v V)) {
+	b.m.Collect(i, func(k K, o objects[V]) {
+		o.each(func(x *obj[V]) { fn(k, x.v) })
+	})
+}
+
+// CollectKeys calls fn once for every key of shard i under the shard's read
+// lock; fn must not call back into the Bag.
+func (b *Bag[K, V]) CollectKeys(i int, fn func(k K)) {
+	b.m.Collect(i, func(k K, _ objects[V]) { fn(k) })
+}
+
+// Sweep calls fn for every object of shard i under the shard's write lock and
+// applies the Op it returns, so each object is tested and changed atomically.
+// It returns how many objects were stored and deleted. In a Bag without
+// duplicates, an object stored equal to an earlier object of its key merges
+// into it. If fn panics, the keys already swept keep their changes, the key
+// being swept and the rest are untouched, and the lock is released.
+func (b *Bag[K, V]) Sweep(si int, fn func(k K, v V) (V, Op)) (stored, deleted int) {
+	s := &b.m.shards[si]
+	s.lock()
+	defer s.unlock()
+	var changes []change[V]
+	for g, w := range s.tab.groups() {
+		for m := matchFull(w); m != 0; m &= m - 1 {
+			j := g*groupSize + bits.TrailingZeros64(m)>>3
+			k, o := s.tab.slots[j].key, &s.tab.slots[j].val
+			changes = changes[:0]
+			o.each(func(x *obj[V]) {
+				v, op := fn(k, x.v)
+				changes = append(changes, change[V]{v, op})
+			})
+			before := o.live
+			st, del := o.apply(changes, b.dup)
+			stored += st
+			deleted += del
+			b.counted(si, o.live-before)
+			if o.live == 0 {
+				s.tab.remove(j)
+				b.m.added(s, -1)
+			}
+		}
+	}
+	return stored, deleted
+}
+
+// BagPos is a position in a paged traversal of a Bag: every key whose hash is
+// below H has been passed, and so have the keys in Seen, whose hash is H, and,
+// when InKey, Key's objects up to sequence number Seq. The zero BagPos is the
+// start.
+type BagPos[K comparable] struct {
+	H     uint64
+	Seen  []K
+	InKey bool
+	Key   K
+	Seq   uint64
+}
+
+func (p *BagPos[K]) passed(h uint64, k K, seq uint64) bool {
+	return h == p.H && (slices.Contains(p.Seen, k) || (p.InKey && p.Key == k && seq <= p.Seq))
+}
+
+func (p *BagPos[K]) advance(h uint64, k K, seq uint64) {
+	switch {
+	case h != p.H:
+		*p = BagPos[K]{H: h}
+	case p.InKey && p.Key != k:
+		p.Seen = append(slices.Clip(p.Seen), p.Key)
+	}
+	p.InKey, p.Key, p.Seq = true, k, seq
+}
+
+type hashedObject[K comparable, V any] struct {
+	h   uint64
+	seq uint64
+	k   K
+	v   V
+}
+
+// Page walks the objects from pos in hash order, each key's objects in
+// insertion order, calls accept for each outside any lock, and emit for each
+// accepted object, until limit objects were emitted or the table ends. It
+// returns the position after the last emitted object and whether the walk may
+// go on. Each shard is copied under its read lock when the walk reaches it.
+// Objects carry a sequence number that grows with each insert under their
+// key, so a page may end inside a key's objects and the next page still
+// emits every object present throughout the walk exactly once.
+func (b *Bag[K, V]) Page(pos BagPos[K], limit int, accept func(K, V) bool, emit func(K, V)) (BagPos[K], bool) {
+	var buf []hashedObject[K, V]
+	taken := 0
+	for si := b.m.shardOf(pos.H); si < len(b.m.shards); si++ {
+		buf = buf[:0]
+		b.m.Collect(si, func(k K, o objects[V]) {
+			if h := b.m.Hash(k); h >= pos.H {
+				o.each(func(x *obj[V]) { buf = append(buf, hashedObject[K, V]{h, x.seq, k, x.v}) })
+			}
+		})
+		// Stable: a key's objects stay together and in insertion order.
+		slices.SortStableFunc(buf, func(a, b hashedObject[K, V]) int { return cmp.Compare(a.h, b.h) })
+		for _, e := range buf {
+			if pos.passed(e.h, e.k, e.seq) || !accept(e.k, e.v) {
+				continue
+			}
+			emit(e.k, e.v)
+			pos.advance(e.h, e.k, e.seq)
+			if taken++; taken == limit {
+				return pos, true
+			}
+		}
+		if si+1 == len(b.m.shards) {
+			break
+		}
+		pos = BagPos[K]{H: b.m.shardStart(si + 1)}
+	}
+	return pos, false
+}

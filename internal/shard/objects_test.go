@@ -1,0 +1,98 @@
+package shard
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// check verifies the invariants of o against want, the key's objects in
+// order.
+func (o *objects[V]) check(t *testing.T, want []V, step int) {
+	t.Helper()
+	var got []V
+	lastSeq := uint64(0)
+	o.each(func(x *obj[V]) {
+		got = append(got, x.v)
+		if x.seq <= lastSeq {
+			t.Fatalf("step %d: sequence numbers not increasing", step)
+		}
+		lastSeq = x.seq
+	})
+	if !slices.Equal(got, want) || o.live != len(want) {
+		t.Fatalf("step %d: objects %v (live %d), want %v", step, got, o.live, want)
+	}
+	if o.idx == nil {
+		if len(o.list) != o.live {
+			t.Fatalf("step %d: a small key has tombstones", step)
+		}
+		return
+	}
+	indexed := 0
+	for v, i := range o.idx {
+		for ; i != noPrev; i = o.list[i].prev {
+			if o.list[i].v != v || o.list[i].prev == tombstone {
+				t.Fatalf("step %d: chain of %v reaches slot %d holding %v", step, v, i, o.list[i].v)
+			}
+			indexed++
+		}
+	}
+	if indexed != o.live {
+		t.Fatalf("step %d: index reaches %d objects, want %d", step, indexed, o.live)
+	}
+	if dead := len(o.list) - o.live; dead > o.live+1 {
+		t.Fatalf("step %d: %d tombstones for %d objects", step, dead, o.live)
+	}
+}
+
+// The per-key structure against a slice, across the small and indexed forms.
+func TestObjects_AgainstSlice(t *testing.T) {
+	for _, dup := range []bool{false, true} {
+		r := rand.New(rand.NewPCG(1, 2))
+		var o objects[int]
+		var want []int
+		for step := range 50_000 {
+			valueSpace := 4 + step/1000%40 // grow and shrink the key
+			switch v := r.IntN(valueSpace); r.IntN(4) {
+			case 0, 1:
+				added := o.add(v, dup)
+				if dup || !slices.Contains(want, v) {
+					want = append(want, v)
+					if !added {
+						t.Fatalf("step %d: add(%d) refused", step, v)
+					}
+				} else if added {
+					t.Fatalf("step %d: add(%d) kept a duplicate", step, v)
+				}
+			case 2:
+				n := len(want)
+				want = slices.DeleteFunc(want, func(x int) bool { return x == v })
+				if got := o.remove(v, dup); got != n-len(want) {
+					t.Fatalf("step %d: remove(%d) = %d, want %d", step, v, got, n-len(want))
+				}
+			case 3:
+				// A sweep storing v+1 over every object equal to v.
+				changes := make([]change[int], 0, o.live)
+				for i, x := range want {
+					if x == v {
+						want[i] = v + 1
+						changes = append(changes, change[int]{v + 1, Store})
+					} else {
+						changes = append(changes, change[int]{x, Keep})
+					}
+				}
+				o.apply(changes, dup)
+				if !dup {
+					var merged []int
+					for _, x := range want {
+						if !slices.Contains(merged, x) {
+							merged = append(merged, x)
+						}
+					}
+					want = merged
+				}
+			}
+			o.check(t, want, step)
+		}
+	}
+}
