@@ -7,3 +7,7 @@ import "io"
 func SaveFileThrough(path string, t Table, wrap func(io.Writer) io.Writer, opts ...SnapshotOption) error {
 	return saveFile(path, t, wrap, opts)
 }
+
+// NaturalCompare exposes the key order an OrderedSet loaded without
+// WithComparator gets.
+func NaturalCompare[K any]() (func(a, b K) int, bool) { return naturalCompare[K]() }

@@ -3,6 +3,7 @@ package ets
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"time"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/etsgo/ets/internal/shard"
@@ -187,21 +189,44 @@ func WithComparator[K any](compare func(a, b K) int) Option {
 }
 
 // snapshotter is what Save and Load need of a table kind. Every kind
-// implements it; see the Set methods at the end of this file for the model.
+// implements it; the Set methods at the end of this file are the model.
 //
 //   - snapshotSpec is called on a nil receiver: it returns the kind and the
-//     K and V types (snapshotSpecOf[K, V](kind)).
+//     K and V types, as snapshotSpecOf[K, V](kind).
 //   - snapshotObjects calls emit with consecutive batches of the table's
-//     objects, keys a []K and values a []V of equal length, copying each
-//     batch under the lock that protects it (a shard, a base node) and
-//     calling emit after releasing it; emit does not keep the slices, so
-//     they may be reused. Bags emit each key's objects in insertion order,
-//     an OrderedSet in key order. It returns the first error of emit, and
-//     the handle's Err if the table is dropped or becomes unreadable midway.
+//     objects, keys a []K and values a []V of equal length (one element
+//     per object), copying each batch under the lock that protects it (a
+//     shard, a base node, or a Clone of a B-tree) and calling emit after
+//     releasing it. emit does not keep the slices, so they may be reused.
+//     It returns the first error of emit, and the handle's Err if the
+//     table is dropped or becomes unreadable midway.
 //   - loadTable is called on a nil receiver once the whole snapshot is
-//     verified: it fills a new engine with the batches (in order), and only
-//     then calls newTable, which claims the name and gives the table to its
-//     owner. It returns newTable's error with a nil Table.
+//     verified: it fills a new engine with l.batches in order (b.keys is a
+//     []K, b.values a []V), and only then calls newTable, which claims the
+//     name and gives the table to its owner. On error it returns a nil
+//     Table (not a typed nil pointer).
+//
+// What the other kinds implement (about twenty lines each):
+//
+//   - OrderedSet[K, V]: snapshotSpec with KindOrderedSet; snapshotObjects in
+//     ascending key order, in batches (a Clone of the tree walked outside
+//     the lock, or one base node at a time); snapshotCustomOrder (the
+//     customOrdered interface) reporting true for a table made with
+//     NewOrderedSetFunc, so the header's flag makes Load require
+//     WithComparator. loadTable orders keys by l.compare if it is set (a
+//     func(a, b K) int; any other type is ErrInvalidOption), else, when
+//     l.custom is false, by naturalCompare[K]() (false there means the
+//     snapshot is not loadable as this type: ErrInvalidOption); Load has
+//     already refused l.custom without a comparator. Then it inserts the
+//     batches (already in order) and calls newTable.
+//   - Bag[K, V] and DuplicateBag[K, V]: snapshotSpec with KindBag or
+//     KindDuplicateBag; snapshotObjects emits one element per object, a
+//     key repeated for each of its values, each key's values in insertion
+//     order and contiguous within a shard's batch (the header count is the
+//     object count, as Size). loadTable appends each (key, value) in order,
+//     so insertion order per key survives even when a key's objects span
+//     two frames; a Bag keeps distinct values, a DuplicateBag every copy.
+//     loadTable rejects l.compare != nil with ErrInvalidOption, as Set's.
 type snapshotter interface {
 	Table
 	snapshotSpec() snapshotSpec
@@ -833,4 +858,49 @@ func (*Set[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// naturalCompare returns cmp.Compare for K when K's underlying type is
+// ordered (an integer, a float or a string kind), and false otherwise. An
+// OrderedSet[K, V any] made with NewOrderedSet[K cmp.Ordered] has no
+// comparator to save, and its nil-receiver loadTable cannot name cmp.Compare[K]
+// with K unconstrained: it gets the natural order from here.
+func naturalCompare[K any]() (func(a, b K) int, bool) {
+	switch reflect.TypeFor[K]().Kind() {
+	case reflect.Int:
+		return compareAs[K, int], true
+	case reflect.Int8:
+		return compareAs[K, int8], true
+	case reflect.Int16:
+		return compareAs[K, int16], true
+	case reflect.Int32:
+		return compareAs[K, int32], true
+	case reflect.Int64:
+		return compareAs[K, int64], true
+	case reflect.Uint:
+		return compareAs[K, uint], true
+	case reflect.Uint8:
+		return compareAs[K, uint8], true
+	case reflect.Uint16:
+		return compareAs[K, uint16], true
+	case reflect.Uint32:
+		return compareAs[K, uint32], true
+	case reflect.Uint64:
+		return compareAs[K, uint64], true
+	case reflect.Uintptr:
+		return compareAs[K, uintptr], true
+	case reflect.Float32:
+		return compareAs[K, float32], true
+	case reflect.Float64:
+		return compareAs[K, float64], true
+	case reflect.String:
+		return compareAs[K, string], true
+	}
+	return nil, false
+}
+
+// compareAs compares two K as their underlying type U; naturalCompare calls
+// it only when K's kind is U's, so the two have the same memory layout.
+func compareAs[K any, U cmp.Ordered](a, b K) int {
+	return cmp.Compare(*(*U)(unsafe.Pointer(&a)), *(*U)(unsafe.Pointer(&b)))
 }

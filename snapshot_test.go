@@ -2,12 +2,14 @@ package ets_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -459,4 +461,28 @@ func TestI_PrintsLiveTables(t *testing.T) {
 	require.Regexp(t, fmt.Sprintf(`(?m)^%d +i-users +set +1 +\d+ +%s +none +protected +string +int$`, s.Info().ID, o), out)
 	require.Regexp(t, fmt.Sprintf(`(?m)^%d +- +set +0 +\d+ +none +none +public +int +bool$`, anon.Info().ID), out)
 	require.ErrorIs(t, ets.I(failAfter(0)), errDisk)
+}
+
+type userID string
+type level int8
+
+func TestLoad_NaturalCompareMatchesCmpCompare(t *testing.T) {
+	c1, ok := ets.NaturalCompare[userID]()
+	require.True(t, ok)
+	require.Equal(t, -1, c1("alice", "bob"))
+	require.Equal(t, 0, c1("bob", "bob"))
+	c2, ok := ets.NaturalCompare[level]()
+	require.True(t, ok)
+	require.Equal(t, 1, c2(3, -4))
+	c3, ok := ets.NaturalCompare[float64]()
+	require.True(t, ok)
+	nan := math.NaN()
+	for _, p := range [][2]float64{{nan, 1}, {1, nan}, {nan, nan}, {-1, 2}, {math.Inf(1), 0}} {
+		require.Equal(t, cmp.Compare(p[0], p[1]), c3(p[0], p[1]), "%v", p)
+	}
+	c4, ok := ets.NaturalCompare[uint64]()
+	require.True(t, ok)
+	require.Equal(t, 1, c4(math.MaxUint64, 0))
+	_, ok = ets.NaturalCompare[point]()
+	require.False(t, ok)
 }
