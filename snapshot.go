@@ -623,7 +623,7 @@ func Load[T Table](r io.Reader, opts ...Option) (T, error) {
 	var zero T
 	s, ok := any(zero).(snapshotter)
 	if !ok {
-		return zero, fmt.Errorf("%w: Load into %T: name a table kind, such as *ets.Set[K, V]", ErrInvalidOption, zero)
+		return zero, fmt.Errorf("%w: Load into %T: T must be a table kind that supports snapshots, such as *ets.Set[K, V]", ErrInvalidOption, zero)
 	}
 	h, err := readHeader(r)
 	if err != nil {
