@@ -69,7 +69,11 @@ func newBag[K comparable, V comparable, T Table](kind Kind, opts []Option, wrap 
 		var zero T
 		return zero, err
 	}
-	e := shard.NewBag[K, V](cfg.engine(), kind == KindDuplicateBag)
+	return makeBag(kind, cfg, shard.NewBag[K, V](cfg.engine(), kind == KindDuplicateBag), wrap)
+}
+
+// makeBag makes a bag table of the given kind around engine e.
+func makeBag[K comparable, V comparable, T Table](kind Kind, cfg config, e *shard.Bag[K, V], wrap func(bag[K, V]) T) (T, error) {
 	return newTable[K, V](kind, cfg, e.Shards(), e, func(h handle) T { return wrap(bag[K, V]{handle: h, e: e}) })
 }
 

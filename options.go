@@ -55,6 +55,7 @@ type config struct {
 	heirData         any
 	access           Access // 0: the default for the owner
 	name             string
+	load             *loadConfig // non-nil only while Load applies its options
 }
 
 // defaultShards is the lock count of WriteConcurrencyOn and Auto without
@@ -68,8 +69,11 @@ func defaultShards() int {
 	return n
 }
 
-func newConfig(opts []Option) (config, error) {
-	var c config
+func newConfig(opts []Option) (config, error) { return configFrom(config{}, opts) }
+
+// configFrom applies opts on top of c and validates the result. Load starts
+// from the options a snapshot saved.
+func configFrom(c config, opts []Option) (config, error) {
 	for i, o := range opts {
 		if o.apply == nil {
 			return config{}, fmt.Errorf("%w: option %d is the zero Option", ErrInvalidOption, i)

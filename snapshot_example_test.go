@@ -1,0 +1,120 @@
+package ets_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/etsgo/ets"
+)
+
+func ExampleSave() {
+	users, _ := ets.NewSet[string, int](ets.WithName("example-users"))
+	_ = users.Insert("alice", 31)
+	_ = users.Insert("bob", 45)
+
+	var buf bytes.Buffer // any io.Writer: a file, a network connection...
+	if err := ets.Save(&buf, users); err != nil {
+		panic(err)
+	}
+	_ = users.Drop() // frees the name for the copy
+
+	// Load names the kind and types; the name and options come back.
+	restored, err := ets.Load[*ets.Set[string, int]](&buf)
+	if err != nil {
+		panic(err)
+	}
+	defer restored.Drop()
+	age, _ := restored.Lookup("bob")
+	fmt.Println(restored.Info().Name, restored.Size(), age)
+	// Output: example-users 2 45
+}
+
+func ExampleSaveFile() {
+	dir, _ := os.MkdirTemp("", "ets-example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "counters.ets")
+
+	counters, _ := ets.NewSet[string, int64]()
+	defer counters.Drop()
+	_, _ = ets.UpdateCounter(counters, "hits", 1, ets.WithDefault[int64](0))
+
+	// Written to a temporary file, synced, then renamed over path: a crash
+	// leaves the previous snapshot or this one, never half of one.
+	if err := ets.SaveFile(path, counters); err != nil {
+		panic(err)
+	}
+	loaded, err := ets.LoadFile[*ets.Set[string, int64]](path)
+	if err != nil {
+		panic(err)
+	}
+	defer loaded.Drop()
+	hits, _ := loaded.Lookup("hits")
+	fmt.Println(hits)
+	// Output: 1
+}
+
+func ExampleSnapshotInfo() {
+	t, _ := ets.NewSet[string, float64](ets.WithWriteConcurrency(ets.WriteConcurrencyOff))
+	defer t.Drop()
+	_ = t.Insert("pi", 3.14159)
+	var buf bytes.Buffer
+	_ = ets.Save(&buf, t)
+
+	h, err := ets.SnapshotInfo(&buf) // reads and verifies the header only
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(h.Kind, h.KeyType, h.ValueType, h.Count, h.Codec, h.WriteConcurrency)
+	// Output: set string float64 1 gob false
+}
+
+func ExampleLoad_wrongType() {
+	t, _ := ets.NewSet[string, int]()
+	defer t.Drop()
+	var buf bytes.Buffer
+	_ = ets.Save(&buf, t)
+
+	_, err := ets.Load[*ets.Set[int, int]](&buf)
+	fmt.Println(err)
+	// Output: ets: snapshot of another table type (ets: wrong table type): the snapshot holds a set of string to int, not *ets.Set[int,int]
+}
+
+// jsonSnapshots is a Codec that writes a snapshot's keys and values as JSON.
+type jsonSnapshots struct{}
+
+func (jsonSnapshots) Name() string                       { return "json" }
+func (jsonSnapshots) NewEncoder(w io.Writer) ets.Encoder { return json.NewEncoder(w) }
+func (jsonSnapshots) NewDecoder(r io.Reader) ets.Decoder { return json.NewDecoder(r) }
+
+func ExampleCodec() {
+	t, _ := ets.NewSet[string, []string]()
+	defer t.Drop()
+	_ = t.Insert("fruit", []string{"apple", "pear"})
+
+	var buf bytes.Buffer
+	_ = ets.Save(&buf, t, ets.WithCodec(jsonSnapshots{}))
+	loaded, err := ets.Load[*ets.Set[string, []string]](&buf, ets.WithLoadCodec(jsonSnapshots{}))
+	if err != nil {
+		panic(err)
+	}
+	defer loaded.Drop()
+	fruit, _ := loaded.Lookup("fruit")
+	fmt.Println(fruit)
+	// Output: [apple pear]
+}
+
+func ExampleI() {
+	sessions, _ := ets.NewSet[string, int](ets.WithName("sessions"))
+	defer sessions.Drop()
+	_ = sessions.Insert("s1", 1)
+
+	// Prints one aligned line per live table, like ets:i():
+	//
+	//	ID  NAME      KIND  SIZE  MEMORY  OWNER  HEIR  ACCESS  KEY     VALUE
+	//	7   sessions  set   1     9536    none   none  public  string  int
+	_ = ets.I(os.Stdout)
+}

@@ -1,0 +1,537 @@
+package ets_test
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/etsgo/ets"
+)
+
+type point struct{ X, Y int }
+
+// saved saves t and returns the snapshot's bytes.
+func saved(t testing.TB, tab ets.Table, opts ...ets.SnapshotOption) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, ets.Save(&buf, tab, opts...))
+	return buf.Bytes()
+}
+
+func roundTrip[K comparable, V any](t *testing.T, n int, gen func(i int) (K, V)) {
+	src, err := ets.NewSet[K, V]()
+	require.NoError(t, err)
+	defer src.Drop()
+	want := make(map[K]V, n)
+	for i := range n {
+		k, v := gen(i)
+		require.NoError(t, src.Insert(k, v))
+		want[k] = v
+	}
+	data := saved(t, src)
+	info, err := ets.SnapshotInfo(bytes.NewReader(data))
+	require.NoError(t, err)
+	require.Equal(t, n, info.Count)
+	require.Equal(t, ets.KindSet, info.Kind)
+
+	got, err := ets.Load[*ets.Set[K, V]](bytes.NewReader(data))
+	require.NoError(t, err)
+	defer got.Drop()
+	require.Equal(t, n, got.Size())
+	seen := make(map[K]V, n)
+	for k, v := range got.All() {
+		seen[k] = v
+	}
+	require.Equal(t, want, seen)
+}
+
+func TestSnapshot_RoundTrip(t *testing.T) {
+	for _, n := range []int{0, 1, 100_000} {
+		t.Run(fmt.Sprintf("string/n=%d", n), func(t *testing.T) {
+			roundTrip(t, n, func(i int) (string, int) { return "key-" + strconv.Itoa(i), i * 7 })
+		})
+		t.Run(fmt.Sprintf("int/n=%d", n), func(t *testing.T) {
+			roundTrip(t, n, func(i int) (int, string) { return i - n/2, strconv.Itoa(i) })
+		})
+		t.Run(fmt.Sprintf("struct/n=%d", n), func(t *testing.T) {
+			roundTrip(t, n, func(i int) (point, []byte) { return point{i, -i}, []byte{byte(i), 1} })
+		})
+	}
+}
+
+func TestSnapshot_OptionsAndNameRestored(t *testing.T) {
+	src, err := ets.NewSet[string, int](ets.WithName("snap-opts"),
+		ets.WithWriteConcurrency(ets.WriteConcurrencyOn), ets.WithShards(8),
+		ets.WithDecentralizedCounters(false), ets.WithReadConcurrency(true))
+	require.NoError(t, err)
+	require.NoError(t, src.Insert("a", 1))
+	data := saved(t, src)
+
+	h, err := ets.SnapshotInfo(bytes.NewReader(data))
+	require.NoError(t, err)
+	require.Equal(t, ets.SnapshotHeader{
+		Version: ets.SnapshotVersion, Kind: ets.KindSet, KeyType: "string", ValueType: "int",
+		Name: "snap-opts", Count: 1, Codec: "gob", Created: h.Created, Access: ets.Public,
+		ReadConcurrency: true, WriteConcurrency: ets.WriteConcurrencyOn, Shards: 8,
+	}, h)
+	require.WithinDuration(t, time.Now(), h.Created, time.Minute)
+
+	// While the original holds the name, Load fails, and WithName overrides.
+	_, err = ets.Load[*ets.Set[string, int]](bytes.NewReader(data))
+	require.ErrorIs(t, err, ets.ErrNameTaken)
+	other, err := ets.Load[*ets.Set[string, int]](bytes.NewReader(data), ets.WithName("snap-opts-2"))
+	require.NoError(t, err)
+	require.Equal(t, "snap-opts-2", other.Info().Name)
+	require.NoError(t, other.Drop())
+
+	require.NoError(t, src.Drop())
+	got, err := ets.Load[*ets.Set[string, int]](bytes.NewReader(data))
+	require.NoError(t, err)
+	defer got.Drop()
+	want, gotInfo := src.Info(), got.Info()
+	require.Equal(t, "snap-opts", gotInfo.Name)
+	require.Equal(t, want.WriteConcurrency, gotInfo.WriteConcurrency)
+	require.Equal(t, want.Shards, gotInfo.Shards)
+	require.Equal(t, want.DecentralizedCounters, gotInfo.DecentralizedCounters)
+	require.Equal(t, want.ReadConcurrency, gotInfo.ReadConcurrency)
+	opened, err := ets.Open[*ets.Set[string, int]]("snap-opts")
+	require.NoError(t, err)
+	v, ok := opened.Lookup("a")
+	require.True(t, ok)
+	require.Equal(t, 1, v)
+}
+
+func TestSnapshot_AccessRestoredWithOwner(t *testing.T) {
+	o := ets.NewOwner(context.Background())
+	defer o.Stop(nil)
+	src, err := ets.NewSet[int, int](ets.WithOwner(o), ets.WithAccess(ets.Private))
+	require.NoError(t, err)
+	require.NoError(t, src.Insert(1, 2))
+	data := saved(t, src)
+
+	// Save needs read access: a handle acting for nobody cannot read it.
+	require.ErrorIs(t, ets.Save(io.Discard, src.As(nil)), ets.ErrAccess)
+
+	o2 := ets.NewOwner(context.Background())
+	defer o2.Stop(nil)
+	owned, err := ets.Load[*ets.Set[int, int]](bytes.NewReader(data), ets.WithOwner(o2))
+	require.NoError(t, err)
+	require.Equal(t, ets.Private, owned.Info().Access)
+	require.Equal(t, o2.ID(), owned.Info().Owner)
+
+	loose, err := ets.Load[*ets.Set[int, int]](bytes.NewReader(data))
+	require.NoError(t, err)
+	require.Equal(t, ets.Public, loose.Info().Access, "a table without owner is public")
+
+	prot, err := ets.Load[*ets.Set[int, int]](bytes.NewReader(data), ets.WithOwner(o2), ets.WithAccess(ets.Protected))
+	require.NoError(t, err)
+	require.Equal(t, ets.Protected, prot.Info().Access)
+	require.NoError(t, loose.Drop())
+}
+
+// patch rewrites a snapshot's header with edit and recomputes its checksums,
+// as a faulty (or future) writer would produce it.
+func patch(data []byte, edit func(pre, fields []byte)) []byte {
+	out := bytes.Clone(data)
+	n := int(binary.LittleEndian.Uint32(out[10:]))
+	edit(out[:18], out[18:18+n])
+	binary.LittleEndian.PutUint32(out[14:], uint32(xxhash.Sum64(out[:14])))
+	binary.LittleEndian.PutUint64(out[18+n:], xxhash.Sum64(out[:18+n]))
+	return out
+}
+
+func TestSnapshot_CorruptionIsDetected(t *testing.T) {
+	src, err := ets.NewSet[string, int](ets.WithName("snap-corrupt"))
+	require.NoError(t, err)
+	for i := range 50 {
+		require.NoError(t, src.Insert("k"+strconv.Itoa(i), i))
+	}
+	data := saved(t, src)
+	require.NoError(t, src.Drop())
+
+	before := len(ets.Tables())
+	load := func(b []byte, opts ...ets.Option) error {
+		got, err := ets.Load[*ets.Set[string, int]](bytes.NewReader(b), opts...)
+		require.Nil(t, got)
+		_, openErr := ets.Open[*ets.Set[string, int]]("snap-corrupt")
+		require.ErrorIs(t, openErr, ets.ErrNotFound, "a failed Load takes no name")
+		return err
+	}
+	sentinels := []error{ets.ErrSnapshotCorrupt, ets.ErrSnapshotTruncated, ets.ErrSnapshotVersion,
+		ets.ErrSnapshotType, ets.ErrSnapshotCount, ets.ErrSnapshotCodec}
+	only := func(t *testing.T, err, want error) {
+		t.Helper()
+		require.ErrorIs(t, err, want)
+		for _, s := range sentinels {
+			if s != want {
+				require.NotErrorIs(t, err, s)
+			}
+		}
+	}
+
+	t.Run("truncated", func(t *testing.T) {
+		for n := range len(data) {
+			only(t, load(data[:n]), ets.ErrSnapshotTruncated)
+		}
+	})
+	t.Run("flipped byte", func(t *testing.T) {
+		for i := range data {
+			for _, bit := range []byte{0x01, 0x80} {
+				b := bytes.Clone(data)
+				b[i] ^= bit
+				err := load(b)
+				require.Error(t, err, "byte %d", i)
+				only(t, err, ets.ErrSnapshotCorrupt)
+			}
+		}
+	})
+	t.Run("wrong count", func(t *testing.T) {
+		for _, count := range []uint64{0, 49, 51, 1 << 40} {
+			b := patch(data, func(_, f []byte) { binary.LittleEndian.PutUint64(f[10:], count) })
+			only(t, load(b), ets.ErrSnapshotCount)
+		}
+	})
+	t.Run("unknown version", func(t *testing.T) {
+		b := patch(data, func(p, _ []byte) { binary.LittleEndian.PutUint16(p[8:], 2) })
+		only(t, load(b), ets.ErrSnapshotVersion)
+		_, err := ets.SnapshotInfo(bytes.NewReader(b))
+		require.ErrorIs(t, err, ets.ErrSnapshotVersion)
+	})
+	t.Run("type mismatch", func(t *testing.T) {
+		_, err := ets.Load[*ets.Set[string, string]](bytes.NewReader(data))
+		only(t, err, ets.ErrSnapshotType)
+		require.ErrorIs(t, err, ets.ErrWrongType)
+		_, err = ets.Load[*ets.Set[int, int]](bytes.NewReader(data))
+		only(t, err, ets.ErrSnapshotType)
+		b := patch(data, func(_, f []byte) { f[0] = byte(ets.KindBag) })
+		only(t, load(b), ets.ErrSnapshotType)
+	})
+	t.Run("codec mismatch", func(t *testing.T) {
+		only(t, load(data, ets.WithLoadCodec(jsonCodec{})), ets.ErrSnapshotCodec)
+	})
+	t.Run("not a table kind", func(t *testing.T) {
+		_, err := ets.Load[ets.Table](bytes.NewReader(data))
+		require.ErrorIs(t, err, ets.ErrInvalidOption)
+	})
+	require.LessOrEqual(t, len(ets.Tables()), before, "no failed Load left a table")
+
+	got, err := ets.Load[*ets.Set[string, int]](bytes.NewReader(data))
+	require.NoError(t, err, "the intact snapshot still loads")
+	require.Equal(t, 50, got.Size())
+	require.NoError(t, got.Drop())
+}
+
+func TestSnapshot_ErrorsOfSave(t *testing.T) {
+	s, err := ets.NewSet[int, int]()
+	require.NoError(t, err)
+	require.NoError(t, s.Drop())
+	require.ErrorIs(t, ets.Save(io.Discard, s), ets.ErrDeleted)
+	require.ErrorIs(t, ets.Save(io.Discard, nil), ets.ErrInvalidOption)
+	s, err = ets.NewSet[int, int]()
+	require.NoError(t, err)
+	require.ErrorIs(t, ets.Save(io.Discard, s, ets.SnapshotOption{}), ets.ErrInvalidOption)
+	require.ErrorIs(t, ets.Save(io.Discard, s, ets.WithCodec(nil)), ets.ErrInvalidOption)
+	_, err = ets.NewSet[int, int](ets.WithLoadCodec(ets.Gob))
+	require.ErrorIs(t, err, ets.ErrInvalidOption, "load-only options are refused by constructors")
+	_, err = ets.NewSet[int, int](ets.WithComparator(func(a, b int) int { return a - b }))
+	require.ErrorIs(t, err, ets.ErrInvalidOption)
+	_, err = ets.Load[*ets.Set[int, int]](bytes.NewReader(saved(t, s)), ets.WithComparator(func(a, b int) int { return a - b }))
+	require.ErrorIs(t, err, ets.ErrInvalidOption, "a Set has no key order")
+	require.ErrorIs(t, ets.Save(failAfter(10), s), errDisk)
+}
+
+// pair is a value whose two fields writers keep in step: Check is always
+// check(key, Gen). A torn object would break that.
+type pair struct{ Gen, Check int }
+
+func check(k, gen int) int { return k*1_000_003 ^ gen }
+
+func TestSnapshot_SaveWhileWriting(t *testing.T) {
+	for _, wc := range []ets.WriteConcurrency{ets.WriteConcurrencyOn, ets.WriteConcurrencyOff} {
+		t.Run(wc.String(), func(t *testing.T) {
+			const stable, churn = 2000, 2000
+			s, err := ets.NewSet[int, pair](ets.WithWriteConcurrency(wc))
+			require.NoError(t, err)
+			defer s.Drop()
+			for k := range stable {
+				require.NoError(t, s.Insert(k, pair{0, check(k, 0)}))
+			}
+			var stop atomic.Bool
+			var wg sync.WaitGroup
+			for w := range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for gen := 1; !stop.Load(); gen++ {
+						k := (gen*7919 + w) % (stable + churn)
+						if k >= stable && gen%2 == 0 {
+							_ = s.Delete(k)
+							continue
+						}
+						_ = s.Insert(k, pair{gen, check(k, gen)})
+						_, _, _ = s.Update((k+1)%stable, func(old pair, ok bool) (pair, ets.Op) {
+							return pair{old.Gen + 1, check((k+1)%stable, old.Gen+1)}, ets.Store
+						})
+					}
+				}()
+			}
+			for range 5 {
+				data := saved(t, s)
+				got, err := ets.Load[*ets.Set[int, pair]](bytes.NewReader(data))
+				require.NoError(t, err)
+				n := 0
+				for k, v := range got.All() {
+					require.Equal(t, check(k, v.Gen), v.Check, "object %d torn: %+v", k, v)
+					if k < stable {
+						n++
+					}
+				}
+				require.Equal(t, stable, n, "every key present throughout is saved")
+				require.NoError(t, got.Drop())
+			}
+			stop.Store(true)
+			wg.Wait()
+		})
+	}
+}
+
+var errDisk = errors.New("disk full")
+
+// failAfter is a writer that accepts n bytes and then fails.
+func failAfter(n int) io.Writer { return &failingWriter{n: n} }
+
+type failingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		if f.w != nil {
+			_, _ = f.w.Write(p[:f.n])
+		}
+		f.n = 0
+		return 0, errDisk
+	}
+	f.n -= len(p)
+	if f.w != nil {
+		return f.w.Write(p)
+	}
+	return len(p), nil
+}
+
+func TestSaveFile_TempAndRename(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "users.ets")
+	s, err := ets.NewSet[string, int]()
+	require.NoError(t, err)
+	defer s.Drop()
+	require.NoError(t, s.Insert("alice", 31))
+	require.NoError(t, ets.SaveFile(path, s))
+	good, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(path, 0o640))
+
+	for i := range 1000 {
+		require.NoError(t, s.Insert("user"+strconv.Itoa(i), i))
+	}
+	// The disk fails midway through the new file: the old one stays.
+	err = ets.SaveFileThrough(path, s, func(w io.Writer) io.Writer { return &failingWriter{w: w, n: 300} })
+	require.ErrorIs(t, err, errDisk)
+	now, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, good, now)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the temporary file is removed")
+	// A codec that fails midway leaves it too.
+	require.Error(t, ets.SaveFile(path, s, ets.WithCodec(brokenCodec{})))
+	now, err = os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, good, now)
+	old, err := ets.LoadFile[*ets.Set[string, int]](path)
+	require.NoError(t, err)
+	require.Equal(t, 1, old.Size())
+	require.NoError(t, old.Drop())
+
+	require.NoError(t, ets.SaveFile(path, s))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o640), fi.Mode().Perm(), "the replaced file's mode is kept")
+	loaded, err := ets.LoadFile[*ets.Set[string, int]](path)
+	require.NoError(t, err)
+	require.Equal(t, 1001, loaded.Size())
+	require.NoError(t, loaded.Drop())
+	entries, err = os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+
+	_, err = ets.LoadFile[*ets.Set[string, int]](filepath.Join(dir, "missing"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.Error(t, ets.SaveFile(filepath.Join(dir, "no", "such", "dir"), s))
+}
+
+// jsonCodec is a user's Codec: encoding/json.
+type jsonCodec struct{}
+
+func (jsonCodec) Name() string                       { return "json" }
+func (jsonCodec) NewEncoder(w io.Writer) ets.Encoder { return json.NewEncoder(w) }
+func (jsonCodec) NewDecoder(r io.Reader) ets.Decoder { return json.NewDecoder(r) }
+
+type brokenCodec struct{ jsonCodec }
+
+func (brokenCodec) NewEncoder(io.Writer) ets.Encoder { return brokenEncoder{} }
+
+type brokenEncoder struct{}
+
+func (brokenEncoder) Encode(any) error { return errDisk }
+
+func TestSnapshot_CustomCodec(t *testing.T) {
+	s, err := ets.NewSet[point, string]()
+	require.NoError(t, err)
+	defer s.Drop()
+	for i := range 10_000 {
+		require.NoError(t, s.Insert(point{i, i % 7}, "v"+strconv.Itoa(i)))
+	}
+	data := saved(t, s, ets.WithCodec(jsonCodec{}))
+	require.Contains(t, string(data), `{"X":9999,"Y":3}`, "the body is the codec's")
+	h, err := ets.SnapshotInfo(bytes.NewReader(data))
+	require.NoError(t, err)
+	require.Equal(t, "json", h.Codec)
+
+	_, err = ets.Load[*ets.Set[point, string]](bytes.NewReader(data))
+	require.ErrorIs(t, err, ets.ErrSnapshotCodec, "the default codec refuses a json snapshot")
+	got, err := ets.Load[*ets.Set[point, string]](bytes.NewReader(data), ets.WithLoadCodec(jsonCodec{}))
+	require.NoError(t, err)
+	defer got.Drop()
+	require.Equal(t, 10_000, got.Size())
+	v, ok := got.Lookup(point{1234, 1234 % 7})
+	require.True(t, ok)
+	require.Equal(t, "v1234", v)
+}
+
+func TestLoad_ReadsExactlyOneSnapshot(t *testing.T) {
+	a, err := ets.NewSet[int, int]()
+	require.NoError(t, err)
+	defer a.Drop()
+	require.NoError(t, a.Insert(1, 1))
+	var buf bytes.Buffer
+	require.NoError(t, ets.Save(&buf, a))
+	require.NoError(t, a.Insert(2, 2))
+	require.NoError(t, ets.Save(&buf, a))
+	first, err := ets.Load[*ets.Set[int, int]](&buf)
+	require.NoError(t, err)
+	second, err := ets.Load[*ets.Set[int, int]](&buf)
+	require.NoError(t, err)
+	require.Equal(t, 1, first.Size())
+	require.Equal(t, 2, second.Size())
+	require.Zero(t, buf.Len())
+}
+
+func TestI_PrintsLiveTables(t *testing.T) {
+	o := ets.NewOwner(context.Background())
+	defer o.Stop(nil)
+	s, err := ets.NewSet[string, int](ets.WithName("i-users"), ets.WithOwner(o))
+	require.NoError(t, err)
+	require.NoError(t, s.Insert("alice", 1))
+	anon, err := ets.NewSet[int, bool]()
+	require.NoError(t, err)
+	defer anon.Drop()
+
+	var buf bytes.Buffer
+	require.NoError(t, ets.I(&buf))
+	out := buf.String()
+	require.Regexp(t, `(?m)^ID +NAME +KIND +SIZE +MEMORY +OWNER +HEIR +ACCESS +KEY +VALUE$`, out)
+	require.Regexp(t, fmt.Sprintf(`(?m)^%d +i-users +set +1 +\d+ +%s +none +protected +string +int$`, s.Info().ID, o), out)
+	require.Regexp(t, fmt.Sprintf(`(?m)^%d +- +set +0 +\d+ +none +none +public +int +bool$`, anon.Info().ID), out)
+	require.ErrorIs(t, ets.I(failAfter(0)), errDisk)
+}
+
+type userID string
+type level int8
+
+func TestLoad_NaturalCompareMatchesCmpCompare(t *testing.T) {
+	c1, ok := ets.NaturalCompare[userID]()
+	require.True(t, ok)
+	require.Equal(t, -1, c1("alice", "bob"))
+	require.Equal(t, 0, c1("bob", "bob"))
+	c2, ok := ets.NaturalCompare[level]()
+	require.True(t, ok)
+	require.Equal(t, 1, c2(3, -4))
+	c3, ok := ets.NaturalCompare[float64]()
+	require.True(t, ok)
+	nan := math.NaN()
+	for _, p := range [][2]float64{{nan, 1}, {1, nan}, {nan, nan}, {-1, 2}, {math.Inf(1), 0}} {
+		require.Equal(t, cmp.Compare(p[0], p[1]), c3(p[0], p[1]), "%v", p)
+	}
+	c4, ok := ets.NaturalCompare[uint64]()
+	require.True(t, ok)
+	require.Equal(t, 1, c4(math.MaxUint64, 0))
+	_, ok = ets.NaturalCompare[point]()
+	require.False(t, ok)
+}
+
+// snapBag is what the bag round trip needs of Bag and DuplicateBag.
+type snapBag interface {
+	ets.Table
+	Insert(int, string) error
+	Lookup(int) []string
+}
+
+func TestSnapshot_BagRoundTrip(t *testing.T) {
+	fill := func(t *testing.T, b snapBag) {
+		for i := range 3000 {
+			k := i % 50 // many objects per key, in an order to keep
+			require.NoError(t, b.Insert(k, fmt.Sprint("v", i%70)))
+			require.NoError(t, b.Insert(k, fmt.Sprint("v", i%70))) // a copy
+		}
+	}
+	check := func(t *testing.T, src, got snapBag, kind ets.Kind) {
+		require.Equal(t, src.Size(), got.Size())
+		require.Equal(t, kind, got.Info().Kind)
+		for k := range 50 {
+			require.Equal(t, src.Lookup(k), got.Lookup(k), "key %d keeps its objects in insertion order", k)
+		}
+	}
+	t.Run("Bag", func(t *testing.T) {
+		src, err := ets.NewBag[int, string]()
+		require.NoError(t, err)
+		fill(t, src)
+		data := saved(t, src)
+		info, err := ets.SnapshotInfo(bytes.NewReader(data))
+		require.NoError(t, err)
+		require.Equal(t, src.Size(), info.Count, "the header counts objects")
+		got, err := ets.Load[*ets.Bag[int, string]](bytes.NewReader(data))
+		require.NoError(t, err)
+		check(t, src, got, ets.KindBag)
+		_, err = ets.Load[*ets.DuplicateBag[int, string]](bytes.NewReader(data))
+		require.ErrorIs(t, err, ets.ErrSnapshotType)
+	})
+	t.Run("DuplicateBag", func(t *testing.T) {
+		src, err := ets.NewDuplicateBag[int, string]()
+		require.NoError(t, err)
+		fill(t, src)
+		require.Equal(t, 6000, src.Size())
+		got, err := ets.Load[*ets.DuplicateBag[int, string]](bytes.NewReader(saved(t, src)))
+		require.NoError(t, err)
+		check(t, src, got, ets.KindDuplicateBag)
+		_, err = ets.Load[*ets.Set[int, string]](bytes.NewReader(saved(t, src)))
+		require.ErrorIs(t, err, ets.ErrSnapshotType)
+	})
+}
