@@ -3,6 +3,7 @@ module github.com/etsgo/ets
 go 1.24
 
 require (
+	github.com/google/btree v1.1.3
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )

@@ -166,13 +166,7 @@ func (t *Set[K, V]) All() iter.Seq2[K, V] {
 
 // Keys returns an iterator over the table's keys, with the guarantees of All.
 func (t *Set[K, V]) Keys() iter.Seq[K] {
-	return func(yield func(K) bool) {
-		for k := range t.All() {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+	return keysOf(t.All())
 }
 
 // Select returns the objects for which pred returns true (ETS select/2 and
@@ -180,26 +174,14 @@ func (t *Set[K, V]) Keys() iter.Seq[K] {
 // table's locks, on a copy of one shard at a time, and may call the table.
 // Select is O(n).
 func (t *Set[K, V]) Select(pred func(K, V) bool) []Entry[K, V] {
-	var out []Entry[K, V]
-	for k, v := range t.All() {
-		if pred == nil || pred(k, v) {
-			out = append(out, Entry[K, V]{k, v})
-		}
-	}
-	return out
+	return selectFrom(t.All(), pred)
 }
 
 // SelectCount returns how many objects pred returns true for (ETS
 // select_count/2); a nil pred counts every object. It runs pred as Select
 // does.
 func (t *Set[K, V]) SelectCount(pred func(K, V) bool) int {
-	n := 0
-	for k, v := range t.All() {
-		if pred == nil || pred(k, v) {
-			n++
-		}
-	}
-	return n
+	return countIn(t.All(), pred)
 }
 
 // SelectDelete deletes the objects pred returns true for and returns how many
@@ -296,16 +278,8 @@ func (t *Set[K, V]) updateCounter(k K, c counterOp[V]) (V, error) {
 	}
 	var err error
 	v, _ := t.m.Update(t.m.Hash(k), k, func(old V, ok bool) (V, shard.Op) {
-		nv, e := c.arith.step(c, old, ok)
-		if e != nil {
-			err = e
-			return old, shard.Keep
-		}
-		return nv, shard.Store
+		nv, op := c.next(old, ok, &err)
+		return nv, shard.Op(op)
 	})
-	if err != nil {
-		var zero V
-		return zero, err
-	}
-	return v, nil
+	return c.result(v, err)
 }

@@ -34,6 +34,7 @@ package ets
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -248,4 +249,36 @@ func (h handle) Drop() error {
 	c.mu.Unlock()
 	c.eng.Clear()
 	return nil
+}
+
+// keysOf, selectFrom and countIn are Keys, Select and SelectCount of every
+// kind, over the kind's All (or, for SelectRange, its Range).
+func keysOf[K, V any](all iter.Seq2[K, V]) iter.Seq[K] {
+	return func(yield func(K) bool) {
+		for k := range all {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func selectFrom[K, V any](all iter.Seq2[K, V], pred func(K, V) bool) []Entry[K, V] {
+	var out []Entry[K, V]
+	for k, v := range all {
+		if pred == nil || pred(k, v) {
+			out = append(out, Entry[K, V]{k, v})
+		}
+	}
+	return out
+}
+
+func countIn[K, V any](all iter.Seq2[K, V], pred func(K, V) bool) int {
+	n := 0
+	for k, v := range all {
+		if pred == nil || pred(k, v) {
+			n++
+		}
+	}
+	return n
 }
