@@ -233,15 +233,13 @@ func (t *OrderedSet[K, V]) Prev(k K) (K, V, bool) {
 	return t.step(k, true)
 }
 
-func (t *OrderedSet[K, V]) step(k K, desc bool) (nk K, v V, ok bool) {
+func (t *OrderedSet[K, V]) step(k K, desc bool) (K, V, bool) {
 	if !t.readable() {
-		return nk, v, false
+		var zero Entry[K, V]
+		return zero.Key, zero.Value, false
 	}
-	t.tr.Walk(ordered.Span[K]{From: k, HasFrom: true, After: true}, desc, func(k K, val V) bool {
-		nk, v, ok = k, val, true
-		return false
-	})
-	return nk, v, ok
+	it, ok := t.tr.Next(k, desc)
+	return it.Key, it.Value, ok
 }
 
 // walk yields the objects of s in order while the table is readable. See

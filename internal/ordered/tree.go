@@ -205,6 +205,16 @@ func (t *Tree[K, V]) Last() (Item[K, V], bool) {
 	return t.tr.Max()
 }
 
+// Next returns the item with the smallest key greater than k (with the
+// largest key smaller than k if desc).
+func (t *Tree[K, V]) Next(k K, desc bool) (Item[K, V], bool) {
+	var one [1]Item[K, V]
+	if buf := t.copy(one[:0], Span[K]{From: k, HasFrom: true, After: true}, desc, 1); len(buf) == 1 {
+		return buf[0], true
+	}
+	return one[0], false
+}
+
 // Span is the part of the tree a walk covers. The zero Span is every key.
 type Span[K any] struct {
 	From    K    // the first key, if HasFrom
