@@ -82,6 +82,8 @@ type keyMaker interface {
 	// table returns a Set of universe keys (of which the first size are
 	// inserted) and the operations on key i of the universe.
 	table(b *testing.B, size, universe int, opts ...ets.Option) setOps
+	// ordered is table for an OrderedSet (see orderedset_bench_test.go).
+	ordered(b *testing.B, size, universe int) orderedOps
 }
 
 type setOps struct {

@@ -6,9 +6,9 @@
 // A walk (Walk) copies a batch of items into a private buffer under the read
 // lock, releases the lock, hands the batch to the caller, and resumes
 // strictly after the last key of the batch with a fresh O(log n) seek.
-// Batches start small (so a walk of a few keys, such as a Next loop, copies
-// little) and double up to maxBatch (so a long walk pays one seek per
-// thousand keys). User code therefore never runs under the lock, a caller
+// Batches start at 128 items (a typical range query takes one seek) and
+// double up to 1024 (a long walk pays one seek per thousand keys); Next and
+// Prev copy one item. User code therefore never runs under the lock, a caller
 // may write to the tree from inside a walk without deadlock, and btree's
 // "delete during Ascend" panic cannot happen: the tree is only ever iterated
 // under the lock, by code of this package that does not write.
@@ -26,6 +26,7 @@
 package ordered
 
 import (
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -47,9 +48,11 @@ const (
 // and string keys.
 const degree = 32
 
-// The batch sizes of a walk: the first batch and the largest.
+// The batch sizes of a walk: the first batch, large enough for a typical
+// range query in one seek, and the largest, where one O(log n) seek per
+// batch costs less than a comparison per key.
 const (
-	firstBatch = 16
+	firstBatch = 128
 	maxBatch   = 1024
 )
 
@@ -65,6 +68,7 @@ type Tree[K, V any] struct {
 	mu   sync.RWMutex
 	tr   *btree.BTreeG[Item[K, V]]
 	less func(a, b K) bool
+	bufs sync.Pool // of *[]Item[K, V]: batch buffers, reused across walks
 }
 
 // New returns an empty Tree ordered by less, a strict weak order.
@@ -230,9 +234,12 @@ type Span[K any] struct {
 // (see the package documentation). A key present for the whole walk is
 // yielded exactly once; no key is yielded twice.
 func (t *Tree[K, V]) Walk(s Span[K], desc bool, yield func(K, V) bool) {
-	var buf []Item[K, V]
+	p := t.buffer()
+	defer t.recycle(p)
+	buf := *p
 	for n := firstBatch; ; n = min(2*n, maxBatch) {
-		buf = t.copy(buf[:0], s, desc, n)
+		buf = t.copy(slices.Grow(buf[:0], n), s, desc, n)
+		*p = buf
 		for _, it := range buf {
 			if !yield(it.Key, it.Value) {
 				return
@@ -243,6 +250,23 @@ func (t *Tree[K, V]) Walk(s Span[K], desc bool, yield func(K, V) bool) {
 		}
 		s.From, s.HasFrom, s.After = buf[len(buf)-1].Key, true, true
 	}
+}
+
+// buffer returns an empty batch buffer. Walks reuse buffers, so that a range
+// query does not allocate one each time.
+func (t *Tree[K, V]) buffer() *[]Item[K, V] {
+	if p, ok := t.bufs.Get().(*[]Item[K, V]); ok {
+		return p
+	}
+	return new([]Item[K, V])
+}
+
+// recycle clears a buffer, so that it keeps nothing alive, and keeps it for
+// the next walk.
+func (t *Tree[K, V]) recycle(p *[]Item[K, V]) {
+	clear((*p)[:cap(*p)])
+	*p = (*p)[:0]
+	t.bufs.Put(p)
 }
 
 // copy appends to buf up to n items of s, in order, under the read lock.
@@ -289,15 +313,16 @@ func (t *Tree[K, V]) copyLocked(buf []Item[K, V], s Span[K], desc bool, n int) [
 // untouched, and the lock is released.
 func (t *Tree[K, V]) Sweep(fn func(k K, v V) (V, Op), more func() bool) (stored, deleted int) {
 	var s Span[K]
-	var buf []Item[K, V]
+	p := t.buffer()
+	defer t.recycle(p)
 	for n := firstBatch; more(); n = min(2*n, maxBatch) {
 		var st, del int
-		buf, st, del = t.sweepBatch(buf[:0], s, n, fn)
+		*p, st, del = t.sweepBatch((*p)[:0], s, n, fn)
 		stored, deleted = stored+st, deleted+del
-		if len(buf) < n {
+		if len(*p) < n {
 			break
 		}
-		s.From, s.HasFrom, s.After = buf[len(buf)-1].Key, true, true
+		s.From, s.HasFrom, s.After = (*p)[len(*p)-1].Key, true, true
 	}
 	return stored, deleted
 }
