@@ -45,10 +45,11 @@ type OrderedSet[K, V any] struct {
 // cmp.Compare (ETS new/2 with type ordered_set). Floating-point NaN keys are
 // all one key, smaller than any other.
 //
-// Options: WithReadConcurrency, WithWriteConcurrency, WithShards and
-// WithDecentralizedCounters are validated and recorded (see OrderedSet for
-// what they change today). A bad option is an error wrapping
-// ErrInvalidOption.
+// Options: WithReadConcurrency, WithWriteConcurrency and WithShards are
+// validated and recorded in Info, but change nothing yet (see OrderedSet).
+// WithDecentralizedCounters is validated; Info reports false, because Size
+// reads the tree's own count (O(1), under the read lock). A bad option is an
+// error wrapping ErrInvalidOption.
 func NewOrderedSet[K cmp.Ordered, V any](opts ...Option) (*OrderedSet[K, V], error) {
 	return newOrderedSet[K, V](cmp.Less[K], opts)
 }
@@ -56,8 +57,9 @@ func NewOrderedSet[K cmp.Ordered, V any](opts ...Option) (*OrderedSet[K, V], err
 // NewOrderedSetFunc makes an empty OrderedSet whose keys are ordered by
 // compare, which returns a negative number when a < b, zero when a and b are
 // the same key, and a positive number when a > b. compare must be a total
-// order and must not call the table. A nil compare, or a bad option, is an
-// error wrapping ErrInvalidOption.
+// order and must not call the table; it runs under the table's lock. Options
+// are those of NewOrderedSet. A nil compare, or a bad option, is an error
+// wrapping ErrInvalidOption.
 func NewOrderedSetFunc[K, V any](compare func(a, b K) int, opts ...Option) (*OrderedSet[K, V], error) {
 	if compare == nil {
 		return nil, fmt.Errorf("%w: NewOrderedSetFunc: nil compare function", ErrInvalidOption)

@@ -24,7 +24,6 @@ type orderedOps struct {
 	next10                func(i int) // ETS's nextseq: Next ten times from key i
 	range100, selectRange func(i int) // Range and SelectRange over 100 keys
 	rawLookup, rawRange   func(i int) // the same on a raw BTreeG under an RWMutex
-	universe              int
 }
 
 func (intKeyMaker) ordered(b *testing.B, size, universe int) orderedOps {
@@ -100,7 +99,6 @@ func orderedOpsFor[K cmp.Ordered](b *testing.B, keys []K, size int) orderedOps {
 			raw.t.AscendRange(ets.Entry[K, int64]{Key: lo}, ets.Entry[K, int64]{Key: hi}, func(ets.Entry[K, int64]) bool { return true })
 			raw.mu.RUnlock()
 		},
-		universe: len(keys),
 	}
 }
 
@@ -166,23 +164,7 @@ func BenchmarkOrderedSet_Mix(b *testing.B) {
 		b.Run("mix="+mix.name, func(b *testing.B) {
 			forKeyTypes(b, func(b *testing.B, size int, mk keyMaker) {
 				ops := mk.ordered(b, size, 2*size)
-				read := mix.read(ops)
-				b.ReportAllocs()
-				b.RunParallel(func(pb *testing.PB) {
-					r := newRNG()
-					for pb.Next() {
-						x := r.next()
-						i := int(x>>8) % ops.universe
-						switch p := int(x & 0xff % 100); {
-						case p < mix.insert:
-							ops.insert(i)
-						case p < mix.insert+mix.delete:
-							ops.del(i)
-						default:
-							read(i)
-						}
-					}
-				})
+				runMix(b, mix.insert, mix.delete, 2*size, ops.insert, ops.del, mix.read(ops))
 			})
 		})
 	}

@@ -5,6 +5,9 @@
 // # Table kinds
 //
 //   - Set is ETS's set: one value per key, keys compared with ==.
+//   - OrderedSet is ETS's ordered_set: one value per key, in key order, keys
+//     compared with a comparator; it adds First, Last, Next, Prev and range
+//     queries.
 //
 // Every kind is a handle onto a shared table: all methods are safe for
 // concurrent use by any number of goroutines, each single-key operation is
@@ -21,8 +24,9 @@
 // copying. While writers run, every key present for the whole traversal is
 // visited exactly once and no key is visited twice (ETS's safe_fixtable
 // guarantee, always on). Keys added or removed during the walk may or may not
-// be seen. A table made with WriteConcurrencyOff has a single shard, so its
-// traversals are snapshots.
+// be seen. A Set made with WriteConcurrencyOff has a single shard, so its
+// traversals are snapshots. An OrderedSet walks in key order, copying a
+// bounded batch of keys at a time in the same way (see OrderedSet).
 //
 // # Errors
 //
