@@ -34,8 +34,11 @@ import (
 // not be seen. (A btree Clone would give a snapshot, but makes every later
 // write copy the nodes on its path; batches keep writers allocation-free.)
 //
-// A comparator that panics leaves the table consistent and unlocked, and the
-// panic reaches the caller of the operation that called it.
+// A comparator that panics leaves the table consistent (an ordered set of
+// the keys it holds) and unlocked, and the panic reaches the caller of the
+// operation that called it. An InsertMany or InsertNewMany it interrupts
+// keeps the entries stored before the panic: a comparator must not panic for
+// the batches to stay all-or-nothing.
 type OrderedSet[K, V any] struct {
 	handle
 	tr *ordered.Tree[K, V]
@@ -45,11 +48,11 @@ type OrderedSet[K, V any] struct {
 // cmp.Compare (ETS new/2 with type ordered_set). Floating-point NaN keys are
 // all one key, smaller than any other.
 //
-// Options: WithReadConcurrency, WithWriteConcurrency and WithShards are
-// validated and recorded in Info, but change nothing yet (see OrderedSet).
-// WithDecentralizedCounters is validated; Info reports false, because Size
-// reads the tree's own count (O(1), under the read lock). A bad option is an
-// error wrapping ErrInvalidOption.
+// Options: every option is validated, none changes the engine yet (see
+// OrderedSet). Info reports WithReadConcurrency and WithWriteConcurrency as
+// given, one shard whatever WithShards says, and DecentralizedCounters false,
+// because Size reads the tree's own count (O(1), under the read lock). A bad
+// option is an error wrapping ErrInvalidOption.
 func NewOrderedSet[K cmp.Ordered, V any](opts ...Option) (*OrderedSet[K, V], error) {
 	return newOrderedSet[K, V](cmp.Less[K], opts)
 }
@@ -244,11 +247,14 @@ func (t *OrderedSet[K, V]) step(k K, desc bool) (K, V, bool) {
 	return it.Key, it.Value, ok
 }
 
-// walk yields the objects of s in order while the table is readable. See
-// OrderedSet for what a traversal sees; yield runs outside the table's lock.
+// walk yields the objects of s in order. See OrderedSet for what a traversal
+// sees; yield runs outside the table's lock. A walk of a table dropped
+// meanwhile ends with the batch in hand: Drop empties the tree.
 func (t *OrderedSet[K, V]) walk(s ordered.Span[K], desc bool) iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {
-		t.tr.Walk(s, desc, func(k K, v V) bool { return t.readable() && yield(k, v) })
+		if t.readable() {
+			t.tr.Walk(s, desc, yield)
+		}
 	}
 }
 
