@@ -222,6 +222,7 @@ func BenchmarkSet_Mix(b *testing.B) {
 // insertPct percent inserts, deletePct percent deletes, the rest reads.
 func runMix(b *testing.B, insertPct, deletePct, universe int, insert, del, read func(i int)) {
 	b.ReportAllocs()
+	b.ResetTimer() // the table was built in this benchmark's own function
 	b.RunParallel(func(pb *testing.PB) {
 		r := newRNG()
 		for pb.Next() {
