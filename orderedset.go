@@ -325,12 +325,7 @@ func (t *OrderedSet[K, V]) SelectCount(pred func(K, V) bool) int {
 // O(n log n) and returns ErrDeleted if the table is dropped before or
 // during the sweep.
 func (t *OrderedSet[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
-	return t.sweep(func(k K, v V) (V, ordered.Op) {
-		if pred == nil || pred(k, v) {
-			return v, ordered.Delete
-		}
-		return v, ordered.Keep
-	})
+	return t.sweep(deleteWhere[ordered.Op](pred))
 }
 
 // SelectReplace calls fn for every object and, where fn returns true, stores
@@ -339,12 +334,7 @@ func (t *OrderedSet[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 // replaced atomically, with fn running under the write lock as in
 // SelectDelete.
 func (t *OrderedSet[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
-	return t.sweep(func(k K, v V) (V, ordered.Op) {
-		if nv, ok := fn(k, v); ok {
-			return nv, ordered.Store
-		}
-		return v, ordered.Keep
-	})
+	return t.sweep(replaceWhere[ordered.Op](fn))
 }
 
 func (t *OrderedSet[K, V]) sweep(fn func(K, V) (V, ordered.Op)) (int, error) {

@@ -191,12 +191,7 @@ func (t *Set[K, V]) SelectCount(pred func(K, V) bool) int {
 // If pred panics, the objects already deleted stay deleted, the table stays
 // consistent and unlocked, and the panic propagates.
 func (t *Set[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
-	return t.sweep(func(k K, v V) (V, shard.Op) {
-		if pred == nil || pred(k, v) {
-			return v, shard.Delete
-		}
-		return v, shard.Keep
-	})
+	return t.sweep(deleteWhere[shard.Op](pred))
 }
 
 // SelectReplace calls fn for every object and, where fn returns true, stores
@@ -205,12 +200,7 @@ func (t *Set[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 // replaced atomically, with fn running under the shard's lock as in
 // SelectDelete.
 func (t *Set[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
-	return t.sweep(func(k K, v V) (V, shard.Op) {
-		if nv, ok := fn(k, v); ok {
-			return nv, shard.Store
-		}
-		return v, shard.Keep
-	})
+	return t.sweep(replaceWhere[shard.Op](fn))
 }
 
 func (t *Set[K, V]) sweep(fn func(K, V) (V, shard.Op)) (int, error) {

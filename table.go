@@ -286,3 +286,24 @@ func countIn[K, V any](all iter.Seq2[K, V], pred func(K, V) bool) int {
 	}
 	return n
 }
+
+// deleteWhere and replaceWhere are the sweep functions of SelectDelete and
+// SelectReplace, in an engine's Op type O, whose Keep, Store and Delete have
+// the values of this package's.
+func deleteWhere[O ~uint8, K, V any](pred func(K, V) bool) func(K, V) (V, O) {
+	return func(k K, v V) (V, O) {
+		if pred == nil || pred(k, v) {
+			return v, O(Delete)
+		}
+		return v, O(Keep)
+	}
+}
+
+func replaceWhere[O ~uint8, K, V any](fn func(K, V) (V, bool)) func(K, V) (V, O) {
+	return func(k K, v V) (V, O) {
+		if nv, ok := fn(k, v); ok {
+			return nv, O(Store)
+		}
+		return v, O(Keep)
+	}
+}
