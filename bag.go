@@ -278,7 +278,7 @@ func (t *bag[K, V]) SelectCount(pred func(K, V) bool) int {
 // key being swept is left as it was, the table stays consistent and
 // unlocked, and the panic propagates. It is O(n) in objects.
 func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
-	return sweepShards(t.handle, t.e.Shards(), t.e.Sweep, deleteIf(pred))
+	return sweepShards(t.handle, t.e.Shards(), t.e.Sweep, deleteWhere[shard.Op](pred))
 }
 
 // SelectReplace calls fn for every object and, where fn returns true,
@@ -290,7 +290,7 @@ func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 // with fn running under the shard's lock as in SelectDelete. It is O(n) in
 // objects.
 func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
-	return sweepShards(t.handle, t.e.Shards(), t.e.Sweep, replaceIf(fn))
+	return sweepShards(t.handle, t.e.Shards(), t.e.Sweep, replaceWhere[shard.Op](fn))
 }
 
 // SelectLimit returns the first page of at most limit objects pred returns

@@ -82,6 +82,8 @@ type keyMaker interface {
 	// table returns a Set of universe keys (of which the first size are
 	// inserted) and the operations on key i of the universe.
 	table(b *testing.B, size, universe int, opts ...ets.Option) setOps
+	// ordered is table for an OrderedSet (see orderedset_bench_test.go).
+	ordered(b *testing.B, size, universe int) orderedOps
 }
 
 type setOps struct {
@@ -210,25 +212,32 @@ func BenchmarkSet_Mix(b *testing.B) {
 		b.Run("mix="+mix.name, func(b *testing.B) {
 			forKeyTypes(b, func(b *testing.B, size int, mk keyMaker) {
 				ops := mk.table(b, size, 2*size)
-				b.ReportAllocs()
-				b.RunParallel(func(pb *testing.PB) {
-					r := newRNG()
-					for pb.Next() {
-						x := r.next()
-						i := int(x>>8) % (2 * size)
-						switch p := int(x & 0xff % 100); {
-						case p < mix.insert:
-							ops.insert(i)
-						case p < mix.insert+mix.delete:
-							ops.del(i)
-						default:
-							ops.lookup(i)
-						}
-					}
-				})
+				runMix(b, mix.insert, mix.delete, 2*size, ops.insert, ops.del, ops.lookup)
 			})
 		})
 	}
+}
+
+// runMix runs a throughput mix in parallel on random keys of [0, universe):
+// insertPct percent inserts, deletePct percent deletes, the rest reads.
+func runMix(b *testing.B, insertPct, deletePct, universe int, insert, del, read func(i int)) {
+	b.ReportAllocs()
+	b.ResetTimer() // the table was built in this benchmark's own function
+	b.RunParallel(func(pb *testing.PB) {
+		r := newRNG()
+		for pb.Next() {
+			x := r.next()
+			i := int(x>>8) % universe
+			switch p := int(x & 0xff % 100); {
+			case p < insertPct:
+				insert(i)
+			case p < insertPct+deletePct:
+				del(i)
+			default:
+				read(i)
+			}
+		}
+	})
 }
 
 func BenchmarkSet_All(b *testing.B) {

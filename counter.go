@@ -84,6 +84,27 @@ func (integerArith[V]) step(c counterOp[V], old V, ok bool) (V, error) {
 	return v, nil
 }
 
+// next is c as an Update function: the counter's next value and Store, or,
+// when c cannot apply, the old value, Keep, and the reason in *err.
+func (c counterOp[V]) next(old V, ok bool, err *error) (V, Op) {
+	nv, e := c.arith.step(c, old, ok)
+	if e != nil {
+		*err = e
+		return old, Keep
+	}
+	return nv, Store
+}
+
+// result is what UpdateCounter returns once a kind applied c: the value k
+// holds, or the zero value and the reason c did not apply.
+func (c counterOp[V]) result(v V, err error) (V, error) {
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return v, nil
+}
+
 // UpdateCounter adds incr to the integer stored under k and returns the new
 // value, atomically (ETS update_counter/3,4). Without WithDefault a missing
 // key is ErrNotFound; with it, the key is created. WithThreshold wraps the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/etsgo/ets"
 )
@@ -309,4 +310,92 @@ func ExampleBag_SelectLimit() {
 	// page of 3
 	// page of 1
 	// 4 objects
+}
+
+func ExampleOrderedSet_Range() {
+	// Temperatures by minute of the day: a range query is O(log n + m).
+	temps, _ := ets.NewOrderedSet[int, float64]()
+	defer temps.Drop()
+	for minute, t := range []float64{12.5, 12.9, 13.4, 14.0, 14.8, 15.1} {
+		_ = temps.Insert(minute*10, t)
+	}
+	for minute, t := range temps.Range(10, 40) { // 10 <= minute < 40
+		fmt.Println(minute, t)
+	}
+	// The last reading at or before minute 35, and the first after it.
+	for minute, t := range temps.Descend(35) {
+		fmt.Println("before:", minute, t)
+		break
+	}
+	minute, t, _ := temps.Next(35)
+	fmt.Println("after:", minute, t)
+	// Output:
+	// 10 12.9
+	// 20 13.4
+	// 30 14
+	// before: 30 14
+	// after: 40 14.8
+}
+
+func ExampleOrderedSet_SelectLimit() {
+	// Pages come in key order, and each resumes after the last key of the
+	// page before, even if the table changes between pages.
+	orders, _ := ets.NewOrderedSet[string, int]()
+	for i := range 7 {
+		_ = orders.Insert(fmt.Sprintf("order-%02d", i), i*100)
+	}
+	page, cursor := orders.SelectLimit(nil, 3)
+	for {
+		var keys []string
+		for _, e := range page {
+			keys = append(keys, e.Key)
+		}
+		fmt.Println(keys)
+		if cursor == nil {
+			break
+		}
+		_ = orders.Delete("order-00") // already paged: no effect on later pages
+		page, cursor = cursor.Next()
+	}
+	// Output:
+	// [order-00 order-01 order-02]
+	// [order-03 order-04 order-05]
+	// [order-06]
+}
+
+func ExampleOrderedSet_Next() {
+	// ETS's first/next walk: each step is O(log n), holds no lock between
+	// steps, and the key passed to Next need not be present any more.
+	queue, _ := ets.NewOrderedSet[int, string]()
+	_ = queue.InsertMany(
+		ets.Entry[int, string]{Key: 3, Value: "c"},
+		ets.Entry[int, string]{Key: 1, Value: "a"},
+		ets.Entry[int, string]{Key: 2, Value: "b"},
+	)
+	for k, v, ok := queue.First(); ok; k, v, ok = queue.Next(k) {
+		fmt.Println(k, v)
+		_ = queue.Delete(k)
+	}
+	fmt.Println("left:", queue.Size())
+	// Output:
+	// 1 a
+	// 2 b
+	// 3 c
+	// left: 0
+}
+
+func ExampleNewOrderedSetFunc() {
+	// Keys the comparator calls equal are one key, as in ETS's ordered_set:
+	// here, names that differ only in case.
+	names, err := ets.NewOrderedSetFunc[string, int](func(a, b string) int {
+		return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+	})
+	if err != nil {
+		panic(err)
+	}
+	_ = names.Insert("Alice", 1)
+	_ = names.Insert("ALICE", 2) // replaces Alice, key included
+	v, ok := names.Lookup("alice")
+	fmt.Println(v, ok, slices.Collect(names.Keys()))
+	// Output: 2 true [ALICE]
 }

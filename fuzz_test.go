@@ -586,3 +586,7 @@ func fuzzUnique(f *testing.F, kindName string) {
 // FuzzSet checks Set against a map. go test replays testdata/fuzz/FuzzSet;
 // go test -run '^$' -fuzz FuzzSet -fuzztime 3m . searches for more.
 func FuzzSet(f *testing.F) { fuzzUnique(f, "Set") }
+
+// FuzzOrderedSet is FuzzSet's differential fuzzing for OrderedSet, whose
+// model also checks key order.
+func FuzzOrderedSet(f *testing.F) { fuzzUnique(f, "OrderedSet") }

@@ -35,6 +35,13 @@ var ownedKinds = []ownedKind{
 		as:   func(t ets.Table, o *ets.Owner) ets.Table { return t.(*ets.Set[int, int]).As(o) },
 	},
 	{
+		name: "OrderedSet",
+		make: func(opts ...ets.Option) (ets.Table, error) { return ets.NewOrderedSet[int, int](opts...) },
+		put:  func(t ets.Table, k int) error { return t.(*ets.OrderedSet[int, int]).Insert(k, k) },
+		has:  func(t ets.Table, k int) bool { return t.(*ets.OrderedSet[int, int]).Member(k) },
+		as:   func(t ets.Table, o *ets.Owner) ets.Table { return t.(*ets.OrderedSet[int, int]).As(o) },
+	},
+	{
 		name: "Bag",
 		make: func(opts ...ets.Option) (ets.Table, error) { return ets.NewBag[int, int](opts...) },
 		put:  func(t ets.Table, k int) error { return t.(*ets.Bag[int, int]).Insert(k, k) },

@@ -179,13 +179,7 @@ func (t *Set[K, V]) All() iter.Seq2[K, V] {
 
 // Keys returns an iterator over the table's keys, with the guarantees of All.
 func (t *Set[K, V]) Keys() iter.Seq[K] {
-	return func(yield func(K) bool) {
-		for k := range t.All() {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+	return keysOf(t.All())
 }
 
 // Select returns the objects for which pred returns true (ETS select/2 and
@@ -210,7 +204,7 @@ func (t *Set[K, V]) SelectCount(pred func(K, V) bool) int {
 // If pred panics, the objects already deleted stay deleted, the table stays
 // consistent and unlocked, and the panic propagates.
 func (t *Set[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
-	return sweepShards(t.handle, t.m.Shards(), t.m.Sweep, deleteIf(pred))
+	return sweepShards(t.handle, t.m.Shards(), t.m.Sweep, deleteWhere[shard.Op](pred))
 }
 
 // SelectReplace calls fn for every object and, where fn returns true, stores
@@ -219,7 +213,7 @@ func (t *Set[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 // replaced atomically, with fn running under the shard's lock as in
 // SelectDelete.
 func (t *Set[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
-	return sweepShards(t.handle, t.m.Shards(), t.m.Sweep, replaceIf(fn))
+	return sweepShards(t.handle, t.m.Shards(), t.m.Sweep, replaceWhere[shard.Op](fn))
 }
 
 // SelectLimit returns the first page of at most limit objects pred returns
@@ -258,17 +252,9 @@ func (t *Set[K, V]) updateCounter(k K, c counterOp[V]) (V, error) {
 	}
 	var err error
 	v, _ := t.m.Update(t.m.Hash(k), k, func(old V, ok bool) (V, shard.Op) {
-		nv, e := c.arith.step(c, old, ok)
-		if e != nil {
-			err = e
-			return old, shard.Keep
-		}
-		return nv, shard.Store
+		nv, op := c.next(old, ok, &err)
+		return nv, shard.Op(op)
 	})
 	t.settle()
-	if err != nil {
-		var zero V
-		return zero, err
-	}
-	return v, nil
+	return c.result(v, err)
 }

@@ -18,6 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/etsgo/ets/internal/ordered"
 	"github.com/etsgo/ets/internal/shard"
 )
 
@@ -906,6 +907,60 @@ func loadBag[K, V comparable, T Table](l *snapshotLoad, kind Kind, wrap func(bag
 	e := shard.NewBag[K, V](l.cfg.engine(), kind == KindDuplicateBag)
 	eachLoaded(l, func(k K, v V) { e.Insert(e.Hash(k), k, v) })
 	t, err := makeBag(kind, l.cfg, e, wrap)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// OrderedSet's snapshot hooks: objects in ascending key order, in batches
+// taken as its walks take them (a bounded batch under the lock at a time).
+
+func (*OrderedSet[K, V]) snapshotSpec() snapshotSpec {
+	return snapshotSpecOf[K, V](KindOrderedSet)
+}
+
+func (t *OrderedSet[K, V]) snapshotCustomOrder() bool { return t.custom }
+
+func (t *OrderedSet[K, V]) snapshotObjects(emit func(keys, values any) error) error {
+	const batch = 4096
+	ks := make([]K, 0, batch)
+	vs := make([]V, 0, batch)
+	for k, v := range t.All() {
+		ks, vs = append(ks, k), append(vs, v)
+		if len(ks) == batch {
+			if err := emit(ks, vs); err != nil {
+				return err
+			}
+			ks, vs = ks[:0], vs[:0]
+		}
+	}
+	if err := t.Err(); err != nil {
+		return err
+	}
+	if len(ks) > 0 {
+		return emit(ks, vs)
+	}
+	return nil
+}
+
+func (*OrderedSet[K, V]) loadTable(l *snapshotLoad) (Table, error) {
+	var compare func(a, b K) int
+	switch c := l.compare.(type) {
+	case nil:
+		natural, ok := naturalCompare[K]()
+		if !ok {
+			return nil, fmt.Errorf("%w: Load of an OrderedSet of %v needs WithComparator", ErrInvalidOption, reflect.TypeFor[K]())
+		}
+		compare = natural
+	case func(a, b K) int:
+		compare = c
+	default:
+		return nil, fmt.Errorf("%w: WithComparator(%T) does not compare %v", ErrInvalidOption, l.compare, reflect.TypeFor[K]())
+	}
+	tr := ordered.New[K, V](lessOf(compare))
+	eachLoaded(l, func(k K, v V) { tr.Put(k, v) })
+	t, err := makeOrderedSet[K, V](l.cfg, tr, l.compare != nil)
 	if err != nil {
 		return nil, err
 	}

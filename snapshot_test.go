@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -534,4 +535,35 @@ func TestSnapshot_BagRoundTrip(t *testing.T) {
 		_, err = ets.Load[*ets.Set[int, string]](bytes.NewReader(saved(t, src)))
 		require.ErrorIs(t, err, ets.ErrSnapshotType)
 	})
+}
+
+func TestSnapshot_OrderedSetRoundTrip(t *testing.T) {
+	src, err := ets.NewOrderedSet[int, string](ets.WithName("snap-ordered"))
+	require.NoError(t, err)
+	for i := range 10_000 {
+		require.NoError(t, src.Insert(i*7%10_007, fmt.Sprint(i)))
+	}
+	data := saved(t, src)
+	_, err = ets.Load[*ets.OrderedSet[int, string]](bytes.NewReader(data))
+	require.ErrorIs(t, err, ets.ErrNameTaken, "the saved name is restored, and it is taken")
+	got, err := ets.Load[*ets.OrderedSet[int, string]](bytes.NewReader(data), ets.WithName("snap-ordered-2"))
+	require.NoError(t, err)
+	require.Equal(t, slices.Collect(src.Keys()), slices.Collect(got.Keys()), "key order survives")
+	require.Equal(t, ets.KindOrderedSet, got.Info().Kind)
+	_, err = ets.Load[*ets.Set[int, string]](bytes.NewReader(data))
+	require.ErrorIs(t, err, ets.ErrSnapshotType)
+
+	// A custom order is not in the snapshot: Load needs the comparator again.
+	byLen := func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b)) }
+	custom, err := ets.NewOrderedSetFunc[string, int](byLen)
+	require.NoError(t, err)
+	for _, k := range []string{"ccc", "a", "bb", "dddd"} {
+		require.NoError(t, custom.Insert(k, len(k)))
+	}
+	data = saved(t, custom)
+	_, err = ets.Load[*ets.OrderedSet[string, int]](bytes.NewReader(data))
+	require.ErrorIs(t, err, ets.ErrInvalidOption)
+	back, err := ets.Load[*ets.OrderedSet[string, int]](bytes.NewReader(data), ets.WithComparator(byLen))
+	require.NoError(t, err)
+	require.Equal(t, []string{"a", "bb", "ccc", "dddd"}, slices.Collect(back.Keys()))
 }

@@ -74,6 +74,11 @@ var uniqueKinds = []uniqueKind{
 		require.NoError(t, err)
 		return s
 	}},
+	{name: "OrderedSet", kind: ets.KindOrderedSet, ordered: true, make: func(t testing.TB, opts ...ets.Option) uniqueTable[int, int] {
+		s, err := ets.NewOrderedSet[int, int](opts...)
+		require.NoError(t, err)
+		return s
+	}},
 }
 
 var engineOptions = []struct {

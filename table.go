@@ -5,6 +5,9 @@
 // # Table kinds
 //
 //   - Set is ETS's set: one value per key, keys compared with ==.
+//   - OrderedSet is ETS's ordered_set: one value per key, in key order, keys
+//     compared with a comparator; it adds First, Last, Next, Prev and range
+//     queries.
 //   - Bag is ETS's bag: many objects per key, in insertion order, no two
 //     equal; DuplicateBag is ETS's duplicate_bag, which keeps every copy.
 //
@@ -23,8 +26,10 @@
 // copying. While writers run, every key present for the whole traversal is
 // visited exactly once and no key is visited twice (ETS's safe_fixtable
 // guarantee, always on); in a Bag or DuplicateBag the same holds of each
-// object. Keys added or removed during the walk may or may not be seen. A table made with WriteConcurrencyOff has a single shard, so its
-// traversals are snapshots.
+// object. Keys added or removed during the walk may or may not be seen. A
+// hash table made with WriteConcurrencyOff has a single shard, so its
+// traversals are snapshots. An OrderedSet walks in key order, copying a
+// bounded batch of keys at a time in the same way (see OrderedSet).
 //
 // # Ownership
 //
@@ -392,7 +397,18 @@ func (c *core) dropLocked(st *state) {
 	}
 }
 
-// The helpers below are the Select family, written once for every hash kind.
+// The helpers below are the Select family, written once for every kind.
+
+// keysOf is Keys of every kind, over the kind's All.
+func keysOf[K, V any](all iter.Seq2[K, V]) iter.Seq[K] {
+	return func(yield func(K) bool) {
+		for k := range all {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
 
 // selectFrom returns the entries of all that pred returns true for; a nil
 // pred matches every entry.
@@ -418,24 +434,24 @@ func countFrom[K, V any](all iter.Seq2[K, V], pred func(K, V) bool) int {
 	return n
 }
 
-// deleteIf is SelectDelete's sweep callback: delete what pred (nil: all)
-// matches.
-func deleteIf[K, V any](pred func(K, V) bool) func(K, V) (V, shard.Op) {
-	return func(k K, v V) (V, shard.Op) {
+// deleteWhere and replaceWhere are the sweep functions of SelectDelete and
+// SelectReplace, in an engine's Op type O, whose Keep, Store and Delete have
+// the values of this package's.
+func deleteWhere[O ~uint8, K, V any](pred func(K, V) bool) func(K, V) (V, O) {
+	return func(k K, v V) (V, O) {
 		if pred == nil || pred(k, v) {
-			return v, shard.Delete
+			return v, O(Delete)
 		}
-		return v, shard.Keep
+		return v, O(Keep)
 	}
 }
 
-// replaceIf is SelectReplace's sweep callback.
-func replaceIf[K, V any](fn func(K, V) (V, bool)) func(K, V) (V, shard.Op) {
-	return func(k K, v V) (V, shard.Op) {
+func replaceWhere[O ~uint8, K, V any](fn func(K, V) (V, bool)) func(K, V) (V, O) {
+	return func(k K, v V) (V, O) {
 		if nv, ok := fn(k, v); ok {
-			return nv, shard.Store
+			return nv, O(Store)
 		}
-		return v, shard.Keep
+		return v, O(Keep)
 	}
 }
 
