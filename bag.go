@@ -107,7 +107,7 @@ func (t *bag[K, V]) Insert(k K, v V) error {
 // equal to an earlier one is not added again. It costs O(len(entries)) and
 // holds the locks of the shards involved while it adds.
 func (t *bag[K, V]) InsertMany(entries ...Entry[K, V]) error {
-	_, err := t.insertBatch(entries, false)
+	_, err := insertBatch(t.handle, entries, false, t.e.Hash, t.e.InsertBatch)
 	return err
 }
 
@@ -127,23 +127,7 @@ func (t *bag[K, V]) InsertNew(k K, v V) (bool, error) {
 // isolation. It reports whether it added. A key may appear more than once in
 // entries: its objects are added as InsertMany adds them.
 func (t *bag[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
-	return t.insertBatch(entries, true)
-}
-
-func (t *bag[K, V]) insertBatch(entries []Entry[K, V], onlyNew bool) (bool, error) {
-	if err := t.writable(); err != nil {
-		return false, err
-	}
-	if len(entries) == 0 {
-		return true, nil
-	}
-	hashes := make([]uint64, len(entries))
-	for i := range entries {
-		hashes[i] = t.e.Hash(entries[i].Key)
-	}
-	ok := t.e.InsertBatch(hashes, func(i int) (K, V) { return entries[i].Key, entries[i].Value }, onlyNew)
-	t.settle()
-	return ok, nil
+	return insertBatch(t.handle, entries, true, t.e.Hash, t.e.InsertBatch)
 }
 
 // Lookup returns k's objects in insertion order (ETS lookup/2), in a new

@@ -24,11 +24,10 @@ func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.st.Load()
+	if err := o.owns(c, st, "gives away"); err != nil {
+		return err
+	}
 	switch {
-	case st.dropped:
-		return ErrDeleted
-	case st.owner != o || o == nil:
-		return fmt.Errorf("%w: %v gives away %s, owned by %v", ErrNotOwner, o, c, st.owner)
 	case to == nil:
 		return fmt.Errorf("%w: GiveAway to a nil owner", ErrInvalidOption)
 	case to == o:
@@ -58,12 +57,10 @@ func (o *Owner) SetHeir(t Table, h *Owner, data any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.st.Load()
-	switch {
-	case st.dropped:
-		return ErrDeleted
-	case st.owner != o || o == nil:
-		return fmt.Errorf("%w: %v sets the heir of %s, owned by %v", ErrNotOwner, o, c, st.owner)
-	case h != nil && !h.alive():
+	if err := o.owns(c, st, "sets the heir of"); err != nil {
+		return err
+	}
+	if h != nil && !h.alive() {
 		return fmt.Errorf("%w (SetHeir %v)", ErrOwnerDone, h)
 	}
 	next := *st
@@ -72,6 +69,19 @@ func (o *Owner) SetHeir(t Table, h *Owner, data any) error {
 		next.heirData = nil
 	}
 	c.st.Store(&next)
+	return nil
+}
+
+// owns returns nil if o owns c in state st, and otherwise the error of an
+// owner-only operation (what o tried, for the message). The caller holds
+// c.mu.
+func (o *Owner) owns(c *core, st *state, what string) error {
+	switch {
+	case st.dropped:
+		return ErrDeleted
+	case st.owner != o || o == nil:
+		return fmt.Errorf("%w: %v %s %s, owned by %v", ErrNotOwner, o, what, c, st.owner)
+	}
 	return nil
 }
 

@@ -56,7 +56,7 @@ func (t *Set[K, V]) Insert(k K, v V) error {
 // O(len(entries)) and holds the locks of the shards involved while it
 // stores.
 func (t *Set[K, V]) InsertMany(entries ...Entry[K, V]) error {
-	_, err := t.insertBatch(entries, false)
+	_, err := insertBatch(t.handle, entries, false, t.m.Hash, t.m.PutBatch)
 	return err
 }
 
@@ -76,23 +76,7 @@ func (t *Set[K, V]) InsertNew(k K, v V) (bool, error) {
 // isolation. It reports whether it stored. When a key appears more than once
 // in entries, the last entry wins.
 func (t *Set[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
-	return t.insertBatch(entries, true)
-}
-
-func (t *Set[K, V]) insertBatch(entries []Entry[K, V], onlyNew bool) (bool, error) {
-	if err := t.writable(); err != nil {
-		return false, err
-	}
-	if len(entries) == 0 {
-		return true, nil
-	}
-	hashes := make([]uint64, len(entries))
-	for i := range entries {
-		hashes[i] = t.m.Hash(entries[i].Key)
-	}
-	stored := t.m.PutBatch(hashes, func(i int) (K, V) { return entries[i].Key, entries[i].Value }, onlyNew)
-	t.settle()
-	return stored, nil
+	return insertBatch(t.handle, entries, true, t.m.Hash, t.m.PutBatch)
 }
 
 // Lookup returns the value stored under k (ETS lookup/2). It is O(1) and does

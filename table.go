@@ -397,6 +397,26 @@ func (c *core) dropLocked(st *state) {
 	}
 }
 
+// insertBatch is InsertMany and InsertNewMany of the hash kinds: it hashes
+// every key once and hands the batch to the engine's atomic batch insert
+// (put), which locks the shards involved in order.
+func insertBatch[K comparable, V any](h handle, entries []Entry[K, V], onlyNew bool,
+	hash func(K) uint64, put func(hashes []uint64, item func(i int) (K, V), onlyNew bool) bool) (bool, error) {
+	if err := h.writable(); err != nil {
+		return false, err
+	}
+	if len(entries) == 0 {
+		return true, nil
+	}
+	hashes := make([]uint64, len(entries))
+	for i := range entries {
+		hashes[i] = hash(entries[i].Key)
+	}
+	ok := put(hashes, func(i int) (K, V) { return entries[i].Key, entries[i].Value }, onlyNew)
+	h.settle()
+	return ok, nil
+}
+
 // The helpers below are the Select family, written once for every kind.
 
 // keysOf is Keys of every kind, over the kind's All.
