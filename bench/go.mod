@@ -1,0 +1,11 @@
+module github.com/etsgo/ets/bench
+
+go 1.26.0
+
+replace github.com/etsgo/ets => ..
+
+require (
+	github.com/etsgo/ets v0.0.0-00010101000000-000000000000
+	github.com/orcaman/concurrent-map/v2 v2.0.1
+	github.com/puzpuzpuz/xsync/v4 v4.5.0
+)
