@@ -6,6 +6,8 @@ replace github.com/etsgo/ets => ..
 
 require (
 	github.com/etsgo/ets v0.0.0-00010101000000-000000000000
+	github.com/google/btree v1.1.3
 	github.com/orcaman/concurrent-map/v2 v2.0.1
 	github.com/puzpuzpuz/xsync/v4 v4.5.0
+	github.com/tidwall/btree v1.8.2
 )
