@@ -227,6 +227,7 @@ func runOrderedKeys[K cmp.Ordered](b *testing.B, ks keySet[K], w orderedWorkload
 					b.ResetTimer()
 				}
 				b.ReportAllocs()
+				defer cpuClock(b)()
 				b.RunParallel(func(pb *testing.PB) { runOrderedOps(w, pb, m, keys, sorted) })
 			})
 			if m != nil {

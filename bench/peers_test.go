@@ -81,6 +81,7 @@ func runWorkloadKeys[K comparable](b *testing.B, ks keySet[K], w workload) {
 					b.ResetTimer()
 				}
 				b.ReportAllocs()
+				defer cpuClock(b)()
 				b.RunParallel(func(pb *testing.PB) { runOps(w, pb, m, keys) })
 			})
 			if m != nil {
@@ -131,6 +132,7 @@ func runInsert[K comparable](b *testing.B, ks keySet[K]) {
 				runtime.GC()
 				b.ReportAllocs()
 				b.ResetTimer()
+				defer cpuClock(b)()
 				b.RunParallel(func(pb *testing.PB) {
 					var i, end int
 					for pb.Next() {
@@ -162,10 +164,11 @@ func BenchmarkHotCounters(b *testing.B) {
 			defer m.Close()
 			b.ReportAllocs()
 			b.ResetTimer()
+			defer cpuClock(b)()
 			b.RunParallel(func(pb *testing.PB) {
 				r := newRNG()
 				for pb.Next() {
-					m.Add(keys[r.below(n)], 1)
+					m.Inc(keys[r.below(n)])
 				}
 			})
 		})
@@ -173,6 +176,7 @@ func BenchmarkHotCounters(b *testing.B) {
 	b.Run("impl=atomic/key=int/size=64", func(b *testing.B) {
 		var c paddedCounters
 		b.ReportAllocs()
+		defer cpuClock(b)()
 		b.RunParallel(func(pb *testing.PB) {
 			r := newRNG()
 			for pb.Next() {
