@@ -28,6 +28,7 @@ func main() {
 	skip := flag.String("skip", "Memory", "regexp of rows to leave out")
 	match := flag.String("match", "", "regexp: plot only the rows it matches")
 	title := flag.String("title", "ns/op by workload and implementation (log scale, lower is better)", "chart title")
+	table := flag.String("table", "", "also write Markdown tables of ns/op, cpu-ns/op and B/entry with each peer's ratio to the first implementation")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -36,9 +37,32 @@ func main() {
 		log.Fatal(err)
 	}
 	defer f.Close()
-	rows, impls, err := parse(f)
+	data, err := io.ReadAll(f)
 	if err != nil {
 		log.Fatal(err)
+	}
+	rows, impls, err := parse(strings.NewReader(string(data)), "sec/op", 1e9)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *table != "" {
+		md := "×" + impls[0] + " is each peer's figure over " + impls[0] + "'s: above 1, " + impls[0] + " is faster (or smaller).\n\n"
+		md += markdown(filter(rows, *skip, ""), impls, "ns/op (wall)")
+		for _, unit := range []string{"cpu-ns/op", "B/entry"} {
+			more, moreImpls, err := parse(strings.NewReader(string(data)), unit, 1)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if unit != "B/entry" {
+				more = filter(more, *skip, "")
+			}
+			if len(more) > 0 {
+				md += "\n" + markdown(more, moreImpls, unit)
+			}
+		}
+		if err := os.WriteFile(*table, []byte(md), 0o644); err != nil {
+			log.Fatal(err)
+		}
 	}
 	rows = filter(rows, *skip, *match)
 	if len(rows) == 0 {
@@ -63,10 +87,11 @@ type row struct {
 	ns   map[string]float64
 }
 
-// parse reads the sec/op tables of benchstat's CSV. Each table starts with a
+// parse reads the tables of benchstat's CSV in unit, scaling values by
+// scale (1e9 turns sec/op into ns/op). Each table starts with a
 // header row naming the implementations (one name per column group) and a
 // row of units; data rows follow until the next header.
-func parse(r io.Reader) ([]row, []string, error) {
+func parse(r io.Reader, unit string, scale float64) ([]row, []string, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	var (
@@ -112,7 +137,7 @@ func parse(r io.Reader) ([]row, []string, error) {
 			continue
 		}
 		for i := 1; i < len(rec) && i < len(units) && i < len(names); i++ {
-			if units[i] != "sec/op" || rec[i] == "" {
+			if units[i] != unit || rec[i] == "" {
 				continue
 			}
 			v, err := strconv.ParseFloat(rec[i], 64)
@@ -125,7 +150,7 @@ func parse(r io.Reader) ([]row, []string, error) {
 				byName[rec[0]] = j
 				rows = append(rows, row{name: rec[0], ns: map[string]float64{}})
 			}
-			rows[j].ns[names[i]] = v * 1e9
+			rows[j].ns[names[i]] = v * scale
 			if !seen[names[i]] {
 				seen[names[i]] = true
 				impls = append(impls, names[i])
@@ -153,6 +178,43 @@ func filter(rows []row, skip, match string) []row {
 		out = append(out, r)
 	}
 	return out
+}
+
+// markdown is a table of one row per workload: the first implementation's
+// figure, then each other implementation's figure and its ratio to the
+// first (above 1: the first is faster).
+func markdown(rows []row, impls []string, unit string) string {
+	if len(rows) == 0 || len(impls) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	base := impls[0]
+	fmt.Fprintf(&b, "| %s, median | %s |", unit, base)
+	for _, name := range impls[1:] {
+		fmt.Fprintf(&b, " %s | ×%s |", name, base)
+	}
+	b.WriteString("\n|---|---:|" + strings.Repeat("---:|---:|", len(impls)-1) + "\n")
+	for _, r := range rows {
+		bv, ok := r.ns[base]
+		fmt.Fprintf(&b, "| %s | %s |", r.name, cell(bv, ok))
+		for _, name := range impls[1:] {
+			v, ok2 := r.ns[name]
+			ratio := ""
+			if ok && ok2 && bv > 0 {
+				ratio = strconv.FormatFloat(v/bv, 'f', 2, 64)
+			}
+			fmt.Fprintf(&b, " %s | %s |", cell(v, ok2), ratio)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func cell(v float64, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
 var palette = []string{"#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"}
