@@ -11,7 +11,8 @@
 #   ETS_BENCH_1E7=1 adds the 1e7-key tables    (slow: minutes per implementation)
 #
 # Output: results/bench.txt (raw), results/benchstat.txt, results/benchstat.csv
-# and results/plot.svg (ns/op by workload and implementation).
+# results/ratios.md (Markdown tables with each peer's ratio to ets) and
+# results/plot.svg (ns/op by workload and implementation).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -34,5 +35,5 @@ go test ${TAGS:+-tags "$TAGS"} -run '^$' -bench "$BENCH" -count "$COUNT" -cpu "$
 
 "$GOBIN/benchstat" -col /impl results/bench.txt | tee results/benchstat.txt
 "$GOBIN/benchstat" -col /impl -format csv results/bench.txt > results/benchstat.csv 2>/dev/null
-go run ./plot -in results/benchstat.csv -out results/plot.svg
-echo "wrote results/bench.txt, results/benchstat.txt, results/benchstat.csv, results/plot.svg" >&2
+go run ./plot -in results/benchstat.csv -out results/plot.svg -table results/ratios.md
+echo "wrote results/bench.txt, results/benchstat.txt, results/benchstat.csv, results/ratios.md, results/plot.svg" >&2

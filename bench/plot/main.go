@@ -48,8 +48,12 @@ func main() {
 	if *table != "" {
 		md := "×" + impls[0] + " is each peer's figure over " + impls[0] + "'s: above 1, " + impls[0] + " is faster (or smaller).\n\n"
 		md += markdown(filter(rows, *skip, ""), impls, "ns/op (wall)")
-		for _, unit := range []string{"cpu-ns/op", "B/entry"} {
-			more, moreImpls, err := parse(strings.NewReader(string(data)), unit, 1)
+		for _, unit := range []string{"cpu-sec/op", "B/entry"} {
+			scale := 1.0
+			if unit == "cpu-sec/op" {
+				scale = 1e9 // benchstat turns cpu-ns/op into cpu-sec/op
+			}
+			more, moreImpls, err := parse(strings.NewReader(string(data)), unit, scale)
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -57,7 +61,7 @@ func main() {
 				more = filter(more, *skip, "")
 			}
 			if len(more) > 0 {
-				md += "\n" + markdown(more, moreImpls, unit)
+				md += "\n" + markdown(more, moreImpls, strings.Replace(unit, "sec/op", "ns/op", 1))
 			}
 		}
 		if err := os.WriteFile(*table, []byte(md), 0o644); err != nil {
@@ -250,6 +254,7 @@ func draw(w io.Writer, title string, rows []row, impls []string) error {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="10">`+"\n", width, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="%d" y="16" font-size="13" font-weight="bold">%s</text>`+"\n", 10, html.EscapeString(title))
+	fmt.Fprintf(&b, `<text x="%d" y="35" fill="#555">rows ending in -2: -cpu 2 (GOMAXPROCS 2)</text>`+"\n", 10)
 	for i, name := range impls {
 		lx := labelW + i*90
 		fmt.Fprintf(&b, `<rect x="%d" y="26" width="10" height="10" fill="%s"/><text x="%d" y="35">%s</text>`+"\n",
