@@ -37,3 +37,5 @@ go test ${TAGS:+-tags "$TAGS"} -run '^$' -bench "$BENCH" -count "$COUNT" -cpu "$
 "$GOBIN/benchstat" -col /impl -format csv results/bench.txt > results/benchstat.csv 2>/dev/null
 go run ./plot -in results/benchstat.csv -out results/plot.svg -table results/ratios.md
 echo "wrote results/bench.txt, results/benchstat.txt, results/benchstat.csv, results/ratios.md, results/plot.svg" >&2
+go run ./plot -in results/benchstat.csv -out results/plot-cpu.svg -unit cpu-sec/op \
+	-title "cpu-ns/op (process CPU time per op) by workload and implementation (log scale, lower is better)" 2>/dev/null || true

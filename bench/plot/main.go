@@ -28,6 +28,7 @@ func main() {
 	skip := flag.String("skip", "Memory", "regexp of rows to leave out")
 	match := flag.String("match", "", "regexp: plot only the rows it matches")
 	title := flag.String("title", "ns/op by workload and implementation (log scale, lower is better)", "chart title")
+	unit := flag.String("unit", "sec/op", "benchstat unit to draw, in ns: sec/op (wall) or cpu-sec/op (the cpu-ns/op metric)")
 	table := flag.String("table", "", "also write Markdown tables of ns/op, cpu-ns/op and B/entry with each peer's ratio to the first implementation")
 	flag.Parse()
 	log.SetFlags(0)
@@ -41,7 +42,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rows, impls, err := parse(strings.NewReader(string(data)), "sec/op", 1e9)
+	rows, impls, err := parse(strings.NewReader(string(data)), *unit, 1e9)
 	if err != nil {
 		log.Fatal(err)
 	}
