@@ -8,11 +8,12 @@
 #   CPU        GOMAXPROCS values               (default: 1,2)
 #   BENCHTIME  time per benchmark run          (default: 200ms)
 #   TAGS       build tags, e.g. orderedset     (default: none)
+#   OUT        output directory                (default: results)
 #   ETS_BENCH_1E7=1 adds the 1e7-key tables    (slow: minutes per implementation)
 #
-# Output: results/bench.txt (raw), results/benchstat.txt, results/benchstat.csv
-# results/ratios.md (Markdown tables with each peer's ratio to ets) and
-# results/plot.svg (ns/op by workload and implementation).
+# Output, in $OUT: bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md
+# (Markdown tables with each peer's ratio to ets), plot.svg (ns/op by
+# workload and implementation) and plot-cpu.svg (the same in cpu-ns/op).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -21,6 +22,7 @@ COUNT=${COUNT:-6}
 CPU=${CPU:-1,2}
 BENCHTIME=${BENCHTIME:-200ms}
 TAGS=${TAGS:-}
+OUT=${OUT:-results}
 
 export GOBIN="$PWD/.bin"
 if [ ! -x "$GOBIN/benchstat" ]; then
@@ -28,14 +30,14 @@ if [ ! -x "$GOBIN/benchstat" ]; then
 	go install golang.org/x/perf/cmd/benchstat@latest
 fi
 
-mkdir -p results
+mkdir -p "$OUT"
 echo "go test -bench '$BENCH' -count $COUNT -cpu $CPU -benchtime $BENCHTIME ${TAGS:+-tags $TAGS}" >&2
 go test ${TAGS:+-tags "$TAGS"} -run '^$' -bench "$BENCH" -count "$COUNT" -cpu "$CPU" \
-	-benchtime "$BENCHTIME" -timeout 0 . | tee results/bench.txt
+	-benchtime "$BENCHTIME" -timeout 0 . | tee "$OUT"/bench.txt
 
-"$GOBIN/benchstat" -col /impl results/bench.txt | tee results/benchstat.txt
-"$GOBIN/benchstat" -col /impl -format csv results/bench.txt > results/benchstat.csv 2>/dev/null
-go run ./plot -in results/benchstat.csv -out results/plot.svg -table results/ratios.md
-echo "wrote results/bench.txt, results/benchstat.txt, results/benchstat.csv, results/ratios.md, results/plot.svg" >&2
-go run ./plot -in results/benchstat.csv -out results/plot-cpu.svg -unit cpu-sec/op \
+"$GOBIN/benchstat" -col /impl "$OUT"/bench.txt | tee "$OUT"/benchstat.txt
+"$GOBIN/benchstat" -col /impl -format csv "$OUT"/bench.txt > "$OUT"/benchstat.csv 2>/dev/null
+go run ./plot -in "$OUT"/benchstat.csv -out "$OUT"/plot.svg -table "$OUT"/ratios.md
+go run ./plot -in "$OUT"/benchstat.csv -out "$OUT"/plot-cpu.svg -unit cpu-sec/op \
 	-title "cpu-ns/op (process CPU time per op) by workload and implementation (log scale, lower is better)" 2>/dev/null || true
+echo "wrote $OUT/bench.txt, benchstat.txt, benchstat.csv, ratios.md, plot.svg, plot-cpu.svg" >&2
