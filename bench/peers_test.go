@@ -1,0 +1,217 @@
+package bench
+
+// The hash workloads of issue 8: ets's Set against the Go peers. Names are
+// Benchmark<Workload>/impl=<name>/key=<int|string>/size=<n>, so that
+// `benchstat -col /impl` puts the implementations side by side. Every
+// workload runs with b.RunParallel: `-cpu 1,2` sets its parallelism.
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+)
+
+// keyCache keeps the key slices of one run: making 2e6 string keys for
+// every implementation would dominate the run.
+var keyCache = map[string]any{}
+
+func cachedKeys[K comparable](ks keySet[K], n int) []K {
+	name := ks.name + "/" + sizeName(n)
+	if k, ok := keyCache[name]; ok {
+		return k.([]K)
+	}
+	k := ks.keys(n)
+	keyCache[name] = k
+	return k
+}
+
+// fill builds an implementation holding keys[:size].
+func fill[K comparable](mk func() hashMap[K], keys []K, size int) hashMap[K] {
+	m := mk()
+	for i, k := range keys[:size] {
+		m.Store(k, int64(i))
+	}
+	return m
+}
+
+// workload is a parallel mix of operations on random keys of a universe of
+// universe*size keys, of which the first size are present at the start:
+// insert% stores (an overwrite when the key is present), del% deletes, and
+// the rest are lookups.
+type workload struct {
+	insert, del int
+	universe    int
+}
+
+// readWrite is reads% lookups of present keys, the rest overwrites of
+// present keys: the table never changes size.
+func readWrite(reads int) workload { return workload{insert: 100 - reads, universe: 1} }
+
+// mix is ETS's throughput mix of insert/delete/lookup percentages over a
+// universe of 2*size keys, half of them present on average.
+func mix(insert, del int) workload { return workload{insert: insert, del: del, universe: 2} }
+
+func BenchmarkRead100(b *testing.B) { runWorkload(b, readWrite(100)) }
+func BenchmarkRead90(b *testing.B)  { runWorkload(b, readWrite(90)) }
+func BenchmarkRead50(b *testing.B)  { runWorkload(b, readWrite(50)) }
+
+// BenchmarkWrite100 overwrites present keys.
+func BenchmarkWrite100(b *testing.B) { runWorkload(b, readWrite(0)) }
+
+func BenchmarkMix_1_1_98(b *testing.B)   { runWorkload(b, mix(1, 1)) }
+func BenchmarkMix_10_10_80(b *testing.B) { runWorkload(b, mix(10, 10)) }
+func BenchmarkMix_50_50_0(b *testing.B)  { runWorkload(b, mix(50, 50)) }
+
+// runWorkload runs w for every implementation, key type and size, on a table
+// built once per sub-benchmark and reused across its b.N rounds.
+func runWorkload(b *testing.B, w workload) {
+	runWorkloadKeys(b, intKeySet, w)
+	runWorkloadKeys(b, stringKeySet, w)
+}
+
+func runWorkloadKeys[K comparable](b *testing.B, ks keySet[K], w workload) {
+	for _, size := range benchSizes() {
+		keys := cachedKeys(ks, w.universe*size)
+		for _, im := range hashImpls[K]() {
+			var m hashMap[K]
+			b.Run("impl="+im.name+"/key="+ks.name+"/size="+sizeName(size), func(b *testing.B) {
+				if m == nil {
+					m = fill(im.make, keys, size)
+					runtime.GC()
+					b.ResetTimer()
+				}
+				b.ReportAllocs()
+				defer cpuClock(b)()
+				b.RunParallel(func(pb *testing.PB) { runOps(w, pb, m, keys) })
+			})
+			if m != nil {
+				m.Close()
+			}
+		}
+	}
+}
+
+// runOps is the hot loop of a workload: one random draw and one call per
+// operation.
+func runOps[K comparable](w workload, pb *testing.PB, m hashMap[K], keys []K) {
+	r := newRNG()
+	n := len(keys)
+	for pb.Next() {
+		x := r.next()
+		i := r.below(n)
+		switch p := int(x % 100); {
+		case p < w.insert:
+			m.Store(keys[i], int64(x))
+		case p < w.insert+w.del:
+			m.Delete(keys[i])
+		default:
+			m.Load(keys[i])
+		}
+	}
+}
+
+// BenchmarkInsert inserts keys that are not in the table: each round builds
+// a table of size keys and b.N fresh keys before the timer starts, and the
+// goroutines take fresh keys in chunks of 64 from a shared ticket.
+func BenchmarkInsert(b *testing.B) {
+	runInsert(b, intKeySet)
+	runInsert(b, stringKeySet)
+}
+
+var freshSeed atomic.Uint64
+
+func runInsert[K comparable](b *testing.B, ks keySet[K]) {
+	for _, size := range benchSizes() {
+		keys := cachedKeys(ks, size)
+		for _, im := range hashImpls[K]() {
+			b.Run("impl="+im.name+"/key="+ks.name+"/size="+sizeName(size), func(b *testing.B) {
+				m := fill(im.make, keys, size)
+				defer m.Close()
+				fresh := ks.fresh(b.N, freshSeed.Add(1))
+				var ticket atomic.Int64
+				runtime.GC()
+				b.ReportAllocs()
+				b.ResetTimer()
+				defer cpuClock(b)()
+				b.RunParallel(func(pb *testing.PB) {
+					var i, end int
+					for pb.Next() {
+						if i == end {
+							end = int(ticket.Add(64))
+							i = end - 64
+						}
+						if i < len(fresh) {
+							m.Store(fresh[i], int64(i))
+						}
+						i++
+					}
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkHotCounters increments 64 hot counters from every goroutine: ets
+// through UpdateCounter, xsync through Compute, the locked maps under their
+// lock, and "atomic" on an array of cache-line-padded atomic.Int64, the
+// physical limit.
+func BenchmarkHotCounters(b *testing.B) {
+	const n = 64
+	keys := intKeys(n)
+	for _, im := range counterImpls[int64]() {
+		b.Run("impl="+im.name+"/key=int/size=64", func(b *testing.B) {
+			m := fill(im.make, keys, n)
+			defer m.Close()
+			b.ReportAllocs()
+			b.ResetTimer()
+			defer cpuClock(b)()
+			b.RunParallel(func(pb *testing.PB) {
+				r := newRNG()
+				for pb.Next() {
+					m.Inc(keys[r.below(n)])
+				}
+			})
+		})
+	}
+	b.Run("impl=atomic/key=int/size=64", func(b *testing.B) {
+		var c paddedCounters
+		b.ReportAllocs()
+		defer cpuClock(b)()
+		b.RunParallel(func(pb *testing.PB) {
+			r := newRNG()
+			for pb.Next() {
+				c[r.below(n)].n.Add(1)
+			}
+		})
+	})
+}
+
+// BenchmarkMemory builds a table of 1e6 int64→int64 entries per iteration
+// and reports the live heap it holds per entry (HeapAlloc after a GC, less
+// HeapAlloc before building, over the entry count) as B/entry; ns/op is the
+// time to build the table.
+func BenchmarkMemory(b *testing.B) {
+	const size = 1_000_000
+	keys := cachedKeys(intKeySet, size)
+	for _, im := range hashImpls[int64]() {
+		b.Run("impl="+im.name+"/key=int/size=1e6", func(b *testing.B) {
+			var total float64
+			var before, after runtime.MemStats
+			for b.Loop() {
+				b.StopTimer()
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				b.StartTimer()
+				m := fill(im.make, keys, size)
+				b.StopTimer()
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				total += float64(after.HeapAlloc) - float64(before.HeapAlloc)
+				runtime.KeepAlive(m)
+				m.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(total/float64(b.N)/size, "B/entry")
+		})
+	}
+}

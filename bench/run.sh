@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the issue-8 benchmark suite and prints benchstat tables pivoted on the
+# implementation (one row per workload, one column per implementation, with
+# each peer's ratio to ets). Settings, all optional:
+#
+#   BENCH      benchmark regex                 (default: . = every workload)
+#   COUNT      runs of each benchmark          (default: 6, benchstat's minimum for a CI)
+#   CPU        GOMAXPROCS values               (default: 1,2)
+#   BENCHTIME  time per benchmark run          (default: 200ms)
+#   TAGS       build tags, e.g. orderedset     (default: none)
+#   OUT        output directory                (default: results)
+#   ETS_BENCH_1E7=1 adds the 1e7-key tables    (slow: minutes per implementation)
+#
+# Output, in $OUT: bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md
+# (Markdown tables with each peer's ratio to ets), plot.svg (ns/op by
+# workload and implementation) and plot-cpu.svg (the same in cpu-ns/op).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BENCH=${BENCH:-.}
+COUNT=${COUNT:-6}
+CPU=${CPU:-1,2}
+BENCHTIME=${BENCHTIME:-200ms}
+TAGS=${TAGS:-}
+OUT=${OUT:-results}
+
+export GOBIN="$PWD/.bin"
+if [ ! -x "$GOBIN/benchstat" ]; then
+	echo "installing benchstat into $GOBIN" >&2
+	go install golang.org/x/perf/cmd/benchstat@latest
+fi
+
+mkdir -p "$OUT"
+echo "go test -bench '$BENCH' -count $COUNT -cpu $CPU -benchtime $BENCHTIME ${TAGS:+-tags $TAGS}" >&2
+go test ${TAGS:+-tags "$TAGS"} -run '^$' -bench "$BENCH" -count "$COUNT" -cpu "$CPU" \
+	-benchtime "$BENCHTIME" -timeout 0 . | tee "$OUT"/bench.txt
+
+"$GOBIN/benchstat" -col /impl "$OUT"/bench.txt | tee "$OUT"/benchstat.txt
+"$GOBIN/benchstat" -col /impl -format csv "$OUT"/bench.txt > "$OUT"/benchstat.csv 2>/dev/null
+go run ./plot -in "$OUT"/benchstat.csv -out "$OUT"/plot.svg -table "$OUT"/ratios.md
+go run ./plot -in "$OUT"/benchstat.csv -out "$OUT"/plot-cpu.svg -unit cpu-sec/op \
+	-title "cpu-ns/op (process CPU time per op) by workload and implementation (log scale, lower is better)" 2>/dev/null || true
+echo "wrote $OUT/bench.txt, benchstat.txt, benchstat.csv, ratios.md, plot.svg, plot-cpu.svg" >&2
