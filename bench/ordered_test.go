@@ -1,5 +1,3 @@
-//go:build orderedset
-
 // The OrderedSet workloads of issue 8, against google/btree's BTreeG under a
 // sync.RWMutex and tidwall/btree's BTreeG (which holds its own RWMutex).
 //

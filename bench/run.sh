@@ -7,7 +7,7 @@
 #   COUNT      runs of each benchmark          (default: 6, benchstat's minimum for a CI)
 #   CPU        GOMAXPROCS values               (default: 1,2)
 #   BENCHTIME  time per benchmark run          (default: 200ms)
-#   TAGS       build tags, e.g. orderedset     (default: none)
+#   TAGS       build tags                      (default: none)
 #   OUT        output directory                (default: results)
 #   ETS_BENCH_1E7=1 adds the 1e7-key tables    (slow: minutes per implementation)
 #
