@@ -152,6 +152,7 @@ type PanicError struct {
 	Stack []byte // the goroutine's stack at the panic
 }
 
+// Error describes the panic: "ets: owner panicked: " and the value.
 func (e *PanicError) Error() string { return fmt.Sprintf("ets: owner panicked: %v", e.Value) }
 
 // Unwrap returns the panic value if it is an error.
