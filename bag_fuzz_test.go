@@ -42,64 +42,30 @@ type bagSubject struct {
 }
 
 func (s *bagSubject) apply(o fuzzOp) string {
-	res := s.call(o)
-	if s.walk != nil {
-		s.walk.observe()
-	}
-	return res
+	return applyShared(s.tab, &s.walk, o, bagReplace, s.call)
 }
 
 func (s *bagSubject) call(o fuzzOp) string {
 	tab := s.tab
 	switch o.code {
-	case fuzzInsert:
-		return errName(tab.Insert(o.key, o.val))
-	case fuzzInsertMany:
-		return errName(tab.InsertMany(o.entries...))
-	case fuzzInsertNew:
-		ok, err := tab.InsertNew(o.key, o.val)
-		return fmt.Sprint(ok, " ", errName(err))
-	case fuzzInsertNewMany:
-		ok, err := tab.InsertNewMany(o.entries...)
-		return fmt.Sprint(ok, " ", errName(err))
 	case fuzzLookup:
 		vs := tab.Lookup(o.key)
 		return fmt.Sprint(vs, " nil ", vs == nil)
 	case fuzzCount:
 		return fmt.Sprint(tab.Count(o.key))
-	case fuzzMember:
-		return fmt.Sprint(tab.Member(o.key))
-	case fuzzDelete:
-		return errName(tab.Delete(o.key))
 	case fuzzDeleteObject:
 		return errName(tab.DeleteObject(o.key, o.val))
 	case fuzzTake:
 		vs, err := tab.Take(o.key)
 		return fmt.Sprint(vs, " nil ", vs == nil, " ", errName(err))
-	case fuzzClear:
-		return errName(tab.Clear())
-	case fuzzSize:
-		return fmt.Sprint(tab.Size())
 	case fuzzAll:
-		var es []ets.Entry[int, int]
-		for k, v := range tab.All() {
-			es = append(es, ets.Entry[int, int]{Key: k, Value: v})
-		}
-		return describeObjects(es)
+		return describeObjects(entriesOf(tab.All()))
 	case fuzzKeys:
 		keys := slices.Collect(tab.Keys())
 		slices.Sort(keys)
 		return fmt.Sprint(keys)
 	case fuzzSelect:
 		return describeObjects(tab.Select(fuzzPred(o.mod)))
-	case fuzzSelectCount:
-		return fmt.Sprint(tab.SelectCount(fuzzPred(o.mod)))
-	case fuzzSelectDelete:
-		n, err := tab.SelectDelete(fuzzPred(o.mod))
-		return fmt.Sprint(n, " ", errName(err))
-	case fuzzSelectReplace:
-		n, err := tab.SelectReplace(bagReplace(o.mod))
-		return fmt.Sprint(n, " ", errName(err))
 	case fuzzSelectLimit:
 		page, cur := tab.SelectLimit(fuzzPred(o.mod), o.limit)
 		all, problem := allPages(page, cur, o.limit)

@@ -2,7 +2,6 @@ package ets_test
 
 import (
 	"fmt"
-	"iter"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -18,28 +17,11 @@ import (
 
 // bagTable is the API Bag and DuplicateBag share, so one suite checks both.
 type bagTable interface {
-	Insert(int, int) error
-	InsertMany(...ets.Entry[int, int]) error
-	InsertNew(int, int) (bool, error)
-	InsertNewMany(...ets.Entry[int, int]) (bool, error)
+	sharedTable
 	Lookup(int) []int
 	Count(int) int
-	Member(int) bool
-	Delete(int) error
 	DeleteObject(int, int) error
 	Take(int) ([]int, error)
-	All() iter.Seq2[int, int]
-	Keys() iter.Seq[int]
-	Select(func(int, int) bool) []ets.Entry[int, int]
-	SelectCount(func(int, int) bool) int
-	SelectDelete(func(int, int) bool) (int, error)
-	SelectReplace(func(int, int) (int, bool)) (int, error)
-	SelectLimit(func(int, int) bool, int) ([]ets.Entry[int, int], *ets.Cursor[int, int])
-	Size() int
-	Clear() error
-	Drop() error
-	Err() error
-	Info() ets.Info
 }
 
 type bagKind struct {
@@ -136,7 +118,9 @@ func grouped(es []ets.Entry[int, int]) map[int][]int {
 	return out
 }
 
-func bagContents(tab bagTable) map[int][]int {
+// bagContents returns every key's objects; on the kinds with one value per
+// key, a slice of one.
+func bagContents(tab sharedTable) map[int][]int {
 	out := map[int][]int{}
 	for k, v := range tab.All() {
 		out[k] = append(out[k], v)

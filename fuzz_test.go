@@ -247,33 +247,66 @@ type uniqueSubject struct {
 }
 
 func (s *uniqueSubject) apply(o fuzzOp) string {
-	res := s.call(o)
-	if s.walk != nil {
-		s.walk.observe()
+	return applyShared(s.tab, &s.walk, o, fuzzReplace, s.call)
+}
+
+// applyShared makes the call o: with callShared if every kind has it, else
+// with call, the kind's own. It keeps the open walk *walk, if any, informed
+// of what the call changes. replace is the kind's SelectReplace function.
+func applyShared(tab sharedTable, walk **pagedWalk, o fuzzOp, replace func(mod int) func(k, v int) (int, bool), call func(fuzzOp) string) string {
+	if *walk != nil && o.code == fuzzSelectReplace {
+		(*walk).replacing(replace(o.mod))
+	}
+	res, ok := callShared(tab, o, replace)
+	if !ok {
+		res = call(o)
+	}
+	if *walk != nil {
+		(*walk).observe()
 	}
 	return res
+}
+
+// callShared makes the calls whose signature every kind shares and reports
+// whether o was one; replace is the kind's SelectReplace function.
+func callShared(tab sharedTable, o fuzzOp, replace func(mod int) func(k, v int) (int, bool)) (string, bool) {
+	switch o.code {
+	case fuzzInsert:
+		return errName(tab.Insert(o.key, o.val)), true
+	case fuzzInsertMany:
+		return errName(tab.InsertMany(o.entries...)), true
+	case fuzzInsertNew:
+		ok, err := tab.InsertNew(o.key, o.val)
+		return fmt.Sprint(ok, " ", errName(err)), true
+	case fuzzInsertNewMany:
+		ok, err := tab.InsertNewMany(o.entries...)
+		return fmt.Sprint(ok, " ", errName(err)), true
+	case fuzzMember:
+		return fmt.Sprint(tab.Member(o.key)), true
+	case fuzzDelete:
+		return errName(tab.Delete(o.key)), true
+	case fuzzClear:
+		return errName(tab.Clear()), true
+	case fuzzSize:
+		return fmt.Sprint(tab.Size()), true
+	case fuzzSelectCount:
+		return fmt.Sprint(tab.SelectCount(fuzzPred(o.mod))), true
+	case fuzzSelectDelete:
+		n, err := tab.SelectDelete(fuzzPred(o.mod))
+		return fmt.Sprint(n, " ", errName(err)), true
+	case fuzzSelectReplace:
+		n, err := tab.SelectReplace(replace(o.mod))
+		return fmt.Sprint(n, " ", errName(err)), true
+	}
+	return "", false
 }
 
 func (s *uniqueSubject) call(o fuzzOp) string {
 	tab := s.tab
 	switch o.code {
-	case fuzzInsert:
-		return errName(tab.Insert(o.key, o.val))
-	case fuzzInsertMany:
-		return errName(tab.InsertMany(o.entries...))
-	case fuzzInsertNew:
-		ok, err := tab.InsertNew(o.key, o.val)
-		return fmt.Sprint(ok, " ", errName(err))
-	case fuzzInsertNewMany:
-		ok, err := tab.InsertNewMany(o.entries...)
-		return fmt.Sprint(ok, " ", errName(err))
 	case fuzzLookup:
 		v, ok := tab.Lookup(o.key)
 		return fmt.Sprint(v, ok)
-	case fuzzMember:
-		return fmt.Sprint(tab.Member(o.key))
-	case fuzzDelete:
-		return errName(tab.Delete(o.key))
 	case fuzzTake:
 		v, ok, err := tab.Take(o.key)
 		return fmt.Sprint(v, " ", ok, " ", errName(err))
@@ -294,16 +327,8 @@ func (s *uniqueSubject) call(o fuzzOp) string {
 		}
 		v, err := ets.UpdateCounter(tab, o.key, o.val, opts...)
 		return fmt.Sprint(v, " ", errName(err))
-	case fuzzClear:
-		return errName(tab.Clear())
-	case fuzzSize:
-		return fmt.Sprint(tab.Size())
 	case fuzzAll:
-		var es []ets.Entry[int, int]
-		for k, v := range tab.All() {
-			es = append(es, ets.Entry[int, int]{Key: k, Value: v})
-		}
-		return sortedEntries(es, s.ordered)
+		return sortedEntries(entriesOf(tab.All()), s.ordered)
 	case fuzzKeys:
 		keys := slices.Collect(tab.Keys())
 		if !s.ordered {
@@ -312,14 +337,6 @@ func (s *uniqueSubject) call(o fuzzOp) string {
 		return fmt.Sprint(keys)
 	case fuzzSelect:
 		return sortedEntries(tab.Select(fuzzPred(o.mod)), s.ordered)
-	case fuzzSelectCount:
-		return fmt.Sprint(tab.SelectCount(fuzzPred(o.mod)))
-	case fuzzSelectDelete:
-		n, err := tab.SelectDelete(fuzzPred(o.mod))
-		return fmt.Sprint(n, " ", errName(err))
-	case fuzzSelectReplace:
-		n, err := tab.SelectReplace(fuzzReplace(o.mod))
-		return fmt.Sprint(n, " ", errName(err))
 	case fuzzSelectLimit:
 		page, cur := tab.SelectLimit(fuzzPred(o.mod), o.limit)
 		all, problem := allPages(page, cur, o.limit)
@@ -411,6 +428,24 @@ func (w *pagedWalk) observe() {
 		}
 	}
 	w.now = now
+}
+
+// replacing records a SelectReplace with fn about to run. It changes objects
+// rather than removing and adding them, so the counts alone miss it: each
+// object fn replaces is no longer present, and its replacement is an object
+// that existed during the walk.
+func (w *pagedWalk) replacing(fn func(k, v int) (int, bool)) {
+	for k := range walkKeys {
+		if !w.pred(k, 0) {
+			continue
+		}
+		for _, v := range w.objects(k) {
+			if nv, ok := fn(k, v); ok {
+				w.always[ets.Entry[int, int]{Key: k, Value: v}] = 0
+				w.ever[ets.Entry[int, int]{Key: k, Value: nv}]++
+			}
+		}
+	}
 }
 
 // next takes the next page of the open walk, if any.
