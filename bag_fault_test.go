@@ -37,3 +37,14 @@ func TestFault_BagDropDuringTraversals(t *testing.T) {
 		})
 	})
 }
+
+func TestFault_BagWriteRacingDropLeavesNothing(t *testing.T) {
+	forEachBag(t, func(t *testing.T, _ bagKind, newTable func() bagTable) {
+		writeRacingDropLeavesNothing(t, func() sharedTable { return newTable() }, func(tab sharedTable, k, i int) error {
+			if i%4 == 3 { // a second object under the key of the write before
+				return tab.Insert(k-1, -i)
+			}
+			return sharedWrite(tab, k, i)
+		})
+	})
+}

@@ -151,27 +151,18 @@ func bagLinModel(dup bool) porcupine.Model {
 	return m
 }
 
-// bagCheck is the linCheck of bag kind k with engine options opts.
-func bagCheck(t testing.TB, k bagKind, opts []ets.Option) linCheck {
-	return linCheck{model: bagLinModel(k.dup), random: randomBagLinInput, newTable: func() linTable {
-		tab := k.make(t, opts...)
+// bagCheck is the linCheck of a bag kind (DuplicateBag with dup).
+func bagCheck(dup bool, newTable func() bagTable) linCheck {
+	return linCheck{model: bagLinModel(dup), random: randomBagLinInput, newTable: func() linTable {
+		tab := newTable()
 		return linTable{apply: func(in linInput) any { return bagLinApply(tab, in) }, drop: tab.Drop}
 	}}
 }
 
 func TestLinearizability_Bags(t *testing.T) {
-	for _, k := range bagKinds {
-		for _, o := range engineOptions {
-			t.Run(k.name+"/"+o.name, func(t *testing.T) {
-				seed := testSeed(t)
-				r := rand.New(rand.NewPCG(seed, seed))
-				n := linHistories()
-				rejected, first, calls, overlapped := checkLinearizable(r, n, bagCheck(t, k, o.opts))
-				require.Zero(t, rejected, "%d of %d histories not linearizable (seed %d); the first:\n%s", rejected, n, seed, first)
-				t.Logf("%d histories linearizable: %d calls, %d of them concurrent with another", n, calls, overlapped)
-			})
-		}
-	}
+	forEachBag(t, func(t *testing.T, k bagKind, newTable func() bagTable) {
+		requireLinearizable(t, bagCheck(k.dup, newTable))
+	})
 }
 
 // The model itself, on a sequence whose answers are known: a Bag keeps one

@@ -379,49 +379,66 @@ func dropDuringTraversals(t *testing.T, tab sharedTable, wait time.Duration) int
 // Drop frees a table's objects, and a dropped table holds no memory for them.
 func TestFault_WriteRacingDropLeavesNothing(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
-		rounds := 150
-		if *long {
-			rounds = 5000
-		}
-		leaks := 0
-		for round := range rounds {
-			tab := newTable()
-			empty := tab.Info().Memory
-			var wg sync.WaitGroup
-			for g := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; ; i++ {
-						k := g*1_000_000 + i
-						var err error
-						switch i % 5 {
-						case 0:
-							err = tab.Insert(k, i)
-						case 1:
-							_, err = tab.InsertNew(k, i)
-						case 2:
-							err = tab.InsertMany(entries(k, i)...)
-						case 3:
-							_, _, err = tab.Update(k, func(int, bool) (int, ets.Op) { return i, ets.Store })
-						case 4:
-							_, err = ets.UpdateCounter(tab, k, 1, ets.WithDefault(0))
-						}
-						if err != nil {
-							return
-						}
-					}
-				}()
+		writeRacingDropLeavesNothing(t, func() sharedTable { return newTable() }, func(tab sharedTable, k, i int) error {
+			tab1 := tab.(uniqueTable[int, int])
+			switch i % 5 {
+			case 3:
+				_, _, err := tab1.Update(k, func(int, bool) (int, ets.Op) { return i, ets.Store })
+				return err
+			case 4:
+				_, err := ets.UpdateCounter(tab1, k, 1, ets.WithDefault(0))
+				return err
 			}
-			for range round % 64 {
-				runtime.Gosched()
-			}
-			require.NoError(t, tab.Drop())
-			wg.Wait()
-			if tab.Info().Memory != empty {
-				leaks++
-			}
-		}
-		require.Zero(t, leaks, "%d of %d dropped tables still hold objects written while they were dropped", leaks, rounds)
+			return sharedWrite(tab, k, i)
+		})
 	})
+}
+
+// sharedWrite is the i-th write of writeRacingDropLeavesNothing's writers, on
+// key k, with a call every kind has.
+func sharedWrite(tab sharedTable, k, i int) error {
+	switch i % 3 {
+	case 0:
+		return tab.Insert(k, i)
+	case 1:
+		_, err := tab.InsertNew(k, i)
+		return err
+	}
+	return tab.InsertMany(entries(k, i)...)
+}
+
+// writeRacingDropLeavesNothing drops tables from newTable while goroutines
+// write to them with write, each write on a new key, until their writes
+// fail, and fails if a dropped table still holds memory for objects.
+func writeRacingDropLeavesNothing(t *testing.T, newTable func() sharedTable, write func(tab sharedTable, k, i int) error) {
+	rounds := 150
+	if *long {
+		rounds = 5000
+	}
+	leaks := 0
+	for round := range rounds {
+		tab := newTable()
+		empty := tab.Info().Memory
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					if write(tab, g*1_000_000+i, i) != nil {
+						return // dropped
+					}
+				}
+			}()
+		}
+		for range round % 64 {
+			runtime.Gosched()
+		}
+		require.NoError(t, tab.Drop())
+		wg.Wait()
+		if tab.Info().Memory != empty {
+			leaks++
+		}
+	}
+	require.Zero(t, leaks, "%d of %d dropped tables still hold objects written while they were dropped", leaks, rounds)
 }

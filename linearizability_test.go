@@ -290,9 +290,9 @@ func (r *linRecorder) history() []porcupine.Operation {
 }
 
 // recordHistory runs 2 to 8 goroutines, each making a few calls drawn by
-// random on tab, and returns the history. The goroutines wait for each other before
-// their first call, and yield the processor between calls now and then, so
-// that calls overlap even on few cores.
+// random on tab, and returns the history. The goroutines wait for each other
+// before their first call, and yield the processor between calls now and
+// then, so that calls overlap even on few cores.
 func recordHistory(tab linTable, r *rand.Rand, random func(*rand.Rand) linInput) []porcupine.Operation {
 	clients := 2 + r.IntN(7)
 	calls := make([][]linInput, clients)
@@ -393,13 +393,19 @@ func checkLinearizable(r *rand.Rand, n int, c linCheck) (rejected int, first str
 
 func TestLinearizability_Unique(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
-		seed := testSeed(t)
-		r := rand.New(rand.NewPCG(seed, seed))
-		n := linHistories()
-		rejected, first, calls, overlapped := checkLinearizable(r, n, uniqueCheck(newTable))
-		require.Zero(t, rejected, "%d of %d histories not linearizable (seed %d); the first:\n%s", rejected, n, seed, first)
-		t.Logf("%d histories linearizable: %d calls, %d of them concurrent with another", n, calls, overlapped)
+		requireLinearizable(t, uniqueCheck(newTable))
 	})
+}
+
+// requireLinearizable checks linHistories() histories and fails the test if
+// porcupine rejects any.
+func requireLinearizable(t *testing.T, c linCheck) {
+	seed := testSeed(t)
+	r := rand.New(rand.NewPCG(seed, seed))
+	n := linHistories()
+	rejected, first, calls, overlapped := checkLinearizable(r, n, c)
+	require.Zero(t, rejected, "%d of %d histories not linearizable (seed %d); the first:\n%s", rejected, n, seed, first)
+	t.Logf("%d histories linearizable: %d calls, %d of them concurrent with another", n, calls, overlapped)
 }
 
 // staleLookup breaks a table: Lookup answers from a cache filled on the
@@ -431,7 +437,7 @@ func TestLinearizability_RejectsStaleLookup(t *testing.T) {
 			seed := testSeed(t)
 			r := rand.New(rand.NewPCG(seed, seed))
 			const n = 200
-			check := c.check(nil)
+			check := c.check()
 			newTable := check.newTable
 			check.newTable = func() linTable { return staleLookup(newTable()) }
 			rejected, first, _, _ := checkLinearizable(r, n, check)
@@ -444,19 +450,21 @@ func TestLinearizability_RejectsStaleLookup(t *testing.T) {
 // linKind is a kind the broken-table tests run on.
 type linKind struct {
 	name  string
-	check func(opts []ets.Option) linCheck
+	check func() linCheck // on tables with the default options
 }
 
 // linKinds lists every kind with its linCheck.
 func linKinds(t *testing.T) []linKind {
 	var ks []linKind
 	for _, k := range uniqueKinds {
-		ks = append(ks, linKind{k.name, func(opts []ets.Option) linCheck {
-			return uniqueCheck(func() uniqueTable[int, int] { return k.make(t, opts...) })
+		ks = append(ks, linKind{k.name, func() linCheck {
+			return uniqueCheck(func() uniqueTable[int, int] { return k.make(t) })
 		}})
 	}
 	for _, k := range bagKinds {
-		ks = append(ks, linKind{k.name, func(opts []ets.Option) linCheck { return bagCheck(t, k, opts) }})
+		ks = append(ks, linKind{k.name, func() linCheck {
+			return bagCheck(k.dup, func() bagTable { return k.make(t) })
+		}})
 	}
 	return ks
 }
@@ -488,7 +496,7 @@ func tornInsertMany(tab linTable, halfway, resume chan struct{}) linTable {
 func TestLinearizability_RejectsTornInsertMany(t *testing.T) {
 	for _, k := range linKinds(t) {
 		t.Run(k.name, func(t *testing.T) {
-			check := k.check(nil)
+			check := k.check()
 			halfway, resume := make(chan struct{}), make(chan struct{})
 			tab := tornInsertMany(check.newTable(), halfway, resume)
 			rec := newLinRecorder(2)
