@@ -56,21 +56,14 @@ func digits(vs []int) string {
 
 // bagLinApply runs one call on a bag.
 func bagLinApply(tab bagTable, in linInput) bagLinOutput {
+	if ok, errs, done := linApplyShared(tab, in); done {
+		return bagLinOutput{ok: ok, err: errs}
+	}
 	var out bagLinOutput
 	var err error
 	switch in.op {
-	case fuzzInsert:
-		err = tab.Insert(in.key, in.val)
-	case fuzzInsertMany:
-		err = tab.InsertMany(in.entries...)
-	case fuzzInsertNew:
-		out.ok, err = tab.InsertNew(in.key, in.val)
-	case fuzzInsertNewMany:
-		out.ok, err = tab.InsertNewMany(in.entries...)
 	case fuzzDeleteObject:
 		err = tab.DeleteObject(in.key, in.val)
-	case fuzzDelete:
-		err = tab.Delete(in.key)
 	case fuzzTake:
 		var vs []int
 		vs, err = tab.Take(in.key)
@@ -79,8 +72,6 @@ func bagLinApply(tab bagTable, in linInput) bagLinOutput {
 		out.vals = digits(tab.Lookup(in.key))
 	case fuzzCount:
 		out.n = tab.Count(in.key)
-	case fuzzMember:
-		out.ok = tab.Member(in.key)
 	}
 	out.err = errName(err)
 	return out

@@ -105,9 +105,10 @@ func randomLinInput(r *rand.Rand) linInput {
 	return in
 }
 
-// linApply runs one call on a table with one value per key.
-func linApply(tab uniqueTable[int, int], in linInput) linOutput {
-	var out linOutput
+// linApplyShared runs the calls whose signature every kind shares, which
+// answer with a bool and an error (named as in the outputs), and reports
+// whether in was one.
+func linApplyShared(tab sharedTable, in linInput) (ok bool, errs string, done bool) {
 	var err error
 	switch in.op {
 	case fuzzInsert:
@@ -115,15 +116,29 @@ func linApply(tab uniqueTable[int, int], in linInput) linOutput {
 	case fuzzInsertMany:
 		err = tab.InsertMany(in.entries...)
 	case fuzzInsertNew:
-		out.ok, err = tab.InsertNew(in.key, in.val)
+		ok, err = tab.InsertNew(in.key, in.val)
 	case fuzzInsertNewMany:
-		out.ok, err = tab.InsertNewMany(in.entries...)
-	case fuzzLookup:
-		out.v, out.ok = tab.Lookup(in.key)
+		ok, err = tab.InsertNewMany(in.entries...)
 	case fuzzMember:
-		out.ok = tab.Member(in.key)
+		ok = tab.Member(in.key)
 	case fuzzDelete:
 		err = tab.Delete(in.key)
+	default:
+		return false, "", false
+	}
+	return ok, errName(err), true
+}
+
+// linApply runs one call on a table with one value per key.
+func linApply(tab uniqueTable[int, int], in linInput) linOutput {
+	if ok, errs, done := linApplyShared(tab, in); done {
+		return linOutput{ok: ok, err: errs}
+	}
+	var out linOutput
+	var err error
+	switch in.op {
+	case fuzzLookup:
+		out.v, out.ok = tab.Lookup(in.key)
 	case fuzzTake:
 		out.v, out.ok, err = tab.Take(in.key)
 	case fuzzUpdate:
