@@ -21,8 +21,10 @@ import (
 // the middle of traversals must end them cleanly.
 //
 // Adding a kind with one value per key: add it to uniqueKinds. The faults
-// (injectFault) use only the API every kind shares; a kind with extra
-// callbacks (OrderedSet's comparator, SelectRange) adds cases there.
+// (injectFault) use only the API every kind shares (sharedTable) and Update
+// where a kind has it; a kind with extra callbacks (OrderedSet's comparator,
+// SelectRange) adds cases there. The bag kinds run the same tests from
+// bag_fault_test.go.
 
 // errInjected is the value every injected panic carries.
 var errInjected = errors.New("injected fault")
@@ -36,8 +38,8 @@ var faultKinds = []string{
 // injectFault runs one call of kind fault whose user code panics after
 // `after` calls, and reports whether it panicked with errInjected. No
 // callback changes anything before it panics, so a fault never changes the
-// table's contents.
-func injectFault(tab uniqueTable[int, int], fault, after, key int) (panicked bool) {
+// table's contents. Fault 0, Update, needs a table with Update.
+func injectFault(tab sharedTable, fault, after, key int) (panicked bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			if r != errInjected {
@@ -55,7 +57,7 @@ func injectFault(tab uniqueTable[int, int], fault, after, key int) (panicked boo
 	pred := func(int, int) bool { boom(); return false }
 	switch fault {
 	case 0:
-		_, _, _ = tab.Update(key, func(old int, ok bool) (int, ets.Op) { panic(errInjected) })
+		_, _, _ = tab.(uniqueTable[int, int]).Update(key, func(old int, ok bool) (int, ets.Op) { panic(errInjected) })
 	case 1:
 		tab.Select(pred)
 	case 2:
@@ -109,20 +111,37 @@ func within(t *testing.T, d time.Duration, what string, f func()) {
 	}
 }
 
-// faultWriter makes random single-key and batch calls on keys only it uses,
-// checking each answer against its own model (no other goroutine changes its
-// keys, so every answer is known), and returns its model.
-func faultWriter(tab uniqueTable[int, int], seed uint64, base, calls int) (*mapModel, error) {
+// faultModel is a writer's model in the fault tests.
+type faultModel interface {
+	fuzzSubject
+	objects() map[int][]int // every key's objects
+}
+
+func (s *mapModel) objects() map[int][]int {
+	out := map[int][]int{}
+	for k, v := range s.m {
+		out[k] = []int{v}
+	}
+	return out
+}
+
+func (s bagFuzzModel) objects() map[int][]int { return s.m }
+
+// wholeTable reports whether calls of code read or write the whole table.
+func wholeTable(code fuzzOpCode) bool { return code >= fuzzClear && code <= fuzzWalkNext }
+
+// faultWriter makes random single-key and batch calls through subject on
+// keys only it uses, checking each answer against model (no other goroutine
+// changes its keys, so every answer is known).
+func faultWriter(subject, model fuzzSubject, seed uint64, base, calls int) error {
 	r := rand.New(rand.NewPCG(seed, uint64(base)))
-	model := &mapModel{m: map[int]int{}}
-	subject := &uniqueSubject{tab: tab}
 	raw := make([]byte, 8)
 	for done := 0; done < calls; {
 		for i := range raw {
 			raw[i] = byte(r.Uint32())
 		}
 		for _, o := range decodeOps(raw) {
-			if o.code >= fuzzClear { // the calls that read or write the whole table
+			if wholeTable(o.code) {
 				continue
 			}
 			o.key += base
@@ -130,102 +149,127 @@ func faultWriter(tab uniqueTable[int, int], seed uint64, base, calls int) (*mapM
 				o.entries[i].Key += base
 			}
 			if got, want := subject.apply(o), model.apply(o); got != want {
-				return nil, fmt.Errorf("writer %d, call %d, %v: table %s, model %s", base, done, o, got, want)
+				return fmt.Errorf("writer %d, call %d, %v: table %s, model %s", base, done, o, got, want)
 			}
 			done++
 		}
 	}
-	return model, nil
+	return nil
 }
 
 func TestFault_PanicsAmidConcurrentWrites(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
-		seed := testSeed(t)
 		tab := newTable()
-		const faultBase, faultKeys, writers = 1_000_000, 200, 4
-		calls := 3000
-		if *long {
-			calls = 100_000
-		}
-		// Keys only the faults touch; they must keep these values.
-		want := map[int]int{}
-		for i := range faultKeys {
-			want[faultBase+i] = i
-			require.NoError(t, tab.Insert(faultBase+i, i))
-		}
-
-		var wg sync.WaitGroup
-		models := make([]*mapModel, writers)
-		errs := make([]error, writers)
-		for w := range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				models[w], errs[w] = faultWriter(tab, seed, w*1000, calls)
-			}()
-		}
-		stop := make(chan struct{})
-		injected := make([]atomic.Int64, len(faultKinds))
-		var missed atomic.Int64
-		var faulters sync.WaitGroup
-		for f := range 2 {
-			faulters.Add(1)
-			go func() {
-				defer faulters.Done()
-				r := rand.New(rand.NewPCG(seed, uint64(f)+100))
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					fault, key := r.IntN(len(faultKinds)), r.IntN(writers*1000)
-					if r.IntN(2) == 0 {
-						key = faultBase + r.IntN(faultKeys)
-					}
-					if injectFault(tab, fault, r.IntN(faultKeys/2), key) {
-						injected[fault].Add(1)
-					} else {
-						missed.Add(1)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		close(stop)
-		faulters.Wait()
-		for _, err := range errs {
-			require.NoError(t, err)
-		}
-		require.Zero(t, missed.Load(), "every injected fault must fire: the fault keys alone outnumber its trigger")
-
-		for _, m := range models {
-			for k, v := range m.m {
-				want[k] = v
-			}
-		}
-		var got map[int]int
-		within(t, 10*time.Second, "reading every shard", func() { got = contents(tab) })
-		require.Equal(t, want, got, "seed %d: the table differs from the writers' models", seed)
-		require.Equal(t, len(want), tab.Size())
-		within(t, 10*time.Second, "writing every shard", func() {
-			for k := range 4096 {
-				_ = tab.Insert(-1-k, k)
-				_, _, _ = tab.Update(-1-k, func(old int, ok bool) (int, ets.Op) { return 0, ets.Delete })
-			}
-			_, _ = tab.SelectDelete(func(k, v int) bool { return k < 0 })
+		panicsAmidConcurrentWrites(t, faultCase{
+			tab:    tab,
+			faults: len(faultKinds),
+			fill:   func(k, i int) error { return tab.Insert(k, i) },
+			writer: func() (fuzzSubject, faultModel) { return &uniqueSubject{tab: tab}, &mapModel{m: map[int]int{}} },
 		})
-		require.Equal(t, len(want), tab.Size())
-
-		total := int64(0)
-		report := ""
-		for i, name := range faultKinds {
-			n := injected[i].Load()
-			total += n
-			report += fmt.Sprintf(" %s %d,", name, n)
-		}
-		t.Logf("%d faults injected amid %d checked writes:%s", total, writers*calls, report)
 	})
+}
+
+// faultCase is one kind's side of the fault test.
+type faultCase struct {
+	tab    sharedTable
+	faults int                              // the faults are faultKinds[:faults], where the kind has them
+	first  int                              // and from faultKinds[first:]
+	fill   func(k, i int) error             // puts the i-th fault key k's objects
+	writer func() (fuzzSubject, faultModel) // a writer's handle on tab, and its model
+}
+
+// panicsAmidConcurrentWrites injects faults of every kind c has while
+// writers on disjoint keys check every answer, then checks that the table is
+// unlocked and equals the writers' models.
+func panicsAmidConcurrentWrites(t *testing.T, c faultCase) {
+	seed := testSeed(t)
+	tab := c.tab
+	const faultBase, faultKeys, writers = 1_000_000, 200, 4
+	calls := 3000
+	if *long {
+		calls = 100_000
+	}
+	// Keys only the faults touch; they must keep their objects.
+	for i := range faultKeys {
+		require.NoError(t, c.fill(faultBase+i, i))
+	}
+	want := bagContents(tab)
+
+	var wg sync.WaitGroup
+	models := make([]faultModel, writers)
+	errs := make([]error, writers)
+	for w := range writers {
+		subject, model := c.writer()
+		models[w] = model
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = faultWriter(subject, model, seed, w*1000, calls)
+		}()
+	}
+	stop := make(chan struct{})
+	injected := make([]atomic.Int64, len(faultKinds))
+	var missed atomic.Int64
+	var faulters sync.WaitGroup
+	for f := range 2 {
+		faulters.Add(1)
+		go func() {
+			defer faulters.Done()
+			r := rand.New(rand.NewPCG(seed, uint64(f)+100))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				fault, key := c.first+r.IntN(c.faults-c.first), r.IntN(writers*1000)
+				if r.IntN(2) == 0 {
+					key = faultBase + r.IntN(faultKeys)
+				}
+				if injectFault(tab, fault, r.IntN(faultKeys/2), key) {
+					injected[fault].Add(1)
+				} else {
+					missed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	faulters.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.Zero(t, missed.Load(), "every injected fault must fire: the fault keys alone outnumber its trigger")
+
+	for _, m := range models {
+		for k, vs := range m.objects() {
+			want[k] = vs
+		}
+	}
+	var got map[int][]int
+	within(t, 10*time.Second, "reading every shard", func() { got = bagContents(tab) })
+	require.Equal(t, want, got, "seed %d: the table differs from the writers' models", seed)
+	size := countObjects(want)
+	require.Equal(t, size, tab.Size())
+	within(t, 10*time.Second, "writing every shard", func() {
+		for k := range 4096 {
+			_ = tab.Insert(-1-k, k)
+			_ = tab.Delete(-1 - k)
+		}
+		_ = tab.Insert(-1, 0)
+		_, _ = tab.SelectDelete(func(k, v int) bool { return k < 0 })
+	})
+	require.Equal(t, size, tab.Size())
+
+	total := int64(0)
+	report := ""
+	for i := c.first; i < c.faults; i++ {
+		n := injected[i].Load()
+		total += n
+		report += fmt.Sprintf(" %s %d,", faultKinds[i], n)
+	}
+	t.Logf("%d faults injected amid %d checked writes:%s", total, writers*calls, report)
 }
 
 // Drop while traversals, Select calls, paged walks and sweeps run on a large
@@ -233,23 +277,29 @@ func TestFault_PanicsAmidConcurrentWrites(t *testing.T) {
 // answers as a dropped table.
 func TestFault_DropDuringTraversals(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
-		seed := testSeed(t)
-		r := rand.New(rand.NewPCG(seed, seed))
-		rounds := 3
-		if *long {
-			rounds = 100
-		}
-		runs := 0
-		for range rounds {
-			runs += dropDuringTraversals(t, newTable(), time.Duration(r.IntN(20_000))*time.Microsecond)
-		}
-		t.Logf("%d drops, %d traversals completed before or across them", rounds, runs)
+		dropsDuringTraversals(t, func() sharedTable { return newTable() })
 	})
+}
+
+// dropsDuringTraversals runs dropDuringTraversals on tables from newTable,
+// dropping each after a random wait: 3 of them, 100 under -long.
+func dropsDuringTraversals(t *testing.T, newTable func() sharedTable) {
+	seed := testSeed(t)
+	r := rand.New(rand.NewPCG(seed, seed))
+	rounds := 3
+	if *long {
+		rounds = 100
+	}
+	runs := 0
+	for range rounds {
+		runs += dropDuringTraversals(t, newTable(), time.Duration(r.IntN(20_000))*time.Microsecond)
+	}
+	t.Logf("%d drops, %d traversals completed before or across them", rounds, runs)
 }
 
 // dropDuringTraversals fills tab, starts traversals of every sort, drops tab
 // after wait, and returns how many traversals completed.
-func dropDuringTraversals(t *testing.T, tab uniqueTable[int, int], wait time.Duration) int {
+func dropDuringTraversals(t *testing.T, tab sharedTable, wait time.Duration) int {
 	const n = 20000
 	batch := make([]ets.Entry[int, int], n)
 	for i := range batch {
@@ -320,7 +370,7 @@ func dropDuringTraversals(t *testing.T, tab uniqueTable[int, int], wait time.Dur
 	}
 
 	require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
-	require.Empty(t, contents(tab)) // TestUnique_Drop checks the rest of a dropped table
+	require.Empty(t, bagContents(tab)) // TestUnique_Drop and TestBag_Drop check the rest of a dropped table
 	return int(runs.Load())
 }
 
@@ -329,49 +379,66 @@ func dropDuringTraversals(t *testing.T, tab uniqueTable[int, int], wait time.Dur
 // Drop frees a table's objects, and a dropped table holds no memory for them.
 func TestFault_WriteRacingDropLeavesNothing(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
-		rounds := 150
-		if *long {
-			rounds = 5000
-		}
-		leaks := 0
-		for round := range rounds {
-			tab := newTable()
-			empty := tab.Info().Memory
-			var wg sync.WaitGroup
-			for g := range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; ; i++ {
-						k := g*1_000_000 + i
-						var err error
-						switch i % 5 {
-						case 0:
-							err = tab.Insert(k, i)
-						case 1:
-							_, err = tab.InsertNew(k, i)
-						case 2:
-							err = tab.InsertMany(entries(k, i)...)
-						case 3:
-							_, _, err = tab.Update(k, func(int, bool) (int, ets.Op) { return i, ets.Store })
-						case 4:
-							_, err = ets.UpdateCounter(tab, k, 1, ets.WithDefault(0))
-						}
-						if err != nil {
-							return
-						}
-					}
-				}()
+		writeRacingDropLeavesNothing(t, func() sharedTable { return newTable() }, func(tab sharedTable, k, i int) error {
+			tab1 := tab.(uniqueTable[int, int])
+			switch i % 5 {
+			case 3:
+				_, _, err := tab1.Update(k, func(int, bool) (int, ets.Op) { return i, ets.Store })
+				return err
+			case 4:
+				_, err := ets.UpdateCounter(tab1, k, 1, ets.WithDefault(0))
+				return err
 			}
-			for range round % 64 {
-				runtime.Gosched()
-			}
-			require.NoError(t, tab.Drop())
-			wg.Wait()
-			if tab.Info().Memory != empty {
-				leaks++
-			}
-		}
-		require.Zero(t, leaks, "%d of %d dropped tables still hold objects written while they were dropped", leaks, rounds)
+			return sharedWrite(tab, k, i)
+		})
 	})
+}
+
+// sharedWrite is the i-th write of writeRacingDropLeavesNothing's writers, on
+// key k, with a call every kind has.
+func sharedWrite(tab sharedTable, k, i int) error {
+	switch i % 3 {
+	case 0:
+		return tab.Insert(k, i)
+	case 1:
+		_, err := tab.InsertNew(k, i)
+		return err
+	}
+	return tab.InsertMany(entries(k, i)...)
+}
+
+// writeRacingDropLeavesNothing drops tables from newTable while goroutines
+// write to them with write, each write on a new key, until their writes
+// fail, and fails if a dropped table still holds memory for objects.
+func writeRacingDropLeavesNothing(t *testing.T, newTable func() sharedTable, write func(tab sharedTable, k, i int) error) {
+	rounds := 150
+	if *long {
+		rounds = 5000
+	}
+	leaks := 0
+	for round := range rounds {
+		tab := newTable()
+		empty := tab.Info().Memory
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					if write(tab, g*1_000_000+i, i) != nil {
+						return // dropped
+					}
+				}
+			}()
+		}
+		for range round % 64 {
+			runtime.Gosched()
+		}
+		require.NoError(t, tab.Drop())
+		wg.Wait()
+		if tab.Info().Memory != empty {
+			leaks++
+		}
+	}
+	require.Zero(t, leaks, "%d of %d dropped tables still hold objects written while they were dropped", leaks, rounds)
 }

@@ -3,6 +3,7 @@ package ets_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -20,7 +21,8 @@ import (
 // Adding a kind: write a fuzzSubject for its handle and one for its model
 // (kinds with one value per key reuse uniqueSubject and mapModel), then a
 // FuzzKind that calls fuzzDifferential. Decoded operations a kind lacks may
-// be answered "n/a" by both sides.
+// be answered "n/a" by both sides. The bag kinds (bag_fuzz_test.go) share
+// this decoder and driver with a model of their own.
 
 // fuzzOpCode names one operation of the API.
 type fuzzOpCode uint8
@@ -47,6 +49,8 @@ const (
 	fuzzSelectLimit
 	fuzzWalkOpen // SelectLimit whose walk goes on, a page at a time, between later calls
 	fuzzWalkNext // the next page of the open walk
+	fuzzDeleteObject
+	fuzzCount
 	fuzzOpCount
 )
 
@@ -54,6 +58,7 @@ var fuzzOpNames = [fuzzOpCount]string{
 	"Insert", "InsertMany", "InsertNew", "InsertNewMany", "Lookup", "Member", "Delete", "Take",
 	"Update", "UpdateCounter", "Clear", "Size", "All", "Keys", "Select", "SelectCount",
 	"SelectDelete", "SelectReplace", "SelectLimit", "SelectLimit(walk)", "Cursor.Next",
+	"DeleteObject", "Count",
 }
 
 // fuzzOp is one decoded operation. Only the fields its code uses are set.
@@ -73,11 +78,11 @@ type fuzzOp struct {
 func (o fuzzOp) String() string {
 	name := fuzzOpNames[o.code]
 	switch o.code {
-	case fuzzInsert, fuzzInsertNew:
+	case fuzzInsert, fuzzInsertNew, fuzzDeleteObject:
 		return fmt.Sprintf("%s(%d, %d)", name, o.key, o.val)
 	case fuzzInsertMany, fuzzInsertNewMany:
 		return fmt.Sprintf("%s(%v)", name, o.entries)
-	case fuzzLookup, fuzzMember, fuzzDelete, fuzzTake:
+	case fuzzLookup, fuzzMember, fuzzDelete, fuzzTake, fuzzCount:
 		return fmt.Sprintf("%s(%d)", name, o.key)
 	case fuzzUpdate:
 		return fmt.Sprintf("%s(%d, old+%d, op %d)", name, o.key, o.val, o.choice)
@@ -142,13 +147,13 @@ func decodeOps(data []byte) []fuzzOp {
 	for len(b) > 0 {
 		o := fuzzOp{code: fuzzOpCode(b.next() % byte(fuzzOpCount))}
 		switch o.code {
-		case fuzzInsert, fuzzInsertNew:
+		case fuzzInsert, fuzzInsertNew, fuzzDeleteObject:
 			o.key, o.val = b.key(), b.val()
 		case fuzzInsertMany:
 			o.entries = b.entries(4)
 		case fuzzInsertNewMany:
 			o.entries = b.entries(3)
-		case fuzzLookup, fuzzMember, fuzzDelete, fuzzTake:
+		case fuzzLookup, fuzzMember, fuzzDelete, fuzzTake, fuzzCount:
 			o.key = b.key()
 		case fuzzUpdate:
 			o.key, o.val, o.choice = b.key(), b.val(), ets.Op(b.next()%3)
@@ -242,33 +247,66 @@ type uniqueSubject struct {
 }
 
 func (s *uniqueSubject) apply(o fuzzOp) string {
-	res := s.call(o)
-	if s.walk != nil {
-		s.walk.observe(s.tab)
+	return applyShared(s.tab, &s.walk, o, fuzzReplace, s.call)
+}
+
+// applyShared makes the call o: with callShared if every kind has it, else
+// with call, the kind's own. It keeps the open walk *walk, if any, informed
+// of what the call changes. replace is the kind's SelectReplace function.
+func applyShared(tab sharedTable, walk **pagedWalk, o fuzzOp, replace func(mod int) func(k, v int) (int, bool), call func(fuzzOp) string) string {
+	if *walk != nil && o.code == fuzzSelectReplace {
+		(*walk).replacing(replace(o.mod))
+	}
+	res, ok := callShared(tab, o, replace)
+	if !ok {
+		res = call(o)
+	}
+	if *walk != nil {
+		(*walk).observe()
 	}
 	return res
+}
+
+// callShared makes the calls whose signature every kind shares and reports
+// whether o was one; replace is the kind's SelectReplace function.
+func callShared(tab sharedTable, o fuzzOp, replace func(mod int) func(k, v int) (int, bool)) (string, bool) {
+	switch o.code {
+	case fuzzInsert:
+		return errName(tab.Insert(o.key, o.val)), true
+	case fuzzInsertMany:
+		return errName(tab.InsertMany(o.entries...)), true
+	case fuzzInsertNew:
+		ok, err := tab.InsertNew(o.key, o.val)
+		return fmt.Sprint(ok, " ", errName(err)), true
+	case fuzzInsertNewMany:
+		ok, err := tab.InsertNewMany(o.entries...)
+		return fmt.Sprint(ok, " ", errName(err)), true
+	case fuzzMember:
+		return fmt.Sprint(tab.Member(o.key)), true
+	case fuzzDelete:
+		return errName(tab.Delete(o.key)), true
+	case fuzzClear:
+		return errName(tab.Clear()), true
+	case fuzzSize:
+		return fmt.Sprint(tab.Size()), true
+	case fuzzSelectCount:
+		return fmt.Sprint(tab.SelectCount(fuzzPred(o.mod))), true
+	case fuzzSelectDelete:
+		n, err := tab.SelectDelete(fuzzPred(o.mod))
+		return fmt.Sprint(n, " ", errName(err)), true
+	case fuzzSelectReplace:
+		n, err := tab.SelectReplace(replace(o.mod))
+		return fmt.Sprint(n, " ", errName(err)), true
+	}
+	return "", false
 }
 
 func (s *uniqueSubject) call(o fuzzOp) string {
 	tab := s.tab
 	switch o.code {
-	case fuzzInsert:
-		return errName(tab.Insert(o.key, o.val))
-	case fuzzInsertMany:
-		return errName(tab.InsertMany(o.entries...))
-	case fuzzInsertNew:
-		ok, err := tab.InsertNew(o.key, o.val)
-		return fmt.Sprint(ok, " ", errName(err))
-	case fuzzInsertNewMany:
-		ok, err := tab.InsertNewMany(o.entries...)
-		return fmt.Sprint(ok, " ", errName(err))
 	case fuzzLookup:
 		v, ok := tab.Lookup(o.key)
 		return fmt.Sprint(v, ok)
-	case fuzzMember:
-		return fmt.Sprint(tab.Member(o.key))
-	case fuzzDelete:
-		return errName(tab.Delete(o.key))
 	case fuzzTake:
 		v, ok, err := tab.Take(o.key)
 		return fmt.Sprint(v, " ", ok, " ", errName(err))
@@ -289,16 +327,8 @@ func (s *uniqueSubject) call(o fuzzOp) string {
 		}
 		v, err := ets.UpdateCounter(tab, o.key, o.val, opts...)
 		return fmt.Sprint(v, " ", errName(err))
-	case fuzzClear:
-		return errName(tab.Clear())
-	case fuzzSize:
-		return fmt.Sprint(tab.Size())
 	case fuzzAll:
-		var es []ets.Entry[int, int]
-		for k, v := range tab.All() {
-			es = append(es, ets.Entry[int, int]{Key: k, Value: v})
-		}
-		return sortedEntries(es, s.ordered)
+		return sortedEntries(entriesOf(tab.All()), s.ordered)
 	case fuzzKeys:
 		keys := slices.Collect(tab.Keys())
 		if !s.ordered {
@@ -307,112 +337,189 @@ func (s *uniqueSubject) call(o fuzzOp) string {
 		return fmt.Sprint(keys)
 	case fuzzSelect:
 		return sortedEntries(tab.Select(fuzzPred(o.mod)), s.ordered)
-	case fuzzSelectCount:
-		return fmt.Sprint(tab.SelectCount(fuzzPred(o.mod)))
-	case fuzzSelectDelete:
-		n, err := tab.SelectDelete(fuzzPred(o.mod))
-		return fmt.Sprint(n, " ", errName(err))
-	case fuzzSelectReplace:
-		n, err := tab.SelectReplace(fuzzReplace(o.mod))
-		return fmt.Sprint(n, " ", errName(err))
 	case fuzzSelectLimit:
-		return s.selectLimit(o)
+		page, cur := tab.SelectLimit(fuzzPred(o.mod), o.limit)
+		all, problem := allPages(page, cur, o.limit)
+		if problem != "" {
+			return problem
+		}
+		if s.ordered && !slices.IsSortedFunc(all, func(a, b ets.Entry[int, int]) int { return a.Key - b.Key }) {
+			return fmt.Sprintf("pages out of key order: %v", all)
+		}
+		return sortedEntries(all, false)
 	case fuzzWalkOpen:
-		s.walk = &pagedWalk{mod: o.mod, limit: o.limit, always: map[int]bool{}, seen: map[int]bool{}}
-		for k := range tab.Keys() {
-			if s.walk.pred(k, 0) {
-				s.walk.always[k] = true
+		s.walk = openWalk(o, true, func(k int) []int {
+			if v, ok := tab.Lookup(k); ok {
+				return []int{v}
 			}
-		}
+			return nil
+		})
 		page, cur := tab.SelectLimit(s.walk.pred, o.limit)
-		return s.walk.take(tab, page, cur, &s.walk)
+		return s.walk.take(page, cur, &s.walk)
 	case fuzzWalkNext:
-		if s.walk == nil {
-			return "ok"
-		}
-		page, cur := s.walk.cur.Next()
-		return s.walk.take(tab, page, cur, &s.walk)
+		return s.walk.next(&s.walk)
 	}
 	return "n/a"
 }
 
 // pagedWalk is a SelectLimit walk whose pages are taken between other calls.
-// It checks the contract of such walks: every page but the last is full,
-// each page holds the objects as the table has them when the page is taken,
-// no key comes twice, and every key present for the whole walk comes once.
-// Its predicate tests keys only, so whether a key matches never changes.
+// It checks the contract of such walks, object by object (an object is a key
+// and a value; copies of one in a DuplicateBag are counted): every page but
+// the last is full, each page holds objects the table has when the page is
+// taken, no object comes more often than it existed during the walk, and
+// every object present for the whole walk comes. With oneValue (the kinds
+// with one value per key) it also checks keys: no key comes twice, and every
+// key present for the whole walk comes. Its predicate tests keys only, so
+// whether an object matches never changes.
 type pagedWalk struct {
 	mod, limit int
 	cur        *ets.Cursor[int, int]
-	always     map[int]bool // the matching keys present since the walk began
-	seen       map[int]bool
+	objects    func(k int) []int // k's objects in the table now
+	oneValue   bool
+	// Per object: copies at the last observation, the fewest copies seen
+	// since the walk began, the copies that existed during the walk, and the
+	// copies the pages held.
+	now, always, ever, seen map[ets.Entry[int, int]]int
+	keys                    map[int]bool // the matching keys present since the walk began
+	seenKeys                map[int]bool
+}
+
+// walkKeys is the key space of the fuzz decoder, which the walk observes.
+const walkKeys = 16
+
+func openWalk(o fuzzOp, oneValue bool, objects func(k int) []int) *pagedWalk {
+	w := &pagedWalk{mod: o.mod, limit: o.limit, objects: objects, oneValue: oneValue,
+		keys: map[int]bool{}, seenKeys: map[int]bool{}, seen: map[ets.Entry[int, int]]int{}}
+	w.now = w.count()
+	w.always, w.ever = maps.Clone(w.now), maps.Clone(w.now)
+	for e := range w.now {
+		w.keys[e.Key] = true
+	}
+	return w
 }
 
 func (w *pagedWalk) pred(k, _ int) bool { return k%w.mod == 0 }
 
-// observe forgets the keys that are absent now.
-func (w *pagedWalk) observe(tab uniqueTable[int, int]) {
-	for k := range w.always {
-		if !tab.Member(k) {
-			delete(w.always, k)
+// count counts the copies of each matching object in the table.
+func (w *pagedWalk) count() map[ets.Entry[int, int]]int {
+	n := map[ets.Entry[int, int]]int{}
+	for k := range walkKeys {
+		if w.pred(k, 0) {
+			for _, v := range w.objects(k) {
+				n[ets.Entry[int, int]{Key: k, Value: v}]++
+			}
+		}
+	}
+	return n
+}
+
+// observe records the table's objects after a call.
+func (w *pagedWalk) observe() {
+	now := w.count()
+	for e, c := range now {
+		w.ever[e] += max(0, c-w.now[e])
+	}
+	for e := range w.always {
+		w.always[e] = min(w.always[e], now[e])
+	}
+	for k := range w.keys {
+		if len(w.objects(k)) == 0 {
+			delete(w.keys, k)
+		}
+	}
+	w.now = now
+}
+
+// replacing records a SelectReplace with fn about to run. It changes objects
+// rather than removing and adding them, so the counts alone miss it: each
+// object fn replaces is no longer present, and its replacement is an object
+// that existed during the walk.
+func (w *pagedWalk) replacing(fn func(k, v int) (int, bool)) {
+	for k := range walkKeys {
+		if !w.pred(k, 0) {
+			continue
+		}
+		for _, v := range w.objects(k) {
+			if nv, ok := fn(k, v); ok {
+				w.always[ets.Entry[int, int]{Key: k, Value: v}] = 0
+				w.ever[ets.Entry[int, int]{Key: k, Value: nv}]++
+			}
 		}
 	}
 }
 
+// next takes the next page of the open walk, if any.
+func (w *pagedWalk) next(open **pagedWalk) string {
+	if w == nil {
+		return "ok"
+	}
+	page, cur := w.cur.Next()
+	return w.take(page, cur, open)
+}
+
 // take checks one page; after the last it checks the walk as a whole and
 // clears *open. It answers "ok" or what is wrong.
-func (w *pagedWalk) take(tab uniqueTable[int, int], page []ets.Entry[int, int], cur *ets.Cursor[int, int], open **pagedWalk) string {
+func (w *pagedWalk) take(page []ets.Entry[int, int], cur *ets.Cursor[int, int], open **pagedWalk) string {
 	w.cur = cur
-	switch {
-	case cur != nil && len(page) != w.limit:
-		return fmt.Sprintf("a page before the last holds %d objects, not %d", len(page), w.limit)
-	case len(page) > w.limit:
-		return fmt.Sprintf("the last page holds %d objects, over the limit %d", len(page), w.limit)
+	if problem := pageSize(page, cur, w.limit); problem != "" {
+		return problem
 	}
 	for _, e := range page {
-		v, ok := tab.Lookup(e.Key)
 		switch {
 		case !w.pred(e.Key, e.Value):
 			return fmt.Sprintf("page holds %v, which the predicate rejects", e)
-		case w.seen[e.Key]:
+		case !slices.Contains(w.objects(e.Key), e.Value):
+			return fmt.Sprintf("page holds %v while the table holds %v", e, w.objects(e.Key))
+		case w.oneValue && w.seenKeys[e.Key]:
 			return fmt.Sprintf("key %d comes twice in the walk", e.Key)
-		case !ok || v != e.Value:
-			return fmt.Sprintf("page holds %v while the table holds %d %v", e, v, ok)
 		}
-		w.seen[e.Key] = true
+		w.seen[e]++
+		w.seenKeys[e.Key] = true
+		if w.seen[e] > w.ever[e] {
+			return fmt.Sprintf("%v comes %d times in the walk, but only %d copies existed", e, w.seen[e], w.ever[e])
+		}
 	}
 	if cur != nil {
 		return "ok"
 	}
 	*open = nil
-	for k := range w.always {
-		if !w.seen[k] {
+	for e, c := range w.always {
+		if w.seen[e] < c {
+			return fmt.Sprintf("%v, %d copies present for the whole walk, came %d times", e, c, w.seen[e])
+		}
+	}
+	for k := range w.keys {
+		if w.oneValue && !w.seenKeys[k] {
 			return fmt.Sprintf("key %d, present for the whole walk, never came", k)
 		}
 	}
 	return "ok"
 }
 
-// selectLimit walks every page, checks the page sizes the contract promises
-// (every page but the last holds exactly limit objects) and describes the
-// objects seen.
-func (s *uniqueSubject) selectLimit(o fuzzOp) string {
-	page, cur := s.tab.SelectLimit(fuzzPred(o.mod), o.limit)
+// pageSize checks the sizes the contract promises: every page but the last
+// holds exactly limit objects, and the last at most limit.
+func pageSize(page []ets.Entry[int, int], cur *ets.Cursor[int, int], limit int) string {
+	switch {
+	case cur != nil && len(page) != limit:
+		return fmt.Sprintf("a page before the last holds %d objects, not %d", len(page), limit)
+	case len(page) > limit:
+		return fmt.Sprintf("the last page holds %d objects, over the limit %d", len(page), limit)
+	}
+	return ""
+}
+
+// allPages takes every page of a walk, from the first, and returns their
+// objects in order, or what is wrong with the page sizes.
+func allPages(page []ets.Entry[int, int], cur *ets.Cursor[int, int], limit int) ([]ets.Entry[int, int], string) {
 	all := slices.Clone(page)
 	for cur != nil {
-		if len(page) != o.limit {
-			return fmt.Sprintf("a page before the last holds %d objects, not %d", len(page), o.limit)
+		if problem := pageSize(page, cur, limit); problem != "" {
+			return nil, problem
 		}
 		page, cur = cur.Next()
 		all = append(all, page...)
 	}
-	if len(page) > o.limit {
-		return fmt.Sprintf("the last page holds %d objects, over the limit %d", len(page), o.limit)
-	}
-	if s.ordered && !slices.IsSortedFunc(all, func(a, b ets.Entry[int, int]) int { return a.Key - b.Key }) {
-		return fmt.Sprintf("pages out of key order: %v", all)
-	}
-	return sortedEntries(all, false)
+	return all, pageSize(page, cur, limit)
 }
 
 func (s *uniqueSubject) final() string { return fmt.Sprint(contents(s.tab)) }

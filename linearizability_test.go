@@ -28,8 +28,9 @@ var long = flag.Bool("long", false, "run the long versions of the linearizabilit
 //
 // Adding a kind with one value per key: add it to uniqueKinds (suite_test.go)
 // and TestLinearizability_Unique checks it with linModel. A kind with another
-// shape (Bag, DuplicateBag) needs its own linApply, state and model step; the
-// recorder and the checking loop (checkLinearizable) are shared.
+// shape has its own apply, state and model step (the bags' are in
+// bag_linearizability_test.go); the recorder, the checking loop
+// (checkLinearizable) and the broken tables are shared.
 
 const linKeys = 3
 
@@ -56,7 +57,7 @@ func (in linInput) String() string {
 	switch in.op {
 	case fuzzInsertMany, fuzzInsertNewMany:
 		return fmt.Sprintf("%s(%v)", name, in.entries)
-	case fuzzInsert, fuzzInsertNew:
+	case fuzzInsert, fuzzInsertNew, fuzzDeleteObject:
 		return fmt.Sprintf("%s(%d, %d)", name, in.key, in.val)
 	case fuzzUpdate:
 		return fmt.Sprintf("%s(%d, old+%d, op %d)", name, in.key, in.val, in.choice)
@@ -104,9 +105,10 @@ func randomLinInput(r *rand.Rand) linInput {
 	return in
 }
 
-// linApply runs one call on a table with one value per key.
-func linApply(tab uniqueTable[int, int], in linInput) linOutput {
-	var out linOutput
+// linApplyShared runs the calls whose signature every kind shares, which
+// answer with a bool and an error (named as in the outputs), and reports
+// whether in was one.
+func linApplyShared(tab sharedTable, in linInput) (ok bool, errs string, done bool) {
 	var err error
 	switch in.op {
 	case fuzzInsert:
@@ -114,15 +116,29 @@ func linApply(tab uniqueTable[int, int], in linInput) linOutput {
 	case fuzzInsertMany:
 		err = tab.InsertMany(in.entries...)
 	case fuzzInsertNew:
-		out.ok, err = tab.InsertNew(in.key, in.val)
+		ok, err = tab.InsertNew(in.key, in.val)
 	case fuzzInsertNewMany:
-		out.ok, err = tab.InsertNewMany(in.entries...)
-	case fuzzLookup:
-		out.v, out.ok = tab.Lookup(in.key)
+		ok, err = tab.InsertNewMany(in.entries...)
 	case fuzzMember:
-		out.ok = tab.Member(in.key)
+		ok = tab.Member(in.key)
 	case fuzzDelete:
 		err = tab.Delete(in.key)
+	default:
+		return false, "", false
+	}
+	return ok, errName(err), true
+}
+
+// linApply runs one call on a table with one value per key.
+func linApply(tab uniqueTable[int, int], in linInput) linOutput {
+	if ok, errs, done := linApplyShared(tab, in); done {
+		return linOutput{ok: ok, err: errs}
+	}
+	var out linOutput
+	var err error
+	switch in.op {
+	case fuzzLookup:
+		out.v, out.ok = tab.Lookup(in.key)
 	case fuzzTake:
 		out.v, out.ok, err = tab.Take(in.key)
 	case fuzzUpdate:
@@ -139,6 +155,17 @@ func linApply(tab uniqueTable[int, int], in linInput) linOutput {
 	}
 	out.err = errName(err)
 	return out
+}
+
+// linTable is a table under check: apply makes one call and returns its
+// output, which the kind's model compares with ==.
+type linTable struct {
+	apply func(in linInput) any
+	drop  func() error
+}
+
+func uniqueLin(tab uniqueTable[int, int]) linTable {
+	return linTable{apply: func(in linInput) any { return linApply(tab, in) }, drop: tab.Drop}
 }
 
 // linCell is one key of the model: its value, and whether it is present.
@@ -254,19 +281,19 @@ func newLinRecorder(clients int) *linRecorder {
 	return &linRecorder{ops: make([][]porcupine.Operation, clients)}
 }
 
-func (r *linRecorder) do(client int, tab uniqueTable[int, int], in linInput) {
+func (r *linRecorder) do(client int, tab linTable, in linInput) {
 	r.doYielding(client, tab, in, false)
 }
 
 // doYielding records one call; with yield, the goroutine yields the processor
 // between taking the call stamp and making the call, so that other clients'
 // calls fall inside this one's interval.
-func (r *linRecorder) doYielding(client int, tab uniqueTable[int, int], in linInput, yield bool) {
+func (r *linRecorder) doYielding(client int, tab linTable, in linInput, yield bool) {
 	call := r.clock.Add(1)
 	if yield {
 		runtime.Gosched()
 	}
-	out := linApply(tab, in)
+	out := tab.apply(in)
 	ret := r.clock.Add(1)
 	r.ops[client] = append(r.ops[client], porcupine.Operation{
 		ClientId: client, Input: in, Call: call, Output: out, Return: ret,
@@ -277,11 +304,11 @@ func (r *linRecorder) history() []porcupine.Operation {
 	return slices.Concat(r.ops...)
 }
 
-// recordHistory runs 2 to 8 goroutines, each making a few random calls on
-// tab, and returns the history. The goroutines wait for each other before
-// their first call, and yield the processor between calls now and then, so
-// that calls overlap even on few cores.
-func recordHistory(tab uniqueTable[int, int], r *rand.Rand) []porcupine.Operation {
+// recordHistory runs 2 to 8 goroutines, each making a few calls drawn by
+// random on tab, and returns the history. The goroutines wait for each other
+// before their first call, and yield the processor between calls now and
+// then, so that calls overlap even on few cores.
+func recordHistory(tab linTable, r *rand.Rand, random func(*rand.Rand) linInput) []porcupine.Operation {
 	clients := 2 + r.IntN(7)
 	calls := make([][]linInput, clients)
 	yields := make([][]bool, clients)
@@ -289,7 +316,7 @@ func recordHistory(tab uniqueTable[int, int], r *rand.Rand) []porcupine.Operatio
 		calls[c] = make([]linInput, 2+r.IntN(5))
 		yields[c] = make([]bool, len(calls[c]))
 		for i := range calls[c] {
-			calls[c][i] = randomLinInput(r)
+			calls[c][i] = random(r)
 			yields[c][i] = r.IntN(2) == 0
 		}
 	}
@@ -347,116 +374,168 @@ func linHistories() int {
 	return 1000
 }
 
-// checkLinearizable records n histories on fresh tables from newTable and
-// returns how many porcupine found not linearizable, and the first such.
-func checkLinearizable(r *rand.Rand, n int, newTable func() uniqueTable[int, int]) (rejected int, first string, calls, overlapped int) {
+// linCheck is what checkLinearizable checks: the kind's model, how calls
+// are drawn, and fresh tables.
+type linCheck struct {
+	model    porcupine.Model
+	random   func(*rand.Rand) linInput
+	newTable func() linTable
+}
+
+// uniqueCheck is the linCheck of the kinds with one value per key.
+func uniqueCheck(newTable func() uniqueTable[int, int]) linCheck {
+	return linCheck{model: linModel, random: randomLinInput, newTable: func() linTable { return uniqueLin(newTable()) }}
+}
+
+// checkLinearizable records n histories on fresh tables and returns how many
+// porcupine found not linearizable, and the first such.
+func checkLinearizable(r *rand.Rand, n int, c linCheck) (rejected int, first string, calls, overlapped int) {
 	for range n {
-		tab := newTable()
-		history := recordHistory(tab, r)
+		tab := c.newTable()
+		history := recordHistory(tab, r, c.random)
 		calls += len(history)
 		overlapped += overlapping(history)
-		if !porcupine.CheckOperations(linModel, history) {
+		if !porcupine.CheckOperations(c.model, history) {
 			if rejected == 0 {
 				first = describeHistory(history)
 			}
 			rejected++
 		}
-		_ = tab.Drop()
+		_ = tab.drop()
 	}
 	return rejected, first, calls, overlapped
 }
 
 func TestLinearizability_Unique(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
-		seed := testSeed(t)
-		r := rand.New(rand.NewPCG(seed, seed))
-		n := linHistories()
-		rejected, first, calls, overlapped := checkLinearizable(r, n, newTable)
-		require.Zero(t, rejected, "%d of %d histories not linearizable (seed %d); the first:\n%s", rejected, n, seed, first)
-		t.Logf("%d histories linearizable: %d calls, %d of them concurrent with another", n, calls, overlapped)
+		requireLinearizable(t, uniqueCheck(newTable))
 	})
 }
 
-// staleLookup is a broken table: Lookup answers from a cache filled on the
-// first lookup of each key and never invalidated.
-type staleLookup struct {
-	uniqueTable[int, int]
-	mu    sync.Mutex
-	cache map[int]linCell
+// requireLinearizable checks linHistories() histories and fails the test if
+// porcupine rejects any.
+func requireLinearizable(t *testing.T, c linCheck) {
+	seed := testSeed(t)
+	r := rand.New(rand.NewPCG(seed, seed))
+	n := linHistories()
+	rejected, first, calls, overlapped := checkLinearizable(r, n, c)
+	require.Zero(t, rejected, "%d of %d histories not linearizable (seed %d); the first:\n%s", rejected, n, seed, first)
+	t.Logf("%d histories linearizable: %d calls, %d of them concurrent with another", n, calls, overlapped)
 }
 
-func (s *staleLookup) Lookup(k int) (int, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.cache[k]; ok {
-		return c.v, c.ok
+// staleLookup breaks a table: Lookup answers from a cache filled on the
+// first lookup of each key and never invalidated. It works on every kind.
+func staleLookup(tab linTable) linTable {
+	var mu sync.Mutex
+	cache := map[int]any{}
+	apply := tab.apply
+	tab.apply = func(in linInput) any {
+		if in.op != fuzzLookup {
+			return apply(in)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if out, ok := cache[in.key]; ok {
+			return out
+		}
+		cache[in.key] = apply(in)
+		return cache[in.key]
 	}
-	v, ok := s.uniqueTable.Lookup(k)
-	s.cache[k] = linCell{v, ok}
-	return v, ok
+	return tab
 }
 
 // The checker must be able to fail: on a table whose Lookup returns stale
 // values, the same recording and checking reject histories.
 func TestLinearizability_RejectsStaleLookup(t *testing.T) {
-	seed := testSeed(t)
-	r := rand.New(rand.NewPCG(seed, seed))
-	const n = 200
-	rejected, first, _, _ := checkLinearizable(r, n, func() uniqueTable[int, int] {
-		return &staleLookup{uniqueTable: uniqueKinds[0].make(t), cache: map[int]linCell{}}
-	})
-	require.Positive(t, rejected, "porcupine accepted all %d histories of a table with stale lookups (seed %d)", n, seed)
-	t.Logf("%d of %d histories of the stale table rejected; the first:\n%s", rejected, n, first)
-}
-
-// tornInsertMany is a broken table: InsertMany stores its entries one at a
-// time and, after the first, waits until the test lets it go on.
-type tornInsertMany struct {
-	uniqueTable[int, int]
-	halfway, resume chan struct{}
-}
-
-func (s *tornInsertMany) InsertMany(es ...ets.Entry[int, int]) error {
-	for i, e := range es {
-		if err := s.uniqueTable.Insert(e.Key, e.Value); err != nil {
-			return err
-		}
-		if i == 0 {
-			close(s.halfway)
-			<-s.resume
-		}
+	for _, c := range linKinds(t) {
+		t.Run(c.name, func(t *testing.T) {
+			seed := testSeed(t)
+			r := rand.New(rand.NewPCG(seed, seed))
+			const n = 200
+			check := c.check()
+			newTable := check.newTable
+			check.newTable = func() linTable { return staleLookup(newTable()) }
+			rejected, first, _, _ := checkLinearizable(r, n, check)
+			require.Positive(t, rejected, "porcupine accepted all %d histories of a table with stale lookups (seed %d)", n, seed)
+			t.Logf("%d of %d histories of the stale table rejected; the first:\n%s", rejected, n, first)
+		})
 	}
-	return nil
+}
+
+// linKind is a kind the broken-table tests run on.
+type linKind struct {
+	name  string
+	check func() linCheck // on tables with the default options
+}
+
+// linKinds lists every kind with its linCheck.
+func linKinds(t *testing.T) []linKind {
+	var ks []linKind
+	for _, k := range uniqueKinds {
+		ks = append(ks, linKind{k.name, func() linCheck {
+			return uniqueCheck(func() uniqueTable[int, int] { return k.make(t) })
+		}})
+	}
+	for _, k := range bagKinds {
+		ks = append(ks, linKind{k.name, func() linCheck {
+			return bagCheck(k.dup, func() bagTable { return k.make(t) })
+		}})
+	}
+	return ks
+}
+
+// tornInsertMany breaks a table: InsertMany stores its entries one at a time
+// and, after the first, closes halfway and waits until resume is closed. It
+// works on every kind.
+func tornInsertMany(tab linTable, halfway, resume chan struct{}) linTable {
+	apply := tab.apply
+	tab.apply = func(in linInput) any {
+		if in.op != fuzzInsertMany {
+			return apply(in)
+		}
+		var out any
+		for i, e := range in.entries {
+			out = apply(linInput{op: fuzzInsert, key: e.Key, val: e.Value}) // as InsertMany's
+			if i == 0 {
+				close(halfway)
+				<-resume
+			}
+		}
+		return out
+	}
+	return tab
 }
 
 // A batch whose first key a reader sees while its second is still missing
 // is rejected.
 func TestLinearizability_RejectsTornInsertMany(t *testing.T) {
-	for _, k := range uniqueKinds {
+	for _, k := range linKinds(t) {
 		t.Run(k.name, func(t *testing.T) {
-			tab := &tornInsertMany{uniqueTable: k.make(t), halfway: make(chan struct{}), resume: make(chan struct{})}
+			check := k.check()
+			halfway, resume := make(chan struct{}), make(chan struct{})
+			tab := tornInsertMany(check.newTable(), halfway, resume)
 			rec := newLinRecorder(2)
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
 				rec.do(0, tab, linInput{op: fuzzInsertMany, entries: entries(0, 1, 1, 1)})
 			}()
-			<-tab.halfway
+			<-halfway
 			rec.do(1, tab, linInput{op: fuzzLookup, key: 0})
 			rec.do(1, tab, linInput{op: fuzzLookup, key: 1})
-			close(tab.resume)
+			close(resume)
 			<-done
 			history := rec.history()
-			require.False(t, porcupine.CheckOperations(linModel, history),
+			require.False(t, porcupine.CheckOperations(check.model, history),
 				"porcupine accepted a torn batch:\n%s", describeHistory(history))
 
 			// The same calls on the real table, in the same order, are accepted.
 			real := newLinRecorder(2)
-			good := k.make(t)
+			good := check.newTable()
 			real.do(0, good, linInput{op: fuzzInsertMany, entries: entries(0, 1, 1, 1)})
 			real.do(1, good, linInput{op: fuzzLookup, key: 0})
 			real.do(1, good, linInput{op: fuzzLookup, key: 1})
-			require.True(t, porcupine.CheckOperations(linModel, real.history()))
+			require.True(t, porcupine.CheckOperations(check.model, real.history()))
 		})
 	}
 }

@@ -35,15 +35,21 @@ func testSeed(t testing.TB) uint64 {
 // uniqueTable is the API shared by the kinds with one value per key, so one
 // suite checks them all (as ETS's own interface_equality test does).
 type uniqueTable[K any, V ets.Integer] interface {
+	commonTable[K, V]
+	Lookup(K) (V, bool)
+	Take(K) (V, bool, error)
+	Update(K, func(V, bool) (V, ets.Op)) (V, bool, error)
+	ets.Counters[K, V]
+}
+
+// commonTable is the API every kind shares.
+type commonTable[K, V any] interface {
 	Insert(K, V) error
 	InsertMany(...ets.Entry[K, V]) error
 	InsertNew(K, V) (bool, error)
 	InsertNewMany(...ets.Entry[K, V]) (bool, error)
-	Lookup(K) (V, bool)
 	Member(K) bool
 	Delete(K) error
-	Take(K) (V, bool, error)
-	Update(K, func(V, bool) (V, ets.Op)) (V, bool, error)
 	All() iter.Seq2[K, V]
 	Keys() iter.Seq[K]
 	Select(func(K, V) bool) []ets.Entry[K, V]
@@ -56,8 +62,12 @@ type uniqueTable[K any, V ets.Integer] interface {
 	Drop() error
 	Err() error
 	Info() ets.Info
-	ets.Counters[K, V]
 }
+
+// sharedTable is commonTable at int keys and values: the harnesses that run
+// on every kind (the fuzz subjects, fault injection) take it, and each kind's
+// table interface adds its own reads.
+type sharedTable = commonTable[int, int]
 
 type uniqueKind struct {
 	name    string
