@@ -18,7 +18,7 @@ import (
 	"github.com/etsgo/ets"
 )
 
-var long = flag.Bool("long", false, "run the long versions of the linearizability and fault tests")
+var long = flag.Bool("long", false, "run the long versions of the linearizability, fault and churn tests")
 
 // Linearizability. Goroutines run short random operation sequences on a
 // fresh table over a tiny key space, each call stamped with a shared clock

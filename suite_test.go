@@ -773,7 +773,11 @@ func TestUnique_TraversalGuaranteeUnderChurn(t *testing.T) {
 				require.True(t, slices.IsSorted(keys), "%s out of order", what)
 			}
 		}
-		for range 20 {
+		rounds := 8
+		if *long {
+			rounds = 100
+		}
+		for range rounds {
 			check("All", slices.Collect(tab.Keys()))
 			var sel []int
 			for _, e := range tab.Select(nil) {
