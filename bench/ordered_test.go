@@ -266,26 +266,13 @@ func BenchmarkOrderedMemory(b *testing.B) {
 	keys := cachedKeys(intKeySet, size)
 	for _, im := range orderedImpls[int64]() {
 		b.Run("impl="+im.name+"/key=int/size=1e6", func(b *testing.B) {
-			var total float64
-			var before, after runtime.MemStats
-			for b.Loop() {
-				b.StopTimer()
-				runtime.GC()
-				runtime.ReadMemStats(&before)
-				b.StartTimer()
+			reportBytesPerEntry(b, size, func() orderedMap[int64] {
 				m := im.make()
 				for i, k := range keys {
 					m.Store(k, int64(i))
 				}
-				b.StopTimer()
-				runtime.GC()
-				runtime.ReadMemStats(&after)
-				total += float64(after.HeapAlloc) - float64(before.HeapAlloc)
-				runtime.KeepAlive(m)
-				m.Close()
-				b.StartTimer()
-			}
-			b.ReportMetric(total/float64(b.N)/size, "B/entry")
+				return m
+			})
 		})
 	}
 }

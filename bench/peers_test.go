@@ -186,6 +186,29 @@ func BenchmarkHotCounters(b *testing.B) {
 	})
 }
 
+// reportBytesPerEntry calls build once per iteration and reports the live
+// heap its result holds per entry (HeapAlloc after a GC, less HeapAlloc
+// before building, over entries) as B/entry; ns/op is the time to build.
+func reportBytesPerEntry[T interface{ Close() }](b *testing.B, entries int, build func() T) {
+	var total float64
+	var before, after runtime.MemStats
+	for b.Loop() {
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		m := build()
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		total += float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		runtime.KeepAlive(m)
+		m.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(total/float64(b.N)/float64(entries), "B/entry")
+}
+
 // BenchmarkMemory builds a table of 1e6 int64→int64 entries per iteration
 // and reports the live heap it holds per entry (HeapAlloc after a GC, less
 // HeapAlloc before building, over the entry count) as B/entry; ns/op is the
@@ -195,23 +218,7 @@ func BenchmarkMemory(b *testing.B) {
 	keys := cachedKeys(intKeySet, size)
 	for _, im := range hashImpls[int64]() {
 		b.Run("impl="+im.name+"/key=int/size=1e6", func(b *testing.B) {
-			var total float64
-			var before, after runtime.MemStats
-			for b.Loop() {
-				b.StopTimer()
-				runtime.GC()
-				runtime.ReadMemStats(&before)
-				b.StartTimer()
-				m := fill(im.make, keys, size)
-				b.StopTimer()
-				runtime.GC()
-				runtime.ReadMemStats(&after)
-				total += float64(after.HeapAlloc) - float64(before.HeapAlloc)
-				runtime.KeepAlive(m)
-				m.Close()
-				b.StartTimer()
-			}
-			b.ReportMetric(total/float64(b.N)/size, "B/entry")
+			reportBytesPerEntry(b, size, func() hashMap[int64] { return fill(im.make, keys, size) })
 		})
 	}
 }
