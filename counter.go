@@ -48,46 +48,60 @@ func WithThreshold[V Integer](threshold, setValue V) CounterOption[V] {
 // counterOp is one UpdateCounter call, decoded. It is declared for any V so
 // that Set[K, V any] can name it; its arithmetic is an interface holding the
 // zero-size integerArith[V], so that building and applying a counterOp never
-// allocates (a generic function value would: it carries a dictionary).
+// allocates (a generic function value would: it carries a dictionary). The
+// arithmetic takes its operands as scalars, which travel in registers: a
+// counterOp passed by value or by pointer through the interface would be
+// copied or moved to the heap on every call.
 type counterOp[V any] struct {
-	incr                  V
-	hasDefault            bool
-	def                   V
-	hasThreshold          bool
-	threshold, thresholdV V
-	arith                 arith[V]
+	incr, def, threshold, thresholdV V
+	flags                            counterFlags
+	arith                            arith[V]
 }
 
+type counterFlags uint8
+
+const (
+	hasDefault counterFlags = 1 << iota
+	hasThreshold
+)
+
 type arith[V any] interface {
-	step(c counterOp[V], old V, ok bool) (V, error)
+	step(old V, ok bool, incr, def, threshold, thresholdV V, flags counterFlags) (V, error)
 }
 
 type integerArith[V Integer] struct{}
 
 // step returns the counter's next value given its current one (ok: the key
 // is present), or an error leaving the key unchanged.
-func (integerArith[V]) step(c counterOp[V], old V, ok bool) (V, error) {
+func (integerArith[V]) step(old V, ok bool, incr, def, threshold, thresholdV V, flags counterFlags) (V, error) {
 	if !ok {
-		if !c.hasDefault {
+		if flags&hasDefault == 0 {
 			return old, ErrNotFound
 		}
-		old = c.def
+		old = def
 	}
-	v := old + c.incr
-	overflow := (c.incr > 0 && v < old) || (c.incr < 0 && v > old)
+	v := old + incr
+	overflow := (incr > 0 && v < old) || (incr < 0 && v > old)
 	switch {
-	case c.hasThreshold && (overflow || (c.incr >= 0 && v > c.threshold) || (c.incr < 0 && v < c.threshold)):
-		return c.thresholdV, nil
+	case flags&hasThreshold != 0 && (overflow || (incr >= 0 && v > threshold) || (incr < 0 && v < threshold)):
+		return thresholdV, nil
 	case overflow:
-		return old, fmt.Errorf("%w: %v + %v", ErrOverflow, old, c.incr)
+		return old, fmt.Errorf("%w: %v + %v", ErrOverflow, old, incr)
 	}
 	return v, nil
 }
 
+// apply returns the counter's next value given its current one (ok: the key
+// is present), or an error when c cannot apply and the key must stay as it
+// is.
+func (c *counterOp[V]) apply(old V, ok bool) (V, error) {
+	return c.arith.step(old, ok, c.incr, c.def, c.threshold, c.thresholdV, c.flags)
+}
+
 // next is c as an Update function: the counter's next value and Store, or,
 // when c cannot apply, the old value, Keep, and the reason in *err.
-func (c counterOp[V]) next(old V, ok bool, err *error) (V, Op) {
-	nv, e := c.arith.step(c, old, ok)
+func (c *counterOp[V]) next(old V, ok bool, err *error) (V, Op) {
+	nv, e := c.apply(old, ok)
 	if e != nil {
 		*err = e
 		return old, Keep
@@ -97,7 +111,7 @@ func (c counterOp[V]) next(old V, ok bool, err *error) (V, Op) {
 
 // result is what UpdateCounter returns once a kind applied c: the value k
 // holds, or the zero value and the reason c did not apply.
-func (c counterOp[V]) result(v V, err error) (V, error) {
+func (c *counterOp[V]) result(v V, err error) (V, error) {
 	if err != nil {
 		var zero V
 		return zero, err
@@ -120,9 +134,9 @@ func UpdateCounter[K any, V Integer](t Counters[K, V], k K, incr V, opts ...Coun
 	for _, o := range opts {
 		switch o.kind {
 		case counterDefault:
-			c.hasDefault, c.def = true, o.value
+			c.flags, c.def = c.flags|hasDefault, o.value
 		case counterThreshold:
-			c.hasThreshold, c.threshold, c.thresholdV = true, o.value, o.setValue
+			c.flags, c.threshold, c.thresholdV = c.flags|hasThreshold, o.value, o.setValue
 		default:
 			var zero V
 			return zero, fmt.Errorf("%w: the zero CounterOption", ErrInvalidOption)

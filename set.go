@@ -228,17 +228,28 @@ func (c *Cursor[K, V]) Next() ([]Entry[K, V], *Cursor[K, V]) {
 	return c.next()
 }
 
-// updateCounter applies one UpdateCounter call to k under k's shard lock.
+// updateCounter applies one UpdateCounter call to k under k's shard lock,
+// in place: no callback, and no user code runs under the lock.
 func (t *Set[K, V]) updateCounter(k K, c counterOp[V]) (V, error) {
 	if err := t.writable(); err != nil {
 		var zero V
 		return zero, err
 	}
-	var err error
-	v, _ := t.m.Update(t.m.Hash(k), k, func(old V, ok bool) (V, shard.Op) {
-		nv, op := c.next(old, ok, &err)
-		return nv, shard.Op(op)
-	})
+	l := t.m.Lock(t.m.Hash(k))
+	p := l.Find(k)
+	var old V
+	if p != nil {
+		old = *p
+	}
+	v, err := c.apply(old, p != nil)
+	switch {
+	case err != nil:
+	case p != nil:
+		*p = v
+	default:
+		l.Insert(k, v)
+	}
+	l.Unlock()
 	t.settle()
 	return c.result(v, err)
 }

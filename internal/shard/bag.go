@@ -140,8 +140,7 @@ func (b *Bag[K, V]) InsertBatch(hashes []uint64, item func(i int) (K, V), onlyNe
 // nothing if k is absent.
 func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
 	s := &b.m.shards[b.m.shardOf(h)]
-	s.mu.Lock() // a reader: no need to bump the sequence
-	defer s.mu.Unlock()
+	defer s.runlock(s.rlock())
 	if i := s.tab.find(h, k); i >= 0 {
 		fn(&s.tab.slots[i].val)
 	}

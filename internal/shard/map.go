@@ -17,7 +17,6 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
-	"sync"
 	"sync/atomic"
 )
 
@@ -50,33 +49,33 @@ type Map[K comparable, V any] struct {
 	central *counter // nil when each shard counts its own keys
 }
 
-// A shard is a lock, a table and a sequence counter. Writers take the lock
-// through lock/unlock, which make the counter odd while they hold it, and
-// publish the table's arrays before they release it. Readers of one key
-// (Get, Has) take no lock and write no shared memory: they note an even
-// counter, probe the published arrays, and retry if the counter moved; after
-// a few tries they take the lock instead, so they always make progress.
+// A shard is a table and the seqLock guarding it (lock.go). Writers take the
+// lock through lock/unlock, which make the counter odd while they hold it,
+// and publish the table's arrays before they release it; holders that only
+// read use rlock/runlock. Readers of one key (Get, Has) take no lock and
+// write no shared memory: they note an even counter, probe the published
+// arrays, and retry if the counter moved; after a few tries they take the
+// lock instead, so they always make progress.
 type shard[K comparable, V any] struct {
-	mu   sync.Mutex
-	seq  atomic.Uint64
+	l    seqLock
 	arr  atomic.Pointer[arrays[K, V]] // tab.arrays, for lock-free readers
 	tab  table[K, V]
 	size atomic.Int64 // tab.live, readable without the lock
 	_    [cacheLine]byte
 }
 
-func (s *shard[K, V]) lock() {
-	s.mu.Lock()
-	s.seq.Add(1)
-}
+func (s *shard[K, V]) lock() { s.l.lock() }
 
 func (s *shard[K, V]) unlock() {
 	if s.arr.Load() != s.tab.arrays {
 		s.arr.Store(s.tab.arrays)
 	}
-	s.seq.Add(1)
-	s.mu.Unlock()
+	s.l.unlock()
 }
+
+// rlock and runlock hold the shard for a caller that does not write it.
+func (s *shard[K, V]) rlock() uint64      { return s.l.rlock() }
+func (s *shard[K, V]) runlock(seq uint64) { s.l.runlock(seq) }
 
 // optimisticTries is how many times a lock-free read is attempted before
 // the reader takes the lock.
@@ -86,19 +85,19 @@ const optimisticTries = 4
 func (s *shard[K, V]) get(h uint64, k K) (V, bool) {
 	if optimisticReads {
 		for range optimisticTries {
-			start := s.seq.Load()
-			if start&1 != 0 {
+			start, ok := s.l.stable()
+			if !ok {
 				continue
 			}
 			a := s.arr.Load()
 			if a == nil {
-				if s.seq.Load() == start {
+				if s.l.unchanged(start) {
 					var zero V
 					return zero, false
 				}
 				continue
 			}
-			switch v, r := a.probe(h, k, &s.seq, start); r {
+			switch v, r := a.probe(h, k, &s.l, start); r {
 			case probeHit:
 				return v, true
 			case probeMiss:
@@ -106,8 +105,7 @@ func (s *shard[K, V]) get(h uint64, k K) (V, bool) {
 			}
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.runlock(s.rlock())
 	if i := s.tab.find(h, k); i >= 0 {
 		return s.tab.slots[i].val, true
 	}
@@ -181,14 +179,14 @@ func (m *Map[K, V]) Memory() int {
 	n := 0
 	for i := range m.shards {
 		s := &m.shards[i]
-		s.mu.Lock()
+		seq := s.rlock()
 		n += s.tab.bytes()
-		s.mu.Unlock()
+		s.runlock(seq)
 	}
 	return n + len(m.shards)*int(sizeOfShard)
 }
 
-const sizeOfShard = 24 + 64 + 8 + cacheLine
+const sizeOfShard = 16 + 8 + 24 + 8 + cacheLine
 
 // Get returns the value of k. It takes no lock and writes no shared memory
 // unless writers keep the key's shard busy.
@@ -204,32 +202,62 @@ func (m *Map[K, V]) Has(h uint64, k K) bool {
 
 // Put stores v under k and reports whether k was new.
 func (m *Map[K, V]) Put(h uint64, k K, v V) bool {
-	s := &m.shards[m.shardOf(h)]
-	s.lock()
-	if i := s.tab.find(h, k); i >= 0 {
-		s.tab.slots[i].val = v
-		s.unlock()
-		return false
+	l := m.Lock(h)
+	p := l.Find(k)
+	if p != nil {
+		*p = v
+	} else {
+		l.Insert(k, v)
 	}
-	s.tab.insert(m.seed, h, k, v)
-	m.added(s, 1)
-	s.unlock()
-	return true
+	l.Unlock()
+	return p == nil
 }
 
 // PutNew stores v under k only if k is absent, and reports whether it did.
 func (m *Map[K, V]) PutNew(h uint64, k K, v V) bool {
+	l := m.Lock(h)
+	absent := l.Find(k) == nil
+	if absent {
+		l.Insert(k, v)
+	}
+	l.Unlock()
+	return absent
+}
+
+// Locked is the shard of one hash, write-locked by Lock, for callers that
+// read and write a key in place instead of through an Update callback.
+type Locked[K comparable, V any] struct {
+	m *Map[K, V]
+	s *shard[K, V]
+	h uint64
+}
+
+// Lock write-locks the shard of hash h. The caller must call Unlock once it
+// is done with the keys of hash h.
+func (m *Map[K, V]) Lock(h uint64) Locked[K, V] {
 	s := &m.shards[m.shardOf(h)]
 	s.lock()
-	if s.tab.find(h, k) >= 0 {
-		s.unlock()
-		return false
-	}
-	s.tab.insert(m.seed, h, k, v)
-	m.added(s, 1)
-	s.unlock()
-	return true
+	return Locked[K, V]{m, s, h}
 }
+
+// Find returns a pointer to the value of k, whose hash is the one locked, or
+// nil if k is absent. The pointer is valid until Insert or Unlock.
+func (l Locked[K, V]) Find(k K) *V {
+	if i := l.s.tab.find(l.h, k); i >= 0 {
+		return &l.s.tab.slots[i].val
+	}
+	return nil
+}
+
+// Insert adds k, whose hash is the one locked and which the caller knows is
+// absent, with value v.
+func (l Locked[K, V]) Insert(k K, v V) {
+	l.s.tab.insert(l.m.seed, l.h, k, v)
+	l.m.added(l.s, 1)
+}
+
+// Unlock releases the lock.
+func (l Locked[K, V]) Unlock() { l.s.unlock() }
 
 // Take removes k and returns the value it held.
 func (m *Map[K, V]) Take(h uint64, k K) (V, bool) {
@@ -355,8 +383,7 @@ func (m *Map[K, V]) Clear() {
 // code after Collect returns.
 func (m *Map[K, V]) Collect(i int, fn func(k K, v V)) {
 	s := &m.shards[i]
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.runlock(s.rlock())
 	s.tab.each(func(sl *slot[K, V]) { fn(sl.key, sl.val) })
 }
 
@@ -414,15 +441,14 @@ type hashed[K comparable, V any] struct {
 // shard has not been written since it was copied.
 func (m *Map[K, V]) sortedCopy(si int, cached *sortedShard[K, V]) *sortedShard[K, V] {
 	s := &m.shards[si]
-	if cached != nil && cached.shard == si && cached.version == s.seq.Load() {
+	if cached != nil && cached.shard == si && s.l.unchanged(cached.version) {
 		return cached
 	}
 	out := &sortedShard[K, V]{shard: si}
-	s.mu.Lock()
-	out.version = s.seq.Load() // even: writers bump it under the lock
+	out.version = s.rlock() // even, and restored by runlock
 	out.entries = make([]hashed[K, V], 0, s.tab.live)
 	s.tab.each(func(sl *slot[K, V]) { out.entries = append(out.entries, hashed[K, V]{0, sl.key, sl.val}) })
-	s.mu.Unlock()
+	s.runlock(out.version)
 	for i := range out.entries {
 		out.entries[i].h = m.Hash(out.entries[i].k)
 	}

@@ -210,10 +210,10 @@ const (
 )
 
 // probe looks k up without the lock. It copies each candidate slot, then
-// checks that the shard's sequence is still seq before it compares the
+// checks that the shard's sequence is still start before it compares the
 // copied key: a slot torn by a concurrent writer is never compared (a torn
 // string or interface could point anywhere), only discarded.
-func (a *arrays[K, V]) probe(h uint64, k K, seq *atomic.Uint64, start uint64) (V, int) {
+func (a *arrays[K, V]) probe(h uint64, k K, l *seqLock, start uint64) (V, int) {
 	var zero V
 	mask := uint64(len(a.ctrl) - 1)
 	g := (h >> 7) & mask
@@ -222,7 +222,7 @@ func (a *arrays[K, V]) probe(h uint64, k K, seq *atomic.Uint64, start uint64) (V
 		w := atomic.LoadUint64(&a.ctrl[g])
 		for m := matchTag(w, tag); m != 0; m &= m - 1 {
 			s := a.slots[int(g)*groupSize+bits.TrailingZeros64(m)>>3]
-			if seq.Load() != start {
+			if !l.unchanged(start) {
 				return zero, probeRetry
 			}
 			if s.key == k {
@@ -230,7 +230,7 @@ func (a *arrays[K, V]) probe(h uint64, k K, seq *atomic.Uint64, start uint64) (V
 			}
 		}
 		if matchEmpty(w) != 0 {
-			if seq.Load() != start {
+			if !l.unchanged(start) {
 				return zero, probeRetry
 			}
 			return zero, probeMiss

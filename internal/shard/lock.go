@@ -1,0 +1,97 @@
+package shard
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// seqLock is a shard's lock and its sequence counter in one word: the word is
+// odd while someone holds the lock, and a writer's unlock leaves it two
+// higher than it found it. A writer therefore pays two atomic
+// read-modify-writes per operation (a compare-and-swap to lock, an add to
+// unlock), where a sync.Mutex plus a separate sequence counter cost four;
+// lock-free readers (see shard.get) note an even value, read, and check the
+// value has not moved.
+//
+// A holder that only reads (a traversal copying the shard, a reader that gave
+// up on the lock-free path) takes the lock with rlock and releases it with
+// runlock, which puts back the value it found: nothing changed, so lock-free
+// readers that straddled it need not retry and cached copies of the shard
+// (Pos.sorted) stay valid.
+//
+// The fast path is one compare-and-swap. A goroutine that finds the lock
+// held first watches the word for a short while (writers hold it for tens of
+// nanoseconds; the watch reads the cache line without writing it), then
+// queues on wait, a sync.Mutex, so that at most one waiter per shard
+// spins at a time; that waiter yields the processor between attempts (the
+// holder may be descheduled, and at GOMAXPROCS=1 it can only run if the
+// waiter yields) and backs off to short sleeps when the holder keeps the lock
+// long (a traversal copying a large shard, a slow Update callback). Unlike
+// sync.Mutex it has no starvation mode: a newcomer may take the lock before
+// the waiter, which is what keeps the uncontended path one instruction.
+type seqLock struct {
+	seq  atomic.Uint64
+	wait sync.Mutex
+}
+
+// lock takes the lock for a writer.
+func (l *seqLock) lock() {
+	if s := l.seq.Load(); s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
+		return
+	}
+	l.lockSlow()
+}
+
+// unlock releases a lock taken with lock, leaving the counter even and
+// changed.
+func (l *seqLock) unlock() { l.seq.Add(1) }
+
+// rlock takes the lock for a holder that will not write, and returns the
+// value runlock must put back.
+func (l *seqLock) rlock() uint64 {
+	if s := l.seq.Load(); s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
+		return s
+	}
+	return l.lockSlow()
+}
+
+// runlock releases a lock taken with rlock, restoring the counter to the
+// value it had.
+func (l *seqLock) runlock(s uint64) { l.seq.Store(s) }
+
+// lockSlow takes the lock after the fast path failed and returns the even
+// value it found.
+func (l *seqLock) lockSlow() uint64 {
+	for range spins {
+		if s := l.seq.Load(); s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
+			return s
+		}
+	}
+	l.wait.Lock()
+	defer l.wait.Unlock()
+	for i := 0; ; i++ {
+		if s := l.seq.Load(); s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
+			return s
+		}
+		switch {
+		case i < 64:
+			runtime.Gosched()
+		default:
+			time.Sleep(time.Duration(min(i-63, 100)) * 10 * time.Microsecond)
+		}
+	}
+}
+
+// spins is how many times lockSlow reads the word before it queues.
+const spins = 100
+
+// stable returns the counter if no one holds the lock, and false otherwise.
+func (l *seqLock) stable() (uint64, bool) {
+	s := l.seq.Load()
+	return s, s&1 == 0
+}
+
+// unchanged reports whether the counter still holds s.
+func (l *seqLock) unchanged(s uint64) bool { return l.seq.Load() == s }
