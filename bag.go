@@ -155,7 +155,7 @@ func (t *bag[K, V]) Count(k K) int {
 // Member reports whether k has any object (ETS member/2). It is O(1) and
 // does not allocate.
 func (t *bag[K, V]) Member(k K) bool {
-	return t.readable() && t.e.Has(t.e.Hash(k), k)
+	return t.readable() && t.e.Has(k)
 }
 
 // Delete removes k and all its objects (ETS delete/2). Deleting an absent key

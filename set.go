@@ -87,12 +87,12 @@ func (t *Set[K, V]) Lookup(k K) (V, bool) {
 		var zero V
 		return zero, false
 	}
-	return t.m.Get(t.m.Hash(k), k)
+	return t.m.Get(k)
 }
 
 // Member reports whether k is present (ETS member/2). It is O(1).
 func (t *Set[K, V]) Member(k K) bool {
-	return t.readable() && t.m.Has(t.m.Hash(k), k)
+	return t.readable() && t.m.Has(k)
 }
 
 // Delete removes k if present (ETS delete/2). Deleting an absent key is not an

@@ -101,7 +101,7 @@ func (b *Bag[K, V]) insertLocked(si int, h uint64, k K, v V) bool {
 	} else {
 		var o objects[V]
 		o.add(v, b.dup)
-		s.tab.insert(b.m.seed, h, k, o)
+		s.tab.insert(&b.m.hasher, h, k, o)
 		b.m.added(s, 1)
 	}
 	b.counted(si, 1)
@@ -162,7 +162,7 @@ func (b *Bag[K, V]) Count(h uint64, k K) int {
 }
 
 // Has reports whether k has any object.
-func (b *Bag[K, V]) Has(h uint64, k K) bool { return b.m.Has(h, k) }
+func (b *Bag[K, V]) Has(k K) bool { return b.m.Has(k) }
 
 // Take removes k and returns its objects in insertion order (nil if it had
 // none).

@@ -43,7 +43,7 @@ type Config struct {
 
 // Map is a sharded hash table. All methods are safe for concurrent use.
 type Map[K comparable, V any] struct {
-	seed    maphash.Seed
+	hasher[K]
 	shift   uint // a hash's shard is h >> shift
 	shards  []shard[K, V]
 	central *counter // nil when each shard counts its own keys
@@ -81,30 +81,72 @@ func (s *shard[K, V]) runlock(seq uint64) { s.l.runlock(seq) }
 // the reader takes the lock.
 const optimisticTries = 4
 
-// get looks k up; see the shard's comment for the protocol.
-func (s *shard[K, V]) get(h uint64, k K) (V, bool) {
+// get hashes k and looks it up; see the shard's comment for the protocol.
+// It is written as one function, with the probe's word operations spelled out: the
+// compiler does not inline small helpers into generic code instantiated in
+// another package (golang/go#56280), and a read is a handful of loads that a
+// call per helper would double. The locked path, table.find, uses the
+// helpers.
+//
+// A candidate slot is copied, and the counter checked unchanged, before its
+// key is compared: a slot torn by a concurrent writer is never compared (a
+// torn string or interface could point anywhere), only discarded.
+func (m *Map[K, V]) get(k K) (V, bool) {
+	var zero V
+	var h uint64
+	if m.intKey {
+		h = m.intHash(k)
+	} else {
+		h = maphash.Comparable(m.seed, k)
+	}
+	s := &m.shards[h>>m.shift]
 	if optimisticReads {
+	tries:
 		for range optimisticTries {
-			start, ok := s.l.stable()
-			if !ok {
+			start := s.l.seq.Load()
+			if start&1 != 0 {
 				continue
 			}
 			a := s.arr.Load()
 			if a == nil {
-				if s.l.unchanged(start) {
-					var zero V
+				if s.l.seq.Load() == start {
 					return zero, false
 				}
 				continue
 			}
-			switch v, r := a.probe(h, k, &s.l, start); r {
-			case probeHit:
-				return v, true
-			case probeMiss:
-				return v, false
+			mask := uint64(len(a.ctrl) - 1)
+			g := (h >> 7) & mask
+			tag := lsb * (h & 0x7f)
+			for step := uint64(1); ; step++ {
+				w := atomic.LoadUint64(&a.ctrl[g])
+				x := w ^ tag
+				for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // matchTag
+					sl := a.slots[int(g)*groupSize+bits.TrailingZeros64(m)>>3]
+					if s.l.seq.Load() != start {
+						continue tries
+					}
+					if sl.key == k {
+						return sl.val, true
+					}
+				}
+				if w&^(w<<6)&msb != 0 { // matchEmpty: k is absent
+					if s.l.seq.Load() != start {
+						continue tries
+					}
+					return zero, false
+				}
+				if step > mask {
+					continue tries // only a torn view of the groups can be this long
+				}
+				g = (g + step) & mask
 			}
 		}
 	}
+	return s.getLocked(h, k)
+}
+
+// getLocked looks k up under the lock.
+func (s *shard[K, V]) getLocked(h uint64, k K) (V, bool) {
 	defer s.runlock(s.rlock())
 	if i := s.tab.find(h, k); i >= 0 {
 		return s.tab.slots[i].val, true
@@ -127,7 +169,7 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 		panic("shard: shard count must be a power of two in [1, MaxShards]")
 	}
 	m := &Map[K, V]{
-		seed:   maphash.MakeSeed(),
+		hasher: newHasher[K](),
 		shift:  uint(64 - bits.TrailingZeros(uint(n))),
 		shards: make([]shard[K, V], n),
 	}
@@ -139,7 +181,7 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 
 // Hash returns k's hash under this Map's seed. Callers hash a key once and
 // pass the hash to every method that takes one.
-func (m *Map[K, V]) Hash(k K) uint64 { return maphash.Comparable(m.seed, k) }
+func (m *Map[K, V]) Hash(k K) uint64 { return m.hash(k) }
 
 // Shards returns the number of shards.
 func (m *Map[K, V]) Shards() int { return len(m.shards) }
@@ -190,13 +232,11 @@ const sizeOfShard = 16 + 8 + 24 + 8 + cacheLine
 
 // Get returns the value of k. It takes no lock and writes no shared memory
 // unless writers keep the key's shard busy.
-func (m *Map[K, V]) Get(h uint64, k K) (V, bool) {
-	return m.shards[m.shardOf(h)].get(h, k)
-}
+func (m *Map[K, V]) Get(k K) (V, bool) { return m.get(k) }
 
 // Has reports whether k is present, as Get does.
-func (m *Map[K, V]) Has(h uint64, k K) bool {
-	_, ok := m.shards[m.shardOf(h)].get(h, k)
+func (m *Map[K, V]) Has(k K) bool {
+	_, ok := m.get(k)
 	return ok
 }
 
@@ -252,7 +292,7 @@ func (l Locked[K, V]) Find(k K) *V {
 // Insert adds k, whose hash is the one locked and which the caller knows is
 // absent, with value v.
 func (l Locked[K, V]) Insert(k K, v V) {
-	l.s.tab.insert(l.m.seed, l.h, k, v)
+	l.s.tab.insert(&l.m.hasher, l.h, k, v)
 	l.m.added(l.s, 1)
 }
 
@@ -294,7 +334,7 @@ func (m *Map[K, V]) Update(h uint64, k K, fn func(old V, ok bool) (V, Op)) (V, b
 		if i >= 0 {
 			s.tab.slots[i].val = v
 		} else {
-			s.tab.insert(m.seed, h, k, v)
+			s.tab.insert(&m.hasher, h, k, v)
 			m.added(s, 1)
 		}
 		return v, true
@@ -328,7 +368,7 @@ func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew b
 			s.tab.slots[j].val = v
 			continue
 		}
-		s.tab.insert(m.seed, h, k, v)
+		s.tab.insert(&m.hasher, h, k, v)
 		m.added(s, 1)
 	}
 	return true

@@ -88,7 +88,7 @@ func TestOptimisticReadsUnderChurn(t *testing.T) {
 							runtime.Gosched()
 						}
 						k := names[(i*7+r)%64]
-						v, ok := m.Get(m.Hash(k), k)
+						v, ok := m.Get(k)
 						reads.Add(1)
 						if ok {
 							hits.Add(1)
@@ -141,11 +141,11 @@ func TestOptimisticReadsStableKeys(t *testing.T) {
 	}()
 	for round := range 200 {
 		for i := range 1000 {
-			v, ok := m.Get(m.Hash(any(i)), any(i))
+			v, ok := m.Get(any(i))
 			require.True(t, ok, "round %d: stable key %d missed", round, i)
 			require.Equal(t, i, v)
 		}
-		_, ok := m.Get(m.Hash(any("never")), any("never"))
+		_, ok := m.Get(any("never"))
 		require.False(t, ok)
 	}
 	close(stop)

@@ -1,7 +1,6 @@
 package shard
 
 import (
-	"hash/maphash"
 	"math/bits"
 	"sync/atomic"
 	"unsafe"
@@ -90,9 +89,9 @@ func (t *table[K, V]) find(h uint64, k K) int {
 }
 
 // insert adds k, which the caller knows is absent, and returns its slot.
-func (t *table[K, V]) insert(seed maphash.Seed, h uint64, k K, v V) int {
+func (t *table[K, V]) insert(hs *hasher[K], h uint64, k K, v V) int {
 	if t.growthLeft == 0 {
-		t.rehash(seed)
+		t.rehash(hs)
 	}
 	mask := uint64(len(t.ctrl) - 1)
 	g := (h >> 7) & mask
@@ -136,7 +135,7 @@ func (t *table[K, V]) setCtrl(g, j int, b byte) {
 // rehash makes room for at least one more key: it doubles the table when it
 // is more than half full and otherwise rebuilds it at the same size, which
 // clears the tombstones.
-func (t *table[K, V]) rehash(seed maphash.Seed) {
+func (t *table[K, V]) rehash(hs *hasher[K]) {
 	old := t.arrays
 	groups := 1
 	if old != nil {
@@ -152,7 +151,7 @@ func (t *table[K, V]) rehash(seed maphash.Seed) {
 	for g, w := range old.ctrl {
 		for m := matchFull(w); m != 0; m &= m - 1 {
 			s := &old.slots[g*groupSize+bits.TrailingZeros64(m)>>3]
-			t.insert(seed, maphash.Comparable(seed, s.key), s.key, s.val)
+			t.insert(hs, hs.hash(s.key), s.key, s.val)
 		}
 	}
 }
@@ -200,44 +199,4 @@ func (t *table[K, V]) bytes() int {
 		return 0
 	}
 	return len(t.ctrl)*8 + len(t.slots)*int(unsafe.Sizeof(slot[K, V]{}))
-}
-
-// Result of an optimistic probe.
-const (
-	probeMiss  = iota // k is absent
-	probeHit          // k is present; the value is returned
-	probeRetry        // a writer intervened: start again
-)
-
-// probe looks k up without the lock. It copies each candidate slot, then
-// checks that the shard's sequence is still start before it compares the
-// copied key: a slot torn by a concurrent writer is never compared (a torn
-// string or interface could point anywhere), only discarded.
-func (a *arrays[K, V]) probe(h uint64, k K, l *seqLock, start uint64) (V, int) {
-	var zero V
-	mask := uint64(len(a.ctrl) - 1)
-	g := (h >> 7) & mask
-	tag := lsb * tagOf(h)
-	for step := uint64(1); ; step++ {
-		w := atomic.LoadUint64(&a.ctrl[g])
-		for m := matchTag(w, tag); m != 0; m &= m - 1 {
-			s := a.slots[int(g)*groupSize+bits.TrailingZeros64(m)>>3]
-			if !l.unchanged(start) {
-				return zero, probeRetry
-			}
-			if s.key == k {
-				return s.val, probeHit
-			}
-		}
-		if matchEmpty(w) != 0 {
-			if !l.unchanged(start) {
-				return zero, probeRetry
-			}
-			return zero, probeMiss
-		}
-		if step > mask {
-			return zero, probeRetry // only a torn view of the groups can be this long
-		}
-		g = (g + step) & mask
-	}
 }
