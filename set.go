@@ -45,7 +45,7 @@ func (t *Set[K, V]) Insert(k K, v V) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	t.m.Put(t.m.Hash(k), k, v)
+	t.m.Put(k, v)
 	t.settle()
 	return nil
 }
@@ -66,7 +66,7 @@ func (t *Set[K, V]) InsertNew(k K, v V) (bool, error) {
 	if err := t.writable(); err != nil {
 		return false, err
 	}
-	stored := t.m.PutNew(t.m.Hash(k), k, v)
+	stored := t.m.PutNew(k, v)
 	t.settle()
 	return stored, nil
 }
@@ -101,7 +101,7 @@ func (t *Set[K, V]) Delete(k K) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	t.m.Take(t.m.Hash(k), k)
+	t.m.Take(k)
 	return nil
 }
 
@@ -111,7 +111,7 @@ func (t *Set[K, V]) Take(k K) (v V, ok bool, err error) {
 	if err := t.writable(); err != nil {
 		return v, false, err
 	}
-	v, ok = t.m.Take(t.m.Hash(k), k)
+	v, ok = t.m.Take(k)
 	return v, ok, nil
 }
 
@@ -130,7 +130,7 @@ func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error
 		var zero V
 		return zero, false, err
 	}
-	v, ok := t.m.Update(t.m.Hash(k), k, func(old V, ok bool) (V, shard.Op) {
+	v, ok := t.m.Update(k, func(old V, ok bool) (V, shard.Op) {
 		v, op := fn(old, ok)
 		return v, shard.Op(op)
 	})
@@ -235,8 +235,7 @@ func (t *Set[K, V]) updateCounter(k K, c counterOp[V]) (V, error) {
 		var zero V
 		return zero, err
 	}
-	l := t.m.Lock(t.m.Hash(k))
-	p := l.Find(k)
+	l, p := t.m.Ref(k)
 	var old V
 	if p != nil {
 		old = *p

@@ -871,7 +871,7 @@ func (*Set[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 		return nil, fmt.Errorf("%w: WithComparator applies to an OrderedSet, not a Set", ErrInvalidOption)
 	}
 	m := shard.New[K, V](l.cfg.engine())
-	eachLoaded(l, func(k K, v V) { m.Put(m.Hash(k), k, v) })
+	eachLoaded(l, func(k K, v V) { m.Put(k, v) })
 	t, err := newTable[K, V](KindSet, l.cfg, m.Shards(), m, func(h handle) *Set[K, V] { return &Set[K, V]{h, m} })
 	if err != nil {
 		return nil, err

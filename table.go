@@ -282,14 +282,21 @@ func (h handle) readable() bool {
 // the error the write must return.
 func (h handle) writable() error { return h.writableIn(h.c.st.Load()) }
 
+// writableIn is writable for the state st. Its test is small enough to be
+// inlined into every write; building the error is not.
 func (h handle) writableIn(st *state) error {
-	switch {
-	case st.dropped:
-		return ErrDeleted
-	case st.access != Public && h.as != st.owner:
-		return fmt.Errorf("%w: %v writes %s table owned by %v", ErrAccess, h.as, st.access, st.owner)
+	if !st.dropped && (st.access == Public || h.as == st.owner) {
+		return nil
 	}
-	return nil
+	return h.denied(st)
+}
+
+// denied is the error of a write that writableIn refuses.
+func (h handle) denied(st *state) error {
+	if st.dropped {
+		return ErrDeleted
+	}
+	return fmt.Errorf("%w: %v writes %s table owned by %v", ErrAccess, h.as, st.access, st.owner)
 }
 
 // settle empties the table again if it was dropped while a write was in

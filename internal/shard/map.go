@@ -64,13 +64,20 @@ type shard[K comparable, V any] struct {
 	_    [cacheLine]byte
 }
 
-func (s *shard[K, V]) lock() { s.l.lock() }
+// lock and unlock spell out seqLock's fast paths, which the compiler would
+// not inline into generic code instantiated in another package
+// (golang/go#56280).
+func (s *shard[K, V]) lock() {
+	if x := s.l.seq.Load(); x&1 != 0 || !s.l.seq.CompareAndSwap(x, x+1) {
+		s.l.lockSlow()
+	}
+}
 
 func (s *shard[K, V]) unlock() {
 	if s.arr.Load() != s.tab.arrays {
 		s.arr.Store(s.tab.arrays)
 	}
-	s.l.unlock()
+	s.l.seq.Add(1)
 }
 
 // rlock and runlock hold the shard for a caller that does not write it.
@@ -93,7 +100,7 @@ const optimisticTries = 4
 // torn string or interface could point anywhere), only discarded.
 func (m *Map[K, V]) get(k K) (V, bool) {
 	var zero V
-	var h uint64
+	var h uint64 // m.Hash(k), which is not inlined
 	if m.intKey {
 		h = m.intHash(k)
 	} else {
@@ -120,7 +127,7 @@ func (m *Map[K, V]) get(k K) (V, bool) {
 			for step := uint64(1); ; step++ {
 				w := atomic.LoadUint64(&a.ctrl[g])
 				x := w ^ tag
-				for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // matchTag
+				for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // bytes of w equal to the tag (false positives possible)
 					sl := a.slots[int(g)*groupSize+bits.TrailingZeros64(m)>>3]
 					if s.l.seq.Load() != start {
 						continue tries
@@ -181,7 +188,12 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 
 // Hash returns k's hash under this Map's seed. Callers hash a key once and
 // pass the hash to every method that takes one.
-func (m *Map[K, V]) Hash(k K) uint64 { return m.hash(k) }
+func (m *Map[K, V]) Hash(k K) uint64 {
+	if m.intKey {
+		return m.intHash(k)
+	}
+	return maphash.Comparable(m.seed, k)
+}
 
 // Shards returns the number of shards.
 func (m *Map[K, V]) Shards() int { return len(m.shards) }
@@ -241,9 +253,8 @@ func (m *Map[K, V]) Has(k K) bool {
 }
 
 // Put stores v under k and reports whether k was new.
-func (m *Map[K, V]) Put(h uint64, k K, v V) bool {
-	l := m.Lock(h)
-	p := l.Find(k)
+func (m *Map[K, V]) Put(k K, v V) bool {
+	l, p := m.Ref(k)
 	if p != nil {
 		*p = v
 	} else {
@@ -254,100 +265,103 @@ func (m *Map[K, V]) Put(h uint64, k K, v V) bool {
 }
 
 // PutNew stores v under k only if k is absent, and reports whether it did.
-func (m *Map[K, V]) PutNew(h uint64, k K, v V) bool {
-	l := m.Lock(h)
-	absent := l.Find(k) == nil
-	if absent {
+func (m *Map[K, V]) PutNew(k K, v V) bool {
+	l, p := m.Ref(k)
+	if p == nil {
 		l.Insert(k, v)
 	}
 	l.Unlock()
-	return absent
+	return p == nil
 }
-
-// Locked is the shard of one hash, write-locked by Lock, for callers that
-// read and write a key in place instead of through an Update callback.
-type Locked[K comparable, V any] struct {
-	m *Map[K, V]
-	s *shard[K, V]
-	h uint64
-}
-
-// Lock write-locks the shard of hash h. The caller must call Unlock once it
-// is done with the keys of hash h.
-func (m *Map[K, V]) Lock(h uint64) Locked[K, V] {
-	s := &m.shards[m.shardOf(h)]
-	s.lock()
-	return Locked[K, V]{m, s, h}
-}
-
-// Find returns a pointer to the value of k, whose hash is the one locked, or
-// nil if k is absent. The pointer is valid until Insert or Unlock.
-func (l Locked[K, V]) Find(k K) *V {
-	if i := l.s.tab.find(l.h, k); i >= 0 {
-		return &l.s.tab.slots[i].val
-	}
-	return nil
-}
-
-// Insert adds k, whose hash is the one locked and which the caller knows is
-// absent, with value v.
-func (l Locked[K, V]) Insert(k K, v V) {
-	l.s.tab.insert(&l.m.hasher, l.h, k, v)
-	l.m.added(l.s, 1)
-}
-
-// Unlock releases the lock.
-func (l Locked[K, V]) Unlock() { l.s.unlock() }
 
 // Take removes k and returns the value it held.
-func (m *Map[K, V]) Take(h uint64, k K) (V, bool) {
-	s := &m.shards[m.shardOf(h)]
-	s.lock()
-	if i := s.tab.find(h, k); i >= 0 {
-		v := s.tab.slots[i].val
-		s.tab.remove(i)
-		m.added(s, -1)
-		s.unlock()
-		return v, true
+func (m *Map[K, V]) Take(k K) (V, bool) {
+	l, p := m.Ref(k)
+	var v V
+	if p != nil {
+		v = *p
+		l.Delete()
 	}
-	s.unlock()
-	var zero V
-	return zero, false
+	l.Unlock()
+	return v, p != nil
 }
 
 // Update calls fn with k's value (ok reports whether k is present) while
 // holding k's shard lock, then applies the Op fn returns. It returns the value
 // k holds afterwards and whether it holds one. If fn panics, the table is
 // left as it was and the lock is released.
-func (m *Map[K, V]) Update(h uint64, k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
-	s := &m.shards[m.shardOf(h)]
-	s.lock()
-	defer s.unlock()
-	i := s.tab.find(h, k)
+func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
+	l, p := m.Ref(k)
+	defer l.Unlock()
 	var old V
-	if i >= 0 {
-		old = s.tab.slots[i].val
+	if p != nil {
+		old = *p
 	}
-	v, op := fn(old, i >= 0)
+	v, op := fn(old, p != nil)
 	switch op {
 	case Store:
-		if i >= 0 {
-			s.tab.slots[i].val = v
+		if p != nil {
+			*p = v
 		} else {
-			s.tab.insert(&m.hasher, h, k, v)
-			m.added(s, 1)
+			l.Insert(k, v)
 		}
 		return v, true
 	case Delete:
-		if i >= 0 {
-			s.tab.remove(i)
-			m.added(s, -1)
+		if p != nil {
+			l.Delete()
 		}
 		var zero V
 		return zero, false
 	default:
-		return old, i >= 0
+		return old, p != nil
 	}
+}
+
+// Ref hashes k, write-locks its shard, and returns the lock and a pointer to
+// k's value, nil if k is absent. The pointer is valid until Insert, Delete
+// or Unlock. Every single-key write goes through it; the caller must call
+// Unlock.
+func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
+	h := m.Hash(k)
+	s := &m.shards[h>>m.shift]
+	s.lock()
+	i := s.tab.find(h, k)
+	l := Locked[K, V]{m, s, h, i}
+	if i < 0 {
+		return l, nil
+	}
+	return l, &s.tab.slots[i].val
+}
+
+// Locked is the shard of one key, write-locked by Ref, for callers that
+// read and write the key in place.
+type Locked[K comparable, V any] struct {
+	m *Map[K, V]
+	s *shard[K, V]
+	h uint64
+	i int // the key's slot, -1 if absent
+}
+
+// Insert adds the key, which Ref found absent, with value v; k must be the
+// key given to Ref.
+func (l Locked[K, V]) Insert(k K, v V) {
+	l.s.tab.insert(&l.m.hasher, l.h, k, v)
+	l.m.added(l.s, 1)
+}
+
+// Delete removes the key, which Ref found present.
+func (l Locked[K, V]) Delete() {
+	l.s.tab.remove(l.i)
+	l.m.added(l.s, -1)
+}
+
+// Unlock releases the lock. It spells out shard.unlock, which the compiler
+// would not inline into generic code instantiated in another package.
+func (l Locked[K, V]) Unlock() {
+	if l.s.arr.Load() != l.s.tab.arrays {
+		l.s.arr.Store(l.s.tab.arrays)
+	}
+	l.s.l.seq.Add(1)
 }
 
 // PutBatch stores the n items item(i) atomically: it locks every shard the

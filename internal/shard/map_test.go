@@ -63,14 +63,13 @@ func TestOptimisticReadsUnderChurn(t *testing.T) {
 						if i%2 == 0 {
 							k = names[(i/2*7+w)%64] // the hot keys the readers read
 						}
-						h := m.Hash(k)
 						switch i % 5 {
 						case 0, 1:
-							m.Put(h, k, wideOf(int64(i)))
+							m.Put(k, wideOf(int64(i)))
 						case 2:
-							m.Take(h, k)
+							m.Take(k)
 						case 3:
-							m.Update(h, k, func(old wide, ok bool) (wide, Op) { return wideOf(old[0] + 1), Store })
+							m.Update(k, func(old wide, ok bool) (wide, Op) { return wideOf(old[0] + 1), Store })
 						case 4:
 							if i%1000 == 4 {
 								m.Clear() // shrinks, so the next inserts grow again
@@ -118,7 +117,7 @@ func TestOptimisticReadsUnderChurn(t *testing.T) {
 func TestOptimisticReadsStableKeys(t *testing.T) {
 	m := New[any, int](Config{Shards: 1})
 	for i := range 1000 {
-		m.Put(m.Hash(any(i)), any(i), i)
+		m.Put(any(i), i)
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -133,9 +132,9 @@ func TestOptimisticReadsStableKeys(t *testing.T) {
 			}
 			k := any(fmt.Sprint("churn", i%5000)) // interface keys of another type
 			if i%2 == 0 {
-				m.Put(m.Hash(k), k, -1)
+				m.Put(k, -1)
 			} else {
-				m.Take(m.Hash(k), k)
+				m.Take(k)
 			}
 		}
 	}()

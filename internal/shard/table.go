@@ -46,14 +46,6 @@ const (
 	emptyGroup  = lsb * ctrlEmpty
 )
 
-// matchTag returns a mask with the high bit set in each byte of w equal to
-// the tag byte replicated in tag. It may report false positives (never false
-// negatives); callers compare keys.
-func matchTag(w, tag uint64) uint64 {
-	x := w ^ tag
-	return (x - lsb) &^ x & msb
-}
-
 // matchEmpty returns a mask of the bytes of w that are ctrlEmpty.
 func matchEmpty(w uint64) uint64 { return w &^ (w << 6) & msb }
 
@@ -66,22 +58,27 @@ func matchFull(w uint64) uint64 { return ^w & msb }
 func tagOf(h uint64) uint64 { return h & 0x7f }
 
 // find returns the slot index holding k, or -1. The caller holds the lock.
+// The word operations are spelled out (the bytes of w equal to the tag, with
+// possible false positives; then the empty bytes, as matchEmpty): this is
+// every write's probe, and the compiler would not inline them into generic
+// code instantiated in another package (golang/go#56280).
 func (t *table[K, V]) find(h uint64, k K) int {
 	if t.arrays == nil {
 		return -1
 	}
 	mask := uint64(len(t.ctrl) - 1)
 	g := (h >> 7) & mask
-	tag := lsb * tagOf(h)
+	tag := lsb * (h & 0x7f)
 	for step := uint64(1); ; step++ {
 		w := t.ctrl[g]
-		for m := matchTag(w, tag); m != 0; m &= m - 1 {
+		x := w ^ tag
+		for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 {
 			i := int(g)*groupSize + bits.TrailingZeros64(m)>>3
 			if t.slots[i].key == k {
 				return i
 			}
 		}
-		if matchEmpty(w) != 0 {
+		if w&^(w<<6)&msb != 0 {
 			return -1
 		}
 		g = (g + step) & mask // triangular probing visits every group
