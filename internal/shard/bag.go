@@ -2,7 +2,6 @@ package shard
 
 import (
 	"cmp"
-	"math/bits"
 	"slices"
 	"sync/atomic"
 	"unsafe"
@@ -95,7 +94,7 @@ func (b *Bag[K, V]) lock(h uint64) (int, *shard[K, objects[V]]) {
 func (b *Bag[K, V]) insertLocked(si int, h uint64, k K, v V) bool {
 	s := &b.m.shards[si]
 	if i := s.tab.find(h, k); i >= 0 {
-		if !s.tab.slots[i].val.add(v, b.dup) {
+		if !s.tab.slot(i).val.add(v, b.dup) {
 			return false
 		}
 	} else {
@@ -142,7 +141,7 @@ func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
 	s := &b.m.shards[b.m.shardOf(h)]
 	defer s.runlock(s.rlock())
 	if i := s.tab.find(h, k); i >= 0 {
-		fn(&s.tab.slots[i].val)
+		fn(&s.tab.slot(i).val)
 	}
 }
 
@@ -182,7 +181,7 @@ func (b *Bag[K, V]) remove(h uint64, k K, collect bool) []V {
 	if i < 0 {
 		return nil
 	}
-	o := &s.tab.slots[i].val
+	o := &s.tab.slot(i).val
 	var out []V
 	if collect {
 		out = o.appendTo(make([]V, 0, o.live))
@@ -202,7 +201,7 @@ func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
 	if i < 0 {
 		return 0
 	}
-	o := &s.tab.slots[i].val
+	o := &s.tab.slot(i).val
 	n := o.remove(v, b.dup)
 	b.counted(si, -n)
 	if o.live == 0 {
@@ -251,26 +250,23 @@ func (b *Bag[K, V]) Sweep(si int, fn func(k K, v V) (V, Op)) (stored, deleted in
 	s.lock()
 	defer s.unlock()
 	var changes []change[V]
-	for g, w := range s.tab.groups() {
-		for m := matchFull(w); m != 0; m &= m - 1 {
-			j := g*groupSize + bits.TrailingZeros64(m)>>3
-			k, o := s.tab.slots[j].key, &s.tab.slots[j].val
-			changes = changes[:0]
-			o.each(func(x *obj[V]) {
-				v, op := fn(k, x.v)
-				changes = append(changes, change[V]{v, op})
-			})
-			before := o.live
-			st, del := o.apply(changes, b.dup)
-			stored += st
-			deleted += del
-			b.counted(si, o.live-before)
-			if o.live == 0 {
-				s.tab.remove(j)
-				b.m.added(s, -1)
-			}
+	s.tab.full(func(j int) {
+		k, o := s.tab.slot(j).key, &s.tab.slot(j).val
+		changes = changes[:0]
+		o.each(func(x *obj[V]) {
+			v, op := fn(k, x.v)
+			changes = append(changes, change[V]{v, op})
+		})
+		before := o.live
+		st, del := o.apply(changes, b.dup)
+		stored += st
+		deleted += del
+		b.counted(si, o.live-before)
+		if o.live == 0 {
+			s.tab.remove(j)
+			b.m.added(s, -1)
 		}
-	}
+	})
 	return stored, deleted
 }
 

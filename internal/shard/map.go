@@ -121,14 +121,15 @@ func (m *Map[K, V]) get(k K) (V, bool) {
 				}
 				continue
 			}
-			mask := uint64(len(a.ctrl) - 1)
+			mask := uint64(len(a.groups) - 1)
 			g := (h >> 7) & mask
 			tag := lsb * (h & 0x7f)
 			for step := uint64(1); ; step++ {
-				w := atomic.LoadUint64(&a.ctrl[g])
+				gr := &a.groups[g]
+				w := atomic.LoadUint64(&gr.ctrl)
 				x := w ^ tag
 				for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // bytes of w equal to the tag (false positives possible)
-					sl := a.slots[int(g)*groupSize+bits.TrailingZeros64(m)>>3]
+					sl := gr.slots[bits.TrailingZeros64(m)>>3]
 					if s.l.seq.Load() != start {
 						continue tries
 					}
@@ -156,7 +157,7 @@ func (m *Map[K, V]) get(k K) (V, bool) {
 func (s *shard[K, V]) getLocked(h uint64, k K) (V, bool) {
 	defer s.runlock(s.rlock())
 	if i := s.tab.find(h, k); i >= 0 {
-		return s.tab.slots[i].val, true
+		return s.tab.slot(i).val, true
 	}
 	var zero V
 	return zero, false
@@ -330,7 +331,7 @@ func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 	if i < 0 {
 		return l, nil
 	}
-	return l, &s.tab.slots[i].val
+	return l, &s.tab.slot(i).val
 }
 
 // Locked is the shard of one key, write-locked by Ref, for callers that
@@ -379,7 +380,7 @@ func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew b
 		k, v := item(i)
 		s := &m.shards[m.shardOf(h)]
 		if j := s.tab.find(h, k); j >= 0 {
-			s.tab.slots[j].val = v
+			s.tab.slot(j).val = v
 			continue
 		}
 		s.tab.insert(&m.hasher, h, k, v)
@@ -450,21 +451,19 @@ func (m *Map[K, V]) Sweep(i int, fn func(k K, v V) (V, Op)) (stored, deleted int
 	s := &m.shards[i]
 	s.lock()
 	defer s.unlock()
-	for g, w := range s.tab.groups() {
-		for b := matchFull(w); b != 0; b &= b - 1 {
-			j := g*groupSize + bits.TrailingZeros64(b)>>3
-			v, op := fn(s.tab.slots[j].key, s.tab.slots[j].val)
-			switch op {
-			case Store:
-				s.tab.slots[j].val = v
-				stored++
-			case Delete:
-				s.tab.remove(j)
-				m.added(s, -1)
-				deleted++
-			}
+	s.tab.full(func(j int) {
+		sl := s.tab.slot(j)
+		v, op := fn(sl.key, sl.val)
+		switch op {
+		case Store:
+			sl.val = v
+			stored++
+		case Delete:
+			s.tab.remove(j)
+			m.added(s, -1)
+			deleted++
 		}
-	}
+	})
 	return stored, deleted
 }
 

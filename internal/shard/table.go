@@ -9,8 +9,10 @@ import (
 // table is an open-addressing hash table in the style of Abseil's Swiss
 // table: slots are kept in groups of eight, each group described by one
 // 64-bit word of control bytes so that a probe compares eight slots with a
-// handful of word operations. It is not safe for concurrent use; a shard
-// guards it with its lock.
+// handful of word operations. As in Go's own map, a group's control word is
+// stored with its slots, so that a lookup in a large table misses the cache
+// once (the control word and the slot are neighbours), not twice. It is not
+// safe for concurrent use; a shard guards it with its lock.
 //
 // A control byte is ctrlEmpty, ctrlDeleted (a tombstone), or the low seven
 // bits of the key's hash when the slot is full. The hash is computed once by
@@ -27,9 +29,14 @@ type table[K comparable, V any] struct {
 }
 
 // arrays is a table's storage, replaced as a whole when the table grows.
+// Slot i is slots[i%groupSize] of groups[i/groupSize].
 type arrays[K comparable, V any] struct {
-	ctrl  []uint64 // one word of control bytes per group of groupSize slots
-	slots []slot[K, V]
+	groups []group[K, V] // a power of two of them
+}
+
+type group[K comparable, V any] struct {
+	ctrl  uint64 // the control bytes of slots, byte j for slots[j]
+	slots [groupSize]slot[K, V]
 }
 
 type slot[K comparable, V any] struct {
@@ -66,16 +73,17 @@ func (t *table[K, V]) find(h uint64, k K) int {
 	if t.arrays == nil {
 		return -1
 	}
-	mask := uint64(len(t.ctrl) - 1)
+	mask := uint64(len(t.groups) - 1)
 	g := (h >> 7) & mask
 	tag := lsb * (h & 0x7f)
 	for step := uint64(1); ; step++ {
-		w := t.ctrl[g]
+		gr := &t.groups[g]
+		w := gr.ctrl
 		x := w ^ tag
 		for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 {
-			i := int(g)*groupSize + bits.TrailingZeros64(m)>>3
-			if t.slots[i].key == k {
-				return i
+			j := bits.TrailingZeros64(m) >> 3
+			if gr.slots[j].key == k {
+				return int(g)*groupSize + j
 			}
 		}
 		if w&^(w<<6)&msb != 0 {
@@ -90,20 +98,19 @@ func (t *table[K, V]) insert(hs *hasher[K], h uint64, k K, v V) int {
 	if t.growthLeft == 0 {
 		t.rehash(hs)
 	}
-	mask := uint64(len(t.ctrl) - 1)
+	mask := uint64(len(t.groups) - 1)
 	g := (h >> 7) & mask
 	for step := uint64(1); ; step++ {
-		w := t.ctrl[g]
+		w := t.groups[g].ctrl
 		if m := matchFree(w); m != 0 {
 			j := bits.TrailingZeros64(m) >> 3
 			if byte(w>>(j*8)) == ctrlEmpty {
 				t.growthLeft--
 			}
 			t.setCtrl(int(g), j, byte(tagOf(h)))
-			i := int(g)*groupSize + j
-			t.slots[i] = slot[K, V]{k, v}
+			t.groups[g].slots[j] = slot[K, V]{k, v}
 			t.live++
-			return i
+			return int(g)*groupSize + j
 		}
 		g = (g + step) & mask
 	}
@@ -114,19 +121,20 @@ func (t *table[K, V]) insert(hs *hasher[K], h uint64, k K, v V) int {
 // other becomes a tombstone.
 func (t *table[K, V]) remove(i int) {
 	g, j := i/groupSize, i%groupSize
-	if matchEmpty(t.ctrl[g]) != 0 {
+	if matchEmpty(t.groups[g].ctrl) != 0 {
 		t.setCtrl(g, j, ctrlEmpty)
 		t.growthLeft++
 	} else {
 		t.setCtrl(g, j, ctrlDeleted)
 	}
-	t.slots[i] = slot[K, V]{} // drop references for the garbage collector
+	t.groups[g].slots[j] = slot[K, V]{} // drop references for the garbage collector
 	t.live--
 }
 
 func (t *table[K, V]) setCtrl(g, j int, b byte) {
 	shift := uint(j) * 8
-	atomic.StoreUint64(&t.ctrl[g], t.ctrl[g]&^(0xff<<shift)|uint64(b)<<shift)
+	c := &t.groups[g].ctrl
+	atomic.StoreUint64(c, *c&^(0xff<<shift)|uint64(b)<<shift)
 }
 
 // rehash makes room for at least one more key: it doubles the table when it
@@ -136,7 +144,7 @@ func (t *table[K, V]) rehash(hs *hasher[K]) {
 	old := t.arrays
 	groups := 1
 	if old != nil {
-		groups = len(old.ctrl)
+		groups = len(old.groups)
 		if t.live >= capacityOf(groups)/2 {
 			groups *= 2
 		}
@@ -145,9 +153,10 @@ func (t *table[K, V]) rehash(hs *hasher[K]) {
 	if old == nil {
 		return
 	}
-	for g, w := range old.ctrl {
-		for m := matchFull(w); m != 0; m &= m - 1 {
-			s := &old.slots[g*groupSize+bits.TrailingZeros64(m)>>3]
+	for g := range old.groups {
+		gr := &old.groups[g]
+		for m := matchFull(gr.ctrl); m != 0; m &= m - 1 {
+			s := &gr.slots[bits.TrailingZeros64(m)>>3]
 			t.insert(hs, hs.hash(s.key), s.key, s.val)
 		}
 	}
@@ -159,35 +168,37 @@ func capacityOf(groups int) int { return groups * groupSize * 7 / 8 }
 
 // reset gives the table new, empty arrays of the given number of groups.
 func (t *table[K, V]) reset(groups int) {
-	a := &arrays[K, V]{ctrl: make([]uint64, groups), slots: make([]slot[K, V], groups*groupSize)}
-	for i := range a.ctrl {
-		a.ctrl[i] = emptyGroup
+	a := &arrays[K, V]{groups: make([]group[K, V], groups)}
+	for i := range a.groups {
+		a.groups[i].ctrl = emptyGroup
 	}
 	t.arrays = a
 	t.live = 0
 	t.growthLeft = capacityOf(groups)
 }
 
-// groups returns the control words, nil for a table that has none yet, for
-// callers that walk the slots themselves. The caller holds the lock.
-func (t *table[K, V]) groups() []uint64 {
+// slot returns slot i. The caller holds the lock.
+func (t *table[K, V]) slot(i int) *slot[K, V] {
+	return &t.groups[i/groupSize].slots[i%groupSize]
+}
+
+// full calls fn with the index of every full slot, in slot order; fn may
+// remove the slot it is given. The caller holds the lock.
+func (t *table[K, V]) full(fn func(i int)) {
 	if t.arrays == nil {
-		return nil
+		return
 	}
-	return t.ctrl
+	for g := range t.groups {
+		for m := matchFull(t.groups[g].ctrl); m != 0; m &= m - 1 {
+			fn(g*groupSize + bits.TrailingZeros64(m)>>3)
+		}
+	}
 }
 
 // each calls fn for every full slot, in slot order. The caller holds the
 // lock.
 func (t *table[K, V]) each(fn func(s *slot[K, V])) {
-	if t.arrays == nil {
-		return
-	}
-	for g, w := range t.ctrl {
-		for m := matchFull(w); m != 0; m &= m - 1 {
-			fn(&t.slots[g*groupSize+bits.TrailingZeros64(m)>>3])
-		}
-	}
+	t.full(func(i int) { fn(t.slot(i)) })
 }
 
 // bytes is the memory the table holds, in bytes.
@@ -195,5 +206,5 @@ func (t *table[K, V]) bytes() int {
 	if t.arrays == nil {
 		return 0
 	}
-	return len(t.ctrl)*8 + len(t.slots)*int(unsafe.Sizeof(slot[K, V]{}))
+	return len(t.groups) * int(unsafe.Sizeof(group[K, V]{}))
 }
