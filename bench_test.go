@@ -270,3 +270,50 @@ func BenchmarkSet_SelectLimit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSet_Shards measures what the lock count (WithWriteConcurrency,
+// WithShards) does to throughput: the 10/10/80 and 50/50/0 mixes and hot
+// counters, in parallel, on int keys, for a table with one lock (Off) and
+// with 4 to 256.
+func BenchmarkSet_Shards(b *testing.B) {
+	configs := []struct {
+		name string
+		opts []ets.Option
+	}{
+		{"off", []ets.Option{ets.WithWriteConcurrency(ets.WriteConcurrencyOff)}},
+		{"4", []ets.Option{ets.WithShards(4)}},
+		{"16", []ets.Option{ets.WithShards(16)}},
+		{"64", []ets.Option{ets.WithShards(64)}},
+		{"256", []ets.Option{ets.WithShards(256)}},
+	}
+	for _, cfg := range configs {
+		for _, size := range benchSizes {
+			keys := intKeys(2 * size)
+			s, err := ets.NewSet[int64, int64](cfg.opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i, k := range keys[:size] {
+				_ = s.Insert(k, int64(i))
+			}
+			insert := func(i int) { _ = s.Insert(keys[i], int64(i)) }
+			del := func(i int) { _ = s.Delete(keys[i]) }
+			read := func(i int) { s.Lookup(keys[i]) }
+			name := "/size=" + sizeName(size) + "/shards=" + cfg.name
+			b.Run("mix=10-10-80"+name, func(b *testing.B) { runMix(b, 10, 10, 2*size, insert, del, read) })
+			b.Run("mix=50-50-0"+name, func(b *testing.B) { runMix(b, 50, 50, 2*size, insert, del, read) })
+			_ = s.Drop()
+		}
+		s, _ := ets.NewSet[int64, int64](cfg.opts...)
+		b.Run("hotcounters/shards="+cfg.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				r := newRNG()
+				for pb.Next() {
+					_, _ = ets.UpdateCounter(s, int64(r.next()%64), 1, ets.WithDefault[int64](0))
+				}
+			})
+		})
+		_ = s.Drop()
+	}
+}

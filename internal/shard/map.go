@@ -129,7 +129,7 @@ func (m *Map[K, V]) get(k K) (V, bool) {
 				w := atomic.LoadUint64(&gr.ctrl)
 				x := w ^ tag
 				for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // bytes of w equal to the tag (false positives possible)
-					sl := gr.slots[bits.TrailingZeros64(m)>>3]
+					sl := gr.slots[bits.TrailingZeros64(m)>>3&(groupSize-1)]
 					if s.l.seq.Load() != start {
 						continue tries
 					}

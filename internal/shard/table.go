@@ -82,7 +82,7 @@ func (t *table[K, V]) find(h uint64, k K) int {
 		x := w ^ tag
 		for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 {
 			j := bits.TrailingZeros64(m) >> 3
-			if gr.slots[j].key == k {
+			if gr.slots[j&(groupSize-1)].key == k {
 				return int(g)*groupSize + j
 			}
 		}
