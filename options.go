@@ -20,14 +20,22 @@ type WriteConcurrency uint8
 
 const (
 	// WriteConcurrencyAuto lets the engine choose the lock count, as ETS's
-	// {write_concurrency, auto}. It is the default.
+	// {write_concurrency, auto}. It is the default. A hash table chooses it
+	// when it is made, from GOMAXPROCS: 64 locks, or 16 per processor when
+	// that is more; it does not change the count at run time. Readers take
+	// no lock, and a write holds its lock for tens of nanoseconds, so
+	// between 16 and 256 locks the measured throughput is the same
+	// (BenchmarkSet_Shards: mixes with 10% and 50% writes and 64 hot
+	// counters from 2 goroutines), while one lock (WriteConcurrencyOff)
+	// is up to three times slower under parallel writes. An OrderedSet has
+	// one lock today whatever the option.
 	WriteConcurrencyAuto WriteConcurrency = iota
 	// WriteConcurrencyOff uses one lock for the whole table: every write is
 	// serialised, and a traversal of the table is a snapshot.
 	WriteConcurrencyOff
-	// WriteConcurrencyOn spreads keys over many locks (64 unless WithShards
-	// says otherwise), so writers of different keys rarely wait for each
-	// other.
+	// WriteConcurrencyOn spreads keys over many locks (as many as
+	// WriteConcurrencyAuto chooses, unless WithShards says otherwise), so
+	// writers of different keys rarely wait for each other.
 	WriteConcurrencyOn
 )
 

@@ -56,12 +56,19 @@ type Map[K comparable, V any] struct {
 // write no shared memory: they note an even counter, probe the published
 // arrays, and retry if the counter moved; after a few tries they take the
 // lock instead, so they always make progress.
+//
+// The fields are laid out on two cache lines: arr, which changes only when
+// the table is rebuilt, on one, and everything a write changes on the other.
+// A reader on one core therefore finds arr in its own cache even while a
+// writer on another core keeps changing the counter, and fetches the
+// counter and the key's group in parallel rather than one after the other.
 type shard[K comparable, V any] struct {
-	l    seqLock
 	arr  atomic.Pointer[arrays[K, V]] // tab.arrays, for lock-free readers
+	_    [cacheLine - 8]byte
+	l    seqLock
 	tab  table[K, V]
 	size atomic.Int64 // tab.live, readable without the lock
-	_    [cacheLine]byte
+	_    [cacheLine - 16 - 24 - 8]byte
 }
 
 // lock and unlock spell out seqLock's fast paths, which the compiler would
@@ -241,7 +248,7 @@ func (m *Map[K, V]) Memory() int {
 	return n + len(m.shards)*int(sizeOfShard)
 }
 
-const sizeOfShard = 16 + 8 + 24 + 8 + cacheLine
+const sizeOfShard = 2 * cacheLine
 
 // Get returns the value of k. It takes no lock and writes no shared memory
 // unless writers keep the key's shard busy.

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -149,4 +150,13 @@ func TestOptimisticReadsStableKeys(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// TestShardLayout keeps a shard on exactly two cache lines, arr alone on
+// the first: see the shard type's comment.
+func TestShardLayout(t *testing.T) {
+	require.Equal(t, uintptr(2*cacheLine), unsafe.Sizeof(shard[int64, int64]{}))
+	require.Equal(t, uintptr(2*cacheLine), unsafe.Sizeof(shard[string, []byte]{}))
+	var s shard[string, int]
+	require.Equal(t, uintptr(cacheLine), unsafe.Offsetof(s.l))
 }
