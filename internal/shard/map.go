@@ -1,9 +1,9 @@
 // Package shard is the sharded hash engine behind ets's hash tables.
 //
 // A Map splits its keys over a power-of-two number of shards, each a lock
-// and an open-addressing table (see table.go). A key is hashed once per
-// operation with a seed drawn at random for each Map, so no key set crafted
-// offline can pile onto one shard or one probe sequence. The shard of a key
+// (lock.go) and an open-addressing table (table.go). A key is hashed once
+// per operation with a seed drawn at random for each Map (hash.go), so no
+// key set crafted offline can pile onto one shard or one probe sequence. The shard of a key
 // is chosen by the top bits of its hash, so every shard covers a contiguous
 // range of hash values: a traversal that walks shards in order, and a cursor
 // that remembers a hash value, stay exact whatever the writers do.
