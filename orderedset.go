@@ -19,9 +19,11 @@ import (
 // call that writes a key synchronizes before every later call that observes
 // the write.
 //
-// The table is one google/btree BTreeG under one reader/writer lock: readers
-// never wait for each other, writers are serialised, and Info reports one
-// shard. WithWriteConcurrency and WithShards are accepted and validated; the
+// The table is one B-tree (google/btree's BTreeG, copied into the engine so
+// that walks copy each node's run of objects at once) under one reader/writer
+// lock: readers never wait for each other, writers are serialised, and Info
+// reports one shard. With NewOrderedSet, a node search compares keys inline
+// rather than calling a comparator. WithWriteConcurrency and WithShards are accepted and validated; the
 // contention-adapting tree that will use them (ETS's ordered_set with
 // write_concurrency) is planned as a later performance change.
 //
@@ -55,7 +57,7 @@ type OrderedSet[K, V any] struct {
 // because Size reads the tree's own count (O(1), under the read lock). A bad
 // option is an error wrapping ErrInvalidOption.
 func NewOrderedSet[K cmp.Ordered, V any](opts ...Option) (*OrderedSet[K, V], error) {
-	return newOrderedSet[K, V](cmp.Less[K], false, opts)
+	return newOrderedSet(ordered.NewOrdered[K, V](), false, opts)
 }
 
 // NewOrderedSetFunc makes an empty OrderedSet whose keys are ordered by
@@ -68,19 +70,15 @@ func NewOrderedSetFunc[K, V any](compare func(a, b K) int, opts ...Option) (*Ord
 	if compare == nil {
 		return nil, fmt.Errorf("%w: NewOrderedSetFunc: nil compare function", ErrInvalidOption)
 	}
-	return newOrderedSet[K, V](lessOf(compare), true, opts)
+	return newOrderedSet(ordered.NewCompare[K, V](compare), true, opts)
 }
 
-func newOrderedSet[K, V any](less func(a, b K) bool, custom bool, opts []Option) (*OrderedSet[K, V], error) {
+func newOrderedSet[K, V any](tr *ordered.Tree[K, V], custom bool, opts []Option) (*OrderedSet[K, V], error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	return makeOrderedSet[K, V](cfg, ordered.New[K, V](less), custom)
-}
-
-func lessOf[K any](compare func(a, b K) int) func(a, b K) bool {
-	return func(a, b K) bool { return compare(a, b) < 0 }
+	return makeOrderedSet(cfg, tr, custom)
 }
 
 // makeOrderedSet makes an OrderedSet table around tree tr.
@@ -286,7 +284,7 @@ func (t *OrderedSet[K, V]) walk(s ordered.Span[K], desc bool) iter.Seq2[K, V] {
 // (ETS tab2list/1, foldl/3). The loop body runs outside the table's lock and
 // may write to the table; see OrderedSet for what a traversal sees while
 // writers run. A walk of m objects costs O(m) plus one O(log n) seek per
-// batch; batches start at 16 objects and double up to 1024.
+// batch; batches start at 128 objects and double up to 1024.
 func (t *OrderedSet[K, V]) All() iter.Seq2[K, V] {
 	return t.walk(ordered.Span[K]{}, false)
 }

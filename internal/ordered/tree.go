@@ -1,6 +1,15 @@
 // Package ordered is the ordered engine behind ets's OrderedSet: a
 // google/btree BTreeG of key/value items guarded by one reader/writer lock.
 //
+// The BTreeG is a copy of google/btree's (package btree below), with two
+// additions this engine's speed rests on: AppendAscend and AppendDescend copy
+// a leaf's run of items into a batch with one append, comparing only to find
+// the bounds, where BTreeG's Ascend calls a function per item; and a node
+// search supplied per tree (NewSearchG), so that a tree of cmp.Ordered keys
+// (NewOrdered) compares keys inline instead of calling a less function
+// through a closure at every step of every binary search. Trees made with a
+// comparator (NewCompare) call it once per comparison, through one closure.
+//
 // # Traversals copy bounded batches, not Clone snapshots
 //
 // A walk (Walk) copies a batch of items into a private buffer under the read
@@ -26,11 +35,12 @@
 package ordered
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"unsafe"
 
-	"github.com/google/btree"
+	"github.com/etsgo/ets/internal/ordered/btree"
 )
 
 // Op tells Update and Sweep what to do with a key once the callback returns.
@@ -62,21 +72,54 @@ type Item[K, V any] struct {
 	Value V
 }
 
+// cacheLine is the padding that keeps the lock, which every operation
+// writes, off the cache line of the fields every operation only reads.
+const cacheLine = 64
+
 // Tree is an ordered map from K to V. All methods are safe for concurrent
 // use. Keys a and b are equal when neither is less than the other.
 type Tree[K, V any] struct {
-	mu   sync.RWMutex
 	tr   *btree.BTreeG[Item[K, V]]
-	less func(a, b K) bool
 	bufs sync.Pool // of *[]Item[K, V]: batch buffers, reused across walks
+	_    [cacheLine]byte
+	mu   sync.RWMutex
+	_    [cacheLine]byte
 }
 
-// New returns an empty Tree ordered by less, a strict weak order.
-func New[K, V any](less func(a, b K) bool) *Tree[K, V] {
-	return &Tree[K, V]{
-		tr:   btree.NewG(degree, func(a, b Item[K, V]) bool { return less(a.Key, b.Key) }),
-		less: less,
+// NewCompare returns an empty Tree ordered by compare, which returns a
+// negative number when a < b, as cmp.Compare does. Each comparison costs one
+// call of the btree's less function and one of compare.
+func NewCompare[K, V any](compare func(a, b K) int) *Tree[K, V] {
+	return newTree[K, V](func(a, b Item[K, V]) bool { return compare(a.Key, b.Key) < 0 })
+}
+
+// NewOrdered returns an empty Tree ordered by cmp.Less (NaN below every
+// other float, all NaNs one key). Its node searches compare keys inline, with
+// no function call per comparison.
+func NewOrdered[K cmp.Ordered, V any]() *Tree[K, V] {
+	return &Tree[K, V]{tr: btree.NewSearchG(degree, naturalLess[K, V], naturalSearch[K, V])}
+}
+
+func naturalLess[K cmp.Ordered, V any](a, b Item[K, V]) bool { return cmp.Less(a.Key, b.Key) }
+
+// naturalSearch is the binary search of a node of a NewOrdered tree: the
+// index of the first item whose key is not less than item's, and whether
+// the keys are equal.
+func naturalSearch[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V]) (int, bool) {
+	lo, hi := 0, len(s)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if cmp.Less(s[m].Key, item.Key) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
 	}
+	return lo, lo < len(s) && !cmp.Less(item.Key, s[lo].Key)
+}
+
+func newTree[K, V any](less func(a, b Item[K, V]) bool) *Tree[K, V] {
+	return &Tree[K, V]{tr: btree.NewG(degree, less)}
 }
 
 // Len returns the number of keys: O(1), under the read lock.
@@ -235,11 +278,11 @@ type Span[K any] struct {
 // yielded exactly once; no key is yielded twice.
 func (t *Tree[K, V]) Walk(s Span[K], desc bool, yield func(K, V) bool) {
 	p := t.buffer()
-	defer t.recycle(p)
-	buf := *p
+	used := 0 // the largest batch asked for: what recycle must clear
+	defer func() { t.recycle(p, used) }()
 	for n := firstBatch; ; n = min(2*n, maxBatch) {
-		buf = t.copy(slices.Grow(buf[:0], n), s, desc, n)
-		*p = buf
+		*p, used = slices.Grow((*p)[:0], n), max(used, n)
+		buf := t.copy(*p, s, desc, n)
 		for _, it := range buf {
 			if !yield(it.Key, it.Value) {
 				return
@@ -261,10 +304,12 @@ func (t *Tree[K, V]) buffer() *[]Item[K, V] {
 	return new([]Item[K, V])
 }
 
-// recycle clears a buffer, so that it keeps nothing alive, and keeps it for
-// the next walk.
-func (t *Tree[K, V]) recycle(p *[]Item[K, V]) {
-	clear((*p)[:cap(*p)])
+// recycle clears the first used items of a buffer, all a walk may have
+// filled (used is the largest batch it asked for, counted before the batch,
+// so a panic during the batch is covered), so that it keeps nothing alive,
+// and keeps it for the next walk.
+func (t *Tree[K, V]) recycle(p *[]Item[K, V], used int) {
+	clear((*p)[:used])
 	*p = (*p)[:0]
 	t.bufs.Put(p)
 }
@@ -276,33 +321,17 @@ func (t *Tree[K, V]) copy(buf []Item[K, V], s Span[K], desc bool, n int) []Item[
 	return t.copyLocked(buf, s, desc, n)
 }
 
-// copyLocked is copy for a caller holding the lock.
+// copyLocked is copy for a caller holding the lock. The btree copies each
+// leaf's run of items with one append and compares only to find the bounds.
 func (t *Tree[K, V]) copyLocked(buf []Item[K, V], s Span[K], desc bool, n int) []Item[K, V] {
-	skip := s.HasFrom && s.After // only the first item visited can equal From
-	take := func(it Item[K, V]) bool {
-		if skip {
-			skip = false
-			if desc && !t.less(it.Key, s.From) || !desc && !t.less(s.From, it.Key) {
-				return true // From itself
-			}
-		}
-		if !desc && s.HasTo && !t.less(it.Key, s.To) {
-			return false
-		}
-		buf = append(buf, it)
-		return len(buf) < n
+	b := btree.Bounds[Item[K, V]]{
+		From: Item[K, V]{Key: s.From}, HasFrom: s.HasFrom, After: s.After,
+		To: Item[K, V]{Key: s.To}, HasTo: s.HasTo,
 	}
-	switch {
-	case !s.HasFrom && desc:
-		t.tr.Descend(take)
-	case !s.HasFrom:
-		t.tr.Ascend(take)
-	case desc:
-		t.tr.DescendLessOrEqual(Item[K, V]{Key: s.From}, take)
-	default:
-		t.tr.AscendGreaterOrEqual(Item[K, V]{Key: s.From}, take)
+	if desc {
+		return t.tr.AppendDescend(buf, &b, len(buf)+n)
 	}
-	return buf
+	return t.tr.AppendAscend(buf, &b, len(buf)+n)
 }
 
 // Sweep calls fn for every item in key order and applies the Op it returns,
@@ -314,10 +343,12 @@ func (t *Tree[K, V]) copyLocked(buf []Item[K, V], s Span[K], desc bool, n int) [
 func (t *Tree[K, V]) Sweep(fn func(k K, v V) (V, Op), more func() bool) (stored, deleted int) {
 	var s Span[K]
 	p := t.buffer()
-	defer t.recycle(p)
+	used := 0
+	defer func() { t.recycle(p, used) }()
 	for n := firstBatch; more(); n = min(2*n, maxBatch) {
 		var st, del int
-		*p, st, del = t.sweepBatch((*p)[:0], s, n, fn)
+		*p, used = slices.Grow((*p)[:0], n), max(used, n)
+		*p, st, del = t.sweepBatch(*p, s, n, fn)
 		stored, deleted = stored+st, deleted+del
 		if len(*p) < n {
 			break

@@ -1,7 +1,6 @@
 package ordered
 
 import (
-	"cmp"
 	"fmt"
 	"testing"
 )
@@ -12,7 +11,7 @@ import (
 // two writes; clone=never is the batched walks this engine uses.
 func BenchmarkTree_WriteAfterClone(b *testing.B) {
 	for _, size := range []int{1_000, 1_000_000} {
-		t := New[int, int](cmp.Less[int])
+		t := NewOrdered[int, int]()
 		for i := range size {
 			t.Put(i, i)
 		}

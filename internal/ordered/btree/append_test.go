@@ -1,0 +1,118 @@
+package btree
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// want is AppendAscend or AppendDescend computed from the sorted keys.
+func want(sorted []int, b Bounds[int], desc bool, limit int) []int {
+	var out []int
+	if desc {
+		for _, k := range slices.Backward(sorted) {
+			if b.HasFrom && (k > b.From || b.After && k == b.From) {
+				continue
+			}
+			out = append(out, k)
+		}
+	} else {
+		for _, k := range sorted {
+			if b.HasFrom && (k < b.From || b.After && k == b.From) {
+				continue
+			}
+			if b.HasTo && k >= b.To {
+				break
+			}
+			out = append(out, k)
+		}
+	}
+	return out[:min(len(out), limit)]
+}
+
+// TestAppend_MatchesModel checks both appends on random trees, deep ones
+// (degree 2) and wide ones, against a sorted slice, for random bounds and
+// limits: every bound on, off, at a present key and between keys.
+func TestAppend_MatchesModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, search := range []bool{false, true} {
+		for _, degree := range []int{2, 3, 4, 32} {
+			for _, size := range []int{0, 1, 2, 5, 17, 100, 1000, 3000} {
+				t.Run(fmt.Sprintf("search=%v/degree=%d/size=%d", search, degree, size), func(t *testing.T) {
+					testAppend(t, r, search, degree, size)
+				})
+			}
+		}
+	}
+}
+
+// intSearch is a node search for NewSearchG.
+func intSearch(s []int, k int) (int, bool) {
+	i, found := slices.BinarySearch(s, k)
+	return i, found
+}
+
+func testAppend(t *testing.T, r *rand.Rand, search bool, degree, size int) {
+	tr := NewG(degree, cmp.Less[int])
+	if search {
+		tr = NewSearchG(degree, cmp.Less[int], intSearch)
+	}
+	present := map[int]bool{}
+	for range size {
+		k := 2 * r.IntN(2*size+1) // even keys: odd bounds fall between keys
+		tr.ReplaceOrInsert(k)
+		present[k] = true
+	}
+	for range size / 3 { // deletions rebalance the nodes
+		k := 2 * r.IntN(2*size+1)
+		tr.Delete(k)
+		delete(present, k)
+	}
+	sorted := make([]int, 0, len(present))
+	for k := range present {
+		sorted = append(sorted, k)
+	}
+	slices.Sort(sorted)
+	require.Equal(t, len(sorted), tr.Len())
+	for range 400 {
+		b := Bounds[int]{
+			From: r.IntN(4*size+6) - 3, HasFrom: r.IntN(4) > 0, After: r.IntN(2) == 0,
+			To: r.IntN(4*size+6) - 3, HasTo: r.IntN(3) > 0,
+		}
+		limit := 1 + r.IntN(len(sorted)+3)
+		prefix := []int{-100, -200}[:r.IntN(3)]
+		desc := r.IntN(2) == 0
+		var got []int
+		if desc {
+			got = tr.AppendDescend(slices.Clone(prefix), &b, limit+len(prefix))
+		} else {
+			got = tr.AppendAscend(slices.Clone(prefix), &b, limit+len(prefix))
+		}
+		exp := append(slices.Clone(prefix), want(sorted, b, desc, limit)...)
+		require.Equal(t, exp, got, "bounds %+v desc %v limit %d", b, desc, limit)
+	}
+}
+
+// TestFind_MatchesLinearSearch checks the closure-free binary search: the
+// index of the first item not less than the key, and whether it equals it.
+func TestFind_MatchesLinearSearch(t *testing.T) {
+	for n := range 70 {
+		s := make(items[int], n)
+		for i := range s {
+			s[i] = 2 * i
+		}
+		for k := -1; k <= 2*n+1; k++ {
+			i, found := s.find(k, cmp.Less[int])
+			wantI := slices.IndexFunc(s, func(x int) bool { return x >= k })
+			if wantI < 0 {
+				wantI = n
+			}
+			require.Equal(t, wantI, i, "n=%d k=%d", n, k)
+			require.Equal(t, k%2 == 0 && k >= 0 && k < 2*n, found, "n=%d k=%d", n, k)
+		}
+	}
+}
