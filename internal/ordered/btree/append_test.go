@@ -116,3 +116,44 @@ func TestFind_MatchesLinearSearch(t *testing.T) {
 		}
 	}
 }
+
+func items2slice(tr *BTreeG[int]) []int {
+	var out []int
+	tr.Ascend(func(k int) bool { out = append(out, k); return true })
+	return out
+}
+
+// TestSplit_PartitionsAndLeavesTheTreeIntact splits random trees of every
+// shape, checks the halves against the whole, then writes to the halves and
+// checks that the original did not change.
+func TestSplit_PartitionsAndLeavesTheTreeIntact(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, degree := range []int{2, 3, 32} {
+		for _, size := range []int{0, 1, 2, 3, 10, 63, 64, 200, 5000} {
+			tr := NewG(degree, cmp.Less[int])
+			for range size {
+				tr.ReplaceOrInsert(r.IntN(4 * size))
+			}
+			all := items2slice(tr)
+			left, right, pivot, ok := tr.Split()
+			if len(all) < 2 {
+				require.False(t, ok)
+				continue
+			}
+			require.True(t, ok)
+			l, rt := items2slice(left), items2slice(right)
+			require.Equal(t, all, append(slices.Clone(l), rt...), "degree %d size %d", degree, size)
+			require.Equal(t, len(l), left.Len())
+			require.Equal(t, len(rt), right.Len())
+			require.NotEmpty(t, l)
+			require.Equal(t, pivot, rt[0])
+			for i := range 3 * size {
+				left.ReplaceOrInsert(-1 - i)
+				right.Delete(rt[i%len(rt)])
+				right.ReplaceOrInsert(10*size + i)
+			}
+			require.Equal(t, all, items2slice(tr), "the split tree changed")
+			require.Equal(t, len(all), tr.Len())
+		}
+	}
+}
