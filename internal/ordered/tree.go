@@ -10,9 +10,9 @@
 // new routing layer if the node was split meanwhile (a split marks it dead
 // under its lock). Writers keep ETS's statistic per base node: +250 when
 // TryLock fails, -1 when it succeeds; a node above 1000 is split at its
-// btree's root (O(log n), the halves sharing its nodes copy-on-write), if it
-// holds at least 128 keys and there are fewer than 1024 base nodes. Cold
-// neighbours are not joined yet. A tree made without adapt never splits: one
+// btree's root (O(log n + nodes of the lower half), the halves taking over
+// its nodes), if it holds at least 128 keys and there are fewer than 1024
+// base nodes. Cold neighbours are not joined yet. A tree made without adapt never splits: one
 // btree under one lock. Operations on several base nodes take their locks in
 // key order (PutBatch, atomic across them; Clear, all of them) or one at a
 // time (walks, sweeps, Len).
@@ -257,9 +257,9 @@ func (t *Tree[K, V]) lock(it Item[K, V]) (b *base[K, V], hot bool) {
 
 // split replaces base node b, hot when a writer last locked it, by two base
 // nodes holding its lower and upper halves. It takes b's write lock again,
-// and gives up if b has been split meanwhile. The halves share b's btree
-// nodes, copy-on-write, so a comparator panicking in the split leaves b as
-// it was.
+// and gives up if b has been split meanwhile. The halves take over b's btree
+// nodes (btree.Split), and nothing from the split on calls the comparator,
+// so no panic can leave b half split.
 func (t *Tree[K, V]) split(b *base[K, V]) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -269,14 +269,14 @@ func (t *Tree[K, V]) split(b *base[K, V]) {
 	t.smu.Lock()
 	defer t.smu.Unlock()
 	r := t.route.Load()
-	if len(r.bases) >= maxBases {
+	i := slices.Index(r.bases, b) // live, so in the current routing layer
+	if len(r.bases) >= maxBases || i < 0 {
 		return
 	}
 	left, right, pivot, ok := b.tr.Split()
 	if !ok {
 		return
 	}
-	i := t.index(r, pivot)
 	nr := &routing[K, V]{
 		lows:  slices.Insert(slices.Clone(r.lows), i, pivot),
 		bases: slices.Concat(r.bases[:i], []*base[K, V]{{tr: left}, {tr: right}}, r.bases[i+1:]),
