@@ -19,19 +19,26 @@ import (
 // call that writes a key synchronizes before every later call that observes
 // the write.
 //
-// The table is one google/btree BTreeG under one reader/writer lock: readers
-// never wait for each other, writers are serialised, and Info reports one
-// shard. WithWriteConcurrency and WithShards are accepted and validated; the
-// contention-adapting tree that will use them (ETS's ordered_set with
-// write_concurrency) is planned as a later performance change.
+// The table is a contention-adapting tree, ETS's ordered_set with
+// write_concurrency: a routing layer over base nodes, each a B-tree
+// (google/btree's BTreeG, copied into the engine so that walks copy each
+// node's run of objects at once) of one key range under its own
+// reader/writer lock. A table starts as one base node; a base node whose lock
+// writers often find taken is split in two (if it holds 128 keys or more, up
+// to 1024 base nodes), so writers to different key ranges stop waiting for
+// each other. Cold base nodes are not joined again yet. With
+// WithWriteConcurrency(WriteConcurrencyOff) the table stays one B-tree under
+// one lock. WithShards has no effect: the tree adapts its lock count to the
+// contention it measures. Info reports one shard. With NewOrderedSet, a node
+// search compares keys inline rather than calling a comparator.
 //
 // Traversals (All, Keys, Range, Ascend, Descend, the Select family and
-// SelectLimit pages) copy a batch of objects under the read lock and run your
-// code after releasing it, then resume strictly after the last key copied.
-// So the loop body may write to the table, a key present for the whole
-// traversal is visited exactly once and in order, and no key is visited
-// twice. A traversal is not a snapshot: keys written during it may or may
-// not be seen. (A btree Clone would give a snapshot, but makes every later
+// SelectLimit pages) copy a batch of objects under the read locks of the
+// base nodes it spans, one at a time, and run your code after releasing
+// them, then resume strictly after the last key copied. So the loop body may
+// write to the table, a key present for the whole traversal is visited
+// exactly once and in order, and no key is visited twice. A traversal is not
+// a snapshot: keys written during it may or may not be seen. (A btree Clone would give a snapshot, but makes every later
 // write copy the nodes on its path; batches keep writers allocation-free.)
 //
 // A comparator that panics leaves the table consistent (an ordered set of
@@ -49,13 +56,15 @@ type OrderedSet[K, V any] struct {
 // cmp.Compare (ETS new/2 with type ordered_set). Floating-point NaN keys are
 // all one key, smaller than any other.
 //
-// Options: every option is validated, none changes the engine yet (see
-// OrderedSet). Info reports WithReadConcurrency and WithWriteConcurrency as
-// given, one shard whatever WithShards says, and DecentralizedCounters false,
-// because Size reads the tree's own count (O(1), under the read lock). A bad
+// Options: every option is validated; WithWriteConcurrency(WriteConcurrencyOff)
+// keeps the table one B-tree under one lock, WriteConcurrencyOn and Auto (the
+// default) let it split contended base nodes (see OrderedSet). Info reports
+// WithReadConcurrency and WithWriteConcurrency as given, one shard whatever
+// WithShards says, and DecentralizedCounters false, because Size adds up the
+// base nodes' own counts (O(base nodes), each under its read lock). A bad
 // option is an error wrapping ErrInvalidOption.
 func NewOrderedSet[K cmp.Ordered, V any](opts ...Option) (*OrderedSet[K, V], error) {
-	return newOrderedSet[K, V](cmp.Less[K], false, opts)
+	return newOrderedSet(ordered.NewOrdered[K, V], false, opts)
 }
 
 // NewOrderedSetFunc makes an empty OrderedSet whose keys are ordered by
@@ -68,24 +77,26 @@ func NewOrderedSetFunc[K, V any](compare func(a, b K) int, opts ...Option) (*Ord
 	if compare == nil {
 		return nil, fmt.Errorf("%w: NewOrderedSetFunc: nil compare function", ErrInvalidOption)
 	}
-	return newOrderedSet[K, V](lessOf(compare), true, opts)
+	return newOrderedSet(func(adapt bool) *ordered.Tree[K, V] { return ordered.NewCompare[K, V](compare, adapt) }, true, opts)
 }
 
-func newOrderedSet[K, V any](less func(a, b K) bool, custom bool, opts []Option) (*OrderedSet[K, V], error) {
+// newOrderedSet makes an OrderedSet of the tree mk makes, contention
+// adapting unless write concurrency is off.
+func newOrderedSet[K, V any](mk func(adapt bool) *ordered.Tree[K, V], custom bool, opts []Option) (*OrderedSet[K, V], error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	return makeOrderedSet[K, V](cfg, ordered.New[K, V](less), custom)
+	return makeOrderedSet(cfg, mk(cfg.adaptive()), custom)
 }
 
-func lessOf[K any](compare func(a, b K) int) func(a, b K) bool {
-	return func(a, b K) bool { return compare(a, b) < 0 }
-}
+// adaptive reports whether an OrderedSet made with c splits the base nodes
+// writers contend for: unless write concurrency is off.
+func (c *config) adaptive() bool { return c.writeConcurrency != WriteConcurrencyOff }
 
 // makeOrderedSet makes an OrderedSet table around tree tr.
 func makeOrderedSet[K, V any](cfg config, tr *ordered.Tree[K, V], custom bool) (*OrderedSet[K, V], error) {
-	// One lock and the btree's own count: report what is in use.
+	// The base nodes' own counts, no decentralized counter: report what is in use.
 	central := false
 	cfg.decentralized = &central
 	return newTable[K, V](KindOrderedSet, cfg, 1, tr, func(h handle) *OrderedSet[K, V] {
@@ -114,7 +125,8 @@ func (t *OrderedSet[K, V]) Insert(k K, v V) error {
 // InsertMany stores every entry (ETS insert/2 with a list), atomically and in
 // isolation: a concurrent reader sees none of the batch or all of it. When
 // two entries have equal keys, the last wins. It costs
-// O(len(entries) log n) and holds the table's write lock while it stores.
+// O(len(entries) log n) and holds the write locks of every base node its keys
+// fall in (see OrderedSet), taken in key order, while it stores.
 func (t *OrderedSet[K, V]) InsertMany(entries ...Entry[K, V]) error {
 	_, err := t.insertBatch(entries, false)
 	return err
@@ -194,10 +206,10 @@ func (t *OrderedSet[K, V]) Take(k K) (v V, ok bool, err error) {
 // was stored with), Delete removes k. Update returns the value k holds
 // afterwards and whether it holds one.
 //
-// fn runs while the table's write lock is held: keep it short, and never call
-// the table from it (that deadlocks). If fn panics, the table is unchanged
-// and unlocked, and the panic propagates to the caller. Update is O(log n)
-// and does not allocate.
+// fn runs while the write lock of k's base node is held (see OrderedSet):
+// keep it short, and never call the table from it (that deadlocks). If fn
+// panics, the table is unchanged and unlocked, and the panic propagates to
+// the caller. Update is O(log n) and does not allocate.
 func (t *OrderedSet[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error) {
 	if err := t.writable(); err != nil {
 		var zero V
@@ -286,7 +298,7 @@ func (t *OrderedSet[K, V]) walk(s ordered.Span[K], desc bool) iter.Seq2[K, V] {
 // (ETS tab2list/1, foldl/3). The loop body runs outside the table's lock and
 // may write to the table; see OrderedSet for what a traversal sees while
 // writers run. A walk of m objects costs O(m) plus one O(log n) seek per
-// batch; batches start at 16 objects and double up to 1024.
+// batch; batches start at 128 objects and double up to 1024.
 func (t *OrderedSet[K, V]) All() iter.Seq2[K, V] {
 	return t.walk(ordered.Span[K]{}, false)
 }
@@ -342,12 +354,12 @@ func (t *OrderedSet[K, V]) SelectCount(pred func(K, V) bool) int {
 
 // SelectDelete deletes the objects pred returns true for and returns how many
 // it deleted (ETS select_delete/2); a nil pred deletes every object. Each
-// object is tested and deleted atomically: pred runs while the table's write
-// lock is held, a batch of keys at a time, so it must be short and must not
-// call the table. If pred panics, the objects already deleted stay deleted,
-// the table stays consistent and unlocked, and the panic propagates. It is
-// O(n log n) and returns ErrDeleted if the table is dropped before or
-// during the sweep.
+// object is tested and deleted atomically: pred runs while the write lock of
+// a base node is held, a batch of its keys at a time, so it must be short and
+// must not call the table. If pred panics, the objects already deleted stay
+// deleted, the table stays consistent and unlocked, and the panic
+// propagates. It is O(n log n) and returns ErrDeleted if the table is dropped
+// before or during the sweep.
 func (t *OrderedSet[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 	return t.sweep(deleteWhere[ordered.Op](pred))
 }

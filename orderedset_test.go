@@ -451,7 +451,7 @@ func TestOrderedSet_DifferentialAgainstSortedSlice(t *testing.T) {
 			for paged = page; cur != nil; paged = append(paged, page...) {
 				page, cur = cur.Next()
 			}
-			require.Equal(t, m.es, nilIfEmpty(paged), "SelectLimit "+msg)
+			require.Equal(t, nilIfEmpty(m.es), nilIfEmpty(paged), "SelectLimit "+msg)
 		case 8:
 			d := r.IntN(5) + 2
 			n, err := s.SelectDelete(func(k, v int) bool { return v%d == 0 })

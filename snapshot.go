@@ -958,7 +958,7 @@ func (*OrderedSet[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 	default:
 		return nil, fmt.Errorf("%w: WithComparator(%T) does not compare %v", ErrInvalidOption, l.compare, reflect.TypeFor[K]())
 	}
-	tr := ordered.New[K, V](lessOf(compare))
+	tr := ordered.NewCompare[K, V](compare, l.cfg.adaptive())
 	eachLoaded(l, func(k K, v V) { tr.Put(k, v) })
 	t, err := makeOrderedSet[K, V](l.cfg, tr, l.compare != nil)
 	if err != nil {

@@ -87,9 +87,17 @@ var uniqueKinds = []uniqueKind{
 	{name: "OrderedSet", kind: ets.KindOrderedSet, ordered: true, make: func(t testing.TB, opts ...ets.Option) uniqueTable[int, int] {
 		s, err := ets.NewOrderedSet[int, int](opts...)
 		require.NoError(t, err)
+		// Many base nodes, as contention makes them, wherever the write
+		// concurrency options allow them: every test runs across them.
+		ets.SplitOrderedSet(s, orderedSplits...)
 		return s
 	}},
 }
+
+// orderedSplits are the lowest keys of the base nodes of the suite's
+// OrderedSets: every key the tests use, from the linearizability checks' 0,
+// 1 and 2 to the churn tests' thousands, is near a base node's bound.
+var orderedSplits = []int{-1, 0, 1, 2, 3, 5, 8, 16, 33, 64, 100, 129, 256, 500, 1000, 2001, 5000}
 
 var engineOptions = []struct {
 	name string

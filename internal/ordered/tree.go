@@ -1,11 +1,39 @@
 // Package ordered is the ordered engine behind ets's OrderedSet: a
-// google/btree BTreeG of key/value items guarded by one reader/writer lock.
+// contention-adapting tree (Sagonas and Winblad's CA tree, ETS's
+// ordered_set with write_concurrency) whose base nodes are google/btree
+// BTreeGs of key/value items, each under its own reader/writer lock.
+//
+// # Contention adapting
+//
+// An immutable routing layer, swapped atomically, maps key ranges to base
+// nodes. An operation finds its base node, locks it, and retries through the
+// new routing layer if the node was split meanwhile (a split marks it dead
+// under its lock). Writers keep ETS's statistic per base node: +250 when
+// TryLock fails, -1 when it succeeds; a node above 1000 is split at its
+// btree's root (O(log n + nodes of the lower half), the halves taking over
+// its nodes), if it holds at least 128 keys and there are fewer than 1024
+// base nodes. Cold neighbours are not joined yet. A tree made without adapt never splits: one
+// btree under one lock. Operations on several base nodes take their locks in
+// key order (PutBatch, atomic across them; Clear, all of them) or one at a
+// time (walks, sweeps, Len).
+//
+// The BTreeG is a copy of google/btree's (package btree below), with two
+// additions this engine's speed rests on: AppendAscend and AppendDescend copy
+// a leaf's run of items into a batch with one append, comparing only to find
+// the bounds, where BTreeG's Ascend calls a function per item; and a node
+// search supplied per tree (NewSearchG), so that a tree of cmp.Ordered keys
+// (NewOrdered) compares keys inline instead of calling a less function
+// through a closure at every step of every binary search. Trees made with a
+// comparator (NewCompare) call it once per comparison, through one closure.
 //
 // # Traversals copy bounded batches, not Clone snapshots
 //
 // A walk (Walk) copies a batch of items into a private buffer under the read
-// lock, releases the lock, hands the batch to the caller, and resumes
-// strictly after the last key of the batch with a fresh O(log n) seek.
+// lock of a base node (going on to the next node, under its lock, while the
+// batch has room), releases the lock, hands the batch to the caller, and
+// resumes strictly after the last key of the batch with a fresh O(log n)
+// seek. A base node's bounds cannot change while its lock is held, so going
+// on from a node's upper bound misses no key.
 // Batches start at 128 items (a typical range query takes one seek) and
 // double up to 1024 (a long walk pays one seek per thousand keys); Next and
 // Prev copy one item. User code therefore never runs under the lock, a caller
@@ -26,11 +54,13 @@
 package ordered
 
 import (
+	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
-	"github.com/google/btree"
+	"github.com/etsgo/ets/internal/ordered/btree"
 )
 
 // Op tells Update and Sweep what to do with a key once the callback returns.
@@ -62,28 +92,283 @@ type Item[K, V any] struct {
 	Value V
 }
 
+// cacheLine is the padding that keeps a lock, which every operation writes,
+// off the cache lines of fields other operations only read.
+const cacheLine = 64
+
+// The contention-adapting tree's statistics, ETS's: a write that finds its
+// base node's lock taken adds contended, one that takes it at once adds
+// uncontended (down to coldest), and a base node hotter than splitHeat is
+// split in two, if it holds at least minSplit keys and the tree has fewer
+// than maxBases base nodes.
+const (
+	contended   = 250
+	uncontended = -1
+	coldest     = -1000
+	splitHeat   = 1000
+	minSplit    = 4 * degree
+	maxBases    = 1024
+)
+
 // Tree is an ordered map from K to V. All methods are safe for concurrent
 // use. Keys a and b are equal when neither is less than the other.
 type Tree[K, V any] struct {
-	mu   sync.RWMutex
-	tr   *btree.BTreeG[Item[K, V]]
-	less func(a, b K) bool
-	bufs sync.Pool // of *[]Item[K, V]: batch buffers, reused across walks
+	route atomic.Pointer[routing[K, V]]
+	less  func(a, b Item[K, V]) bool
+	mk    func() *btree.BTreeG[Item[K, V]] // makes an empty btree
+	proto *btree.BTreeG[Item[K, V]]        // empty: searches the routing layer in the btrees' order
+	adapt bool                             // split contended base nodes
+	bufs  sync.Pool                        // of *[]Item[K, V]: batch buffers, reused across walks
+	smu   sync.Mutex                       // serialises changes of the routing layer
 }
 
-// New returns an empty Tree ordered by less, a strict weak order.
-func New[K, V any](less func(a, b K) bool) *Tree[K, V] {
-	return &Tree[K, V]{
-		tr:   btree.NewG(degree, func(a, b Item[K, V]) bool { return less(a.Key, b.Key) }),
-		less: less,
+// routing is the routing layer, immutable once published: bases[i] holds the
+// keys k with lows[i-1] <= k < lows[i] (no bound below for bases[0], none
+// above for the last).
+type routing[K, V any] struct {
+	lows  []Item[K, V]
+	bases []*base[K, V]
+}
+
+// base is one base node: a btree of the keys of one range under its own
+// lock.
+type base[K, V any] struct {
+	mu   sync.RWMutex
+	tr   *btree.BTreeG[Item[K, V]]
+	dead bool         // split: its keys live in the bases that replaced it (read and written under mu)
+	heat atomic.Int32 // the contention statistic, written under the write lock
+	_    [cacheLine]byte
+}
+
+// NewCompare returns an empty Tree ordered by compare, which returns a
+// negative number when a < b, as cmp.Compare does. Each comparison costs one
+// call of the btree's less function and one of compare. With adapt, base
+// nodes whose lock writers contend for are split (see the package
+// documentation); without it the tree is one btree under one lock.
+func NewCompare[K, V any](compare func(a, b K) int, adapt bool) *Tree[K, V] {
+	less := func(a, b Item[K, V]) bool { return compare(a.Key, b.Key) < 0 }
+	return newTree(func() *btree.BTreeG[Item[K, V]] { return btree.NewG(degree, less) }, less, adapt)
+}
+
+// NewOrdered returns an empty Tree ordered by cmp.Less (NaN below every
+// other float, all NaNs one key). Its node searches compare keys inline, with
+// no function call per comparison. adapt is NewCompare's.
+func NewOrdered[K cmp.Ordered, V any](adapt bool) *Tree[K, V] {
+	return newTree(func() *btree.BTreeG[Item[K, V]] {
+		return btree.NewSearchG(degree, naturalLess[K, V], naturalSearch[K, V])
+	}, naturalLess[K, V], adapt)
+}
+
+func naturalLess[K cmp.Ordered, V any](a, b Item[K, V]) bool { return cmp.Less(a.Key, b.Key) }
+
+// naturalSearch is the binary search of a node of a NewOrdered tree: the
+// index of the first item whose key is not less than item's, and whether
+// the keys are equal.
+func naturalSearch[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V]) (int, bool) {
+	lo, hi := 0, len(s)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if cmp.Less(s[m].Key, item.Key) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(s) && !cmp.Less(item.Key, s[lo].Key)
+}
+
+// newTree returns a Tree of one empty base node; mk makes an empty btree.
+func newTree[K, V any](mk func() *btree.BTreeG[Item[K, V]], less func(a, b Item[K, V]) bool, adapt bool) *Tree[K, V] {
+	t := &Tree[K, V]{less: less, mk: mk, proto: mk(), adapt: adapt}
+	t.route.Store(&routing[K, V]{bases: []*base[K, V]{{tr: mk()}}})
+	return t
+}
+
+// index returns the index of the base node of r that holds it.
+func (t *Tree[K, V]) index(r *routing[K, V], it Item[K, V]) int {
+	if len(r.lows) == 0 {
+		return 0
+	}
+	i, found := t.proto.Search(r.lows, it)
+	if found {
+		i++
+	}
+	return i
+}
+
+// start returns the index of the base node of r where a walk of s begins:
+// the one holding From, except that a descending walk strictly below a From
+// that is the lowest key of its base node begins in the node before.
+func (t *Tree[K, V]) start(r *routing[K, V], s Span[K], desc bool) int {
+	switch {
+	case !s.HasFrom && desc:
+		return len(r.bases) - 1
+	case !s.HasFrom || len(r.lows) == 0:
+		return 0
+	}
+	i, found := t.proto.Search(r.lows, Item[K, V]{Key: s.From})
+	if found && !(desc && s.After) {
+		i++
+	}
+	return i
+}
+
+// rlock read-locks the live base node that holds it.
+func (t *Tree[K, V]) rlock(it Item[K, V]) *base[K, V] {
+	for {
+		r := t.route.Load()
+		b := r.bases[t.index(r, it)]
+		b.mu.RLock()
+		if !b.dead {
+			return b
+		}
+		b.mu.RUnlock()
 	}
 }
 
-// Len returns the number of keys: O(1), under the read lock.
+// lock write-locks the live base node that holds it, updates its contention
+// statistic, and reports whether it should now be split (see split).
+func (t *Tree[K, V]) lock(it Item[K, V]) (b *base[K, V], hot bool) {
+	for {
+		r := t.route.Load()
+		b = r.bases[t.index(r, it)]
+		busy := !b.mu.TryLock()
+		if busy {
+			b.mu.Lock()
+		}
+		if b.dead {
+			b.mu.Unlock()
+			continue
+		}
+		if !t.adapt {
+			return b, false
+		}
+		h := b.heat.Load()
+		switch {
+		case busy:
+			h = min(h+contended, splitHeat+contended)
+		case h > coldest:
+			h += uncontended
+		}
+		b.heat.Store(h)
+		return b, h > splitHeat && b.tr.Len() >= minSplit && len(r.bases) < maxBases
+	}
+}
+
+// split replaces base node b, hot when a writer last locked it, by two base
+// nodes holding its lower and upper halves. It takes b's write lock again,
+// and gives up if b has been split meanwhile. The halves take over b's btree
+// nodes (btree.Split), and nothing from the split on calls the comparator,
+// so no panic can leave b half split.
+func (t *Tree[K, V]) split(b *base[K, V]) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.dead {
+		return
+	}
+	t.smu.Lock()
+	defer t.smu.Unlock()
+	r := t.route.Load()
+	i := slices.Index(r.bases, b) // live, so in the current routing layer
+	if len(r.bases) >= maxBases || i < 0 {
+		return
+	}
+	left, right, pivot, ok := b.tr.Split()
+	if !ok {
+		return
+	}
+	nr := &routing[K, V]{
+		lows:  slices.Insert(slices.Clone(r.lows), i, pivot),
+		bases: slices.Concat(r.bases[:i], []*base[K, V]{{tr: left}, {tr: right}}, r.bases[i+1:]),
+	}
+	nr.lows[i].Value = *new(V) // a bound keeps no value alive
+	t.route.Store(nr)
+	b.dead = true
+}
+
+// SplitAt makes k the lowest key of a base node of its own, splitting the
+// base node that holds k, if the tree adapts to contention; otherwise it does
+// nothing. It costs O(n log n) for the n keys of that base node. It exists for
+// tests, which need base nodes without waiting for contention to make them.
+func (t *Tree[K, V]) SplitAt(k K) {
+	if !t.adapt {
+		return
+	}
+	at := Item[K, V]{Key: k}
+	b, _ := t.lock(at)
+	defer b.mu.Unlock()
+	t.smu.Lock()
+	defer t.smu.Unlock()
+	r := t.route.Load()
+	i := t.index(r, at)
+	if i > 0 && !t.less(r.lows[i-1], at) {
+		return // k is already the lowest key of base node i
+	}
+	left, right := t.mk(), t.mk()
+	b.tr.Ascend(func(it Item[K, V]) bool {
+		if t.less(it, at) {
+			left.ReplaceOrInsert(it)
+		} else {
+			right.ReplaceOrInsert(it)
+		}
+		return true
+	})
+	t.route.Store(&routing[K, V]{
+		lows:  slices.Insert(slices.Clone(r.lows), i, at),
+		bases: slices.Concat(r.bases[:i], []*base[K, V]{{tr: left}, {tr: right}}, r.bases[i+1:]),
+	})
+	b.dead = true
+}
+
+// lockAll write-locks every base node of the current routing layer, in key
+// order, and returns it.
+func (t *Tree[K, V]) lockAll() *routing[K, V] {
+	for {
+		r := t.route.Load()
+		if t.lockBases(r.bases) {
+			return r
+		}
+	}
+}
+
+// lockBases write-locks bs in order and reports true if they are all live;
+// otherwise it unlocks them and reports false.
+func (t *Tree[K, V]) lockBases(bs []*base[K, V]) bool {
+	for i, b := range bs {
+		b.mu.Lock()
+		if b.dead {
+			for _, b := range bs[:i+1] {
+				b.mu.Unlock()
+			}
+			return false
+		}
+	}
+	return true
+}
+
+func unlockBases[K, V any](bs []*base[K, V]) {
+	for _, b := range bs {
+		b.mu.Unlock()
+	}
+}
+
+// Len returns the number of keys: O(base nodes), each read under its lock.
+// With writers running, it is a count of each base node at a different
+// moment.
 func (t *Tree[K, V]) Len() int {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.tr.Len()
+	for {
+		r := t.route.Load()
+		n, live := 0, true
+		for _, b := range r.bases {
+			b.mu.RLock()
+			n += b.tr.Len()
+			live = live && !b.dead
+			b.mu.RUnlock()
+		}
+		if live {
+			return n
+		}
+	}
 }
 
 // Memory estimates the bytes the tree holds: its items, with nodes assumed
@@ -97,97 +382,158 @@ func (t *Tree[K, V]) Memory() int {
 	return n*item*4/3 + nodes*(nodeHeader+8*2*degree)
 }
 
-// Clear removes every key.
+// Clear removes every key, holding every base node's lock at once.
 func (t *Tree[K, V]) Clear() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.tr.Clear(false)
+	r := t.lockAll()
+	defer unlockBases(r.bases)
+	for _, b := range r.bases {
+		b.tr.Clear(false)
+	}
 }
 
 // Get returns the value of k.
 func (t *Tree[K, V]) Get(k K) (V, bool) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	it, ok := t.tr.Get(Item[K, V]{Key: k})
+	b := t.rlock(Item[K, V]{Key: k})
+	defer b.mu.RUnlock()
+	it, ok := b.tr.Get(Item[K, V]{Key: k})
 	return it.Value, ok
 }
 
 // Has reports whether k is present.
 func (t *Tree[K, V]) Has(k K) bool {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.tr.Has(Item[K, V]{Key: k})
+	b := t.rlock(Item[K, V]{Key: k})
+	defer b.mu.RUnlock()
+	return b.tr.Has(Item[K, V]{Key: k})
 }
 
 // Put stores k and v, replacing the item of any key equal to k (key
 // included, as ETS replaces the whole object).
 func (t *Tree[K, V]) Put(k K, v V) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.tr.ReplaceOrInsert(Item[K, V]{k, v})
+	b, hot := t.lock(Item[K, V]{Key: k})
+	put(b, Item[K, V]{k, v})
+	if hot {
+		t.split(b)
+	}
+}
+
+func put[K, V any](b *base[K, V], it Item[K, V]) {
+	defer b.mu.Unlock()
+	b.tr.ReplaceOrInsert(it)
 }
 
 // PutNew stores k and v only if no key equal to k is present, and reports
 // whether it did.
 func (t *Tree[K, V]) PutNew(k K, v V) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.tr.Has(Item[K, V]{Key: k}) {
+	b, hot := t.lock(Item[K, V]{Key: k})
+	ok := putNew(b, Item[K, V]{k, v})
+	if hot {
+		t.split(b)
+	}
+	return ok
+}
+
+func putNew[K, V any](b *base[K, V], it Item[K, V]) bool {
+	defer b.mu.Unlock()
+	if b.tr.Has(it) {
 		return false
 	}
-	t.tr.ReplaceOrInsert(Item[K, V]{k, v})
+	b.tr.ReplaceOrInsert(it)
 	return true
 }
 
-// PutBatch stores the n items item(i) in order, atomically. With onlyNew it
-// first checks that no key is present and stores nothing if one is. It
-// reports whether it stored.
+// PutBatch stores the n items item(i) in order, atomically: it holds the
+// write locks of every base node the keys fall in, taken in key order. With
+// onlyNew it first checks that no key is present and stores nothing if one
+// is. It reports whether it stored.
 func (t *Tree[K, V]) PutBatch(n int, item func(i int) (K, V), onlyNew bool) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	for {
+		r := t.route.Load()
+		var bs []*base[K, V]
+		if len(r.bases) == 1 {
+			bs = r.bases
+		} else {
+			idx := make([]int, n)
+			for i := range n {
+				k, _ := item(i)
+				idx[i] = t.index(r, Item[K, V]{Key: k})
+			}
+			slices.Sort(idx)
+			for _, i := range slices.Compact(idx) {
+				bs = append(bs, r.bases[i])
+			}
+		}
+		if !t.lockBases(bs) {
+			continue
+		}
+		return t.putBatch(r, bs, n, item, onlyNew)
+	}
+}
+
+// putBatch is PutBatch for a caller holding the locks of bs, every base node
+// of r that the items fall in. It releases them.
+func (t *Tree[K, V]) putBatch(r *routing[K, V], bs []*base[K, V], n int, item func(i int) (K, V), onlyNew bool) bool {
+	defer unlockBases(bs)
 	if onlyNew {
 		for i := range n {
 			k, _ := item(i)
-			if t.tr.Has(Item[K, V]{Key: k}) {
+			it := Item[K, V]{Key: k}
+			if r.bases[t.index(r, it)].tr.Has(it) {
 				return false
 			}
 		}
 	}
 	for i := range n {
 		k, v := item(i)
-		t.tr.ReplaceOrInsert(Item[K, V]{k, v})
+		it := Item[K, V]{k, v}
+		r.bases[t.index(r, it)].tr.ReplaceOrInsert(it)
 	}
 	return true
 }
 
 // Take removes k and returns the value it held.
 func (t *Tree[K, V]) Take(k K) (V, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	it, ok := t.tr.Delete(Item[K, V]{Key: k})
+	b, hot := t.lock(Item[K, V]{Key: k})
+	v, ok := take(b, Item[K, V]{Key: k})
+	if hot {
+		t.split(b)
+	}
+	return v, ok
+}
+
+func take[K, V any](b *base[K, V], it Item[K, V]) (V, bool) {
+	defer b.mu.Unlock()
+	it, ok := b.tr.Delete(it)
 	return it.Value, ok
 }
 
 // Update calls fn with k's value (ok reports whether k is present) while
-// holding the write lock, then applies the Op fn returns. A Store to a
-// present key keeps the stored key and replaces its value. Update returns the
-// value k holds afterwards and whether it holds one. If fn panics, the tree
-// is left as it was and the lock is released.
+// holding the write lock of k's base node, then applies the Op fn returns. A
+// Store to a present key keeps the stored key and replaces its value. Update
+// returns the value k holds afterwards and whether it holds one. If fn
+// panics, the tree is left as it was and the lock is released.
 func (t *Tree[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	old, ok := t.tr.Get(Item[K, V]{Key: k})
+	b, hot := t.lock(Item[K, V]{Key: k})
+	v, ok := update(b, k, fn)
+	if hot {
+		t.split(b)
+	}
+	return v, ok
+}
+
+func update[K, V any](b *base[K, V], k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
+	defer b.mu.Unlock()
+	old, ok := b.tr.Get(Item[K, V]{Key: k})
 	v, op := fn(old.Value, ok)
 	switch op {
 	case Store:
 		if ok {
 			k = old.Key
 		}
-		t.tr.ReplaceOrInsert(Item[K, V]{k, v})
+		b.tr.ReplaceOrInsert(Item[K, V]{k, v})
 		return v, true
 	case Delete:
 		if ok {
-			t.tr.Delete(old)
+			b.tr.Delete(old)
 		}
 		var zero V
 		return zero, false
@@ -197,16 +543,20 @@ func (t *Tree[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
 
 // First returns the smallest item.
 func (t *Tree[K, V]) First() (Item[K, V], bool) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.tr.Min()
+	var one [1]Item[K, V]
+	if buf := t.copy(one[:0], Span[K]{}, false, 1); len(buf) == 1 {
+		return buf[0], true
+	}
+	return one[0], false
 }
 
 // Last returns the largest item.
 func (t *Tree[K, V]) Last() (Item[K, V], bool) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.tr.Max()
+	var one [1]Item[K, V]
+	if buf := t.copy(one[:0], Span[K]{}, true, 1); len(buf) == 1 {
+		return buf[0], true
+	}
+	return one[0], false
 }
 
 // Next returns the item with the smallest key greater than k (with the
@@ -230,16 +580,16 @@ type Span[K any] struct {
 
 // Walk calls yield for the items of s in ascending order (descending if
 // desc) until yield returns false. It copies up to a batch of items under
-// the read lock and calls yield outside the lock, so yield may call the tree
+// the read locks and calls yield outside them, so yield may call the tree
 // (see the package documentation). A key present for the whole walk is
 // yielded exactly once; no key is yielded twice.
 func (t *Tree[K, V]) Walk(s Span[K], desc bool, yield func(K, V) bool) {
 	p := t.buffer()
-	defer t.recycle(p)
-	buf := *p
+	used := 0 // the largest batch asked for: what recycle must clear
+	defer func() { t.recycle(p, used) }()
 	for n := firstBatch; ; n = min(2*n, maxBatch) {
-		buf = t.copy(slices.Grow(buf[:0], n), s, desc, n)
-		*p = buf
+		*p, used = slices.Grow((*p)[:0], n), max(used, n)
+		buf := t.copy(*p, s, desc, n)
 		for _, it := range buf {
 			if !yield(it.Key, it.Value) {
 				return
@@ -261,86 +611,133 @@ func (t *Tree[K, V]) buffer() *[]Item[K, V] {
 	return new([]Item[K, V])
 }
 
-// recycle clears a buffer, so that it keeps nothing alive, and keeps it for
-// the next walk.
-func (t *Tree[K, V]) recycle(p *[]Item[K, V]) {
-	clear((*p)[:cap(*p)])
+// recycle clears the first used items of a buffer, all a walk may have
+// filled (used is the largest batch it asked for, counted before the batch,
+// so a panic during the batch is covered), so that it keeps nothing alive,
+// and keeps it for the next walk.
+func (t *Tree[K, V]) recycle(p *[]Item[K, V], used int) {
+	clear((*p)[:used])
 	*p = (*p)[:0]
 	t.bufs.Put(p)
 }
 
-// copy appends to buf up to n items of s, in order, under the read lock.
+// copy appends to buf up to n items of s, in order. It reads one base node
+// at a time, under its read lock, and goes on to the next one while it has
+// room: so a key present throughout is copied, and in order, as the base
+// nodes' bounds cannot change while their locks are held.
 func (t *Tree[K, V]) copy(buf []Item[K, V], s Span[K], desc bool, n int) []Item[K, V] {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.copyLocked(buf, s, desc, n)
+	limit := len(buf) + n
+	for {
+		r := t.route.Load()
+		i := t.start(r, s, desc)
+		b := r.bases[i]
+		b.mu.RLock()
+		if b.dead {
+			b.mu.RUnlock()
+			continue
+		}
+		buf = copyFrom(b, buf, s, desc, limit)
+		if len(buf) >= limit {
+			return buf
+		}
+		switch {
+		case desc && i == 0, !desc && i == len(r.bases)-1:
+			return buf
+		case desc:
+			s.From, s.HasFrom, s.After = r.lows[i-1].Key, true, true
+		case s.HasTo && !t.less(r.lows[i], Item[K, V]{Key: s.To}):
+			return buf
+		default:
+			s.From, s.HasFrom, s.After = r.lows[i].Key, true, false
+		}
+	}
 }
 
-// copyLocked is copy for a caller holding the lock.
-func (t *Tree[K, V]) copyLocked(buf []Item[K, V], s Span[K], desc bool, n int) []Item[K, V] {
-	skip := s.HasFrom && s.After // only the first item visited can equal From
-	take := func(it Item[K, V]) bool {
-		if skip {
-			skip = false
-			if desc && !t.less(it.Key, s.From) || !desc && !t.less(s.From, it.Key) {
-				return true // From itself
-			}
-		}
-		if !desc && s.HasTo && !t.less(it.Key, s.To) {
-			return false
-		}
-		buf = append(buf, it)
-		return len(buf) < n
+// copyFrom appends to buf the items of s in base node b, read-locked by the
+// caller, until buf holds limit items, and unlocks b.
+func copyFrom[K, V any](b *base[K, V], buf []Item[K, V], s Span[K], desc bool, limit int) []Item[K, V] {
+	defer b.mu.RUnlock()
+	return copyLocked(b, buf, s, desc, limit)
+}
+
+// copyLocked is copyFrom for a caller holding b's lock and keeping it. The
+// btree copies each leaf's run of items with one append and compares only to
+// find the bounds.
+func copyLocked[K, V any](b *base[K, V], buf []Item[K, V], s Span[K], desc bool, limit int) []Item[K, V] {
+	bd := btree.Bounds[Item[K, V]]{
+		From: Item[K, V]{Key: s.From}, HasFrom: s.HasFrom, After: s.After,
+		To: Item[K, V]{Key: s.To}, HasTo: s.HasTo,
 	}
-	switch {
-	case !s.HasFrom && desc:
-		t.tr.Descend(take)
-	case !s.HasFrom:
-		t.tr.Ascend(take)
-	case desc:
-		t.tr.DescendLessOrEqual(Item[K, V]{Key: s.From}, take)
-	default:
-		t.tr.AscendGreaterOrEqual(Item[K, V]{Key: s.From}, take)
+	if desc {
+		return b.tr.AppendDescend(buf, &bd, limit)
 	}
-	return buf
+	return b.tr.AppendAscend(buf, &bd, limit)
 }
 
 // Sweep calls fn for every item in key order and applies the Op it returns,
-// so each key is tested and changed atomically. It works a batch of keys at
-// a time under the write lock, calling more before each batch and stopping
-// when more returns false. It returns how many keys were stored and deleted.
-// If fn panics, the keys already swept keep their changes, the rest are
-// untouched, and the lock is released.
+// so each key is tested and changed atomically. It works a batch of keys of
+// one base node at a time under that node's write lock, calling more before
+// each batch and stopping when more returns false. It returns how many keys
+// were stored and deleted. If fn panics, the keys already swept keep their
+// changes, the rest are untouched, and the lock is released.
 func (t *Tree[K, V]) Sweep(fn func(k K, v V) (V, Op), more func() bool) (stored, deleted int) {
 	var s Span[K]
 	p := t.buffer()
-	defer t.recycle(p)
+	used := 0
+	defer func() { t.recycle(p, used) }()
 	for n := firstBatch; more(); n = min(2*n, maxBatch) {
 		var st, del int
-		*p, st, del = t.sweepBatch((*p)[:0], s, n, fn)
+		var done bool
+		*p, used = slices.Grow((*p)[:0], n), max(used, n)
+		*p, s, st, del, done = t.sweepBatch(*p, s, n, fn)
 		stored, deleted = stored+st, deleted+del
-		if len(*p) < n {
+		if done {
 			break
 		}
-		s.From, s.HasFrom, s.After = (*p)[len(*p)-1].Key, true, true
 	}
 	return stored, deleted
 }
 
-// sweepBatch sweeps up to n items of s under the write lock. It copies them
-// out first, because the btree must not change while it iterates.
-func (t *Tree[K, V]) sweepBatch(buf []Item[K, V], s Span[K], n int, fn func(k K, v V) (V, Op)) (_ []Item[K, V], stored, deleted int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	buf = t.copyLocked(buf, s, false, n)
+// sweepBatch sweeps up to n items of s in one base node, under its write
+// lock, and returns the span left to sweep, or done. It copies the items out
+// first, because the btree must not change while it iterates.
+func (t *Tree[K, V]) sweepBatch(buf []Item[K, V], s Span[K], n int, fn func(k K, v V) (V, Op)) (_ []Item[K, V], next Span[K], stored, deleted int, done bool) {
+	for {
+		r := t.route.Load()
+		i := 0
+		if s.HasFrom {
+			i = t.index(r, Item[K, V]{Key: s.From})
+		}
+		b := r.bases[i]
+		b.mu.Lock()
+		if b.dead {
+			b.mu.Unlock()
+			continue
+		}
+		buf, stored, deleted = sweepLocked(b, buf, s, n, fn)
+		switch {
+		case len(buf) == n:
+			return buf, Span[K]{From: buf[n-1].Key, HasFrom: true, After: true}, stored, deleted, false
+		case i == len(r.bases)-1:
+			return buf, s, stored, deleted, true
+		}
+		return buf, Span[K]{From: r.lows[i].Key, HasFrom: true}, stored, deleted, false
+	}
+}
+
+// sweepLocked sweeps up to n items of s in b, write-locked by the caller,
+// and unlocks b.
+func sweepLocked[K, V any](b *base[K, V], buf []Item[K, V], s Span[K], n int, fn func(k K, v V) (V, Op)) (_ []Item[K, V], stored, deleted int) {
+	defer b.mu.Unlock()
+	buf = copyLocked(b, buf, s, false, len(buf)+n)
 	for _, it := range buf {
 		v, op := fn(it.Key, it.Value)
 		switch op {
 		case Store:
-			t.tr.ReplaceOrInsert(Item[K, V]{it.Key, v})
+			b.tr.ReplaceOrInsert(Item[K, V]{it.Key, v})
 			stored++
 		case Delete:
-			t.tr.Delete(it)
+			b.tr.Delete(it)
 			deleted++
 		}
 	}

@@ -1,7 +1,6 @@
 package ordered
 
 import (
-	"cmp"
 	"fmt"
 	"testing"
 )
@@ -12,7 +11,7 @@ import (
 // two writes; clone=never is the batched walks this engine uses.
 func BenchmarkTree_WriteAfterClone(b *testing.B) {
 	for _, size := range []int{1_000, 1_000_000} {
-		t := New[int, int](cmp.Less[int])
+		t := NewOrdered[int, int](false)
 		for i := range size {
 			t.Put(i, i)
 		}
@@ -24,9 +23,10 @@ func BenchmarkTree_WriteAfterClone(b *testing.B) {
 				for b.Loop() {
 					i++
 					if every > 0 && i%every == 0 {
-						t.mu.Lock()
-						_ = t.tr.Clone()
-						t.mu.Unlock()
+						b := t.route.Load().bases[0]
+						b.mu.Lock()
+						_ = b.tr.Clone()
+						b.mu.Unlock()
 					}
 					t.Put(i*7919%size, i)
 				}

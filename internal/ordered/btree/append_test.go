@@ -1,0 +1,166 @@
+package btree
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// want is AppendAscend or AppendDescend computed from the sorted keys.
+func want(sorted []int, b Bounds[int], desc bool, limit int) []int {
+	var out []int
+	if desc {
+		for _, k := range slices.Backward(sorted) {
+			if b.HasFrom && (k > b.From || b.After && k == b.From) {
+				continue
+			}
+			out = append(out, k)
+		}
+	} else {
+		for _, k := range sorted {
+			if b.HasFrom && (k < b.From || b.After && k == b.From) {
+				continue
+			}
+			if b.HasTo && k >= b.To {
+				break
+			}
+			out = append(out, k)
+		}
+	}
+	return out[:min(len(out), limit)]
+}
+
+// TestAppend_MatchesModel checks both appends on random trees, deep ones
+// (degree 2) and wide ones, against a sorted slice, for random bounds and
+// limits: every bound on, off, at a present key and between keys.
+func TestAppend_MatchesModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, search := range []bool{false, true} {
+		for _, degree := range []int{2, 3, 4, 32} {
+			for _, size := range []int{0, 1, 2, 5, 17, 100, 1000, 3000} {
+				t.Run(fmt.Sprintf("search=%v/degree=%d/size=%d", search, degree, size), func(t *testing.T) {
+					testAppend(t, r, search, degree, size)
+				})
+			}
+		}
+	}
+}
+
+// intSearch is a node search for NewSearchG.
+func intSearch(s []int, k int) (int, bool) {
+	i, found := slices.BinarySearch(s, k)
+	return i, found
+}
+
+func testAppend(t *testing.T, r *rand.Rand, search bool, degree, size int) {
+	tr := NewG(degree, cmp.Less[int])
+	if search {
+		tr = NewSearchG(degree, cmp.Less[int], intSearch)
+	}
+	present := map[int]bool{}
+	for range size {
+		k := 2 * r.IntN(2*size+1) // even keys: odd bounds fall between keys
+		tr.ReplaceOrInsert(k)
+		present[k] = true
+	}
+	for range size / 3 { // deletions rebalance the nodes
+		k := 2 * r.IntN(2*size+1)
+		tr.Delete(k)
+		delete(present, k)
+	}
+	sorted := make([]int, 0, len(present))
+	for k := range present {
+		sorted = append(sorted, k)
+	}
+	slices.Sort(sorted)
+	require.Equal(t, len(sorted), tr.Len())
+	for range 400 {
+		b := Bounds[int]{
+			From: r.IntN(4*size+6) - 3, HasFrom: r.IntN(4) > 0, After: r.IntN(2) == 0,
+			To: r.IntN(4*size+6) - 3, HasTo: r.IntN(3) > 0,
+		}
+		limit := 1 + r.IntN(len(sorted)+3)
+		prefix := []int{-100, -200}[:r.IntN(3)]
+		desc := r.IntN(2) == 0
+		var got []int
+		if desc {
+			got = tr.AppendDescend(slices.Clone(prefix), &b, limit+len(prefix))
+		} else {
+			got = tr.AppendAscend(slices.Clone(prefix), &b, limit+len(prefix))
+		}
+		exp := append(slices.Clone(prefix), want(sorted, b, desc, limit)...)
+		require.Equal(t, exp, got, "bounds %+v desc %v limit %d", b, desc, limit)
+	}
+}
+
+// TestFind_MatchesLinearSearch checks the closure-free binary search: the
+// index of the first item not less than the key, and whether it equals it.
+func TestFind_MatchesLinearSearch(t *testing.T) {
+	for n := range 70 {
+		s := make(items[int], n)
+		for i := range s {
+			s[i] = 2 * i
+		}
+		for k := -1; k <= 2*n+1; k++ {
+			i, found := s.find(k, cmp.Less[int])
+			wantI := slices.IndexFunc(s, func(x int) bool { return x >= k })
+			if wantI < 0 {
+				wantI = n
+			}
+			require.Equal(t, wantI, i, "n=%d k=%d", n, k)
+			require.Equal(t, k%2 == 0 && k >= 0 && k < 2*n, found, "n=%d k=%d", n, k)
+		}
+	}
+}
+
+func items2slice(tr *BTreeG[int]) []int {
+	var out []int
+	tr.Ascend(func(k int) bool { out = append(out, k); return true })
+	return out
+}
+
+// TestSplit_Partitions splits random trees of every shape, checks the halves
+// against the whole, then writes to the halves and checks each against its
+// own model: they share no node.
+func TestSplit_Partitions(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, degree := range []int{2, 3, 32} {
+		for _, size := range []int{0, 1, 2, 3, 10, 63, 64, 200, 5000} {
+			for range 3 {
+				tr := NewG(degree, cmp.Less[int])
+				for range size {
+					tr.ReplaceOrInsert(r.IntN(4 * size))
+				}
+				all := items2slice(tr)
+				left, right, pivot, ok := tr.Split()
+				if len(all) < 2 {
+					require.False(t, ok)
+					continue
+				}
+				require.True(t, ok)
+				l, rt := items2slice(left), items2slice(right)
+				require.Equal(t, all, append(slices.Clone(l), rt...), "degree %d size %d", degree, size)
+				require.Equal(t, len(l), left.Len())
+				require.Equal(t, len(rt), right.Len())
+				require.NotEmpty(t, l)
+				require.Equal(t, pivot, rt[0])
+				for i := range min(3*size, 300) {
+					left.ReplaceOrInsert(-1 - i)
+					l = append([]int{-1 - i}, l...)
+					right.Delete(rt[0])
+					rt = rt[1:]
+					right.ReplaceOrInsert(10*size + i)
+					rt = append(rt, 10*size+i)
+				}
+				require.Equal(t, l, items2slice(left))
+				require.Equal(t, rt, items2slice(right))
+				require.Equal(t, len(l), left.Len())
+				require.Equal(t, len(rt), right.Len())
+			}
+		}
+	}
+}

@@ -1,0 +1,309 @@
+package ordered
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestNaturalSearch_MatchesCmpCompare checks the inline node search of
+// NewOrdered trees against slices.BinarySearchFunc with cmp.Compare, NaN
+// included (below every other float, all NaNs one key).
+func TestNaturalSearch_MatchesCmpCompare(t *testing.T) {
+	keys := []float64{math.NaN(), math.Inf(-1), -2, -0.5, 0, 1, 3, math.Inf(1)}
+	probes := append(slices.Clone(keys), -3, 0.5, 2, 4)
+	for n := range len(keys) + 1 {
+		s := make([]Item[float64, int], n)
+		for i := range s {
+			s[i].Key = keys[i]
+		}
+		for _, p := range probes {
+			i, found := naturalSearch(s, Item[float64, int]{Key: p})
+			wi, wfound := slices.BinarySearchFunc(s, p, func(it Item[float64, int], k float64) int { return cmp.Compare(it.Key, k) })
+			require.Equal(t, wi, i, "n=%d probe %v", n, p)
+			require.Equal(t, wfound, found, "n=%d probe %v", n, p)
+		}
+	}
+}
+
+// TestTree_WalkAfterIsStrict checks a walk resuming After a key, present or
+// not, in both directions and for both kinds of tree.
+func TestTree_WalkAfterIsStrict(t *testing.T) {
+	trees := map[string]*Tree[int, int]{
+		"ordered": NewOrdered[int, int](false),
+		"compare": NewCompare[int, int](cmp.Compare[int], false),
+	}
+	for name, tr := range trees {
+		for k := range 500 {
+			tr.Put(2*k, k)
+		}
+		collect := func(s Span[int], desc bool) []int {
+			var out []int
+			tr.Walk(s, desc, func(k, _ int) bool { out = append(out, k); return true })
+			return out
+		}
+		up := collect(Span[int]{From: 10, HasFrom: true, After: true, To: 20, HasTo: true}, false)
+		require.Equal(t, []int{12, 14, 16, 18}, up, name)
+		up = collect(Span[int]{From: 11, HasFrom: true, After: true, To: 16, HasTo: true}, false)
+		require.Equal(t, []int{12, 14}, up, name)
+		down := collect(Span[int]{From: 10, HasFrom: true, After: true}, true)
+		require.Equal(t, []int{8, 6, 4, 2, 0}, down, name)
+		down = collect(Span[int]{From: 10, HasFrom: true}, true)
+		require.Equal(t, []int{10, 8, 6, 4, 2, 0}, down, name)
+		all := collect(Span[int]{}, false)
+		require.Len(t, all, 500, name)
+		require.True(t, slices.IsSorted(all), name)
+		it, ok := tr.Next(998, false)
+		require.False(t, ok, name)
+		it, ok = tr.Next(997, false)
+		require.True(t, ok, name)
+		require.Equal(t, 998, it.Key, name)
+		it, ok = tr.Next(0, true)
+		require.False(t, ok, name)
+		require.Zero(t, it, name)
+	}
+}
+
+// splitSome splits up to n random base nodes of t that hold two keys or
+// more, as contention would.
+func splitSome(t *Tree[int, int], r *rand.Rand, n int) {
+	for range n {
+		bs := t.route.Load().bases
+		b := bs[r.IntN(len(bs))]
+		b.mu.RLock()
+		ok := b.tr.Len() >= 2
+		b.mu.RUnlock()
+		if ok {
+			t.split(b)
+		}
+	}
+}
+
+// TestTree_SplitBasesMatchModel runs random operations on trees whose base
+// nodes are split at random, as contention splits them, against a map,
+// checking every walk, step and bound across base nodes.
+func TestTree_SplitBasesMatchModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, natural := range []bool{true, false} {
+		tr := NewOrdered[int, int](true)
+		if !natural {
+			tr = NewCompare[int, int](cmp.Compare[int], true)
+		}
+		m := map[int]int{}
+		sorted := func() []int { return slices.Sorted(maps.Keys(m)) }
+		key := func() int { return r.IntN(400) }
+		for step := range 6000 {
+			msg := fmt.Sprintf("natural=%v step %d", natural, step)
+			switch op := r.IntN(14); op {
+			case 0, 1, 2:
+				k, v := key(), r.IntN(100)
+				tr.Put(k, v)
+				m[k] = v
+			case 3:
+				k, v := key(), r.IntN(100)
+				_, had := m[k]
+				require.Equal(t, !had, tr.PutNew(k, v), msg)
+				if !had {
+					m[k] = v
+				}
+			case 4:
+				k := key()
+				v, ok := tr.Take(k)
+				wv, wok := m[k]
+				require.Equal(t, []any{wv, wok}, []any{v, ok}, msg)
+				delete(m, k)
+			case 5:
+				k := key()
+				v, ok := tr.Get(k)
+				wv, wok := m[k]
+				require.Equal(t, []any{wv, wok}, []any{v, ok}, msg)
+				require.Equal(t, wok, tr.Has(k), msg)
+			case 6:
+				n := 1 + r.IntN(6)
+				ks, vs := make([]int, n), make([]int, n)
+				for i := range n {
+					ks[i], vs[i] = key(), r.IntN(100)
+				}
+				onlyNew := r.IntN(2) == 0
+				want := true
+				if onlyNew {
+					for _, k := range ks {
+						if _, had := m[k]; had {
+							want = false
+						}
+					}
+				}
+				require.Equal(t, want, tr.PutBatch(n, func(i int) (int, int) { return ks[i], vs[i] }, onlyNew), msg)
+				if want {
+					for i := range n {
+						m[ks[i]] = vs[i]
+					}
+				}
+			case 7:
+				k := key()
+				tr.Update(k, func(old int, ok bool) (int, Op) {
+					if ok && old%3 == 0 {
+						return 0, Delete
+					}
+					return old + 1, Store
+				})
+				if old, ok := m[k]; ok && old%3 == 0 {
+					delete(m, k)
+				} else {
+					m[k] = old + 1
+				}
+			case 8, 9:
+				s := Span[int]{From: key(), HasFrom: r.IntN(4) > 0, After: r.IntN(2) == 0, To: key(), HasTo: r.IntN(2) == 0}
+				desc := r.IntN(2) == 0
+				var got, want []int
+				tr.Walk(s, desc, func(k, v int) bool {
+					require.Equal(t, m[k], v, msg)
+					got = append(got, k)
+					return true
+				})
+				keys := sorted()
+				if desc {
+					slices.Reverse(keys)
+				}
+				for _, k := range keys {
+					switch {
+					case s.HasFrom && !desc && (k < s.From || s.After && k == s.From):
+					case s.HasFrom && desc && (k > s.From || s.After && k == s.From):
+					case !desc && s.HasTo && k >= s.To:
+					default:
+						want = append(want, k)
+					}
+				}
+				require.Equal(t, want, got, "%s span %+v desc %v", msg, s, desc)
+			case 10:
+				k := key()
+				keys := sorted()
+				i, _ := slices.BinarySearch(keys, k)
+				it, ok := tr.Next(k, true)
+				require.Equal(t, i > 0, ok, msg)
+				if ok {
+					require.Equal(t, keys[i-1], it.Key, msg)
+				}
+				j, found := slices.BinarySearch(keys, k)
+				if found {
+					j++
+				}
+				it, ok = tr.Next(k, false)
+				require.Equal(t, j < len(keys), ok, msg)
+				if ok {
+					require.Equal(t, keys[j], it.Key, msg)
+				}
+				f, fok := tr.First()
+				l, lok := tr.Last()
+				require.Equal(t, len(keys) > 0, fok, msg)
+				require.Equal(t, len(keys) > 0, lok, msg)
+				if fok {
+					require.Equal(t, keys[0], f.Key, msg)
+					require.Equal(t, keys[len(keys)-1], l.Key, msg)
+				}
+				require.Equal(t, len(keys), tr.Len(), msg)
+			case 11:
+				d := 2 + r.IntN(5)
+				more := r.IntN(3) + 1
+				st, del := tr.Sweep(func(k, v int) (int, Op) {
+					switch {
+					case v%d == 0:
+						return 0, Delete
+					case v%d == 1:
+						return v + 1, Store
+					}
+					return v, Keep
+				}, func() bool { more--; return more >= 0 })
+				// A sweep cut short by more covers a prefix of the keys.
+				ws, wd := 0, 0
+				for _, k := range sorted() {
+					if ws+wd == st+del {
+						break
+					}
+					switch v := m[k]; {
+					case v%d == 0:
+						delete(m, k)
+						wd++
+					case v%d == 1:
+						m[k] = v + 1
+						ws++
+					}
+				}
+				require.Equal(t, []int{ws, wd}, []int{st, del}, msg)
+			case 12:
+				splitSome(tr, r, 1+r.IntN(3))
+			case 13:
+				if r.IntN(40) == 0 {
+					tr.Clear()
+					clear(m)
+				}
+			}
+		}
+		require.Greater(t, len(tr.route.Load().bases), 20, "the test split base nodes")
+	}
+}
+
+// TestTree_WalksSeeStableKeysOnceWhileBasesSplit walks, both ways, a tree
+// whose odd keys writers insert and delete, whose even keys they rewrite
+// (PutBatch across base nodes included), and whose base nodes another
+// goroutine splits: every walk must see each even key exactly once, in
+// order.
+func TestTree_WalksSeeStableKeysOnceWhileBasesSplit(t *testing.T) {
+	const stable = 3000
+	tr := NewOrdered[int, int](true)
+	for k := range stable {
+		tr.Put(2*k, 0)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 9))
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				switch k := r.IntN(2 * stable); {
+				case g == 2:
+					splitSome(tr, r, 1)
+				case k%2 == 1 && i%2 == 0:
+					tr.Put(k, i)
+				case k%2 == 1:
+					tr.Take(k)
+				default:
+					k2 := (k + 2*r.IntN(stable)) % (2 * stable)
+					tr.PutBatch(2, func(j int) (int, int) { return []int{k, k2}[j], i }, false)
+				}
+			}
+		}()
+	}
+	defer func() { close(done); wg.Wait() }()
+	for round := range 40 {
+		desc := round%2 == 1
+		var evens []int
+		last, first := 0, true
+		tr.Walk(Span[int]{}, desc, func(k, _ int) bool {
+			if !first {
+				require.Equal(t, desc, k < last, "round %d: %d after %d", round, k, last)
+			}
+			first, last = false, k
+			if k%2 == 0 {
+				evens = append(evens, k)
+			}
+			return true
+		})
+		require.Len(t, evens, stable, "round %d", round)
+	}
+	require.Greater(t, len(tr.route.Load().bases), 10)
+}
