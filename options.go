@@ -27,11 +27,15 @@ const (
 	// between 16 and 256 locks the measured throughput is the same
 	// (BenchmarkSet_Shards: mixes with 10% and 50% writes and 64 hot
 	// counters from 2 goroutines), while one lock (WriteConcurrencyOff)
-	// is up to three times slower under parallel writes. An OrderedSet has
-	// one lock today whatever the option.
+	// is up to three times slower under parallel writes. An OrderedSet under
+	// WriteConcurrencyAuto or WriteConcurrencyOn is a contention-adapting
+	// tree: it starts with one lock and splits a key range in two when its
+	// writers contend.
 	WriteConcurrencyAuto WriteConcurrency = iota
 	// WriteConcurrencyOff uses one lock for the whole table: every write is
-	// serialised, and a traversal of the table is a snapshot.
+	// serialised, and a traversal of a Set, Bag or DuplicateBag copies the
+	// whole table at once, so it is a snapshot (an OrderedSet's walks copy
+	// bounded batches either way).
 	WriteConcurrencyOff
 	// WriteConcurrencyOn spreads keys over many locks (as many as
 	// WriteConcurrencyAuto chooses, unless WithShards says otherwise), so
@@ -162,7 +166,8 @@ func WithWriteConcurrency(w WriteConcurrency) Option {
 // WithShards sets the lock count of a table with write concurrency: n must be
 // between 1 and 65536 and is rounded up to a power of two. It is ignored
 // under WriteConcurrencyOff, which always has one lock. Info reports the
-// count in use.
+// count in use. An OrderedSet ignores it: its contention-adapting tree
+// chooses its lock count.
 func WithShards(n int) Option {
 	return Option{func(c *config) error {
 		if n < 1 || n > shard.MaxShards {

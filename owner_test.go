@@ -524,7 +524,14 @@ func TestNames_OpenRacingDropAndRename(t *testing.T) {
 			}
 		}()
 	}
-	for range 2000 {
+	// 2000 rounds, and more until an opener has seen a table (on a loaded
+	// machine the openers may not run during the first rounds), for 10s at
+	// most.
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; i < 2000 || (opened.Load() == 0 && time.Now().Before(deadline)); i++ {
+		if i >= 2000 {
+			runtime.Gosched()
+		}
 		s, err := ets.NewSet[int, int](ets.WithName("race-a"))
 		require.NoError(t, err)
 		if err := s.Rename("race-b"); err != nil {

@@ -540,6 +540,7 @@ func TestSnapshot_BagRoundTrip(t *testing.T) {
 func TestSnapshot_OrderedSetRoundTrip(t *testing.T) {
 	src, err := ets.NewOrderedSet[int, string](ets.WithName("snap-ordered"))
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Drop() }) // frees the names for -count > 1
 	for i := range 10_000 {
 		require.NoError(t, src.Insert(i*7%10_007, fmt.Sprint(i)))
 	}
@@ -548,6 +549,7 @@ func TestSnapshot_OrderedSetRoundTrip(t *testing.T) {
 	require.ErrorIs(t, err, ets.ErrNameTaken, "the saved name is restored, and it is taken")
 	got, err := ets.Load[*ets.OrderedSet[int, string]](bytes.NewReader(data), ets.WithName("snap-ordered-2"))
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = got.Drop() })
 	require.Equal(t, slices.Collect(src.Keys()), slices.Collect(got.Keys()), "key order survives")
 	require.Equal(t, ets.KindOrderedSet, got.Info().Kind)
 	_, err = ets.Load[*ets.Set[int, string]](bytes.NewReader(data))
