@@ -8,8 +8,7 @@
 #   ets/run.sh                       COUNT (default 3), BENCHTIME (200ms),
 #                                    KEYS (1000000), OPS per process (1000000)
 #
-# The OrderedSet rows need ets.OrderedSet (build tag orderedset): until it is
-# merged they print n/a on the Go side.
+# A row prints n/a on the Go side when its Go benchmark did not run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
