@@ -86,7 +86,7 @@ func (integerArith[V]) step(old V, ok bool, incr, def, threshold, thresholdV V, 
 	case flags&hasThreshold != 0 && (overflow || (incr >= 0 && v > threshold) || (incr < 0 && v < threshold)):
 		return thresholdV, nil
 	case overflow:
-		return old, fmt.Errorf("%w: %v + %v", ErrOverflow, old, incr)
+		return old, ErrOverflow // result formats it, once the lock is released
 	}
 	return v, nil
 }
@@ -109,11 +109,16 @@ func (c *counterOp[V]) next(old V, ok bool, err *error) (V, Op) {
 	return nv, Store
 }
 
-// result is what UpdateCounter returns once a kind applied c: the value k
-// holds, or the zero value and the reason c did not apply.
+// result is what UpdateCounter returns once a kind applied c and released
+// its lock: the value k holds, or the zero value and the reason c did not
+// apply. An overflow's message is formatted here, outside the lock, because
+// formatting may call a String method of V, which is user code.
 func (c *counterOp[V]) result(v V, err error) (V, error) {
-	if err != nil {
-		var zero V
+	var zero V
+	switch {
+	case err == ErrOverflow:
+		return zero, fmt.Errorf("%w: %v + %v", ErrOverflow, v, c.incr)
+	case err != nil:
 		return zero, err
 	}
 	return v, nil

@@ -347,6 +347,50 @@ func TestUpdateCounter_Overflow(t *testing.T) {
 	require.ErrorIs(t, err, ets.ErrOverflow)
 }
 
+// counterLevel is a counter type whose String method reads the table it counts
+// in: user code that would deadlock if UpdateCounter ran it under the lock.
+type counterLevel int8
+
+var counterLevels ets.Counters[int, counterLevel]
+
+func (l counterLevel) String() string {
+	if s, ok := counterLevels.(interface {
+		Lookup(int) (counterLevel, bool)
+	}); ok {
+		s.Lookup(1)
+	}
+	return fmt.Sprintf("level %d", int8(l))
+}
+
+// TestUpdateCounter_OverflowFormatsOutsideTheLock: an overflow's message
+// calls V's String method, which may call the table, only once the lock is
+// released.
+func TestUpdateCounter_OverflowFormatsOutsideTheLock(t *testing.T) {
+	set, err := ets.NewSet[int, counterLevel]()
+	require.NoError(t, err)
+	ord, err := ets.NewOrderedSet[int, counterLevel]()
+	require.NoError(t, err)
+	for _, tab := range []interface {
+		ets.Counters[int, counterLevel]
+		Insert(int, counterLevel) error
+	}{set, ord} {
+		counterLevels = tab
+		require.NoError(t, tab.Insert(1, 120))
+		done := make(chan error, 1)
+		go func() {
+			_, err := ets.UpdateCounter[int, counterLevel](tab, 1, 10)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			require.ErrorIs(t, err, ets.ErrOverflow)
+			require.Contains(t, err.Error(), "level 120 + level 10")
+		case <-time.After(10 * time.Second):
+			t.Fatal("UpdateCounter deadlocked: it formatted the overflow under the lock")
+		}
+	}
+}
+
 func TestUnique_ClearAndIterators(t *testing.T) {
 	forEachKind(t, func(t *testing.T, k uniqueKind, newTable func() uniqueTable[int, int]) {
 		tab := newTable()

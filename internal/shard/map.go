@@ -3,8 +3,8 @@
 // A Map splits its keys over a power-of-two number of shards, each a lock
 // (lock.go) and an open-addressing table (table.go). A key is hashed once
 // per operation with a seed drawn at random for each Map (hash.go), so no
-// key set crafted offline can pile onto one shard or one probe sequence. The shard of a key
-// is chosen by the top bits of its hash, so every shard covers a contiguous
+// key set crafted offline can pile onto one shard or one probe sequence.
+// The shard of a key is chosen by the top bits of its hash, so every shard covers a contiguous
 // range of hash values: a traversal that walks shards in order, and a cursor
 // that remembers a hash value, stay exact whatever the writers do.
 //
@@ -96,11 +96,10 @@ func (s *shard[K, V]) runlock(seq uint64) { s.l.runlock(seq) }
 const optimisticTries = 4
 
 // get hashes k and looks it up; see the shard's comment for the protocol.
-// It is written as one function, with the probe's word operations spelled out: the
-// compiler does not inline small helpers into generic code instantiated in
-// another package (golang/go#56280), and a read is a handful of loads that a
-// call per helper would double. The locked path, table.find, uses the
-// helpers.
+// It is written as one function, with the probe's word operations spelled
+// out: the compiler does not inline small helpers into generic code
+// instantiated in another package (golang/go#56280), and a read is a
+// handful of loads that a call per helper would double.
 //
 // A candidate slot is copied, and the counter checked unchanged, before its
 // key is compared: a slot torn by a concurrent writer is never compared (a
