@@ -11,7 +11,7 @@ import (
 // odd while someone holds the lock, and a writer's unlock leaves it two
 // higher than it found it. A writer therefore pays two atomic
 // read-modify-writes per operation (a compare-and-swap to lock, an add to
-// unlock), where a sync.Mutex plus a separate sequence counter cost four;
+// unlock: shard.lock and shard.unlock), where a sync.Mutex plus a separate sequence counter cost four;
 // lock-free readers (see shard.get) note an even value, read, and check the
 // value has not moved.
 //
@@ -36,25 +36,22 @@ type seqLock struct {
 	wait sync.Mutex
 }
 
-// lock takes the lock for a writer.
-func (l *seqLock) lock() {
-	if s := l.seq.Load(); s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
-		return
-	}
-	l.lockSlow()
-}
-
-// unlock releases a lock taken with lock, leaving the counter even and
-// changed.
-func (l *seqLock) unlock() { l.seq.Add(1) }
-
 // rlock takes the lock for a holder that will not write, and returns the
 // value runlock must put back.
 func (l *seqLock) rlock() uint64 {
-	if s := l.seq.Load(); s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
+	if s, ok := l.tryLock(); ok {
 		return s
 	}
 	return l.lockSlow()
+}
+
+// tryLock takes the lock if it is free, and returns the even value it
+// found. Writers take the same fast path in shard.lock, spelled out there so
+// that it is inlined into generic code (golang/go#56280); their unlock is
+// shard.unlock, which adds one.
+func (l *seqLock) tryLock() (uint64, bool) {
+	s := l.seq.Load()
+	return s, s&1 == 0 && l.seq.CompareAndSwap(s, s+1)
 }
 
 // runlock releases a lock taken with rlock, restoring the counter to the
@@ -65,14 +62,14 @@ func (l *seqLock) runlock(s uint64) { l.seq.Store(s) }
 // value it found.
 func (l *seqLock) lockSlow() uint64 {
 	for range spins {
-		if s := l.seq.Load(); s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
+		if s, ok := l.tryLock(); ok {
 			return s
 		}
 	}
 	l.wait.Lock()
 	defer l.wait.Unlock()
 	for i := 0; ; i++ {
-		if s := l.seq.Load(); s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
+		if s, ok := l.tryLock(); ok {
 			return s
 		}
 		switch {
@@ -86,12 +83,6 @@ func (l *seqLock) lockSlow() uint64 {
 
 // spins is how many times lockSlow reads the word before it queues.
 const spins = 100
-
-// stable returns the counter if no one holds the lock, and false otherwise.
-func (l *seqLock) stable() (uint64, bool) {
-	s := l.seq.Load()
-	return s, s&1 == 0
-}
 
 // unchanged reports whether the counter still holds s.
 func (l *seqLock) unchanged(s uint64) bool { return l.seq.Load() == s }

@@ -195,12 +195,7 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 
 // Hash returns k's hash under this Map's seed. Callers hash a key once and
 // pass the hash to every method that takes one.
-func (m *Map[K, V]) Hash(k K) uint64 {
-	if m.intKey {
-		return m.intHash(k)
-	}
-	return maphash.Comparable(m.seed, k)
-}
+func (m *Map[K, V]) Hash(k K) uint64 { return m.hash(k) }
 
 // Shards returns the number of shards.
 func (m *Map[K, V]) Shards() int { return len(m.shards) }
@@ -362,14 +357,8 @@ func (l Locked[K, V]) Delete() {
 	l.m.added(l.s, -1)
 }
 
-// Unlock releases the lock. It spells out shard.unlock, which the compiler
-// would not inline into generic code instantiated in another package.
-func (l Locked[K, V]) Unlock() {
-	if l.s.arr.Load() != l.s.tab.arrays {
-		l.s.arr.Store(l.s.tab.arrays)
-	}
-	l.s.l.seq.Add(1)
-}
+// Unlock releases the lock.
+func (l Locked[K, V]) Unlock() { l.s.unlock() }
 
 // PutBatch stores the n items item(i) atomically: it locks every shard the
 // hashes fall in (in shard order, so batches never deadlock each other),
