@@ -21,7 +21,9 @@
 //
 // Modifications for ets: items.find, NewSearchG and copyOnWriteContext.find
 // (every node search goes through it), min and max renamed minItem and
-// maxItem (they shadowed the builtins), and append.go.
+// maxItem (they shadowed the builtins), ReplaceOrInsert's root split moved
+// into splitFullRoot (split.go's pushMin uses it too), append.go and
+// split.go.
 package btree
 
 import (
@@ -654,6 +656,19 @@ func (c *copyOnWriteContext[T]) freeNode(n *node[T]) freeType {
 	}
 }
 
+// splitFullRoot makes the root mutable and, if it is full, splits it under a
+// new root, so that an insertion below cannot overflow it.
+func (t *BTreeG[T]) splitFullRoot() {
+	t.root = t.root.mutableFor(t.cow)
+	if len(t.root.items) >= t.maxItems() {
+		item2, second := t.root.split(t.maxItems() / 2)
+		oldroot := t.root
+		t.root = t.cow.newNode()
+		t.root.items = append(t.root.items, item2)
+		t.root.children = append(t.root.children, oldroot, second)
+	}
+}
+
 // ReplaceOrInsert adds the given item to the tree.  If an item in the tree
 // already equals the given one, it is removed from the tree and returned,
 // and the second return value is true.  Otherwise, (zeroValue, false)
@@ -666,14 +681,7 @@ func (t *BTreeG[T]) ReplaceOrInsert(item T) (_ T, _ bool) {
 		t.length++
 		return
 	} else {
-		t.root = t.root.mutableFor(t.cow)
-		if len(t.root.items) >= t.maxItems() {
-			item2, second := t.root.split(t.maxItems() / 2)
-			oldroot := t.root
-			t.root = t.cow.newNode()
-			t.root.items = append(t.root.items, item2)
-			t.root.children = append(t.root.children, oldroot, second)
-		}
+		t.splitFullRoot()
 	}
 	out, outb := t.root.insert(item, t.maxItems())
 	if !outb {

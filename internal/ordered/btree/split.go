@@ -54,14 +54,7 @@ func (t *BTreeG[T]) Split() (left, right *BTreeG[T], pivot T, ok bool) {
 // start of t's leftmost leaf without comparing, splitting full nodes on the
 // way down as ReplaceOrInsert does.
 func (t *BTreeG[T]) pushMin(item T) {
-	t.root = t.root.mutableFor(t.cow)
-	if len(t.root.items) >= t.maxItems() {
-		item2, second := t.root.split(t.maxItems() / 2)
-		oldroot := t.root
-		t.root = t.cow.newNode()
-		t.root.items = append(t.root.items, item2)
-		t.root.children = append(t.root.children, oldroot, second)
-	}
+	t.splitFullRoot()
 	n := t.root
 	for len(n.children) > 0 {
 		n.maybeSplitChild(0, t.maxItems()) // child 0 keeps the smaller half
