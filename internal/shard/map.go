@@ -80,12 +80,7 @@ func (s *shard[K, V]) lock() {
 	}
 }
 
-func (s *shard[K, V]) unlock() {
-	if s.arr.Load() != s.tab.arrays {
-		s.arr.Store(s.tab.arrays)
-	}
-	s.l.seq.Add(1)
-}
+func (s *shard[K, V]) unlock() { Locked[K, V]{s: s}.Unlock() }
 
 // rlock and runlock hold the shard for a caller that does not write it.
 func (s *shard[K, V]) rlock() uint64      { return s.l.rlock() }
@@ -95,7 +90,9 @@ func (s *shard[K, V]) runlock(seq uint64) { s.l.runlock(seq) }
 // the reader takes the lock.
 const optimisticTries = 4
 
-// get hashes k and looks it up; see the shard's comment for the protocol.
+// Get returns the value of k. It takes no lock and writes no shared memory
+// unless writers keep the key's shard busy; see the shard's comment for the
+// protocol.
 // It is written as one function, with the probe's word operations spelled
 // out: the compiler does not inline small helpers into generic code
 // instantiated in another package (golang/go#56280), and a read is a
@@ -104,7 +101,7 @@ const optimisticTries = 4
 // A candidate slot is copied, and the counter checked unchanged, before its
 // key is compared: a slot torn by a concurrent writer is never compared (a
 // torn string or interface could point anywhere), only discarded.
-func (m *Map[K, V]) get(k K) (V, bool) {
+func (m *Map[K, V]) Get(k K) (V, bool) {
 	var zero V
 	var h uint64 // m.Hash(k), which is not inlined
 	if m.intKey {
@@ -244,13 +241,9 @@ func (m *Map[K, V]) Memory() int {
 
 const sizeOfShard = 2 * cacheLine
 
-// Get returns the value of k. It takes no lock and writes no shared memory
-// unless writers keep the key's shard busy.
-func (m *Map[K, V]) Get(k K) (V, bool) { return m.get(k) }
-
 // Has reports whether k is present, as Get does.
 func (m *Map[K, V]) Has(k K) bool {
-	_, ok := m.get(k)
+	_, ok := m.Get(k)
 	return ok
 }
 
@@ -323,10 +316,20 @@ func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
 // k's value, nil if k is absent. The pointer is valid until Insert, Delete
 // or Unlock. Every single-key write goes through it; the caller must call
 // Unlock.
+//
+// Like Get, it spells out the hash and the lock's fast path (shard.lock),
+// which the compiler would not inline here (golang/go#56280).
 func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
-	h := m.Hash(k)
+	var h uint64
+	if m.intKey {
+		h = m.intHash(k)
+	} else {
+		h = maphash.Comparable(m.seed, k)
+	}
 	s := &m.shards[h>>m.shift]
-	s.lock()
+	if x := s.l.seq.Load(); x&1 != 0 || !s.l.seq.CompareAndSwap(x, x+1) {
+		s.l.lockSlow()
+	}
 	i := s.tab.find(h, k)
 	l := Locked[K, V]{m, s, h, i}
 	if i < 0 {
@@ -357,8 +360,17 @@ func (l Locked[K, V]) Delete() {
 	l.m.added(l.s, -1)
 }
 
-// Unlock releases the lock.
-func (l Locked[K, V]) Unlock() { l.s.unlock() }
+// Unlock releases the lock, publishing the table's arrays to lock-free
+// readers first if a rehash replaced them. It is every writer's unlock
+// (shard.unlock calls it), written here so that Ref's callers call it
+// directly.
+func (l Locked[K, V]) Unlock() {
+	s := l.s
+	if s.arr.Load() != s.tab.arrays {
+		s.arr.Store(s.tab.arrays)
+	}
+	s.l.seq.Add(1)
+}
 
 // PutBatch stores the n items item(i) atomically: it locks every shard the
 // hashes fall in (in shard order, so batches never deadlock each other),
