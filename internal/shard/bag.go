@@ -101,7 +101,7 @@ func (b *Bag[K, V]) insertLocked(si int, h uint64, k K, v V) bool {
 		var o objects[V]
 		o.add(v, b.dup)
 		s.tab.insert(&b.m.hasher, h, k, o)
-		b.m.added(s, 1)
+		b.m.added(1)
 	}
 	b.counted(si, 1)
 	return true
@@ -188,7 +188,7 @@ func (b *Bag[K, V]) remove(h uint64, k K, collect bool) []V {
 	}
 	b.counted(si, -o.live)
 	s.tab.remove(i)
-	b.m.added(s, -1)
+	b.m.added(-1)
 	return out
 }
 
@@ -206,7 +206,7 @@ func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
 	b.counted(si, -n)
 	if o.live == 0 {
 		s.tab.remove(i)
-		b.m.added(s, -1)
+		b.m.added(-1)
 	}
 	return n
 }
@@ -218,7 +218,7 @@ func (b *Bag[K, V]) Clear() {
 		s.lock()
 		keys := s.tab.live
 		s.tab = table[K, objects[V]]{}
-		b.m.added(s, -keys)
+		b.m.added(-keys)
 		b.counted(si, -int(b.objs[si].n.Load()))
 		s.unlock()
 	}
@@ -264,7 +264,7 @@ func (b *Bag[K, V]) Sweep(si int, fn func(k K, v V) (V, Op)) (stored, deleted in
 		b.counted(si, o.live-before)
 		if o.live == 0 {
 			s.tab.remove(j)
-			b.m.added(s, -1)
+			b.m.added(-1)
 		}
 	})
 	return stored, deleted

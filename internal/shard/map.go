@@ -62,13 +62,14 @@ type Map[K comparable, V any] struct {
 // A reader on one core therefore finds arr in its own cache even while a
 // writer on another core keeps changing the counter, and fetches the
 // counter and the key's group in parallel rather than one after the other.
+// The key count is the table's own (tab.live), read as Get reads slots
+// (see live).
 type shard[K comparable, V any] struct {
-	arr  atomic.Pointer[arrays[K, V]] // tab.arrays, for lock-free readers
-	_    [cacheLine - 8]byte
-	l    seqLock
-	tab  table[K, V]
-	size atomic.Int64 // tab.live, readable without the lock
-	_    [cacheLine - 16 - 24 - 8]byte
+	arr atomic.Pointer[arrays[K, V]] // tab.arrays, for lock-free readers
+	_   [cacheLine - 8]byte
+	l   seqLock
+	tab table[K, V]
+	_   [cacheLine - 16 - 24]byte
 }
 
 // lock and unlock spell out seqLock's fast paths, which the compiler would
@@ -207,8 +208,9 @@ func (m *Map[K, V]) shardStart(i int) uint64 {
 	return uint64(i) << m.shift
 }
 
-func (m *Map[K, V]) added(s *shard[K, V], n int) {
-	s.size.Store(int64(s.tab.live))
+// added counts n keys added (removed, if negative) in the table-wide
+// counter, if the Map keeps one; per-shard counts are the tables' own.
+func (m *Map[K, V]) added(n int) {
 	if m.central != nil {
 		m.central.n.Add(int64(n))
 	}
@@ -220,11 +222,29 @@ func (m *Map[K, V]) Len() int {
 	if m.central != nil {
 		return int(m.central.n.Load())
 	}
-	n := int64(0)
+	n := 0
 	for i := range m.shards {
-		n += m.shards[i].size.Load()
+		n += m.shards[i].live()
 	}
-	return int(n)
+	return n
+}
+
+// live returns the shard's key count. Like Get, it reads without the lock
+// and retries if a writer moved the counter, so that writers need not
+// publish the count with an atomic store (a third locked instruction on
+// every insert and delete, after the lock's two).
+func (s *shard[K, V]) live() int {
+	if optimisticReads {
+		for range optimisticTries {
+			start := s.l.seq.Load()
+			n := s.tab.live
+			if start&1 == 0 && s.l.seq.Load() == start {
+				return n
+			}
+		}
+	}
+	defer s.runlock(s.rlock())
+	return s.tab.live
 }
 
 // Memory returns an estimate of the bytes the Map holds.
@@ -351,13 +371,13 @@ type Locked[K comparable, V any] struct {
 // key given to Ref.
 func (l Locked[K, V]) Insert(k K, v V) {
 	l.s.tab.insert(&l.m.hasher, l.h, k, v)
-	l.m.added(l.s, 1)
+	l.m.added(1)
 }
 
 // Delete removes the key, which Ref found present.
 func (l Locked[K, V]) Delete() {
 	l.s.tab.remove(l.i)
-	l.m.added(l.s, -1)
+	l.m.added(-1)
 }
 
 // Unlock releases the lock, publishing the table's arrays to lock-free
@@ -391,7 +411,7 @@ func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew b
 			continue
 		}
 		s.tab.insert(&m.hasher, h, k, v)
-		m.added(s, 1)
+		m.added(1)
 	}
 	return true
 }
@@ -435,7 +455,7 @@ func (m *Map[K, V]) Clear() {
 		s.lock()
 		n := s.tab.live
 		s.tab = table[K, V]{}
-		m.added(s, -n)
+		m.added(-n)
 		s.unlock()
 	}
 }
@@ -467,7 +487,7 @@ func (m *Map[K, V]) Sweep(i int, fn func(k K, v V) (V, Op)) (stored, deleted int
 			stored++
 		case Delete:
 			s.tab.remove(j)
-			m.added(s, -1)
+			m.added(-1)
 			deleted++
 		}
 	})
