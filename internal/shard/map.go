@@ -94,16 +94,21 @@ const optimisticTries = 4
 // Get returns the value of k. It takes no lock and writes no shared memory
 // unless writers keep the key's shard busy; see the shard's comment for the
 // protocol.
-// It is written as one function, with the probe's word operations spelled
-// out: the compiler does not inline small helpers into generic code
-// instantiated in another package (golang/go#56280), and a read is a
-// handful of loads that a call per helper would double.
+//
+// Get itself is the common case only: one attempt at the key's first group,
+// which holds the key, or shows it absent, in all but a few percent of
+// lookups. It keeps few values live, so that they stay in registers; every
+// other case (a false tag match, a longer probe, a writer in the shard, no
+// arrays yet) goes to getSlow, which starts over. Both are written out in
+// full, the probe's word operations included: the compiler does not inline
+// small helpers into generic code instantiated in another package
+// (golang/go#56280), and a read is a handful of loads that a call per helper
+// would double.
 //
 // A candidate slot is copied, and the counter checked unchanged, before its
 // key is compared: a slot torn by a concurrent writer is never compared (a
 // torn string or interface could point anywhere), only discarded.
 func (m *Map[K, V]) Get(k K) (V, bool) {
-	var zero V
 	var h uint64 // m.Hash(k), which is not inlined
 	if m.intKey {
 		h = m.intHash(k)
@@ -111,6 +116,30 @@ func (m *Map[K, V]) Get(k K) (V, bool) {
 		h = maphash.Comparable(m.seed, k)
 	}
 	s := &m.shards[h>>m.shift]
+	if optimisticReads {
+		start := s.l.seq.Load()
+		if a := s.arr.Load(); start&1 == 0 && a != nil {
+			gr := &a.groups[(h>>7)&uint64(len(a.groups)-1)]
+			w := atomic.LoadUint64(&gr.ctrl)
+			x := w ^ lsb*(h&0x7f)
+			if b := (x - lsb) &^ x & msb; b != 0 { // the first byte of w equal to the tag (false positives possible)
+				sl := gr.slots[bits.TrailingZeros64(b)>>3&(groupSize-1)]
+				if s.l.seq.Load() == start && sl.key == k {
+					return sl.val, true
+				}
+			} else if w&^(w<<6)&msb != 0 && s.l.seq.Load() == start { // no match, and an empty slot: k is absent
+				var zero V
+				return zero, false
+			}
+		}
+	}
+	return s.getSlow(h, k)
+}
+
+// getSlow is Get's general case: the full probe, retried a few times if
+// writers move the counter, then the lock.
+func (s *shard[K, V]) getSlow(h uint64, k K) (V, bool) {
+	var zero V
 	if optimisticReads {
 	tries:
 		for range optimisticTries {
