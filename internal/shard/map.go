@@ -18,6 +18,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Op tells Update and Sweep what to do with a key once the callback returns.
@@ -51,25 +52,25 @@ type Map[K comparable, V any] struct {
 
 // A shard is a table and the seqLock guarding it (lock.go). Writers take the
 // lock through lock/unlock, which make the counter odd while they hold it,
-// and publish the table's arrays before they release it; holders that only
+// and publish the table's groups before they release it; holders that only
 // read use rlock/runlock. Readers of one key (Get, Has) take no lock and
 // write no shared memory: they note an even counter, probe the published
-// arrays, and retry if the counter moved; after a few tries they take the
+// groups, and retry if the counter moved; after a few tries they take the
 // lock instead, so they always make progress.
 //
-// The fields are laid out on two cache lines: arr, which changes only when
-// the table is rebuilt, on one, and everything a write changes on the other.
-// A reader on one core therefore finds arr in its own cache even while a
-// writer on another core keeps changing the counter, and fetches the
-// counter and the key's group in parallel rather than one after the other.
-// The key count is the table's own (tab.live), read as Get reads slots
-// (see live).
+// A shard is one cache line. Its table's groups are published on it as a
+// pointer and a mask, set together under the lock, rather than only through
+// the table's arrays: a reader loads the counter, the pointer and the mask
+// from the one line, checks the counter again (if it did not move, the pair
+// belongs together), and goes straight to the key's group, one dependent
+// load fewer than through arrays. The key count is the table's own
+// (tab.live), read as Get reads slots (see live).
 type shard[K comparable, V any] struct {
-	arr atomic.Pointer[arrays[K, V]] // tab.arrays, for lock-free readers
-	_   [cacheLine - 8]byte
-	l   seqLock
-	tab table[K, V]
-	_   [cacheLine - 16 - 24]byte
+	l    seqLock
+	grp  atomic.Pointer[group[K, V]] // &tab.groups[0], nil while the table has none
+	mask atomic.Uint64               // len(tab.groups)-1, never more: see Locked.Unlock
+	tab  table[K, V]
+	_    [cacheLine - 16 - 8 - 8 - 24]byte
 }
 
 // lock and unlock spell out seqLock's fast paths, which the compiler would
@@ -118,8 +119,10 @@ func (m *Map[K, V]) Get(k K) (V, bool) {
 	s := &m.shards[h>>m.shift]
 	if optimisticReads {
 		start := s.l.seq.Load()
-		if a := s.arr.Load(); start&1 == 0 && a != nil {
-			gr := &a.groups[(h>>7)&uint64(len(a.groups)-1)]
+		mask, p := s.mask.Load(), s.grp.Load()
+		if start&1 == 0 && p != nil && s.l.seq.Load() == start {
+			// &groups[h>>7&mask] of the groups at p, of which there are mask+1.
+			gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr((h>>7)&mask)*unsafe.Sizeof(*p)))
 			w := atomic.LoadUint64(&gr.ctrl)
 			x := w ^ lsb*(h&0x7f)
 			if b := (x - lsb) &^ x & msb; b != 0 { // the first byte of w equal to the tag (false positives possible)
@@ -144,21 +147,17 @@ func (s *shard[K, V]) getSlow(h uint64, k K) (V, bool) {
 	tries:
 		for range optimisticTries {
 			start := s.l.seq.Load()
-			if start&1 != 0 {
-				continue
+			mask, p := s.mask.Load(), s.grp.Load()
+			if start&1 != 0 || s.l.seq.Load() != start {
+				continue // p and mask may not belong together
 			}
-			a := s.arr.Load()
-			if a == nil {
-				if s.l.seq.Load() == start {
-					return zero, false
-				}
-				continue
+			if p == nil {
+				return zero, false
 			}
-			mask := uint64(len(a.groups) - 1)
 			g := (h >> 7) & mask
 			tag := lsb * (h & 0x7f)
 			for step := uint64(1); ; step++ {
-				gr := &a.groups[g]
+				gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr(g)*unsafe.Sizeof(*p)))
 				w := atomic.LoadUint64(&gr.ctrl)
 				x := w ^ tag
 				for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // bytes of w equal to the tag (false positives possible)
@@ -288,7 +287,7 @@ func (m *Map[K, V]) Memory() int {
 	return n + len(m.shards)*int(sizeOfShard)
 }
 
-const sizeOfShard = 2 * cacheLine
+const sizeOfShard = cacheLine
 
 // Has reports whether k is present, as Get does.
 func (m *Map[K, V]) Has(k K) bool {
@@ -409,14 +408,26 @@ func (l Locked[K, V]) Delete() {
 	l.m.added(-1)
 }
 
-// Unlock releases the lock, publishing the table's arrays to lock-free
-// readers first if a rehash replaced them. It is every writer's unlock
-// (shard.unlock calls it), written here so that Ref's callers call it
-// directly.
+// Unlock releases the lock, publishing the table's groups to lock-free
+// readers first if a rehash replaced them. The pointer is stored before the
+// mask, and the mask drops only to 0 and only with the pointer set to nil
+// (Clear); readers load the mask before the pointer. Tables only grow, so
+// a reader sees a mask no larger than its pointer's groups allow whatever
+// it races with, and the counter check that follows (which makes the pair
+// consistent) guards the semantics, not the memory safety.
+//
+// It is every writer's unlock (shard.unlock calls it), written here so that
+// Ref's callers call it directly.
 func (l Locked[K, V]) Unlock() {
 	s := l.s
-	if s.arr.Load() != s.tab.arrays {
-		s.arr.Store(s.tab.arrays)
+	if a := s.tab.arrays; a == nil {
+		if s.grp.Load() != nil {
+			s.grp.Store(nil)
+			s.mask.Store(0)
+		}
+	} else if g := &a.groups[0]; s.grp.Load() != g {
+		s.grp.Store(g)
+		s.mask.Store(uint64(len(a.groups) - 1))
 	}
 	s.l.seq.Add(1)
 }

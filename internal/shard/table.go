@@ -18,10 +18,11 @@ import (
 // bits of the key's hash when the slot is full. The hash is computed once by
 // the caller and passed in; the table rehashes keys only when it grows.
 //
-// Readers that do not hold the lock (see Map.Get) load the arrays through
-// an atomic pointer, read control words atomically and validate what they
-// copied from slots against the shard's sequence counter; writers therefore
-// store control words atomically and publish new arrays atomically.
+// Readers that do not hold the lock (see Map.Get) load the groups through
+// the pointer and mask their shard publishes, read control words atomically
+// and validate what they copied from slots against the shard's sequence
+// counter; writers therefore store control words atomically, and the shard
+// publishes new groups atomically when it unlocks.
 type table[K comparable, V any] struct {
 	*arrays[K, V]     // nil until the first insert
 	live          int // full slots
