@@ -1067,3 +1067,42 @@ func TestUnique_ZeroAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateCounter_Rights checks UpdateCounter's own rights check, which
+// the Set writes out in its counter path: a handle that may not write gets
+// ErrAccess and leaves the counter as it was, and a dropped table
+// ErrDeleted.
+func TestUpdateCounter_Rights(t *testing.T) {
+	owner, other := newOwner(t), newOwner(t)
+	set, err := ets.NewSet[int, int](ets.WithOwner(owner))
+	require.NoError(t, err)
+	ord, err := ets.NewOrderedSet[int, int](ets.WithOwner(owner))
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name          string
+		tab, as, none ets.Counters[int, int]
+	}{
+		{"Set", set, set.As(other), set.As(nil)},
+		{"OrderedSet", ord, ord.As(other), ord.As(nil)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v, err := ets.UpdateCounter(c.tab, 1, 5, ets.WithDefault(0))
+			require.NoError(t, err)
+			require.Equal(t, 5, v)
+			for _, h := range []ets.Counters[int, int]{c.as, c.none} {
+				_, err = ets.UpdateCounter(h, 1, 1)
+				require.ErrorIs(t, err, ets.ErrAccess, "a protected table: only its owner writes")
+				_, err = ets.UpdateCounter(h, 2, 1, ets.WithDefault(0))
+				require.ErrorIs(t, err, ets.ErrAccess)
+			}
+			v, err = ets.UpdateCounter(c.tab, 1, 0)
+			require.NoError(t, err)
+			require.Equal(t, 5, v, "refused increments change nothing")
+			_, err = ets.UpdateCounter(c.tab, 2, 0)
+			require.ErrorIs(t, err, ets.ErrNotFound, "nor create keys")
+			require.NoError(t, c.tab.(ets.Table).Drop())
+			_, err = ets.UpdateCounter(c.tab, 1, 1)
+			require.ErrorIs(t, err, ets.ErrDeleted)
+		})
+	}
+}
