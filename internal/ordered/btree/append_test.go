@@ -164,3 +164,70 @@ func TestSplit_Partitions(t *testing.T) {
 		}
 	}
 }
+
+// checkShape fails unless every node of tr holds at most 2*degree-1 items and
+// one child more than items (or none), and every leaf is at the same depth.
+func checkShape(t *testing.T, tr *BTreeG[int], msg string) {
+	leafDepth := -1
+	var walk func(n *node[int], depth int)
+	walk = func(n *node[int], depth int) {
+		require.LessOrEqual(t, len(n.items), tr.maxItems(), msg)
+		if len(n.children) == 0 {
+			if leafDepth < 0 {
+				leafDepth = depth
+			}
+			require.Equal(t, leafDepth, depth, msg)
+			return
+		}
+		require.Len(t, n.children, len(n.items)+1, msg)
+		for _, c := range n.children {
+			walk(c, depth+1)
+		}
+	}
+	if tr.root != nil {
+		walk(tr.root, 0)
+	}
+}
+
+// TestConcat_Joins concatenates random adjacent trees of every shape, small
+// into large and large into small, emptied ones included, checks the result
+// against the two models and its shape, then writes to it.
+func TestConcat_Joins(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	sizes := []int{0, 1, 2, 62, 63, 64, 200, 3000}
+	for _, degree := range []int{2, 3, 32} {
+		for _, ls := range sizes {
+			for _, rs := range sizes {
+				msg := fmt.Sprintf("degree %d sizes %d+%d", degree, ls, rs)
+				left, right := NewG(degree, cmp.Less[int]), NewG(degree, cmp.Less[int])
+				for range ls {
+					left.ReplaceOrInsert(r.IntN(4 * ls))
+				}
+				for range rs {
+					right.ReplaceOrInsert(4*ls + r.IntN(4*rs))
+				}
+				if r.IntN(4) == 0 { // an emptied tree keeps an empty root
+					for _, k := range items2slice(left) {
+						left.Delete(k)
+					}
+				}
+				all := append(items2slice(left), items2slice(right)...)
+				tr := Concat(left, right)
+				require.Equal(t, all, items2slice(tr), msg)
+				require.Equal(t, len(all), tr.Len(), msg)
+				checkShape(t, tr, msg)
+				for i := range 200 {
+					tr.ReplaceOrInsert(-1 - i)
+					tr.ReplaceOrInsert(1<<20 + i)
+					if len(all) > 0 {
+						tr.Delete(all[r.IntN(len(all))])
+					}
+				}
+				checkShape(t, tr, msg)
+				got := items2slice(tr)
+				require.True(t, slices.IsSorted(got), msg)
+				require.Equal(t, len(got), tr.Len(), msg)
+			}
+		}
+	}
+}

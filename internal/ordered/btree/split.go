@@ -46,21 +46,53 @@ func (t *BTreeG[T]) Split() (left, right *BTreeG[T], pivot T, ok bool) {
 	left.length = left.root.count()
 	right.length = t.length - left.length - 1
 	pivot = root.items[m]
-	right.pushMin(pivot)
+	right.push(pivot, false)
 	return left, right, pivot, true
 }
 
-// pushMin inserts item, which must be less than every item of t, at the
-// start of t's leftmost leaf without comparing, splitting full nodes on the
-// way down as ReplaceOrInsert does.
-func (t *BTreeG[T]) pushMin(item T) {
+// Concat joins left and right, every item of left less than every item of
+// right, into one tree, which it returns, without calling less: a comparator
+// cannot panic midway. It moves the items of the smaller tree into the larger
+// one, one push at its end each: O(m log n) for m items moved into n. The
+// larger tree is the result; the smaller must not be used afterwards. Both
+// trees must have the same degree and search.
+func Concat[T any](left, right *BTreeG[T]) *BTreeG[T] {
+	if left.length >= right.length {
+		right.Ascend(func(it T) bool { left.push(it, true); return true })
+		return left
+	}
+	left.Descend(func(it T) bool { right.push(it, false); return true })
+	return right
+}
+
+// push inserts item without comparing, splitting full nodes on the way down
+// as ReplaceOrInsert does: at the start of t's leftmost leaf, item less than
+// every item of t, or, atEnd, at the end of its rightmost leaf, item greater
+// than every item of t.
+func (t *BTreeG[T]) push(item T, atEnd bool) {
+	if t.root == nil || t.length == 0 { // an emptied tree may keep an empty root
+		t.root = t.cow.newNode()
+		t.root.items = append(t.root.items, item)
+		t.length = 1
+		return
+	}
 	t.splitFullRoot()
 	n := t.root
 	for len(n.children) > 0 {
-		n.maybeSplitChild(0, t.maxItems()) // child 0 keeps the smaller half
-		n = n.mutableChild(0)
+		i := 0
+		if atEnd {
+			i = len(n.children) - 1
+		}
+		if n.maybeSplitChild(i, t.maxItems()) && atEnd {
+			i++ // the upper half of the split child is the last child now
+		}
+		n = n.mutableChild(i)
 	}
-	n.items.insertAt(0, item)
+	if atEnd {
+		n.items = append(n.items, item)
+	} else {
+		n.items.insertAt(0, item)
+	}
 	t.length++
 }
 
