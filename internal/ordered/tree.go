@@ -15,16 +15,17 @@
 // 128 keys and there are fewer than 1024 base nodes. A node that reaches
 // -1000, a thousand uncontended writes more than contended ones, is joined
 // with its colder neighbour, as ETS joins: the neighbour's lock is only
-// tried, and if it is taken the join is given up; the smaller btree's items
-// are pushed onto the end of the larger one (O(m log n), no comparator
-// call). New nodes start at 0, a split's halves and a joined node alike, so
-// a fresh node takes a thousand uncontended writes to join again, and more
-// than four contended ones to split: neither undoes at once what was just
-// done. Each split or join copies the routing layer, O(base nodes). A tree
-// made without adapt never splits: one btree under one lock. Operations on
-// several base nodes take their locks in key order (PutBatch, atomic across
-// them; Clear, all of them) or one at a time (walks, sweeps, Len), resuming
-// from a node's bound with a fresh seek through the current routing layer.
+// tried, and if it is taken the join is given up; the two btrees are
+// concatenated in O(log n), the lower one's root joined to the higher one's
+// edge (btree.Concat, no comparator call). New nodes start at 0, a split's
+// halves and a joined node alike, so a fresh node takes a thousand
+// uncontended writes to join again, and more than four contended ones to
+// split: neither undoes at once what was just done. Each split or join
+// copies the routing layer, O(base nodes). A tree made without adapt never
+// splits: one btree under one lock. Operations on several base nodes take
+// their locks in key order (PutBatch, atomic across them; Clear, all of
+// them) or one at a time (walks, sweeps, Len), resuming from a node's bound
+// with a fresh seek through the current routing layer.
 //
 // The BTreeG is a copy of google/btree's (package btree below), with two
 // additions this engine's speed rests on: AppendAscend and AppendDescend copy
@@ -346,9 +347,9 @@ func (t *Tree[K, V]) join(b *base[K, V]) { t.change(b, t.joinLocked) }
 // deadlock with PutBatch, which locks in key order. Like ETS, if there is no
 // neighbour or its lock is taken it gives up and resets the node's statistic
 // to 0, so that the next writers do not retry at once. The neighbours' key
-// ranges are adjacent, so the btrees are concatenated (btree.Concat) without
-// calling the comparator: no panic can leave them half joined. The joined
-// node's statistic starts at 0, as far from splitting as from joining.
+// ranges are adjacent, so the btrees are concatenated (btree.Concat, O(log
+// n)) without calling the comparator: no panic can leave them half joined.
+// The joined node's statistic starts at 0.
 func (t *Tree[K, V]) joinLocked(r *routing[K, V], i int) {
 	b := r.bases[i]
 	j := i + 1 // the colder neighbour: the one less likely to be split again
@@ -436,9 +437,9 @@ func (t *Tree[K, V]) Len() int {
 		n, live := 0, true
 		for _, b := range r.bases {
 			b.mu.RLock()
-			// A dead node's btree may live on in the node that replaced it
-			// (a join keeps the larger btree), written under that node's
-			// lock, not this one's: read it only if live.
+			// A dead node's btree and its nodes may live on in the node
+			// that replaced it (a join hands them on), written under that
+			// node's lock, not this one's: read it only if live.
 			if live = !b.dead; live {
 				n += b.tr.Len()
 			}
