@@ -235,7 +235,7 @@ func TestConcat_Joins(t *testing.T) {
 				for i, k := range r.Perm(len(got)) { // deletions steal from and merge underfull nodes
 					_, ok := tr.Delete(got[k])
 					require.True(t, ok, msg)
-					if i%97 == 0 {
+					if i%499 == 0 {
 						checkShape(t, tr, msg)
 					}
 				}
@@ -263,7 +263,7 @@ func TestConcat_ChainsWithSplit(t *testing.T) {
 			keys = append(keys, 4*k)
 		}
 		pieces := []piece{{whole, keys}}
-		for step := range 2000 {
+		for step := range 1200 {
 			msg := fmt.Sprintf("degree %d step %d", degree, step)
 			i := r.IntN(len(pieces))
 			p := pieces[i]
@@ -289,7 +289,7 @@ func TestConcat_ChainsWithSplit(t *testing.T) {
 				pieces[i].keys = slices.Delete(p.keys, j, j+1)
 			}
 			for _, p := range pieces {
-				if step%50 == 0 || len(p.keys) < 100 {
+				if step%100 == 0 || len(p.keys) < 64 {
 					require.Equal(t, fmt.Sprint(p.keys), fmt.Sprint(items2slice(p.tr)), msg) // nil and empty alike
 					require.Equal(t, len(p.keys), p.tr.Len(), msg)
 					checkShape(t, p.tr, msg)
