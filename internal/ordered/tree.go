@@ -13,11 +13,11 @@
 // -1000. A node above 1000 is split at its btree's root (O(log n + nodes of
 // the lower half), the halves taking over its nodes), if it holds at least
 // 128 keys and there are fewer than 1024 base nodes. A node that reaches
-// -1000, a thousand uncontended writes more than contended ones, is joined
-// with its colder neighbour, as ETS joins: the neighbour's lock is only
-// tried, and if it is taken the join is given up; the two btrees are
-// concatenated in O(log n), the lower one's root joined to the higher one's
-// edge (btree.Concat, no comparator call). New nodes start at 0, a split's
+// -1000 (from 0, a thousand uncontended writes in a row) is joined with its
+// colder neighbour, as ETS joins: the neighbour's lock is only tried, and if
+// it is taken the join is given up; the two btrees are concatenated in
+// O(log n), the lower one's root joined to the higher one's edge
+// (btree.Concat, no comparator call). New nodes start at 0, a split's
 // halves and a joined node alike, so a fresh node takes a thousand
 // uncontended writes to join again, and more than four contended ones to
 // split: neither undoes at once what was just done. Each split or join
