@@ -7,15 +7,25 @@
 //
 // An immutable routing layer, swapped atomically, maps key ranges to base
 // nodes. An operation finds its base node, locks it, and retries through the
-// new routing layer if the node was split meanwhile (a split marks it dead
-// under its lock). Writers keep ETS's statistic per base node: +250 when
-// TryLock fails, -1 when it succeeds; a node above 1000 is split at its
-// btree's root (O(log n + nodes of the lower half), the halves taking over
-// its nodes), if it holds at least 128 keys and there are fewer than 1024
-// base nodes. Cold neighbours are not joined yet. A tree made without adapt never splits: one
-// btree under one lock. Operations on several base nodes take their locks in
-// key order (PutBatch, atomic across them; Clear, all of them) or one at a
-// time (walks, sweeps, Len).
+// new routing layer if the node was split or joined meanwhile (both mark the
+// nodes they replace dead under their locks). Writers keep ETS's statistic
+// per base node: +250 when TryLock fails, -1 when it succeeds, down to
+// -1000. A node above 1000 is split at its btree's root (O(log n + nodes of
+// the lower half), the halves taking over its nodes), if it holds at least
+// 128 keys and there are fewer than 1024 base nodes. A node that reaches
+// -1000 (from 0, a thousand uncontended writes in a row) is joined with its
+// colder neighbour, as ETS joins: the neighbour's lock is only tried, and if
+// it is taken the join is given up; the two btrees are concatenated in
+// O(log n), the lower one's root joined to the higher one's edge
+// (btree.Concat, no comparator call). New nodes start at 0, a split's
+// halves and a joined node alike, so a fresh node takes a thousand
+// uncontended writes to join again, and more than four contended ones to
+// split: neither undoes at once what was just done. Each split or join
+// copies the routing layer, O(base nodes). A tree made without adapt never
+// splits: one btree under one lock. Operations on several base nodes take
+// their locks in key order (PutBatch, atomic across them; Clear, all of
+// them) or one at a time (walks, sweeps, Len), resuming from a node's bound
+// with a fresh seek through the current routing layer.
 //
 // The BTreeG is a copy of google/btree's (package btree below), with two
 // additions this engine's speed rests on: AppendAscend and AppendDescend copy
@@ -100,7 +110,8 @@ const cacheLine = 64
 // base node's lock taken adds contended, one that takes it at once adds
 // uncontended (down to coldest), and a base node hotter than splitHeat is
 // split in two, if it holds at least minSplit keys and the tree has fewer
-// than maxBases base nodes.
+// than maxBases base nodes; one that reaches coldest is joined with a
+// neighbour (ETS joins below -1000, but its statistic has no floor there).
 const (
 	contended   = 250
 	uncontended = -1
@@ -117,7 +128,7 @@ type Tree[K, V any] struct {
 	less  func(a, b Item[K, V]) bool
 	mk    func() *btree.BTreeG[Item[K, V]] // makes an empty btree
 	proto *btree.BTreeG[Item[K, V]]        // empty: searches the routing layer in the btrees' order
-	adapt bool                             // split contended base nodes
+	adapt bool                             // split contended base nodes, join cold ones
 	bufs  sync.Pool                        // of *[]Item[K, V]: batch buffers, reused across walks
 	smu   sync.Mutex                       // serialises changes of the routing layer
 }
@@ -135,16 +146,17 @@ type routing[K, V any] struct {
 type base[K, V any] struct {
 	mu   sync.RWMutex
 	tr   *btree.BTreeG[Item[K, V]]
-	dead bool         // split: its keys live in the bases that replaced it (read and written under mu)
-	heat atomic.Int32 // the contention statistic, written under the write lock
+	dead bool         // split or joined: its keys live in the bases that replaced it (read and written under mu)
+	heat atomic.Int32 // the contention statistic, written under the write lock (a join reads its neighbours' without)
 	_    [cacheLine]byte
 }
 
 // NewCompare returns an empty Tree ordered by compare, which returns a
 // negative number when a < b, as cmp.Compare does. Each comparison costs one
 // call of the btree's less function and one of compare. With adapt, base
-// nodes whose lock writers contend for are split (see the package
-// documentation); without it the tree is one btree under one lock.
+// nodes whose lock writers contend for are split, and cold ones joined again
+// (see the package documentation); without it the tree is one btree under
+// one lock.
 func NewCompare[K, V any](compare func(a, b K) int, adapt bool) *Tree[K, V] {
 	less := func(a, b Item[K, V]) bool { return compare(a.Key, b.Key) < 0 }
 	return newTree(func() *btree.BTreeG[Item[K, V]] { return btree.NewG(degree, less) }, less, adapt)
@@ -227,8 +239,9 @@ func (t *Tree[K, V]) rlock(it Item[K, V]) *base[K, V] {
 }
 
 // lock write-locks the live base node that holds it, updates its contention
-// statistic, and reports whether it should now be split (see split).
-func (t *Tree[K, V]) lock(it Item[K, V]) (b *base[K, V], hot bool) {
+// statistic, and reports whether it should now be split or joined (see
+// reshape).
+func (t *Tree[K, V]) lock(it Item[K, V]) (b *base[K, V], reshape bool) {
 	for {
 		r := t.route.Load()
 		b = r.bases[t.index(r, it)]
@@ -251,16 +264,30 @@ func (t *Tree[K, V]) lock(it Item[K, V]) (b *base[K, V], hot bool) {
 			h += uncontended
 		}
 		b.heat.Store(h)
-		return b, h > splitHeat && b.tr.Len() >= minSplit && len(r.bases) < maxBases
+		n := len(r.bases)
+		return b, h > splitHeat && b.tr.Len() >= minSplit && n < maxBases || h <= coldest && n > 1
 	}
 }
 
-// split replaces base node b, hot when a writer last locked it, by two base
-// nodes holding its lower and upper halves. It takes b's write lock again,
-// and gives up if b has been split meanwhile. The halves take over b's btree
-// nodes (btree.Split), and nothing from the split on calls the comparator,
-// so no panic can leave b half split.
-func (t *Tree[K, V]) split(b *base[K, V]) {
+// reshape splits base node b if it is hot, or joins it with a neighbour if
+// it is cold, as its statistic says once the writer that found it so has
+// released it. It takes b's write lock again.
+func (t *Tree[K, V]) reshape(b *base[K, V]) {
+	t.change(b, func(r *routing[K, V], i int) {
+		switch h := b.heat.Load(); {
+		case h > splitHeat:
+			t.splitLocked(r, i)
+		case h <= coldest:
+			t.joinLocked(r, i)
+		}
+	})
+}
+
+// change calls fn with the routing layer and b's index in it while holding
+// b's write lock and smu, so that the routing layer is the current one and
+// all its base nodes are live (a base node dies only under smu). It does
+// nothing if b has died since the caller found it.
+func (t *Tree[K, V]) change(b *base[K, V], fn func(r *routing[K, V], i int)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.dead {
@@ -269,21 +296,74 @@ func (t *Tree[K, V]) split(b *base[K, V]) {
 	t.smu.Lock()
 	defer t.smu.Unlock()
 	r := t.route.Load()
-	i := slices.Index(r.bases, b) // live, so in the current routing layer
-	if len(r.bases) >= maxBases || i < 0 {
+	fn(r, slices.Index(r.bases, b)) // live, so in the current routing layer
+}
+
+// replace publishes a routing layer in which the n base nodes of r from
+// index i are replaced by bs, with the bounds lows between them, and marks
+// the replaced nodes dead, so that operations that found them retry through
+// the new layer. The caller holds smu and the replaced nodes' write locks.
+func (t *Tree[K, V]) replace(r *routing[K, V], i, n int, lows []Item[K, V], bs ...*base[K, V]) {
+	for j := range lows {
+		lows[j].Value = *new(V) // a bound keeps no value alive
+	}
+	t.route.Store(&routing[K, V]{
+		lows:  slices.Concat(r.lows[:i], lows, r.lows[i+n-1:]),
+		bases: slices.Concat(r.bases[:i], bs, r.bases[i+n:]),
+	})
+	for _, b := range r.bases[i : i+n] {
+		b.dead = true
+	}
+}
+
+// split replaces base node b by two base nodes holding its lower and upper
+// halves, unless b has died meanwhile (see change).
+func (t *Tree[K, V]) split(b *base[K, V]) { t.change(b, t.splitLocked) }
+
+// splitLocked replaces base node i of r, the current routing layer, by two
+// base nodes holding its lower and upper halves, if the tree has room for
+// one more. The halves take over the node's btree nodes (btree.Split), and
+// nothing from the split on calls the comparator, so no panic can leave a
+// node half split. The halves' statistics start at 0.
+func (t *Tree[K, V]) splitLocked(r *routing[K, V], i int) {
+	if len(r.bases) >= maxBases {
 		return
 	}
-	left, right, pivot, ok := b.tr.Split()
+	left, right, pivot, ok := r.bases[i].tr.Split()
 	if !ok {
 		return
 	}
-	nr := &routing[K, V]{
-		lows:  slices.Insert(slices.Clone(r.lows), i, pivot),
-		bases: slices.Concat(r.bases[:i], []*base[K, V]{{tr: left}, {tr: right}}, r.bases[i+1:]),
+	t.replace(r, i, 1, []Item[K, V]{pivot}, &base[K, V]{tr: left}, &base[K, V]{tr: right})
+}
+
+// join joins base node b with a neighbour, unless b has died meanwhile (see
+// change).
+func (t *Tree[K, V]) join(b *base[K, V]) { t.change(b, t.joinLocked) }
+
+// joinLocked replaces base node i of r, the current routing layer, and its
+// colder neighbour by one base node holding the keys of both, as ETS joins a
+// cold base node with its neighbour. The caller holds node i's lock and smu
+// but not the neighbour's, which it only tries to take: blocking there could
+// deadlock with PutBatch, which locks in key order. Like ETS, if there is no
+// neighbour or its lock is taken it gives up and resets the node's statistic
+// to 0, so that the next writers do not retry at once. The neighbours' key
+// ranges are adjacent, so the btrees are concatenated (btree.Concat, O(log
+// n)) without calling the comparator: no panic can leave them half joined.
+// The joined node's statistic starts at 0.
+func (t *Tree[K, V]) joinLocked(r *routing[K, V], i int) {
+	b := r.bases[i]
+	j := i + 1 // the colder neighbour: the one less likely to be split again
+	if i == len(r.bases)-1 || i > 0 && r.bases[i-1].heat.Load() < r.bases[i+1].heat.Load() {
+		j = i - 1
 	}
-	nr.lows[i].Value = *new(V) // a bound keeps no value alive
-	t.route.Store(nr)
-	b.dead = true
+	if j < 0 || !r.bases[j].mu.TryLock() {
+		b.heat.Store(0)
+		return
+	}
+	defer r.bases[j].mu.Unlock()
+	lo := min(i, j)
+	tr := btree.Concat(r.bases[lo].tr, r.bases[lo+1].tr)
+	t.replace(r, lo, 2, nil, &base[K, V]{tr: tr})
 }
 
 // SplitAt makes k the lowest key of a base node of its own, splitting the
@@ -313,11 +393,7 @@ func (t *Tree[K, V]) SplitAt(k K) {
 		}
 		return true
 	})
-	t.route.Store(&routing[K, V]{
-		lows:  slices.Insert(slices.Clone(r.lows), i, at),
-		bases: slices.Concat(r.bases[:i], []*base[K, V]{{tr: left}, {tr: right}}, r.bases[i+1:]),
-	})
-	b.dead = true
+	t.replace(r, i, 1, []Item[K, V]{at}, &base[K, V]{tr: left}, &base[K, V]{tr: right})
 }
 
 // lockAll write-locks every base node of the current routing layer, in key
@@ -361,9 +437,16 @@ func (t *Tree[K, V]) Len() int {
 		n, live := 0, true
 		for _, b := range r.bases {
 			b.mu.RLock()
-			n += b.tr.Len()
-			live = live && !b.dead
+			// A dead node's btree and its nodes may live on in the node
+			// that replaced it (a join hands them on), written under that
+			// node's lock, not this one's: read it only if live.
+			if live = !b.dead; live {
+				n += b.tr.Len()
+			}
 			b.mu.RUnlock()
+			if !live {
+				break
+			}
 		}
 		if live {
 			return n
@@ -409,10 +492,10 @@ func (t *Tree[K, V]) Has(k K) bool {
 // Put stores k and v, replacing the item of any key equal to k (key
 // included, as ETS replaces the whole object).
 func (t *Tree[K, V]) Put(k K, v V) {
-	b, hot := t.lock(Item[K, V]{Key: k})
+	b, reshape := t.lock(Item[K, V]{Key: k})
 	put(b, Item[K, V]{k, v})
-	if hot {
-		t.split(b)
+	if reshape {
+		t.reshape(b)
 	}
 }
 
@@ -424,10 +507,10 @@ func put[K, V any](b *base[K, V], it Item[K, V]) {
 // PutNew stores k and v only if no key equal to k is present, and reports
 // whether it did.
 func (t *Tree[K, V]) PutNew(k K, v V) bool {
-	b, hot := t.lock(Item[K, V]{Key: k})
+	b, reshape := t.lock(Item[K, V]{Key: k})
 	ok := putNew(b, Item[K, V]{k, v})
-	if hot {
-		t.split(b)
+	if reshape {
+		t.reshape(b)
 	}
 	return ok
 }
@@ -492,10 +575,10 @@ func (t *Tree[K, V]) putBatch(r *routing[K, V], bs []*base[K, V], n int, item fu
 
 // Take removes k and returns the value it held.
 func (t *Tree[K, V]) Take(k K) (V, bool) {
-	b, hot := t.lock(Item[K, V]{Key: k})
+	b, reshape := t.lock(Item[K, V]{Key: k})
 	v, ok := take(b, Item[K, V]{Key: k})
-	if hot {
-		t.split(b)
+	if reshape {
+		t.reshape(b)
 	}
 	return v, ok
 }
@@ -512,10 +595,10 @@ func take[K, V any](b *base[K, V], it Item[K, V]) (V, bool) {
 // returns the value k holds afterwards and whether it holds one. If fn
 // panics, the tree is left as it was and the lock is released.
 func (t *Tree[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
-	b, hot := t.lock(Item[K, V]{Key: k})
+	b, reshape := t.lock(Item[K, V]{Key: k})
 	v, ok := update(b, k, fn)
-	if hot {
-		t.split(b)
+	if reshape {
+		t.reshape(b)
 	}
 	return v, ok
 }

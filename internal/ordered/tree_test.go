@@ -78,7 +78,7 @@ func splitSome(t *Tree[int, int], r *rand.Rand, n int) {
 		bs := t.route.Load().bases
 		b := bs[r.IntN(len(bs))]
 		b.mu.RLock()
-		ok := b.tr.Len() >= 2
+		ok := !b.dead && b.tr.Len() >= 2 // a dead node's btree may be a live one's
 		b.mu.RUnlock()
 		if ok {
 			t.split(b)

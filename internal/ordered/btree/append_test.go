@@ -164,3 +164,137 @@ func TestSplit_Partitions(t *testing.T) {
 		}
 	}
 }
+
+// checkShape fails unless every node of tr holds at most 2*degree-1 items,
+// at least degree-1 but for the root, and one child more than items (or
+// none), and every leaf is at the same depth.
+func checkShape(t *testing.T, tr *BTreeG[int], msg string) {
+	leafDepth := -1
+	var walk func(n *node[int], depth int)
+	walk = func(n *node[int], depth int) {
+		require.LessOrEqual(t, len(n.items), tr.maxItems(), msg)
+		if depth > 0 {
+			require.GreaterOrEqual(t, len(n.items), tr.minItems(), msg)
+		}
+		if len(n.children) == 0 {
+			if leafDepth < 0 {
+				leafDepth = depth
+			}
+			require.Equal(t, leafDepth, depth, msg)
+			return
+		}
+		require.Len(t, n.children, len(n.items)+1, msg)
+		require.NotEmpty(t, n.items, msg)
+		for _, c := range n.children {
+			walk(c, depth+1)
+		}
+	}
+	if tr.root != nil {
+		walk(tr.root, 0)
+	}
+}
+
+// TestConcat_Joins concatenates random adjacent trees of every shape, small
+// into large and large into small, emptied ones included, checks the result
+// against the two models and its shape, then writes to it.
+func TestConcat_Joins(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	sizes := []int{0, 1, 2, 62, 63, 64, 200, 3000}
+	for _, degree := range []int{2, 3, 32} {
+		for _, ls := range sizes {
+			for _, rs := range sizes {
+				msg := fmt.Sprintf("degree %d sizes %d+%d", degree, ls, rs)
+				left, right := NewG(degree, cmp.Less[int]), NewG(degree, cmp.Less[int])
+				for range ls {
+					left.ReplaceOrInsert(r.IntN(4 * ls))
+				}
+				for range rs {
+					right.ReplaceOrInsert(4*ls + r.IntN(4*rs))
+				}
+				if r.IntN(4) == 0 { // an emptied tree keeps an empty root
+					for _, k := range items2slice(left) {
+						left.Delete(k)
+					}
+				}
+				all := append(items2slice(left), items2slice(right)...)
+				tr := Concat(left, right)
+				require.Equal(t, all, items2slice(tr), msg)
+				require.Equal(t, len(all), tr.Len(), msg)
+				checkShape(t, tr, msg)
+				for i := range 200 {
+					tr.ReplaceOrInsert(-1 - i)
+					tr.ReplaceOrInsert(1<<20 + i)
+					if len(all) > 0 {
+						tr.Delete(all[r.IntN(len(all))])
+					}
+				}
+				checkShape(t, tr, msg)
+				got := items2slice(tr)
+				require.True(t, slices.IsSorted(got), msg)
+				require.Equal(t, len(got), tr.Len(), msg)
+				for i, k := range r.Perm(len(got)) { // deletions steal from and merge underfull nodes
+					_, ok := tr.Delete(got[k])
+					require.True(t, ok, msg)
+					if i%499 == 0 {
+						checkShape(t, tr, msg)
+					}
+				}
+				require.Zero(t, tr.Len(), msg)
+				require.Empty(t, items2slice(tr), msg)
+			}
+		}
+	}
+}
+
+// TestConcat_ChainsWithSplit cuts a tree into pieces with Split and joins
+// adjacent pieces again with Concat, at random, inserting and deleting
+// within pieces meanwhile, and checks every piece against its model.
+func TestConcat_ChainsWithSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, degree := range []int{2, 3, 32} {
+		type piece struct {
+			tr   *BTreeG[int]
+			keys []int
+		}
+		whole := NewG(degree, cmp.Less[int])
+		var keys []int
+		for k := range 5000 {
+			whole.ReplaceOrInsert(4 * k)
+			keys = append(keys, 4*k)
+		}
+		pieces := []piece{{whole, keys}}
+		for step := range 1200 {
+			msg := fmt.Sprintf("degree %d step %d", degree, step)
+			i := r.IntN(len(pieces))
+			p := pieces[i]
+			switch op := r.IntN(4); {
+			case op == 0 && len(p.keys) >= 2:
+				left, right, pivot, ok := p.tr.Split()
+				require.True(t, ok, msg)
+				j := slices.Index(p.keys, pivot)
+				pieces = slices.Replace(pieces, i, i+1, piece{left, p.keys[:j:j]}, piece{right, p.keys[j:]})
+			case op == 1 && i+1 < len(pieces):
+				q := pieces[i+1]
+				pieces = slices.Replace(pieces, i, i+2, piece{Concat(p.tr, q.tr), slices.Concat(p.keys, q.keys)})
+			case op == 2 && len(p.keys) >= 2 && p.keys[len(p.keys)-1]-p.keys[0] >= 2:
+				k := p.keys[0] + 1 + r.IntN(p.keys[len(p.keys)-1]-p.keys[0]-1)
+				if _, had := p.tr.ReplaceOrInsert(k); !had {
+					j, _ := slices.BinarySearch(p.keys, k)
+					pieces[i].keys = slices.Insert(p.keys, j, k)
+				}
+			case op == 3 && len(p.keys) > 0:
+				j := r.IntN(len(p.keys))
+				_, ok := p.tr.Delete(p.keys[j])
+				require.True(t, ok, msg)
+				pieces[i].keys = slices.Delete(p.keys, j, j+1)
+			}
+			for _, p := range pieces {
+				if step%100 == 0 || len(p.keys) < 64 {
+					require.Equal(t, fmt.Sprint(p.keys), fmt.Sprint(items2slice(p.tr)), msg) // nil and empty alike
+					require.Equal(t, len(p.keys), p.tr.Len(), msg)
+					checkShape(t, p.tr, msg)
+				}
+			}
+		}
+	}
+}

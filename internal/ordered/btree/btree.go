@@ -22,7 +22,7 @@
 // Modifications for ets: items.find, NewSearchG and copyOnWriteContext.find
 // (every node search goes through it), min and max renamed minItem and
 // maxItem (they shadowed the builtins), ReplaceOrInsert's root split moved
-// into splitFullRoot (split.go's pushMin uses it too), append.go and
+// into splitFullRoot (split.go's push uses it too), append.go and
 // split.go.
 package btree
 
