@@ -119,7 +119,8 @@ func (m *Map[K, V]) Get(k K) (V, bool) {
 	s := &m.shards[h>>m.shift]
 	if optimisticReads {
 		start := s.l.seq.Load()
-		mask, p := s.mask.Load(), s.grp.Load()
+		mask := s.mask.Load() // before grp: see Locked.Unlock
+		p := s.grp.Load()
 		if start&1 == 0 && p != nil && s.l.seq.Load() == start {
 			// &groups[h>>7&mask] of the groups at p, of which there are mask+1.
 			gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr((h>>7)&mask)*unsafe.Sizeof(*p)))
@@ -147,7 +148,8 @@ func (s *shard[K, V]) getSlow(h uint64, k K) (V, bool) {
 	tries:
 		for range optimisticTries {
 			start := s.l.seq.Load()
-			mask, p := s.mask.Load(), s.grp.Load()
+			mask := s.mask.Load() // before grp: see Locked.Unlock
+			p := s.grp.Load()
 			if start&1 != 0 || s.l.seq.Load() != start {
 				continue // p and mask may not belong together
 			}
