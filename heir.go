@@ -41,7 +41,7 @@ func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 	o.release(c)
 	next := *st
 	next.owner = to
-	c.st.Store(&next)
+	c.publish(&next)
 	to.deliver(Transfer{Table: c.handleFor(to), From: o.ID(), Data: data})
 	return nil
 }
@@ -68,7 +68,7 @@ func (o *Owner) SetHeir(t Table, h *Owner, data any) error {
 	if h == nil {
 		next.heirData = nil
 	}
-	c.st.Store(&next)
+	c.publish(&next)
 	return nil
 }
 
@@ -97,7 +97,7 @@ func (c *core) ownerEnded(o *Owner) {
 	if h := st.heir; h != nil && h != o && h.adopt(c) {
 		next := *st
 		next.owner, next.heir, next.heirData = h, nil, nil
-		c.st.Store(&next)
+		c.publish(&next)
 		h.deliver(Transfer{Table: c.handleFor(h), From: o.ID(), Data: st.heirData})
 		c.mu.Unlock()
 		return

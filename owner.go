@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+
+	"github.com/etsgo/ets/internal/shard"
 )
 
 // Owner is the handle of an owning goroutine, ETS's owner process. A table
@@ -25,6 +27,7 @@ import (
 // closed.
 type Owner struct {
 	id     uint64
+	rd     shard.Reader // the owner's token for the read gates of its private tables
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	done   chan struct{} // closed once the owner's tables are handed over or dropped
@@ -133,6 +136,15 @@ func (o *Owner) ID() OwnerID {
 
 // String returns a short identity for logs, such as "owner#3".
 func (o *Owner) String() string { return o.ID().String() }
+
+// reader is o's token for a table's read gate (see core.publish); nil for
+// nobody.
+func (o *Owner) reader() *shard.Reader {
+	if o == nil {
+		return nil
+	}
+	return &o.rd
+}
 
 // OwnerID identifies an Owner in Info and Transfer without granting its
 // rights. The zero OwnerID means no owner.

@@ -81,7 +81,7 @@ func (h handle) Rename(name string) error {
 	registry.mu.Unlock()
 	next := *st
 	next.name = name
-	c.st.Store(&next)
+	c.publish(&next)
 	return nil
 }
 

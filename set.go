@@ -15,7 +15,8 @@ import (
 // later call that observes the write.
 type Set[K comparable, V any] struct {
 	handle
-	m *shard.Map[K, V]
+	m   *shard.Map[K, V]
+	who *shard.Reader // the handle's owner's token for m's read gate: see core.publish
 }
 
 // NewSet makes an empty Set (ETS new/2 with type set). The handle it returns
@@ -31,13 +32,17 @@ func NewSet[K comparable, V any](opts ...Option) (*Set[K, V], error) {
 		return nil, err
 	}
 	m := shard.New[K, V](cfg.engine())
-	return newTable[K, V](KindSet, cfg, m.Shards(), m, func(h handle) *Set[K, V] { return &Set[K, V]{h, m} })
+	return newTable[K, V](KindSet, cfg, m.Shards(), m, func(h handle) *Set[K, V] { return newSetHandle(h, m) })
+}
+
+func newSetHandle[K comparable, V any](h handle, m *shard.Map[K, V]) *Set[K, V] {
+	return &Set[K, V]{h, m, h.as.reader()}
 }
 
 // As returns a handle on the same table acting for o (nil: for nobody). Its
 // rights are checked on every call against the table's owner at that moment:
 // see Access.
-func (t *Set[K, V]) As(o *Owner) *Set[K, V] { return &Set[K, V]{handle{t.c, o}, t.m} }
+func (t *Set[K, V]) As(o *Owner) *Set[K, V] { return newSetHandle(handle{t.c, o}, t.m) }
 
 // Insert stores v under k, replacing any value k had (ETS insert/2). It is
 // O(1) and returns ErrDeleted if the table was dropped.
@@ -82,17 +87,16 @@ func (t *Set[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
 // Lookup returns the value stored under k (ETS lookup/2). It is O(1) and does
 // not allocate. It returns false if k is absent or the table cannot be read
 // (see Err).
-func (t *Set[K, V]) Lookup(k K) (V, bool) {
-	if !t.readable() {
-		var zero V
-		return zero, false
-	}
-	return t.m.Get(k)
-}
+//
+// The engine checks the right to read (the table's read gate, which
+// core.publish keeps in step with its state), so that Lookup is small
+// enough to be inlined into its caller.
+func (t *Set[K, V]) Lookup(k K) (V, bool) { return t.m.Get(k, t.who) }
 
 // Member reports whether k is present (ETS member/2). It is O(1).
 func (t *Set[K, V]) Member(k K) bool {
-	return t.readable() && t.m.Has(k)
+	_, ok := t.m.Get(k, t.who)
+	return ok
 }
 
 // Delete removes k if present (ETS delete/2). Deleting an absent key is not an

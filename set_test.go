@@ -173,3 +173,17 @@ func TestSet_ManyTablesFreeTheirMemory(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	require.Less(t, int64(after.HeapAlloc)-int64(before.HeapAlloc), int64(8<<20))
 }
+
+// TestSet_DroppedAnswersNoRead checks the Set's read gate: once the table
+// is marked dropped it answers no read, even while its storage still holds
+// keys (between Drop's two steps, or after a write racing with Drop).
+func TestSet_DroppedAnswersNoRead(t *testing.T) {
+	s, err := ets.NewSet[int, int]()
+	require.NoError(t, err)
+	require.NoError(t, s.Insert(1, 10))
+	ets.PublishDroppedKeepingData(s)
+	_, ok := s.Lookup(1)
+	require.False(t, ok)
+	require.False(t, s.Member(1))
+	require.ErrorIs(t, s.Err(), ets.ErrDeleted)
+}

@@ -872,7 +872,7 @@ func (*Set[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 	}
 	m := shard.New[K, V](l.cfg.engine())
 	eachLoaded(l, func(k K, v V) { m.Put(k, v) })
-	t, err := newTable[K, V](KindSet, l.cfg, m.Shards(), m, func(h handle) *Set[K, V] { return &Set[K, V]{h, m} })
+	t, err := newTable[K, V](KindSet, l.cfg, m.Shards(), m, func(h handle) *Set[K, V] { return newSetHandle(h, m) })
 	if err != nil {
 		return nil, err
 	}

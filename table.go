@@ -216,6 +216,27 @@ type core struct {
 	st atomic.Pointer[state]
 }
 
+// publish makes next the table's state. It also sets the read gate of an
+// engine that has one (a Set's shard.Map, whose Get checks the right to
+// read itself): nobody once the table is dropped, only the owner's handles
+// while it is private, and everyone otherwise, which is readable's rule. A
+// reader racing with a change may be answered by the gate just before it
+// closes, as it may by a state loaded just before: the read happens before
+// the change. The caller holds mu, except when the table is made.
+func (c *core) publish(next *state) {
+	c.st.Store(next)
+	if g, ok := c.eng.(interface{ SetReaders(*shard.Reader) }); ok {
+		switch {
+		case next.dropped:
+			g.SetReaders(shard.Nobody)
+		case next.access == Private:
+			g.SetReaders(next.owner.reader())
+		default:
+			g.SetReaders(shard.Everyone)
+		}
+	}
+}
+
 // state is the part of a table's lifecycle that changes. It is immutable once
 // published: a change stores a new state under core.mu, so an operation
 // checks its rights with one atomic load.
@@ -242,7 +263,7 @@ func newTable[K, V any, T Table](kind Kind, cfg config, shards int, eng engine, 
 	}
 	c.handleFor = func(o *Owner) Table { return wrap(handle{c: c, as: o}) }
 	c.nobody = c.handleFor(nil)
-	c.st.Store(&state{access: cfg.accessLevel(), owner: cfg.owner, heir: cfg.heir, heirData: cfg.heirData, name: cfg.name})
+	c.publish(&state{access: cfg.accessLevel(), owner: cfg.owner, heir: cfg.heir, heirData: cfg.heirData, name: cfg.name})
 	var zero T
 	if err := c.register(cfg.name); err != nil {
 		return zero, err
@@ -397,7 +418,7 @@ func (h handle) Drop() error {
 func (c *core) dropLocked(st *state) {
 	next := *st
 	next.dropped, next.owner, next.heir, next.heirData = true, nil, nil, nil
-	c.st.Store(&next)
+	c.publish(&next)
 	c.unregister(st.name)
 	if st.owner != nil {
 		st.owner.release(c)

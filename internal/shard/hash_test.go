@@ -20,7 +20,7 @@ func roundTrip[K comparable](t *testing.T, keys []K) bool {
 	}
 	require.Equal(t, len(keys), m.Len())
 	for i, k := range keys {
-		v, ok := m.Get(k)
+		v, ok := m.Get(k, nil)
 		require.True(t, ok, "key %v", k)
 		require.Equal(t, i, v, "key %v", k)
 	}
@@ -46,7 +46,7 @@ func TestHasherIntegerKinds(t *testing.T) {
 func TestHasherFollowsEquality(t *testing.T) {
 	m := New[float64, int](Config{Shards: 4})
 	m.Put(0.0, 1)
-	v, ok := m.Get(math.Copysign(0, -1))
+	v, ok := m.Get(math.Copysign(0, -1), nil)
 	require.True(t, ok)
 	require.Equal(t, 1, v)
 }

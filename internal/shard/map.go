@@ -9,7 +9,9 @@
 // that remembers a hash value, stay exact whatever the writers do.
 //
 // The engine knows nothing of owners, access or names; the ets package checks
-// those before it calls in.
+// those before it calls in, except for Get and Has, which check a token
+// against the read gate the ets package sets (SetReaders), so that a lookup
+// is one call.
 package shard
 
 import (
@@ -47,8 +49,25 @@ type Map[K comparable, V any] struct {
 	hasher[K]
 	shift   uint // a hash's shard is h >> shift
 	shards  []shard[K, V]
-	central *counter // nil when each shard counts its own keys
+	central *counter               // nil when each shard counts its own keys
+	readers atomic.Pointer[Reader] // who Get and Has answer: see SetReaders
 }
+
+// A Reader is a token a caller of Get and Has passes to say who reads; the
+// Map answers only the readers SetReaders admits. (The ets package gives
+// each owner one, so that a private table answers its owner's handles
+// alone, with one load and a comparison inside Get rather than a check of
+// the table's state in a call around it.)
+type Reader struct{ _ byte }
+
+// Everyone and Nobody are the two settings of SetReaders that admit every
+// Reader (nil included) and none.
+var Everyone, Nobody = new(Reader), new(Reader)
+
+// SetReaders sets who Get and Has answer: Everyone (a new Map's setting),
+// Nobody, or the one Reader r; to the others they answer as if every key
+// were absent.
+func (m *Map[K, V]) SetReaders(r *Reader) { m.readers.Store(r) }
 
 // A shard is a table and the seqLock guarding it (lock.go). Writers take the
 // lock through lock/unlock, which make the counter odd while they hold it,
@@ -92,9 +111,9 @@ func (s *shard[K, V]) runlock(seq uint64) { s.l.runlock(seq) }
 // the reader takes the lock.
 const optimisticTries = 4
 
-// Get returns the value of k. It takes no lock and writes no shared memory
-// unless writers keep the key's shard busy; see the shard's comment for the
-// protocol.
+// Get returns the value of k, if the Map answers who (SetReaders). It takes
+// no lock and writes no shared memory unless writers keep the key's shard
+// busy; see the shard's comment for the protocol.
 //
 // Get itself is the common case only: one attempt at the key's first group,
 // which holds the key, or shows it absent, in all but a few percent of
@@ -109,7 +128,11 @@ const optimisticTries = 4
 // A candidate slot is copied, and the counter checked unchanged, before its
 // key is compared: a slot torn by a concurrent writer is never compared (a
 // torn string or interface could point anywhere), only discarded.
-func (m *Map[K, V]) Get(k K) (V, bool) {
+func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
+	if r := m.readers.Load(); r != Everyone && r != who {
+		var zero V
+		return zero, false
+	}
 	var h uint64 // m.Hash(k), which is not inlined
 	if m.intKey {
 		h = m.intHash(k)
@@ -215,6 +238,7 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 		shift:  uint(64 - bits.TrailingZeros(uint(n))),
 		shards: make([]shard[K, V], n),
 	}
+	m.readers.Store(Everyone)
 	if cfg.Central {
 		m.central = new(counter)
 	}
@@ -292,8 +316,8 @@ func (m *Map[K, V]) Memory() int {
 const sizeOfShard = cacheLine
 
 // Has reports whether k is present, as Get does.
-func (m *Map[K, V]) Has(k K) bool {
-	_, ok := m.Get(k)
+func (m *Map[K, V]) Has(k K, who *Reader) bool {
+	_, ok := m.Get(k, who)
 	return ok
 }
 

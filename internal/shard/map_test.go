@@ -88,7 +88,7 @@ func TestOptimisticReadsUnderChurn(t *testing.T) {
 							runtime.Gosched()
 						}
 						k := names[(i*7+r)%64]
-						v, ok := m.Get(k)
+						v, ok := m.Get(k, nil)
 						reads.Add(1)
 						if ok {
 							hits.Add(1)
@@ -141,11 +141,11 @@ func TestOptimisticReadsStableKeys(t *testing.T) {
 	}()
 	for round := range 200 {
 		for i := range 1000 {
-			v, ok := m.Get(any(i))
+			v, ok := m.Get(any(i), nil)
 			require.True(t, ok, "round %d: stable key %d missed", round, i)
 			require.Equal(t, i, v)
 		}
-		_, ok := m.Get(any("never"))
+		_, ok := m.Get(any("never"), nil)
 		require.False(t, ok)
 	}
 	close(stop)
@@ -157,4 +157,30 @@ func TestOptimisticReadsStableKeys(t *testing.T) {
 func TestShardLayout(t *testing.T) {
 	require.Equal(t, uintptr(cacheLine), unsafe.Sizeof(shard[int64, int64]{}))
 	require.Equal(t, uintptr(cacheLine), unsafe.Sizeof(shard[string, []byte]{}))
+}
+
+// TestReaders checks the read gate: Get and Has answer the readers
+// SetReaders admits and no one else.
+func TestReaders(t *testing.T) {
+	m := New[int, int](Config{Shards: 4})
+	m.Put(1, 10)
+	a, b := new(Reader), new(Reader)
+	for _, who := range []*Reader{nil, a, b} {
+		v, ok := m.Get(1, who)
+		require.True(t, ok, "a new Map answers everyone")
+		require.Equal(t, 10, v)
+	}
+	m.SetReaders(a)
+	require.True(t, m.Has(1, a))
+	require.False(t, m.Has(1, b))
+	v, ok := m.Get(1, nil)
+	require.False(t, ok)
+	require.Zero(t, v)
+	m.SetReaders(Nobody)
+	for _, who := range []*Reader{nil, a, b, Everyone} {
+		require.False(t, m.Has(1, who), "Nobody admits no one")
+	}
+	m.SetReaders(Everyone)
+	require.True(t, m.Has(1, b))
+	require.Equal(t, 1, m.Len(), "the gate hides keys, it does not remove them")
 }

@@ -1,0 +1,13 @@
+package ets
+
+// PublishDroppedKeepingData marks t dropped without emptying its storage:
+// the state of a table between Drop's two steps, or after a write that
+// raced with Drop and has not yet emptied the storage again (settle).
+func PublishDroppedKeepingData(t Table) {
+	c := t.tableCore()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := *c.st.Load()
+	next.dropped = true
+	c.publish(&next)
+}
