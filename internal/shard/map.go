@@ -87,7 +87,7 @@ func (m *Map[K, V]) SetReaders(r *Reader) { m.readers.Store(r) }
 type shard[K comparable, V any] struct {
 	l    seqLock
 	grp  atomic.Pointer[group[K, V]] // &tab.groups[0], nil while the table has none
-	mask atomic.Uint64               // len(tab.groups)-1, never more: see Locked.Unlock
+	mask atomic.Uint64               // len(tab.groups)-1: see Locked.Unlock
 	tab  table[K, V]
 	_    [cacheLine - 16 - 8 - 8 - 24]byte
 }
@@ -144,7 +144,7 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 		start := s.l.seq.Load()
 		mask := s.mask.Load() // before grp: see Locked.Unlock
 		p := s.grp.Load()
-		if start&1 == 0 && p != nil && s.l.seq.Load() == start {
+		if start&1 == 0 && p != nil && s.l.seq.Load() == start { // the pair is one table's: see Locked.Unlock
 			// &groups[h>>7&mask] of the groups at p, of which there are mask+1.
 			gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr((h>>7)&mask)*unsafe.Sizeof(*p)))
 			w := atomic.LoadUint64(&gr.ctrl)
@@ -174,7 +174,7 @@ func (s *shard[K, V]) getSlow(h uint64, k K) (V, bool) {
 			mask := s.mask.Load() // before grp: see Locked.Unlock
 			p := s.grp.Load()
 			if start&1 != 0 || s.l.seq.Load() != start {
-				continue // p and mask may not belong together
+				continue // p and mask may not belong together: see Locked.Unlock
 			}
 			if p == nil {
 				return zero, false
@@ -435,12 +435,15 @@ func (l Locked[K, V]) Delete() {
 }
 
 // Unlock releases the lock, publishing the table's groups to lock-free
-// readers first if a rehash replaced them. The pointer is stored before the
-// mask, and the mask drops only to 0 and only with the pointer set to nil
-// (Clear); readers load the mask before the pointer. Tables only grow, so
-// a reader sees a mask no larger than its pointer's groups allow whatever
-// it races with, and the counter check that follows (which makes the pair
-// consistent) guards the semantics, not the memory safety.
+// readers first if a rehash replaced them. Readers use a pointer and a mask
+// only if the lock word was the same even value before and after they
+// loaded them: no writer came between, so the pair is one table's. That
+// check is what keeps a reader inside the groups; it cannot be left out.
+// (The pointer is stored before the mask, and readers load the mask first,
+// which alone would suffice while a table only grows; but after Clear a new
+// table starts small, and a reader slow enough to load the mask before the
+// Clear and the pointer after the next insert would index past it. No test
+// can catch that window reliably.)
 //
 // It is every writer's unlock (shard.unlock calls it), written here so that
 // Ref's callers call it directly.
