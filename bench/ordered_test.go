@@ -1,11 +1,7 @@
 // The OrderedSet workloads of issue 8, against google/btree's BTreeG under a
 // sync.RWMutex and tidwall/btree's BTreeG (which holds its own RWMutex).
 //
-// TODO(lead): remove the orderedset build tag once ets.OrderedSet is merged;
-// it is written against DESIGN.md's API (NewOrderedSet, Lookup, Insert,
-// Delete, Range(lo, hi), Next(k)) and has not been compiled against it yet.
-//
-//	go test -tags orderedset -run '^$' -bench 'Ordered' -cpu 1,2 .
+//	go test -run '^$' -bench 'Ordered' -cpu 1,2 .
 
 package bench
 

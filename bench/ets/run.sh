@@ -42,11 +42,8 @@ escript ets/ets_bench.escript "$KEYS" "$OPS" | tee "$tmp/erl.txt" >&2 || skip "e
 
 echo "== Go ets: go test -bench ... -cpu 2 -count $COUNT -benchtime $BENCHTIME" >&2
 bench='^Benchmark(Read100|Write100|OrderedLookup|OrderedWalk100)$/^impl=ets$/^key=int$/^size=1e6$'
-if ! go test -tags orderedset -run '^$' -bench "$bench" -cpu 2 -count "$COUNT" -benchtime "$BENCHTIME" . >"$tmp/go.txt" 2>&1; then
-	echo "ets: OrderedSet does not build yet (tag orderedset); measuring Set only" >&2
-	go test -run '^$' -bench "$bench" -cpu 2 -count "$COUNT" -benchtime "$BENCHTIME" . >"$tmp/go.txt" 2>&1 ||
-		{ cat "$tmp/go.txt" >&2; exit 1; }
-fi
+go test -run '^$' -bench "$bench" -cpu 2 -count "$COUNT" -benchtime "$BENCHTIME" . >"$tmp/go.txt" 2>&1 ||
+	{ cat "$tmp/go.txt" >&2; exit 1; }
 grep '^Benchmark' "$tmp/go.txt" >&2
 
 # median NAME COLUMN-UNIT: median of the value before UNIT over the runs.
