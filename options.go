@@ -29,8 +29,9 @@ const (
 	// counters from 2 goroutines), while one lock (WriteConcurrencyOff)
 	// is up to three times slower under parallel writes. An OrderedSet under
 	// WriteConcurrencyAuto or WriteConcurrencyOn is a contention-adapting
-	// tree: it starts with one lock and splits a key range in two when its
-	// writers contend.
+	// tree: it starts with one lock, splits a key range in two when its
+	// writers contend, and joins a range with a neighbour again when its
+	// writers have not contended for a thousand writes.
 	WriteConcurrencyAuto WriteConcurrency = iota
 	// WriteConcurrencyOff uses one lock for the whole table: every write is
 	// serialised, and a traversal of a Set, Bag or DuplicateBag copies the
