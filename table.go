@@ -218,23 +218,29 @@ type core struct {
 
 // publish makes next the table's state. It also sets the read gate of an
 // engine that has one (a Set's shard.Map, whose Get checks the right to
-// read itself): nobody once the table is dropped, only the owner's handles
-// while it is private, and everyone otherwise, which is readable's rule. A
-// reader racing with a change may be answered by the gate just before it
-// closes, as it may by a state loaded just before: the read happens before
-// the change. The caller holds mu, except when the table is made.
+// read itself) to next's readers. A reader racing with a change may be
+// answered by the gate just before it closes, as it may by a state loaded
+// just before: the read happens before the change. The caller holds mu,
+// except when the table is made.
 func (c *core) publish(next *state) {
 	c.st.Store(next)
 	if g, ok := c.eng.(interface{ SetReaders(*shard.Reader) }); ok {
-		switch {
-		case next.dropped:
-			g.SetReaders(shard.Nobody)
-		case next.access == Private:
-			g.SetReaders(next.owner.reader())
-		default:
-			g.SetReaders(shard.Everyone)
-		}
+		g.SetReaders(next.readers())
 	}
+}
+
+// readers is who may read the table in state st, as a read gate's setting:
+// nobody once it is dropped, only its owner's handles while it is private,
+// and everyone otherwise. It is the one statement of the rule: readable and
+// a Set's read gate both apply it.
+func (st *state) readers() *shard.Reader {
+	switch {
+	case st.dropped:
+		return shard.Nobody
+	case st.access == Private:
+		return st.owner.reader()
+	}
+	return shard.Everyone
 }
 
 // state is the part of a table's lifecycle that changes. It is immutable once
@@ -295,8 +301,8 @@ func (h handle) tableCore() *core { return h.c }
 
 // readable reports whether the handle may read the table now.
 func (h handle) readable() bool {
-	st := h.c.st.Load()
-	return !st.dropped && (st.access != Private || h.as == st.owner)
+	r := h.c.st.Load().readers()
+	return r == shard.Everyone || r == h.as.reader()
 }
 
 // writable returns nil if the handle may write the table now, and otherwise
