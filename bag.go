@@ -74,7 +74,7 @@ func newBag[K comparable, V comparable, T Table](kind Kind, opts []Option, wrap 
 
 // makeBag makes a bag table of the given kind around engine e.
 func makeBag[K comparable, V comparable, T Table](kind Kind, cfg config, e *shard.Bag[K, V], wrap func(bag[K, V]) T) (T, error) {
-	return newTable[K, V](kind, cfg, e.Shards(), e, func(h handle) T { return wrap(bag[K, V]{handle: h, e: e}) })
+	return newTable[K, V](kind, cfg, e, func(h handle) T { return wrap(bag[K, V]{handle: h, e: e}) })
 }
 
 // As returns a handle on the same table acting for o (nil: for nobody); see
@@ -201,12 +201,12 @@ func (t *bag[K, V]) Take(k K) ([]V, error) {
 func (t *bag[K, V]) All() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {
 		var buf []Entry[K, V]
-		for i := range t.e.Shards() {
+		for pos, more := uint64(0), true; more; {
 			if !t.readable() {
 				return
 			}
 			buf = buf[:0]
-			t.e.Collect(i, func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) })
+			pos, more = t.e.Collect(pos, func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) })
 			for _, e := range buf {
 				if !yield(e.Key, e.Value) {
 					return
@@ -223,12 +223,12 @@ func (t *bag[K, V]) All() iter.Seq2[K, V] {
 func (t *bag[K, V]) Keys() iter.Seq[K] {
 	return func(yield func(K) bool) {
 		var buf []K
-		for i := range t.e.Shards() {
+		for pos, more := uint64(0), true; more; {
 			if !t.readable() {
 				return
 			}
 			buf = buf[:0]
-			t.e.CollectKeys(i, func(k K) { buf = append(buf, k) })
+			pos, more = t.e.CollectKeys(pos, func(k K) { buf = append(buf, k) })
 			for _, k := range buf {
 				if !yield(k) {
 					return
@@ -262,7 +262,7 @@ func (t *bag[K, V]) SelectCount(pred func(K, V) bool) int {
 // key being swept is left as it was, the table stays consistent and
 // unlocked, and the panic propagates. It is O(n) in objects.
 func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
-	return sweepShards(t.handle, t.e.Shards(), t.e.Sweep, deleteWhere[shard.Op](pred))
+	return sweepShards(t.handle, t.e.Sweep, deleteWhere[shard.Op](pred))
 }
 
 // SelectReplace calls fn for every object and, where fn returns true,
@@ -274,7 +274,7 @@ func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 // with fn running under the shard's lock as in SelectDelete. It is O(n) in
 // objects.
 func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
-	return sweepShards(t.handle, t.e.Shards(), t.e.Sweep, replaceWhere[shard.Op](fn))
+	return sweepShards(t.handle, t.e.Sweep, replaceWhere[shard.Op](fn))
 }
 
 // SelectLimit returns the first page of at most limit objects pred returns

@@ -68,7 +68,8 @@ type config struct {
 	heirData         any
 	access           Access // 0: the default for the owner
 	name             string
-	load             *loadConfig // non-nil only while Load applies its options
+	load             *loadConfig         // non-nil only while Load applies its options
+	testEngine       func(*shard.Config) // set only by tests (WithEngineForTest)
 }
 
 // defaultShards is the lock count of WriteConcurrencyOn and Auto without
@@ -136,8 +137,20 @@ func (c *config) decentralizedCounters() bool {
 	return c.writeConcurrency != WriteConcurrencyOff
 }
 
+// autoShards is how many shards a hash table made with WriteConcurrencyAuto
+// (and no WithShards) starts with; it grows to defaultShards when its
+// writers wait for locks.
+const autoShards = 16
+
 func (c *config) engine() shard.Config {
-	return shard.Config{Shards: c.shardCount(), Central: !c.decentralizedCounters()}
+	e := shard.Config{Shards: c.shardCount(), Central: !c.decentralizedCounters()}
+	if c.writeConcurrency == WriteConcurrencyAuto && c.shards == 0 && e.Shards > autoShards {
+		e.MaxShards, e.Shards = e.Shards, autoShards
+	}
+	if c.testEngine != nil {
+		c.testEngine(&e)
+	}
+	return e
 }
 
 // WithReadConcurrency is ETS's read_concurrency. The hash engine makes it

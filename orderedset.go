@@ -99,7 +99,7 @@ func makeOrderedSet[K, V any](cfg config, tr *ordered.Tree[K, V], custom bool) (
 	// The base nodes' own counts, no decentralized counter: report what is in use.
 	central := false
 	cfg.decentralized = &central
-	return newTable[K, V](KindOrderedSet, cfg, 1, tr, func(h handle) *OrderedSet[K, V] {
+	return newTable[K, V](KindOrderedSet, cfg, tr, func(h handle) *OrderedSet[K, V] {
 		return &OrderedSet[K, V]{handle: h, tr: tr, custom: custom}
 	})
 }

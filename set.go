@@ -32,7 +32,7 @@ func NewSet[K comparable, V any](opts ...Option) (*Set[K, V], error) {
 		return nil, err
 	}
 	m := shard.New[K, V](cfg.engine())
-	return newTable[K, V](KindSet, cfg, m.Shards(), m, func(h handle) *Set[K, V] { return newSetHandle(h, m) })
+	return newTable[K, V](KindSet, cfg, m, func(h handle) *Set[K, V] { return newSetHandle(h, m) })
 }
 
 func newSetHandle[K comparable, V any](h handle, m *shard.Map[K, V]) *Set[K, V] {
@@ -150,12 +150,12 @@ func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error
 func (t *Set[K, V]) All() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {
 		var buf []Entry[K, V]
-		for i := range t.m.Shards() {
+		for pos, more := uint64(0), true; more; {
 			if !t.readable() {
 				return
 			}
 			buf = buf[:0]
-			t.m.Collect(i, func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) })
+			pos, more = t.m.Collect(pos, func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) })
 			for _, e := range buf {
 				if !yield(e.Key, e.Value) {
 					return
@@ -192,7 +192,7 @@ func (t *Set[K, V]) SelectCount(pred func(K, V) bool) int {
 // If pred panics, the objects already deleted stay deleted, the table stays
 // consistent and unlocked, and the panic propagates.
 func (t *Set[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
-	return sweepShards(t.handle, t.m.Shards(), t.m.Sweep, deleteWhere[shard.Op](pred))
+	return sweepShards(t.handle, t.m.Sweep, deleteWhere[shard.Op](pred))
 }
 
 // SelectReplace calls fn for every object and, where fn returns true, stores
@@ -201,7 +201,7 @@ func (t *Set[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 // replaced atomically, with fn running under the shard's lock as in
 // SelectDelete.
 func (t *Set[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
-	return sweepShards(t.handle, t.m.Shards(), t.m.Sweep, replaceWhere[shard.Op](fn))
+	return sweepShards(t.handle, t.m.Sweep, replaceWhere[shard.Op](fn))
 }
 
 // SelectLimit returns the first page of at most limit objects pred returns

@@ -828,21 +828,21 @@ func LoadFile[T Table](path string, opts ...Option) (T, error) {
 func (*Set[K, V]) snapshotSpec() snapshotSpec { return snapshotSpecOf[K, V](KindSet) }
 
 func (t *Set[K, V]) snapshotObjects(emit func(keys, values any) error) error {
-	return emitShards(t.handle, t.m.Shards(), t.m.Collect, emit)
+	return emitShards(t.handle, t.m.Collect, emit)
 }
 
 // emitShards is snapshotObjects for the hash kinds: it copies one shard at a
 // time with collect (which holds the shard's lock) and emits the copy after
 // the lock is released. collect yields one (key, value) per object.
-func emitShards[K, V any](h handle, shards int, collect func(i int, fn func(K, V)), emit func(keys, values any) error) error {
+func emitShards[K, V any](h handle, collect func(pos uint64, fn func(K, V)) (uint64, bool), emit func(keys, values any) error) error {
 	var ks []K
 	var vs []V
-	for i := range shards {
+	for pos, more := uint64(0), true; more; {
 		if err := h.Err(); err != nil {
 			return err
 		}
 		ks, vs = ks[:0], vs[:0]
-		collect(i, func(k K, v V) {
+		pos, more = collect(pos, func(k K, v V) {
 			ks = append(ks, k)
 			vs = append(vs, v)
 		})
@@ -872,7 +872,7 @@ func (*Set[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 	}
 	m := shard.New[K, V](l.cfg.engine())
 	eachLoaded(l, func(k K, v V) { m.Put(k, v) })
-	t, err := newTable[K, V](KindSet, l.cfg, m.Shards(), m, func(h handle) *Set[K, V] { return newSetHandle(h, m) })
+	t, err := newTable[K, V](KindSet, l.cfg, m, func(h handle) *Set[K, V] { return newSetHandle(h, m) })
 	if err != nil {
 		return nil, err
 	}
@@ -889,7 +889,7 @@ func (*DuplicateBag[K, V]) snapshotSpec() snapshotSpec {
 }
 
 func (t *bag[K, V]) snapshotObjects(emit func(keys, values any) error) error {
-	return emitShards(t.handle, t.e.Shards(), t.e.Collect, emit)
+	return emitShards(t.handle, t.e.Collect, emit)
 }
 
 func (*Bag[K, V]) loadTable(l *snapshotLoad) (Table, error) {

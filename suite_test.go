@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/etsgo/ets"
+	"github.com/etsgo/ets/internal/shard"
 )
 
 var seedFlag = flag.Uint64("seed", 0, "seed of the randomised tests (0: a new one, printed)")
@@ -106,6 +107,11 @@ var engineOptions = []struct {
 	{"default", nil},
 	{"wc=off", []ets.Option{ets.WithWriteConcurrency(ets.WriteConcurrencyOff)}},
 	{"wc=on,shards=4,central", []ets.Option{ets.WithWriteConcurrency(ets.WriteConcurrencyOn), ets.WithShards(4), ets.WithDecentralizedCounters(false)}},
+	// A hash table that starts with one shard and grows at every wait for a
+	// lock, up to 1024 shards: grows happen in the middle of the tests.
+	{"wc=auto,grows", []ets.Option{ets.WithEngineForTest(func(c *shard.Config) {
+		c.Shards, c.MaxShards, c.GrowAfter = 1, 1024, 1
+	})}},
 }
 
 // forEachKind runs f once per kind and engine option set.

@@ -193,6 +193,7 @@ type Table interface {
 // engine is what the lifecycle core needs of a table's storage.
 type engine interface {
 	Len() int
+	Shards() int // the locks writers spread over, now
 	Memory() int
 	Clear()
 }
@@ -207,7 +208,6 @@ type core struct {
 	keyType   string
 	valueType string
 	cfg       config
-	shards    int
 	eng       engine
 	handleFor func(o *Owner) Table // the kind's handle acting for o
 	nobody    Table                // handleFor(nil), made once for Open
@@ -257,14 +257,13 @@ type state struct {
 
 // newTable makes a table's core, gives it to its owner, claims its name and
 // returns the kind's handle acting for the owner. wrap builds that handle.
-func newTable[K, V any, T Table](kind Kind, cfg config, shards int, eng engine, wrap func(handle) T) (T, error) {
+func newTable[K, V any, T Table](kind Kind, cfg config, eng engine, wrap func(handle) T) (T, error) {
 	c := &core{
 		id:        lastID.Add(1),
 		kind:      kind,
 		keyType:   reflect.TypeFor[K]().String(),
 		valueType: reflect.TypeFor[V]().String(),
 		cfg:       cfg,
-		shards:    shards,
 		eng:       eng,
 	}
 	c.handleFor = func(o *Owner) Table { return wrap(handle{c: c, as: o}) }
@@ -385,7 +384,7 @@ func (h handle) Info() Info {
 		Memory:                c.eng.Memory(),
 		ReadConcurrency:       c.cfg.readConcurrency,
 		WriteConcurrency:      c.cfg.writeConcurrency,
-		Shards:                c.shards,
+		Shards:                c.eng.Shards(),
 		DecentralizedCounters: c.cfg.decentralizedCounters(),
 	}
 }
@@ -512,13 +511,14 @@ func replaceWhere[O ~uint8, K, V any](fn func(K, V) (V, bool)) func(K, V) (V, O)
 // sweepShards runs an engine's Sweep over every shard in turn, checking
 // before each that the table may still be written, and returns how many
 // entries were stored or deleted.
-func sweepShards[K, V any](h handle, shards int, sweep func(i int, fn func(K, V) (V, shard.Op)) (int, int), fn func(K, V) (V, shard.Op)) (int, error) {
+func sweepShards[K, V any](h handle, sweep func(pos uint64, fn func(K, V) (V, shard.Op)) (int, int, uint64, bool), fn func(K, V) (V, shard.Op)) (int, error) {
 	n := 0
-	for i := range shards {
+	for pos, more := uint64(0), true; more; {
 		if err := h.writable(); err != nil {
 			return n, err
 		}
-		stored, deleted := sweep(i, fn)
+		var stored, deleted int
+		stored, deleted, pos, more = sweep(pos, fn)
 		n += stored + deleted
 	}
 	return n, nil

@@ -454,6 +454,9 @@ func (t *Tree[K, V]) Len() int {
 	}
 }
 
+// Shards returns the number of base nodes, each a lock writers spread over.
+func (t *Tree[K, V]) Shards() int { return len(t.route.Load().bases) }
+
 // Memory estimates the bytes the tree holds: its items, with nodes assumed
 // three quarters full, and one node header per node. Memory that keys and
 // values point to is not counted.

@@ -13,7 +13,9 @@ import (
 //
 // Sizes count objects, not keys: each shard keeps its own object counter
 // (written under the shard's lock, read without it), and a Bag made with
-// Config.Central keeps one table-wide counter instead.
+// Config.Central keeps one table-wide counter instead. A Bag's shard count
+// is fixed, since its object counters are per shard: it starts with
+// Config.MaxShards shards if that is more than Config.Shards.
 type Bag[K comparable, V comparable] struct {
 	m       *Map[K, objects[V]]
 	dup     bool
@@ -30,10 +32,11 @@ type objectCount struct {
 // object (duplicate_bag); without, inserting an object equal to one of the
 // key's objects changes nothing (bag). It panics as New does.
 func NewBag[K comparable, V comparable](cfg Config, duplicates bool) *Bag[K, V] {
+	n := max(cfg.Shards, cfg.MaxShards) // a Bag starts with its most shards
 	b := &Bag[K, V]{
-		m:    New[K, objects[V]](Config{Shards: cfg.Shards}),
+		m:    New[K, objects[V]](Config{Shards: n}),
 		dup:  duplicates,
-		objs: make([]objectCount, cfg.Shards),
+		objs: make([]objectCount, n),
 	}
 	if cfg.Central {
 		b.central = new(counter)
@@ -45,7 +48,7 @@ func NewBag[K comparable, V comparable](cfg Config, duplicates bool) *Bag[K, V] 
 func (b *Bag[K, V]) Hash(k K) uint64 { return b.m.Hash(k) }
 
 // Shards returns the number of shards.
-func (b *Bag[K, V]) Shards() int { return len(b.m.shards) }
+func (b *Bag[K, V]) Shards() int { return len(b.objs) }
 
 // Len returns the number of objects. With per-shard counters it sums them, so
 // it is not a snapshot while writers run.
@@ -80,19 +83,17 @@ func (b *Bag[K, V]) counted(si, n int) {
 func (b *Bag[K, V]) Insert(h uint64, k K, v V) bool {
 	si, s := b.lock(h)
 	defer s.unlock()
-	return b.insertLocked(si, h, k, v)
+	return b.insertLocked(si, s, h, k, v)
 }
 
-// lock write-locks the shard of hash h and returns it and its index.
+// lock write-locks the shard of hash h and returns its index and it.
 func (b *Bag[K, V]) lock(h uint64) (int, *shard[K, objects[V]]) {
-	si := b.m.shardOf(h)
-	s := &b.m.shards[si]
-	s.lock()
-	return si, s
+	d, si := b.m.lockHash(h)
+	return si, d.shard(si)
 }
 
-func (b *Bag[K, V]) insertLocked(si int, h uint64, k K, v V) bool {
-	s := &b.m.shards[si]
+// insertLocked adds v under k in s, shard si, whose lock the caller holds.
+func (b *Bag[K, V]) insertLocked(si int, s *shard[K, objects[V]], h uint64, k K, v V) bool {
 	if i := s.tab.find(h, k); i >= 0 {
 		if !s.tab.slot(i).val.add(v, b.dup) {
 			return false
@@ -115,7 +116,7 @@ func (b *Bag[K, V]) InsertNew(h uint64, k K, v V) bool {
 	if s.tab.find(h, k) >= 0 {
 		return false
 	}
-	return b.insertLocked(si, h, k, v)
+	return b.insertLocked(si, s, h, k, v)
 }
 
 // InsertBatch adds the n objects item(i), in order, atomically: it locks every
@@ -123,14 +124,14 @@ func (b *Bag[K, V]) InsertNew(h uint64, k K, v V) bool {
 // checks that none of the keys has an object and adds nothing if one does. It
 // reports whether it added. hashes[i] must be the hash of item i's key.
 func (b *Bag[K, V]) InsertBatch(hashes []uint64, item func(i int) (K, V), onlyNew bool) bool {
-	locked := b.m.lockShards(hashes)
-	defer b.m.unlockShards(locked)
-	if onlyNew && b.m.anyPresent(hashes, func(i int) K { k, _ := item(i); return k }) {
+	d, locked := b.m.lockShards(hashes)
+	defer unlockShards(d, locked)
+	if onlyNew && anyPresent(d, hashes, func(i int) K { k, _ := item(i); return k }) {
 		return false
 	}
 	for i, h := range hashes {
 		k, v := item(i)
-		b.insertLocked(b.m.shardOf(h), h, k, v)
+		b.insertLocked(d.index(h), d.at(h), h, k, v)
 	}
 	return true
 }
@@ -138,8 +139,9 @@ func (b *Bag[K, V]) InsertBatch(hashes []uint64, item func(i int) (K, V), onlyNe
 // view calls fn with k's objects under the read lock of k's shard, or does
 // nothing if k is absent.
 func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
-	s := &b.m.shards[b.m.shardOf(h)]
-	defer s.runlock(s.rlock())
+	s := b.m.dir().at(h)
+	seq, _ := s.rlock() // never retired: a Bag's shards are fixed
+	defer s.runlock(seq)
 	if i := s.tab.find(h, k); i >= 0 {
 		fn(&s.tab.slot(i).val)
 	}
@@ -213,9 +215,10 @@ func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
 
 // Clear removes every key, one shard at a time.
 func (b *Bag[K, V]) Clear() {
-	for si := range b.m.shards {
-		s := &b.m.shards[si]
-		s.lock()
+	for pos, more := uint64(0), true; more; {
+		d, si := b.m.lockHash(pos)
+		s := d.shard(si)
+		pos, more = d.next(si)
 		keys := s.tab.live
 		s.tab = table[K, objects[V]]{}
 		b.m.added(-keys)
@@ -224,31 +227,34 @@ func (b *Bag[K, V]) Clear() {
 	}
 }
 
-// Collect calls fn for every object of shard i, each key's objects in
-// insertion order, under the shard's read lock; fn must not call back into
+// Collect calls fn for every object of the shard holding hash pos, each
+// key's objects in insertion order, under the shard's read lock, and returns
+// where the next shard starts, as Map.Collect; fn must not call back into
 // the Bag.
-func (b *Bag[K, V]) Collect(i int, fn func(k K, v V)) {
-	b.m.Collect(i, func(k K, o objects[V]) {
+func (b *Bag[K, V]) Collect(pos uint64, fn func(k K, v V)) (next uint64, more bool) {
+	return b.m.Collect(pos, func(k K, o objects[V]) {
 		o.each(func(x *obj[V]) { fn(k, x.v) })
 	})
 }
 
-// CollectKeys calls fn once for every key of shard i under the shard's read
-// lock; fn must not call back into the Bag.
-func (b *Bag[K, V]) CollectKeys(i int, fn func(k K)) {
-	b.m.Collect(i, func(k K, _ objects[V]) { fn(k) })
+// CollectKeys calls fn once for every key of the shard holding hash pos,
+// as Collect.
+func (b *Bag[K, V]) CollectKeys(pos uint64, fn func(k K)) (next uint64, more bool) {
+	return b.m.Collect(pos, func(k K, _ objects[V]) { fn(k) })
 }
 
-// Sweep calls fn for every object of shard i under the shard's write lock and
-// applies the Op it returns, so each object is tested and changed atomically.
-// It returns how many objects were stored and deleted. In a Bag without
+// Sweep calls fn for every object of the shard holding hash pos under the
+// shard's write lock and applies the Op it returns, so each object is tested
+// and changed atomically. It returns how many objects were stored and
+// deleted, and where the next shard starts, as Collect. In a Bag without
 // duplicates, an object stored equal to an earlier object of its key merges
 // into it. If fn panics, the keys already swept keep their changes, the key
 // being swept and the rest are untouched, and the lock is released.
-func (b *Bag[K, V]) Sweep(si int, fn func(k K, v V) (V, Op)) (stored, deleted int) {
-	s := &b.m.shards[si]
-	s.lock()
+func (b *Bag[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op)) (stored, deleted int, next uint64, more bool) {
+	d, si := b.m.lockHash(pos)
+	s := d.shard(si)
 	defer s.unlock()
+	next, more = d.next(si)
 	var changes []change[V]
 	s.tab.full(func(j int) {
 		k, o := s.tab.slot(j).key, &s.tab.slot(j).val
@@ -267,7 +273,7 @@ func (b *Bag[K, V]) Sweep(si int, fn func(k K, v V) (V, Op)) (stored, deleted in
 			b.m.added(-1)
 		}
 	})
-	return stored, deleted
+	return stored, deleted, next, more
 }
 
 // BagPos is a position in a paged traversal of a Bag: every key whose hash is
@@ -314,9 +320,9 @@ type hashedObject[K comparable, V any] struct {
 func (b *Bag[K, V]) Page(pos BagPos[K], limit int, accept func(K, V) bool, emit func(K, V)) (BagPos[K], bool) {
 	var buf []hashedObject[K, V]
 	taken := 0
-	for si := b.m.shardOf(pos.H); si < len(b.m.shards); si++ {
+	for {
 		buf = buf[:0]
-		b.m.Collect(si, func(k K, o objects[V]) {
+		next, more := b.m.Collect(pos.H, func(k K, o objects[V]) {
 			if h := b.m.Hash(k); h >= pos.H {
 				o.each(func(x *obj[V]) { buf = append(buf, hashedObject[K, V]{h, x.seq, k, x.v}) })
 			}
@@ -333,10 +339,9 @@ func (b *Bag[K, V]) Page(pos BagPos[K], limit int, accept func(K, V) bool, emit 
 				return pos, true
 			}
 		}
-		if si+1 == len(b.m.shards) {
-			break
+		if !more {
+			return pos, false
 		}
-		pos = BagPos[K]{H: b.m.shardStart(si + 1)}
+		pos = BagPos[K]{H: next}
 	}
-	return pos, false
 }

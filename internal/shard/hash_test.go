@@ -62,7 +62,7 @@ func TestHasherSeeded(t *testing.T) {
 		if a.Hash(k) == b.Hash(k) {
 			same++
 		}
-		perShard[a.shardOf(a.Hash(k))]++
+		perShard[a.dir().index(a.Hash(k))]++
 	}
 	require.Less(t, same, 2)
 	for i, n := range perShard {

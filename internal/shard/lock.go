@@ -36,11 +36,18 @@ type seqLock struct {
 	wait sync.Mutex
 }
 
+// retired is the word of a shard a Map has replaced (Map.grow): odd, so
+// lock-free readers never accept it and the fast paths never take it, and
+// marked so that lockSlow tells its waiters to look the shard up again. No
+// counter reaches it: that would take 2^62 writes.
+const retired = 1<<63 | 1
+
 // rlock takes the lock for a holder that will not write, and returns the
-// value runlock must put back.
-func (l *seqLock) rlock() uint64 {
+// value runlock must put back; ok is false, and the lock is not taken, if
+// the shard is retired.
+func (l *seqLock) rlock() (seq uint64, ok bool) {
 	if s, ok := l.tryLock(); ok {
-		return s
+		return s, true
 	}
 	return l.lockSlow()
 }
@@ -59,18 +66,19 @@ func (l *seqLock) tryLock() (uint64, bool) {
 func (l *seqLock) runlock(s uint64) { l.seq.Store(s) }
 
 // lockSlow takes the lock after the fast path failed and returns the even
-// value it found.
-func (l *seqLock) lockSlow() uint64 {
+// value it found, or gives up and returns false if the shard is retired
+// (the caller looks the key's shard up again).
+func (l *seqLock) lockSlow() (uint64, bool) {
 	for range spins {
-		if s, ok := l.tryLock(); ok {
-			return s
+		if s, ok := l.tryLock(); ok || s == retired {
+			return s, ok
 		}
 	}
 	l.wait.Lock()
 	defer l.wait.Unlock()
 	for i := 0; ; i++ {
-		if s, ok := l.tryLock(); ok {
-			return s
+		if s, ok := l.tryLock(); ok || s == retired {
+			return s, ok
 		}
 		switch {
 		case i < 64:

@@ -8,6 +8,12 @@
 // range of hash values: a traversal that walks shards in order, and a cursor
 // that remembers a hash value, stay exact whatever the writers do.
 //
+// A Map made with room to grow (Config.MaxShards) starts with fewer shards
+// and splits each into several when its writers wait for locks (grow). The
+// new shards refine the old ranges, so traversals that go by hash value
+// (Collect, Sweep and Page take a position, not a shard number) stay exact
+// across a grow too.
+//
 // The engine knows nothing of owners, access or names; the ets package checks
 // those before it calls in, except for Get and Has, which check a token
 // against the read gate the ets package sets (SetReaders), so that a lookup
@@ -19,6 +25,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -42,15 +49,85 @@ const cacheLine = 64
 type Config struct {
 	Shards  int  // a power of two between 1 and MaxShards
 	Central bool // keep one table-wide size counter instead of one per shard
+	// MaxShards, if more than Shards, lets the Map grow to that many shards
+	// (a power of two up to the constant MaxShards) when its writers wait
+	// for locks; the Map then grows once its writers have waited GrowAfter
+	// times per shard since it last grew (0: growAfter).
+	MaxShards int
+	GrowAfter int
 }
+
+// growAfter is how many times per shard writers wait for a lock before a
+// Map with room to grow splits its shards.
+const growAfter = 16
+
+// growPause, if set, runs in grow between the stores of base and shift:
+// tests widen that window, in which readers and writers pair the old shift
+// with the new array, so that a missed check shows.
+var growPause func()
+
+// growBits is how many times a grow multiplies the shard count, as a
+// power of two: 4, so that a table reaches its most shards in few grows.
+const growBits = 2
 
 // Map is a sharded hash table. All methods are safe for concurrent use.
 type Map[K comparable, V any] struct {
 	hasher[K]
-	shift   uint // a hash's shard is h >> shift
-	shards  []shard[K, V]
-	central *counter               // nil when each shard counts its own keys
+	// The shards: an array of 1<<(64-shift) of them (one when shift is 64),
+	// replaced by a larger one when the Map grows. A key's shard is h >>
+	// shift. grow stores base before shift, and every reader loads shift
+	// before base, so the index it computes is within the array it loads;
+	// but it may pair an older shift with a newer array, which the shard
+	// tells, as every shard records its array's shift (see dir).
+	shift   atomic.Uint64
+	base    atomic.Pointer[shard[K, V]]
 	readers atomic.Pointer[Reader] // who Get and Has answer: see SetReaders
+	central *counter               // nil when each shard counts its own keys
+	growth  *growth                // nil when the shard count is fixed
+}
+
+// growth is the state of a Map that may grow, away from the Map's fields
+// that every operation reads: waits is written by writers that waited.
+type growth struct {
+	_        [cacheLine]byte
+	waits    atomic.Int64 // lock acquisitions that waited since the Map last grew
+	mu       sync.Mutex   // held while the Map grows
+	minShift uint64       // the shift of the most shards the Map grows to
+	after    int64        // waits per shard that make the Map grow
+	_        [cacheLine]byte
+}
+
+// dir is one view of a Map's shards: an array and the shift it was made for.
+type dir[K comparable, V any] struct {
+	base  *shard[K, V]
+	shift uint64
+}
+
+// dir returns the Map's current shards.
+func (m *Map[K, V]) dir() dir[K, V] {
+	for {
+		shift := m.shift.Load() // before base: see Map
+		d := dir[K, V]{m.base.Load(), shift}
+		if d.base.shift == shift {
+			return d
+		}
+	}
+}
+
+func (d dir[K, V]) len() int                 { return 1 << (64 - d.shift) }
+func (d dir[K, V]) index(h uint64) int       { return int(h >> d.shift) }
+func (d dir[K, V]) at(h uint64) *shard[K, V] { return d.shard(d.index(h)) }
+func (d dir[K, V]) shard(i int) *shard[K, V] {
+	return (*shard[K, V])(unsafe.Add(unsafe.Pointer(d.base), uintptr(i)*sizeOfShard))
+}
+
+// next returns the smallest hash of the shard after shard i, and false if
+// shard i is the last.
+func (d dir[K, V]) next(i int) (uint64, bool) {
+	if i+1 == d.len() {
+		return 0, false
+	}
+	return uint64(i+1) << d.shift, true
 }
 
 // A Reader is a token a caller of Get and Has passes to say who reads; the
@@ -77,6 +154,10 @@ func (m *Map[K, V]) SetReaders(r *Reader) { m.readers.Store(r) }
 // groups, and retry if the counter moved; after a few tries they take the
 // lock instead, so they always make progress.
 //
+// A shard that a grow replaced is retired: its counter holds the odd value
+// retired for good, so readers never accept it and writers that wait for
+// it give up (lockSlow) and look their key's shard up again.
+//
 // A shard is one cache line. Its table's groups are published on it as a
 // pointer and a mask, set together under the lock, rather than only through
 // the table's arrays: a reader loads the counter, the pointer and the mask
@@ -85,16 +166,16 @@ func (m *Map[K, V]) SetReaders(r *Reader) { m.readers.Store(r) }
 // load fewer than through arrays. The key count is the table's own
 // (tab.live), read as Get reads slots (see live).
 type shard[K comparable, V any] struct {
-	l    seqLock
-	grp  atomic.Pointer[group[K, V]] // &tab.groups[0], nil while the table has none
-	mask atomic.Uint64               // len(tab.groups)-1: see Locked.Unlock
-	tab  table[K, V]
-	_    [cacheLine - 16 - 8 - 8 - 24]byte
+	l     seqLock
+	grp   atomic.Pointer[group[K, V]] // &tab.groups[0], nil while the table has none
+	mask  atomic.Uint64               // len(tab.groups)-1: see Locked.Unlock
+	tab   table[K, V]
+	shift uint64 // the shift of the array the shard is in: see Map
 }
 
-// lock and unlock spell out seqLock's fast paths, which the compiler would
-// not inline into generic code instantiated in another package
-// (golang/go#56280).
+// lock write-locks a shard that cannot be retired: grow's, which holds the
+// growth lock, the only one that retires shards. Every other writer locks
+// through lockHash, Ref or lockShards, which look again if it is.
 func (s *shard[K, V]) lock() {
 	if x := s.l.seq.Load(); x&1 != 0 || !s.l.seq.CompareAndSwap(x, x+1) {
 		s.l.lockSlow()
@@ -103,9 +184,43 @@ func (s *shard[K, V]) lock() {
 
 func (s *shard[K, V]) unlock() { Locked[K, V]{s: s}.Unlock() }
 
-// rlock and runlock hold the shard for a caller that does not write it.
-func (s *shard[K, V]) rlock() uint64      { return s.l.rlock() }
-func (s *shard[K, V]) runlock(seq uint64) { s.l.runlock(seq) }
+// rlock and runlock hold the shard for a caller that does not write it;
+// rlock fails if the shard is retired.
+func (s *shard[K, V]) rlock() (uint64, bool) { return s.l.rlock() }
+func (s *shard[K, V]) runlock(seq uint64)    { s.l.runlock(seq) }
+
+// lockHash write-locks the shard of hash h and returns it with the view it
+// is in and its index there.
+func (m *Map[K, V]) lockHash(h uint64) (dir[K, V], int) {
+	for {
+		d := m.dir()
+		si := d.index(h)
+		s := d.shard(si)
+		if x := s.l.seq.Load(); x&1 == 0 && s.l.seq.CompareAndSwap(x, x+1) {
+			return d, si
+		}
+		if m.lockSlow(s, d.shift) {
+			return d, si
+		}
+	}
+}
+
+// lockSlow takes s's lock after the fast path failed, for a caller that
+// holds no other lock of the Map, and counts the wait. It returns false,
+// without the lock, if s is retired or if the wait made the Map grow; the
+// caller then looks its shard up again.
+func (m *Map[K, V]) lockSlow(s *shard[K, V], shift uint64) bool {
+	seq, ok := s.l.lockSlow()
+	if !ok {
+		return false
+	}
+	if g := m.growth; g != nil && shift > g.minShift && g.waits.Add(1) >= g.after<<(64-shift) {
+		s.runlock(seq)
+		m.grow(shift)
+		return false
+	}
+	return true
+}
 
 // optimisticTries is how many times a lock-free read is attempted before
 // the reader takes the lock.
@@ -139,12 +254,16 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 	} else {
 		h = maphash.Comparable(m.seed, k)
 	}
-	s := &m.shards[h>>m.shift]
+	shift := m.shift.Load() // before base: see Map
+	s := (*shard[K, V])(unsafe.Add(unsafe.Pointer(m.base.Load()), uintptr(h>>shift)*sizeOfShard))
 	if optimisticReads {
 		start := s.l.seq.Load()
 		mask := s.mask.Load() // before grp: see Locked.Unlock
 		p := s.grp.Load()
-		if start&1 == 0 && p != nil && s.l.seq.Load() == start { // the pair is one table's: see Locked.Unlock
+		// s is the key's shard if its array is the one shift was loaded
+		// for (see Map); the pair p, mask is one table's if the counter
+		// did not move (see Locked.Unlock).
+		if start&1 == 0 && p != nil && s.shift == shift && s.l.seq.Load() == start {
 			// &groups[h>>7&mask] of the groups at p, of which there are mask+1.
 			gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr((h>>7)&mask)*unsafe.Sizeof(*p)))
 			w := atomic.LoadUint64(&gr.ctrl)
@@ -160,12 +279,22 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 			}
 		}
 	}
-	return s.getSlow(h, k)
+	return m.getSlow(h, k)
 }
 
 // getSlow is Get's general case: the full probe, retried a few times if
-// writers move the counter, then the lock.
-func (s *shard[K, V]) getSlow(h uint64, k K) (V, bool) {
+// writers move the counter, then the lock; all over again in the shard
+// that replaced the key's, if a grow retired it.
+func (m *Map[K, V]) getSlow(h uint64, k K) (V, bool) {
+	for {
+		if v, ok, live := m.dir().at(h).get(h, k); live {
+			return v, ok
+		}
+	}
+}
+
+// get looks k up in s, as getSlow; live is false if s is retired.
+func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 	var zero V
 	if optimisticReads {
 	tries:
@@ -177,7 +306,7 @@ func (s *shard[K, V]) getSlow(h uint64, k K) (V, bool) {
 				continue // p and mask may not belong together: see Locked.Unlock
 			}
 			if p == nil {
-				return zero, false
+				return zero, false, true
 			}
 			g := (h >> 7) & mask
 			tag := lsb * (h & 0x7f)
@@ -191,14 +320,14 @@ func (s *shard[K, V]) getSlow(h uint64, k K) (V, bool) {
 						continue tries
 					}
 					if sl.key == k {
-						return sl.val, true
+						return sl.val, true, true
 					}
 				}
 				if w&^(w<<6)&msb != 0 { // matchEmpty: k is absent
 					if s.l.seq.Load() != start {
 						continue tries
 					}
-					return zero, false
+					return zero, false, true
 				}
 				if step > mask {
 					continue tries // only a torn view of the groups can be this long
@@ -210,14 +339,17 @@ func (s *shard[K, V]) getSlow(h uint64, k K) (V, bool) {
 	return s.getLocked(h, k)
 }
 
-// getLocked looks k up under the lock.
-func (s *shard[K, V]) getLocked(h uint64, k K) (V, bool) {
-	defer s.runlock(s.rlock())
-	if i := s.tab.find(h, k); i >= 0 {
-		return s.tab.slot(i).val, true
+// getLocked looks k up under the lock, unless s is retired (live false).
+func (s *shard[K, V]) getLocked(h uint64, k K) (v V, ok, live bool) {
+	seq, live := s.rlock()
+	if !live {
+		return v, false, false
 	}
-	var zero V
-	return zero, false
+	defer s.runlock(seq)
+	if i := s.tab.find(h, k); i >= 0 {
+		return s.tab.slot(i).val, true, true
+	}
+	return v, false, true
 }
 
 type counter struct {
@@ -233,34 +365,92 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 	if n < 1 || n > MaxShards || n&(n-1) != 0 {
 		panic("shard: shard count must be a power of two in [1, MaxShards]")
 	}
-	m := &Map[K, V]{
-		hasher: newHasher[K](),
-		shift:  uint(64 - bits.TrailingZeros(uint(n))),
-		shards: make([]shard[K, V], n),
+	m := &Map[K, V]{hasher: newHasher[K]()}
+	shift := uint64(64 - bits.TrailingZeros(uint(n)))
+	shards := make([]shard[K, V], n)
+	for i := range shards {
+		shards[i].shift = shift
 	}
+	m.base.Store(&shards[0])
+	m.shift.Store(shift)
 	m.readers.Store(Everyone)
 	if cfg.Central {
 		m.central = new(counter)
 	}
+	if max := cfg.MaxShards; max > n {
+		if max > MaxShards || max&(max-1) != 0 {
+			panic("shard: MaxShards must be a power of two up to MaxShards")
+		}
+		after := cfg.GrowAfter
+		if after < 1 {
+			after = growAfter
+		}
+		m.growth = &growth{minShift: uint64(64 - bits.TrailingZeros(uint(max))), after: int64(after)}
+	}
 	return m
+}
+
+// Grow splits every shard in four (fewer if the Map would pass its
+// MaxShards) and reports whether it did: false for a Map that is fixed or
+// has its most shards already. A Map grows by itself when its writers wait
+// for locks; Grow is for tests that want grows at chosen moments.
+func (m *Map[K, V]) Grow() bool { return m.grow(m.dir().shift) }
+
+// grow replaces the shards of the array made for shift, unless the Map
+// grew since: it locks them all, in order, moves every key into an array
+// of four times as many (each old shard's range split in four), publishes
+// the new array, and retires the old shards, whose waiters then look their
+// key's shard up again (lockSlow). The old shards' groups are left as they
+// were, for lock-free readers still in them. A grow costs a rehash of the
+// whole table, once for every fourfold growth in shards.
+func (m *Map[K, V]) grow(shift uint64) bool {
+	g := m.growth
+	if g == nil {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if m.shift.Load() != shift || shift <= g.minShift {
+		return false
+	}
+	old := m.dir()
+	for i := range old.len() {
+		old.shard(i).lock()
+	}
+	next := max(shift-growBits, g.minShift)
+	shards := make([]shard[K, V], 1<<(64-next))
+	for i := range shards {
+		shards[i].shift = next
+		shards[i].l.seq.Store(1) // locked until its keys are in and its groups published
+	}
+	for i := range old.len() {
+		old.shard(i).tab.each(func(sl *slot[K, V]) {
+			h := m.hash(sl.key)
+			shards[h>>next].tab.insert(&m.hasher, h, sl.key, sl.val)
+		})
+	}
+	for i := range shards {
+		shards[i].unlock()
+	}
+	m.base.Store(&shards[0]) // before shift: see Map
+	if growPause != nil {
+		growPause()
+	}
+	m.shift.Store(next)
+	for i := range old.len() {
+		old.shard(i).l.seq.Store(retired)
+	}
+	g.waits.Store(0)
+	return true
 }
 
 // Hash returns k's hash under this Map's seed. Callers hash a key once and
 // pass the hash to every method that takes one.
 func (m *Map[K, V]) Hash(k K) uint64 { return m.hash(k) }
 
-// Shards returns the number of shards.
-func (m *Map[K, V]) Shards() int { return len(m.shards) }
-
-func (m *Map[K, V]) shardOf(h uint64) int { return int(h >> m.shift) }
-
-// shardStart is the smallest hash held by shard i.
-func (m *Map[K, V]) shardStart(i int) uint64 {
-	if m.shift == 64 {
-		return 0
-	}
-	return uint64(i) << m.shift
-}
+// Shards returns the number of shards, which grows with a Map that has room
+// to grow.
+func (m *Map[K, V]) Shards() int { return m.dir().len() }
 
 // added counts n keys added (removed, if negative) in the table-wide
 // counter, if the Map keeps one; per-shard counts are the tables' own.
@@ -276,41 +466,62 @@ func (m *Map[K, V]) Len() int {
 	if m.central != nil {
 		return int(m.central.n.Load())
 	}
-	n := 0
-	for i := range m.shards {
-		n += m.shards[i].live()
-	}
-	return n
+	return m.sum(func(s *shard[K, V]) (int, bool) { return s.live() })
 }
 
-// live returns the shard's key count. Like Get, it reads without the lock
-// and retries if a writer moved the counter, so that writers need not
-// publish the count with an atomic store (a third locked instruction on
-// every insert and delete, after the lock's two).
-func (s *shard[K, V]) live() int {
+// sum adds up f over the shards, starting over if one was retired (f
+// returns false).
+func (m *Map[K, V]) sum(f func(s *shard[K, V]) (int, bool)) int {
+next:
+	for {
+		d := m.dir()
+		n := 0
+		for i := range d.len() {
+			c, ok := f(d.shard(i))
+			if !ok {
+				continue next
+			}
+			n += c
+		}
+		return n
+	}
+}
+
+// live returns the shard's key count, or false if the shard is retired.
+// Like Get, it reads without the lock and retries if a writer moved the
+// counter, so that writers need not publish the count with an atomic store
+// (a third locked instruction on every insert and delete, after the lock's
+// two).
+func (s *shard[K, V]) live() (int, bool) {
 	if optimisticReads {
 		for range optimisticTries {
 			start := s.l.seq.Load()
 			n := s.tab.live
 			if start&1 == 0 && s.l.seq.Load() == start {
-				return n
+				return n, true
 			}
 		}
 	}
-	defer s.runlock(s.rlock())
-	return s.tab.live
+	seq, ok := s.rlock()
+	if !ok {
+		return 0, false
+	}
+	n := s.tab.live
+	s.runlock(seq)
+	return n, true
 }
 
 // Memory returns an estimate of the bytes the Map holds.
 func (m *Map[K, V]) Memory() int {
-	n := 0
-	for i := range m.shards {
-		s := &m.shards[i]
-		seq := s.rlock()
-		n += s.tab.bytes()
+	return m.sum(func(s *shard[K, V]) (int, bool) {
+		seq, ok := s.rlock()
+		if !ok {
+			return 0, false
+		}
+		n := s.tab.bytes() + int(sizeOfShard)
 		s.runlock(seq)
-	}
-	return n + len(m.shards)*int(sizeOfShard)
+		return n, true
+	})
 }
 
 const sizeOfShard = cacheLine
@@ -391,7 +602,7 @@ func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
 // or Unlock. Every single-key write goes through it; the caller must call
 // Unlock.
 //
-// Like Get, it spells out the hash and the lock's fast path (shard.lock),
+// Like Get, it spells out the hash and the lock's fast path (lockHash),
 // which the compiler would not inline here (golang/go#56280).
 func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 	var h uint64
@@ -400,9 +611,19 @@ func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 	} else {
 		h = maphash.Comparable(m.seed, k)
 	}
-	s := &m.shards[h>>m.shift]
-	if x := s.l.seq.Load(); x&1 != 0 || !s.l.seq.CompareAndSwap(x, x+1) {
-		s.l.lockSlow()
+	var s *shard[K, V]
+	for {
+		shift := m.shift.Load() // before base: see Map
+		s = (*shard[K, V])(unsafe.Add(unsafe.Pointer(m.base.Load()), uintptr(h>>shift)*sizeOfShard))
+		if s.shift != shift {
+			continue // base is newer than shift: load both again
+		}
+		if x := s.l.seq.Load(); x&1 == 0 && s.l.seq.CompareAndSwap(x, x+1) {
+			break
+		}
+		if m.lockSlow(s, shift) {
+			break
+		}
 	}
 	i := s.tab.find(h, k)
 	l := Locked[K, V]{m, s, h, i}
@@ -467,14 +688,14 @@ func (l Locked[K, V]) Unlock() {
 // key is present and stores nothing if one is. It reports whether it stored.
 // hashes[i] must be the hash of item i's key.
 func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew bool) bool {
-	locked := m.lockShards(hashes)
-	defer m.unlockShards(locked)
-	if onlyNew && m.anyPresent(hashes, func(i int) K { k, _ := item(i); return k }) {
+	d, locked := m.lockShards(hashes)
+	defer unlockShards(d, locked)
+	if onlyNew && anyPresent(d, hashes, func(i int) K { k, _ := item(i); return k }) {
 		return false
 	}
 	for i, h := range hashes {
 		k, v := item(i)
-		s := &m.shards[m.shardOf(h)]
+		s := d.at(h)
 		if j := s.tab.find(h, k); j >= 0 {
 			s.tab.slot(j).val = v
 			continue
@@ -486,31 +707,48 @@ func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew b
 }
 
 // lockShards write-locks every shard the hashes fall in, in shard order so
-// that batches never deadlock each other, and returns the shards it locked.
-func (m *Map[K, V]) lockShards(hashes []uint64) []int {
-	locked := make([]int, len(hashes))
-	for i, h := range hashes {
-		locked[i] = m.shardOf(h)
+// that batches never deadlock each other, and returns the view they are in
+// and their indexes. If a shard is retired, it lets go of the others and
+// starts over; it never makes the Map grow, which would wait for the locks
+// it holds.
+func (m *Map[K, V]) lockShards(hashes []uint64) (dir[K, V], []int) {
+	all := make([]int, len(hashes))
+	for {
+		d := m.dir()
+		for i, h := range hashes {
+			all[i] = d.index(h)
+		}
+		slices.Sort(all)
+		locked := slices.Compact(all)
+		n := 0
+		for _, si := range locked {
+			s := d.shard(si)
+			if x := s.l.seq.Load(); x&1 != 0 || !s.l.seq.CompareAndSwap(x, x+1) {
+				if _, ok := s.l.lockSlow(); !ok {
+					break
+				}
+			}
+			n++
+		}
+		if n == len(locked) {
+			return d, locked
+		}
+		unlockShards(d, locked[:n])
+		all = all[:len(hashes)]
 	}
-	slices.Sort(locked)
-	locked = slices.Compact(locked)
-	for _, si := range locked {
-		m.shards[si].lock()
-	}
-	return locked
 }
 
-func (m *Map[K, V]) unlockShards(locked []int) {
+func unlockShards[K comparable, V any](d dir[K, V], locked []int) {
 	for _, si := range locked {
-		m.shards[si].unlock()
+		d.shard(si).unlock()
 	}
 }
 
 // anyPresent reports whether any key(i) is present; the caller holds the
-// locks of the hashes' shards.
-func (m *Map[K, V]) anyPresent(hashes []uint64, key func(i int) K) bool {
+// locks of the hashes' shards in d.
+func anyPresent[K comparable, V any](d dir[K, V], hashes []uint64, key func(i int) K) bool {
 	for i, h := range hashes {
-		if m.shards[m.shardOf(h)].tab.find(h, key(i)) >= 0 {
+		if d.at(h).tab.find(h, key(i)) >= 0 {
 			return true
 		}
 	}
@@ -519,34 +757,46 @@ func (m *Map[K, V]) anyPresent(hashes []uint64, key func(i int) K) bool {
 
 // Clear removes every key, one shard at a time.
 func (m *Map[K, V]) Clear() {
-	for i := range m.shards {
-		s := &m.shards[i]
-		s.lock()
+	for pos, more := uint64(0), true; more; {
+		d, si := m.lockHash(pos)
+		s := d.shard(si)
 		n := s.tab.live
 		s.tab = table[K, V]{}
 		m.added(-n)
 		s.unlock()
+		pos, more = d.next(si)
 	}
 }
 
-// Collect calls fn for every key of shard i under the shard's lock; fn
+// Collect calls fn for every key of the shard holding hash pos, under the
+// shard's lock, and returns the smallest hash of the next shard, or false
+// if it was the last: a traversal starts at 0 and goes on from there. fn
 // must not call back into the Map. Callers copy what they need and run user
 // code after Collect returns.
-func (m *Map[K, V]) Collect(i int, fn func(k K, v V)) {
-	s := &m.shards[i]
-	defer s.runlock(s.rlock())
-	s.tab.each(func(sl *slot[K, V]) { fn(sl.key, sl.val) })
+func (m *Map[K, V]) Collect(pos uint64, fn func(k K, v V)) (next uint64, more bool) {
+	for {
+		d := m.dir()
+		si := d.index(pos)
+		s := d.shard(si)
+		if seq, ok := s.rlock(); ok {
+			defer s.runlock(seq)
+			s.tab.each(func(sl *slot[K, V]) { fn(sl.key, sl.val) })
+			return d.next(si)
+		}
+	}
 }
 
-// Sweep calls fn for every key of shard i under the shard's write lock and
-// applies the Op it returns, so each key is tested and changed atomically. It
-// returns how many keys were stored and deleted. If fn panics, the keys
+// Sweep calls fn for every key of the shard holding hash pos under the
+// shard's write lock and applies the Op it returns, so each key is tested
+// and changed atomically. It returns how many keys were stored and deleted,
+// and where the next shard starts, as Collect. If fn panics, the keys
 // already swept keep their changes, the rest are untouched, and the lock is
 // released.
-func (m *Map[K, V]) Sweep(i int, fn func(k K, v V) (V, Op)) (stored, deleted int) {
-	s := &m.shards[i]
-	s.lock()
+func (m *Map[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op)) (stored, deleted int, next uint64, more bool) {
+	d, si := m.lockHash(pos)
+	s := d.shard(si)
 	defer s.unlock()
+	next, more = d.next(si)
 	s.tab.full(func(j int) {
 		sl := s.tab.slot(j)
 		v, op := fn(sl.key, sl.val)
@@ -560,7 +810,7 @@ func (m *Map[K, V]) Sweep(i int, fn func(k K, v V) (V, Op)) (stored, deleted int
 			deleted++
 		}
 	})
-	return stored, deleted
+	return stored, deleted, next, more
 }
 
 // Pos is a position in a paged traversal: every key whose hash is below H has
@@ -575,7 +825,7 @@ type Pos[K comparable, V any] struct {
 }
 
 type sortedShard[K comparable, V any] struct {
-	shard   int
+	shard   *shard[K, V]
 	version uint64 // the shard's sequence counter when it was copied
 	entries []hashed[K, V]
 }
@@ -586,15 +836,17 @@ type hashed[K comparable, V any] struct {
 	v V
 }
 
-// sortedCopy returns shard si's entries sorted by hash, reusing cached if the
-// shard has not been written since it was copied.
-func (m *Map[K, V]) sortedCopy(si int, cached *sortedShard[K, V]) *sortedShard[K, V] {
-	s := &m.shards[si]
-	if cached != nil && cached.shard == si && s.l.unchanged(cached.version) {
-		return cached
+// sortedCopy returns s's entries sorted by hash, reusing cached if s has not
+// been written since it was copied, or false if s is retired.
+func (m *Map[K, V]) sortedCopy(s *shard[K, V], cached *sortedShard[K, V]) (*sortedShard[K, V], bool) {
+	if cached != nil && cached.shard == s && s.l.unchanged(cached.version) {
+		return cached, true
 	}
-	out := &sortedShard[K, V]{shard: si}
-	out.version = s.rlock() // even, and restored by runlock
+	out := &sortedShard[K, V]{shard: s}
+	var ok bool
+	if out.version, ok = s.rlock(); !ok { // even, and restored by runlock
+		return nil, false
+	}
 	out.entries = make([]hashed[K, V], 0, s.tab.live)
 	s.tab.each(func(sl *slot[K, V]) { out.entries = append(out.entries, hashed[K, V]{0, sl.key, sl.val}) })
 	s.runlock(out.version)
@@ -602,7 +854,7 @@ func (m *Map[K, V]) sortedCopy(si int, cached *sortedShard[K, V]) *sortedShard[K
 		out.entries[i].h = m.Hash(out.entries[i].k)
 	}
 	slices.SortFunc(out.entries, func(a, b hashed[K, V]) int { return cmp.Compare(a.h, b.h) })
-	return out
+	return out, true
 }
 
 // Page walks the keys from pos in hash order, calls accept for each outside
@@ -616,8 +868,13 @@ func (m *Map[K, V]) sortedCopy(si int, cached *sortedShard[K, V]) *sortedShard[K
 // unchanged, and O(shard size) to copy and sort a shard otherwise.
 func (m *Map[K, V]) Page(pos Pos[K, V], limit int, accept func(K, V) bool, emit func(K, V)) (Pos[K, V], bool) {
 	taken := 0
-	for si := m.shardOf(pos.H); si < len(m.shards); si++ {
-		sorted := m.sortedCopy(si, pos.sorted)
+	for {
+		d := m.dir()
+		si := d.index(pos.H)
+		sorted, ok := m.sortedCopy(d.shard(si), pos.sorted)
+		if !ok {
+			continue // retired: look again
+		}
 		es := sorted.entries
 		from, _ := slices.BinarySearchFunc(es, pos.H, func(e hashed[K, V], h uint64) int { return cmp.Compare(e.h, h) })
 		for _, e := range es[from:] {
@@ -637,10 +894,10 @@ func (m *Map[K, V]) Page(pos Pos[K, V], limit int, accept func(K, V) bool, emit 
 				return pos, true
 			}
 		}
-		if si+1 == len(m.shards) {
-			break
+		next, more := d.next(si)
+		if !more {
+			return pos, false
 		}
-		pos = Pos[K, V]{H: m.shardStart(si + 1)}
+		pos = Pos[K, V]{H: next}
 	}
-	return pos, false
 }

@@ -1,0 +1,245 @@
+package shard
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// collectAll walks the Map by position, as the ets package's traversals do,
+// and returns how many times it met each key.
+func collectAll[K comparable, V any](m *Map[K, V]) map[K]int {
+	seen := map[K]int{}
+	for pos, more := uint64(0), true; more; {
+		pos, more = m.Collect(pos, func(k K, _ V) { seen[k]++ })
+	}
+	return seen
+}
+
+// pageAll walks the Map with Page, three keys a page.
+func pageAll[K comparable, V any](m *Map[K, V]) map[K]int {
+	seen := map[K]int{}
+	var pos Pos[K, V]
+	for more := true; more; {
+		pos, more = m.Page(pos, 3, func(K, V) bool { return true }, func(k K, _ V) { seen[k]++ })
+	}
+	return seen
+}
+
+// Every grow keeps every key, its value and the counts, and a Map grows
+// fourfold each time until its MaxShards.
+func TestGrowKeepsKeys(t *testing.T) {
+	for _, central := range []bool{false, true} {
+		t.Run(fmt.Sprint("central=", central), func(t *testing.T) {
+			m := New[int, int](Config{Shards: 1, MaxShards: 1 << 10, Central: central})
+			const n = 10_000
+			for k := range n {
+				m.Put(k, -k)
+			}
+			shards := []int{m.Shards()}
+			for m.Grow() {
+				shards = append(shards, m.Shards())
+				require.Equal(t, n, m.Len())
+				for k := range n {
+					v, ok := m.Get(k, nil)
+					require.True(t, ok, "key %d after growing to %d shards", k, m.Shards())
+					require.Equal(t, -k, v)
+				}
+				for _, seen := range []map[int]int{collectAll(m), pageAll(m)} {
+					require.Len(t, seen, n)
+					for k, c := range seen {
+						require.Equal(t, 1, c, "key %d", k)
+					}
+				}
+			}
+			require.Equal(t, []int{1, 4, 16, 64, 256, 1024}, shards)
+			require.False(t, m.Grow(), "a Map at its MaxShards does not grow")
+			require.Greater(t, m.Memory(), 1024*cacheLine)
+			m.Clear()
+			require.Zero(t, m.Len())
+			require.Empty(t, collectAll(m))
+		})
+	}
+	fixed := New[int, int](Config{Shards: 4})
+	require.False(t, fixed.Grow(), "a fixed Map does not grow")
+	require.Equal(t, 4, fixed.Shards())
+}
+
+// A Map grows by itself when its writers wait for locks.
+func TestGrowsWhenWritersWait(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(4, runtime.GOMAXPROCS(0))))
+	m := New[int, int](Config{Shards: 1, MaxShards: 64, GrowAfter: 1})
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				m.Update(i%8, func(old int, _ bool) (int, Op) { return old + 1, Store })
+				if i%64 == g {
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for m.Shards() < 64 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	stop.Store(true)
+	wg.Wait()
+	require.Equal(t, 64, m.Shards(), "four writers of eight keys wait for each other, so the Map grows to its most")
+	total := 0
+	for k := range 8 {
+		v, _ := m.Get(k, nil)
+		total += v
+	}
+	require.Equal(t, 8, m.Len())
+	require.Positive(t, total)
+}
+
+// Writers, readers, batches, sweeps and traversals run while the Map grows
+// from one shard to many, again and again:
+//   - each writer owns its keys, so what it reads back must be exactly what
+//     it last wrote;
+//   - keys written before the start and never again must be seen by every
+//     reader, and exactly once by every traversal (Collect, Page, Sweep);
+//   - in the end the Map holds exactly the writers' models and those keys.
+//
+// Half the rounds pause in the middle of each grow, between the stores of
+// the new array and its shift, so that readers and writers meet the two
+// out of step (see Map).
+func TestGrowUnderChurn(t *testing.T) {
+	defer func() { growPause = nil }()
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	rounds := 20
+	if testing.Short() {
+		rounds = 5
+	}
+	for round := range rounds {
+		growPause = nil
+		if round%2 == 1 {
+			growPause = func() { time.Sleep(200 * time.Microsecond) }
+		}
+		growUnderChurn(t, seed+uint64(round))
+	}
+}
+
+func growUnderChurn(t *testing.T, seed uint64) {
+	m := New[int, int](Config{Shards: 1, MaxShards: 1 << 10})
+	const (
+		writers = 3
+		owned   = 512 // keys per writer: w, w+writers, ...
+		stable  = 1_000_000
+		nStable = 300
+	)
+	for k := stable; k < stable+nStable; k++ {
+		m.Put(k, k)
+	}
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	models := make([]map[int]int, writers)
+	for w := range writers {
+		models[w] = map[int]int{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, uint64(w)))
+			model := models[w]
+			for i := 0; i < 20_000; i++ {
+				k := w + writers*r.IntN(owned)
+				switch r.IntN(5) {
+				case 0, 1:
+					m.Put(k, i)
+					model[k] = i
+				case 2:
+					m.Take(k)
+					delete(model, k)
+				case 3:
+					m.Update(k, func(old int, ok bool) (int, Op) { return old + 1, Store })
+					model[k]++
+				case 4:
+					k2 := w + writers*r.IntN(owned)
+					hs := []uint64{m.Hash(k), m.Hash(k2)}
+					m.PutBatch(hs, func(j int) (int, int) { return []int{k, k2}[j], i }, false)
+					model[k], model[k2] = i, i
+				}
+				if v, ok := m.Get(k, nil); ok != hasKey(model, k) || v != model[k] {
+					assert.Fail(t, "a writer does not read its own write", "key %d: got %d %v, want %d %v", k, v, ok, model[k], hasKey(model, k))
+					return
+				}
+			}
+		}()
+	}
+	var readers sync.WaitGroup
+	check := func(name string, seen map[int]int) {
+		for k := stable; k < stable+nStable; k++ {
+			if seen[k] != 1 {
+				assert.Fail(t, name+" did not see a stable key exactly once", "key %d seen %d times", k, seen[k])
+				return
+			}
+		}
+	}
+	readers.Add(3)
+	go func() {
+		defer readers.Done()
+		for !done.Load() {
+			check("Collect", collectAll(m))
+			check("Page", pageAll(m))
+		}
+	}()
+	go func() {
+		defer readers.Done()
+		for i := 0; !done.Load(); i++ {
+			k := stable + i%nStable
+			if v, ok := m.Get(k, nil); !ok || v != k {
+				assert.Fail(t, "a stable key went missing", "key %d: %d %v", k, v, ok)
+				return
+			}
+		}
+	}()
+	go func() {
+		defer readers.Done()
+		for !done.Load() {
+			seen := map[int]int{}
+			for pos, more := uint64(0), true; more; {
+				_, _, pos, more = m.Sweep(pos, func(k, v int) (int, Op) {
+					if k >= stable {
+						seen[k]++
+					}
+					return v, Keep
+				})
+			}
+			check("Sweep", seen)
+		}
+	}()
+	r := rand.New(rand.NewPCG(seed, 99))
+	for m.Grow() {
+		time.Sleep(time.Duration(r.IntN(2000)) * time.Microsecond)
+	}
+	wg.Wait()
+	done.Store(true)
+	readers.Wait()
+	want := nStable
+	for w := range writers {
+		want += len(models[w])
+		for k, v := range models[w] {
+			got, ok := m.Get(k, nil)
+			require.True(t, ok, "key %d", k)
+			require.Equal(t, v, got, "key %d", k)
+		}
+	}
+	require.Equal(t, want, m.Len())
+	require.Len(t, collectAll(m), want)
+}
+
+func hasKey(m map[int]int, k int) bool { _, ok := m[k]; return ok }
