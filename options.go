@@ -19,15 +19,22 @@ type Option struct {
 type WriteConcurrency uint8
 
 const (
-	// WriteConcurrencyAuto lets the engine choose the lock count, as ETS's
-	// {write_concurrency, auto}. It is the default. A hash table chooses it
-	// when it is made, from GOMAXPROCS: 64 locks, or 16 per processor when
-	// that is more; it does not change the count at run time. Readers take
-	// no lock, and a write holds its lock for tens of nanoseconds, so
-	// between 16 and 256 locks the measured throughput is the same
-	// (BenchmarkSet_Shards: mixes with 10% and 50% writes and 64 hot
-	// counters from 2 goroutines), while one lock (WriteConcurrencyOff)
-	// is up to three times slower under parallel writes. An OrderedSet under
+	// WriteConcurrencyAuto lets the engine adapt the lock count to the
+	// contention it sees, as ETS's {write_concurrency, auto}. It is the
+	// default. A Set starts with 16 locks and, once its writers have waited
+	// for a lock 16 times per lock, splits every lock's keys in four, up to
+	// the count of WriteConcurrencyOn (64, or 16 per processor when that is
+	// more); a grow rehashes the whole table once, with every lock held, and
+	// a table grows at most log4(most/16) times in its life. A Bag or
+	// DuplicateBag, whose object counters are per lock, starts with
+	// WriteConcurrencyOn's count. Readers take no lock, and a write holds
+	// its lock for tens of nanoseconds, so on 2 processors the measured
+	// throughput is the same between 16 and 256 locks (BenchmarkSet_Shards:
+	// mixes with 10% and 50% writes and 64 hot counters from 2 goroutines),
+	// while one lock (WriteConcurrencyOff) is up to three times slower under
+	// parallel writes: starting small saves memory (a lock is 64 bytes) on
+	// machines with many processors, where WriteConcurrencyOn's count is
+	// large. Info reports the current count. An OrderedSet under
 	// WriteConcurrencyAuto or WriteConcurrencyOn is a contention-adapting
 	// tree: it starts with one lock, splits a key range in two when its
 	// writers contend, and joins a range with a neighbour again when its
@@ -38,9 +45,10 @@ const (
 	// whole table at once, so it is a snapshot (an OrderedSet's walks copy
 	// bounded batches either way).
 	WriteConcurrencyOff
-	// WriteConcurrencyOn spreads keys over many locks (as many as
-	// WriteConcurrencyAuto chooses, unless WithShards says otherwise), so
-	// writers of different keys rarely wait for each other.
+	// WriteConcurrencyOn spreads a hash table's keys over many locks from
+	// the start (64, or 16 per processor when that is more, unless
+	// WithShards says otherwise), so writers of different keys rarely wait
+	// for each other; the count does not change.
 	WriteConcurrencyOn
 )
 
@@ -179,8 +187,9 @@ func WithWriteConcurrency(w WriteConcurrency) Option {
 
 // WithShards sets the lock count of a table with write concurrency: n must be
 // between 1 and 65536 and is rounded up to a power of two. It is ignored
-// under WriteConcurrencyOff, which always has one lock. Info reports the
-// count in use. An OrderedSet ignores it: its contention-adapting tree
+// under WriteConcurrencyOff, which always has one lock. The count is fixed:
+// a Set given WithShards does not grow under WriteConcurrencyAuto. Info
+// reports the count in use. An OrderedSet ignores it: its contention-adapting tree
 // chooses its lock count.
 func WithShards(n int) Option {
 	return Option{func(c *config) error {

@@ -4,8 +4,12 @@ import (
 	"errors"
 	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/etsgo/ets"
@@ -61,6 +65,62 @@ func TestNewSet_OptionsShowInInfo(t *testing.T) {
 	require.Equal(t, 8, on.Info().Shards, "rounded up to a power of two")
 	require.False(t, on.Info().DecentralizedCounters)
 	require.Equal(t, "true", on.Info().WriteConcurrency.String())
+}
+
+// A Set under WriteConcurrencyAuto starts with 16 locks and, when its
+// writers wait for each other, grows to as many as WriteConcurrencyOn
+// gives, keeping every object; one with an explicit count keeps it.
+func TestSet_AutoGrowsWhenWritersWait(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(4, runtime.GOMAXPROCS(0))))
+	on, err := ets.NewSet[int, int](ets.WithWriteConcurrency(ets.WriteConcurrencyOn))
+	require.NoError(t, err)
+	most := on.Info().Shards
+	for _, c := range []struct {
+		opts  []ets.Option
+		start int
+		end   int
+	}{
+		{nil, 16, most},
+		{[]ets.Option{ets.WithShards(16)}, 16, 16},
+	} {
+		s, err := ets.NewSet[int, int](c.opts...)
+		require.NoError(t, err)
+		require.Equal(t, c.start, s.Info().Shards)
+		for k := range 1000 {
+			require.NoError(t, s.Insert(k, 0))
+		}
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; !stop.Load(); i++ {
+					_, err := ets.UpdateCounter(s, i%8, 1)
+					if !assert.NoError(t, err) {
+						return
+					}
+					if i%64 == g {
+						runtime.Gosched()
+					}
+				}
+			}()
+		}
+		for deadline := time.Now().Add(5 * time.Second); s.Info().Shards < c.end && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		if c.end == c.start {
+			time.Sleep(50 * time.Millisecond) // time enough to grow, if it would
+		}
+		stop.Store(true)
+		wg.Wait()
+		require.Equal(t, c.end, s.Info().Shards)
+		require.Equal(t, 1000, s.Size())
+		for k := range 1000 {
+			_, ok := s.Lookup(k)
+			require.True(t, ok, "key %d", k)
+		}
+	}
 }
 
 func TestSet_InfoSizeAndMemory(t *testing.T) {
