@@ -273,13 +273,15 @@ func BenchmarkSet_SelectLimit(b *testing.B) {
 
 // BenchmarkSet_Shards measures what the lock count (WithWriteConcurrency,
 // WithShards) does to throughput: the 10/10/80 and 50/50/0 mixes and hot
-// counters, in parallel, on int keys, for a table with one lock (Off) and
-// with 4 to 256.
+// counters, in parallel, on int keys, for a table with one lock (Off), with
+// 4 to 256, and under WriteConcurrencyAuto (16 at first, growing when
+// writers wait).
 func BenchmarkSet_Shards(b *testing.B) {
 	configs := []struct {
 		name string
 		opts []ets.Option
 	}{
+		{"auto", nil},
 		{"off", []ets.Option{ets.WithWriteConcurrency(ets.WriteConcurrencyOff)}},
 		{"4", []ets.Option{ets.WithShards(4)}},
 		{"16", []ets.Option{ets.WithShards(16)}},

@@ -101,7 +101,7 @@ func (b *Bag[K, V]) insertLocked(si int, s *shard[K, objects[V]], h uint64, k K,
 	} else {
 		var o objects[V]
 		o.add(v, b.dup)
-		s.tab.insert(&b.m.hasher, h, k, o)
+		s.insert(&b.m.hasher, h, k, o)
 		b.m.added(1)
 	}
 	b.counted(si, 1)
@@ -220,7 +220,7 @@ func (b *Bag[K, V]) Clear() {
 		s := d.shard(si)
 		pos, more = d.next(si)
 		keys := s.tab.live
-		s.tab = table[K, objects[V]]{}
+		s.clear()
 		b.m.added(-keys)
 		b.counted(si, -int(b.objs[si].n.Load()))
 		s.unlock()

@@ -148,7 +148,8 @@ func (m *Map[K, V]) SetReaders(r *Reader) { m.readers.Store(r) }
 
 // A shard is a table and the seqLock guarding it (lock.go). Writers take the
 // lock through lock/unlock, which make the counter odd while they hold it,
-// and publish the table's groups before they release it; holders that only
+// and publish the table's groups whenever they replace them (insert,
+// clear), before they release it; holders that only
 // read use rlock/runlock. Readers of one key (Get, Has) take no lock and
 // write no shared memory: they note an even counter, probe the published
 // groups, and retry if the counter moved; after a few tries they take the
@@ -168,7 +169,7 @@ func (m *Map[K, V]) SetReaders(r *Reader) { m.readers.Store(r) }
 type shard[K comparable, V any] struct {
 	l     seqLock
 	grp   atomic.Pointer[group[K, V]] // &tab.groups[0], nil while the table has none
-	mask  atomic.Uint64               // len(tab.groups)-1: see Locked.Unlock
+	mask  atomic.Uint64               // len(tab.groups)-1: see shard.publish
 	tab   table[K, V]
 	shift uint64 // the shift of the array the shard is in: see Map
 }
@@ -258,11 +259,11 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 	s := (*shard[K, V])(unsafe.Add(unsafe.Pointer(m.base.Load()), uintptr(h>>shift)*sizeOfShard))
 	if optimisticReads {
 		start := s.l.seq.Load()
-		mask := s.mask.Load() // before grp: see Locked.Unlock
+		mask := s.mask.Load() // before grp: see shard.publish
 		p := s.grp.Load()
 		// s is the key's shard if its array is the one shift was loaded
 		// for (see Map); the pair p, mask is one table's if the counter
-		// did not move (see Locked.Unlock).
+		// did not move (see shard.publish).
 		if start&1 == 0 && p != nil && s.shift == shift && s.l.seq.Load() == start {
 			// &groups[h>>7&mask] of the groups at p, of which there are mask+1.
 			gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr((h>>7)&mask)*unsafe.Sizeof(*p)))
@@ -300,10 +301,10 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 	tries:
 		for range optimisticTries {
 			start := s.l.seq.Load()
-			mask := s.mask.Load() // before grp: see Locked.Unlock
+			mask := s.mask.Load() // before grp: see shard.publish
 			p := s.grp.Load()
 			if start&1 != 0 || s.l.seq.Load() != start {
-				continue // p and mask may not belong together: see Locked.Unlock
+				continue // p and mask may not belong together: see shard.publish
 			}
 			if p == nil {
 				return zero, false, true
@@ -421,12 +422,12 @@ func (m *Map[K, V]) grow(shift uint64) bool {
 	shards := make([]shard[K, V], 1<<(64-next))
 	for i := range shards {
 		shards[i].shift = next
-		shards[i].l.seq.Store(1) // locked until its keys are in and its groups published
+		shards[i].l.seq.Store(1) // locked until its keys are in
 	}
 	for i := range old.len() {
 		old.shard(i).tab.each(func(sl *slot[K, V]) {
 			h := m.hash(sl.key)
-			shards[h>>next].tab.insert(&m.hasher, h, sl.key, sl.val)
+			shards[h>>next].insert(&m.hasher, h, sl.key, sl.val)
 		})
 	}
 	for i := range shards {
@@ -645,7 +646,7 @@ type Locked[K comparable, V any] struct {
 // Insert adds the key, which Ref found absent, with value v; k must be the
 // key given to Ref.
 func (l Locked[K, V]) Insert(k K, v V) {
-	l.s.tab.insert(&l.m.hasher, l.h, k, v)
+	l.s.insert(&l.m.hasher, l.h, k, v)
 	l.m.added(1)
 }
 
@@ -655,31 +656,47 @@ func (l Locked[K, V]) Delete() {
 	l.m.added(-1)
 }
 
-// Unlock releases the lock, publishing the table's groups to lock-free
-// readers first if a rehash replaced them. Readers use a pointer and a mask
-// only if the lock word was the same even value before and after they
-// loaded them: no writer came between, so the pair is one table's. That
-// check is what keeps a reader inside the groups; it cannot be left out.
-// (The pointer is stored before the mask, and readers load the mask first,
-// which alone would suffice while a table only grows; but after Clear a new
-// table starts small, and a reader slow enough to load the mask before the
-// Clear and the pointer after the next insert would index past it. No test
-// can catch that window reliably.)
-//
-// It is every writer's unlock (shard.unlock calls it), written here so that
-// Ref's callers call it directly.
-func (l Locked[K, V]) Unlock() {
-	s := l.s
-	if a := s.tab.arrays; a == nil {
-		if s.grp.Load() != nil {
-			s.grp.Store(nil)
-			s.mask.Store(0)
-		}
-	} else if g := &a.groups[0]; s.grp.Load() != g {
-		s.grp.Store(g)
-		s.mask.Store(uint64(len(a.groups) - 1))
+// Unlock releases the lock. It is every writer's unlock (shard.unlock calls
+// it), written here so that Ref's callers call it directly.
+func (l Locked[K, V]) Unlock() { l.s.l.seq.Add(1) }
+
+// insert adds k, which the caller found absent, to the shard's table, whose
+// lock the caller holds, and publishes the table's groups if a rehash
+// replaced them. Every insert goes through it, and every clear through
+// clear, so that the groups readers see are always the table's and Unlock
+// has nothing to check.
+func (s *shard[K, V]) insert(hs *hasher[K], h uint64, k K, v V) {
+	a := s.tab.arrays
+	s.tab.insert(hs, h, k, v)
+	if s.tab.arrays != a {
+		s.publish()
 	}
-	s.l.seq.Add(1)
+}
+
+// clear empties the shard's table, whose lock the caller holds.
+func (s *shard[K, V]) clear() {
+	s.tab = table[K, V]{}
+	s.publish()
+}
+
+// publish stores the table's groups, as a pointer and a mask, for lock-free
+// readers; the caller holds the lock. Readers use the pair only if the lock
+// word was the same even value before and after they loaded it: no writer
+// came between, so the pair is one table's. That check is what keeps a
+// reader inside the groups; it cannot be left out. (The pointer is stored
+// before the mask, and readers load the mask first, which alone would
+// suffice while a table only grows; but after Clear a new table starts
+// small, and a reader slow enough to load the mask before the Clear and the
+// pointer after the next insert would index past it. No test can catch
+// that window reliably.)
+func (s *shard[K, V]) publish() {
+	if a := s.tab.arrays; a != nil {
+		s.grp.Store(&a.groups[0])
+		s.mask.Store(uint64(len(a.groups) - 1))
+		return
+	}
+	s.grp.Store(nil)
+	s.mask.Store(0)
 }
 
 // PutBatch stores the n items item(i) atomically: it locks every shard the
@@ -700,7 +717,7 @@ func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew b
 			s.tab.slot(j).val = v
 			continue
 		}
-		s.tab.insert(&m.hasher, h, k, v)
+		s.insert(&m.hasher, h, k, v)
 		m.added(1)
 	}
 	return true
@@ -761,7 +778,7 @@ func (m *Map[K, V]) Clear() {
 		d, si := m.lockHash(pos)
 		s := d.shard(si)
 		n := s.tab.live
-		s.tab = table[K, V]{}
+		s.clear()
 		m.added(-n)
 		s.unlock()
 		pos, more = d.next(si)

@@ -22,7 +22,8 @@ import (
 // the pointer and mask their shard publishes, read control words atomically
 // and validate what they copied from slots against the shard's sequence
 // counter; writers therefore store control words atomically, and the shard
-// publishes new groups atomically when it unlocks.
+// publishes new groups atomically, under the lock, when a rehash makes them
+// (shard.insert).
 type table[K comparable, V any] struct {
 	*arrays[K, V]     // nil until the first insert
 	live          int // full slots
