@@ -532,6 +532,12 @@ func TestBag_NewAndInfo(t *testing.T) {
 	require.ErrorIs(t, err, ets.ErrInvalidOption)
 	require.Nil(t, d)
 
+	on, err := ets.NewSet[string, int](ets.WithWriteConcurrency(ets.WriteConcurrencyOn))
+	require.NoError(t, err)
+	for _, auto := range []ets.Table{must(ets.NewBag[string, int]()), must(ets.NewDuplicateBag[string, int]())} {
+		require.Equal(t, on.Info().Shards, auto.Info().Shards, "a bag under Auto starts with the most locks: its counters are per lock")
+	}
+
 	b, err = ets.NewBag[string, int](ets.WithWriteConcurrency(ets.WriteConcurrencyOff))
 	require.NoError(t, err)
 	info := b.Info()
@@ -866,4 +872,12 @@ func TestBag_DropRacingWriters(t *testing.T) {
 		require.Empty(t, bagContents(tab))
 		require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
 	})
+}
+
+// must returns t, failing the test run if err is not nil.
+func must[T any](t T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

@@ -22,10 +22,13 @@ const (
 	// WriteConcurrencyAuto lets the engine adapt the lock count to the
 	// contention it sees, as ETS's {write_concurrency, auto}. It is the
 	// default. A Set starts with 16 locks and, once its writers have waited
-	// for a lock 16 times per lock, splits every lock's keys in four, up to
-	// the count of WriteConcurrencyOn (64, or 16 per processor when that is
-	// more); a grow rehashes the whole table once, with every lock held, and
-	// a table grows at most log4(most/16) times in its life. A Bag or
+	// for a lock 16 times per lock within a second, splits every lock's keys
+	// in four (or in two, where four would pass the most), up to the count
+	// of WriteConcurrencyOn (64, or 16 per processor when that is more): at
+	// most once on 4 processors, three times on 64. A grow copies the whole
+	// table into the new locks' tables: meanwhile writers wait and readers
+	// go on reading. It gives up, to try again later, rather than wait long
+	// for a lock someone holds (a slow Update function, a traversal). A Bag or
 	// DuplicateBag, whose object counters are per lock, starts with
 	// WriteConcurrencyOn's count. Readers take no lock, and a write holds
 	// its lock for tens of nanoseconds, so on 2 processors the measured

@@ -26,10 +26,12 @@ import (
 // reader/writer lock. A table starts as one base node; a base node whose lock
 // writers often find taken is split in two (if it holds 128 keys or more, up
 // to 1024 base nodes), so writers to different key ranges stop waiting for
-// each other. Cold base nodes are not joined again yet. With
+// each other; a base node whose writers have not contended for a thousand
+// writes is joined with a colder neighbour again. With
 // WithWriteConcurrency(WriteConcurrencyOff) the table stays one B-tree under
 // one lock. WithShards has no effect: the tree adapts its lock count to the
-// contention it measures. Info reports one shard. With NewOrderedSet, a node
+// contention it measures. Info reports the number of base nodes as Shards.
+// With NewOrderedSet, a node
 // search compares keys inline rather than calling a comparator.
 //
 // Traversals (All, Keys, Range, Ascend, Descend, the Select family and
@@ -59,8 +61,8 @@ type OrderedSet[K, V any] struct {
 // Options: every option is validated; WithWriteConcurrency(WriteConcurrencyOff)
 // keeps the table one B-tree under one lock, WriteConcurrencyOn and Auto (the
 // default) let it split contended base nodes (see OrderedSet). Info reports
-// WithReadConcurrency and WithWriteConcurrency as given, one shard whatever
-// WithShards says, and DecentralizedCounters false, because Size adds up the
+// WithReadConcurrency and WithWriteConcurrency as given, its base nodes as
+// Shards whatever WithShards says, and DecentralizedCounters false, because Size adds up the
 // base nodes' own counts (O(base nodes), each under its read lock). A bad
 // option is an error wrapping ErrInvalidOption.
 func NewOrderedSet[K cmp.Ordered, V any](opts ...Option) (*OrderedSet[K, V], error) {

@@ -128,13 +128,18 @@ func TestGrowUnderChurn(t *testing.T) {
 	for round := range rounds {
 		growPause = nil
 		if round%2 == 1 {
-			growPause = func() { time.Sleep(200 * time.Microsecond) }
+			growPause = func(stage int) {
+				if stage == growStores {
+					time.Sleep(200 * time.Microsecond)
+				}
+			}
 		}
 		growUnderChurn(t, seed+uint64(round))
 	}
 }
 
 func growUnderChurn(t *testing.T, seed uint64) {
+	defer watchdog(t, time.Minute)()
 	m := New[int, int](Config{Shards: 1, MaxShards: 1 << 10})
 	const (
 		writers = 3
@@ -189,7 +194,20 @@ func growUnderChurn(t *testing.T, seed uint64) {
 			}
 		}
 	}
-	readers.Add(3)
+	readers.Add(4)
+	go func() {
+		defer readers.Done()
+		for !done.Load() {
+			if n := m.Len(); n < nStable || n > nStable+writers*owned {
+				assert.Fail(t, "Len out of bounds", "%d", n)
+				return
+			}
+			if b := m.Memory(); b < nStable*16 {
+				assert.Fail(t, "Memory too small", "%d", b)
+				return
+			}
+		}
+	}()
 	go func() {
 		defer readers.Done()
 		for !done.Load() {
@@ -243,3 +261,110 @@ func growUnderChurn(t *testing.T, seed uint64) {
 }
 
 func hasKey(m map[int]int, k int) bool { _, ok := m[k]; return ok }
+
+// watchdog fails the test binary, with every goroutine's stack, if the
+// test it guards has not returned within d: a deadlocked grow shows in
+// seconds rather than at the test timeout.
+func watchdog(t *testing.T, d time.Duration) (stop func()) {
+	timer := time.AfterFunc(d, func() {
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		panic(fmt.Sprintf("%s still running after %v: deadlock?\n%s", t.Name(), d, buf[:n]))
+	})
+	return func() { timer.Stop() }
+}
+
+// A grow stops at MaxShards even when four times the count would pass it,
+// and a grow for a shift the Map has left does nothing (a stale caller must
+// never rebuild the array: positions would fall inside shards).
+func TestGrowBounds(t *testing.T) {
+	m := New[int, int](Config{Shards: 1, MaxShards: 8})
+	for k := range 100 {
+		m.Put(k, k)
+	}
+	shards := []int{m.Shards()}
+	for m.Grow() {
+		shards = append(shards, m.Shards())
+	}
+	require.Equal(t, []int{1, 4, 8}, shards)
+
+	m = New[int, int](Config{Shards: 1, MaxShards: 64})
+	stale := m.dir().shift
+	require.True(t, m.grow(stale))
+	require.False(t, m.grow(stale), "a grow for a shift the Map has left")
+	require.Equal(t, 4, m.Shards())
+	require.Panics(t, func() { New[int, int](Config{Shards: 1, MaxShards: 12}) })
+}
+
+// A grow that meets a shard held for long gives up and leaves every shard
+// as it was; once the holder lets go, the Map grows.
+func TestGrowGivesUpBehindAHolder(t *testing.T) {
+	defer watchdog(t, 20*time.Second)()
+	m := New[int, int](Config{Shards: 4, MaxShards: 64})
+	for k := range 1000 {
+		m.Put(k, k)
+	}
+	l, p := m.Ref(999) // holds the shard of 999, as a slow Update callback would
+	require.NotNil(t, p)
+	require.False(t, m.Grow())
+	require.Equal(t, 4, m.Shards())
+	for k := range 999 {
+		if m.dir().index(m.Hash(k)) == m.dir().index(m.Hash(999)) {
+			continue
+		}
+		m.Put(k, -k) // the other shards are writable: the grow let them go
+		v, ok := m.Get(k, nil)
+		require.True(t, ok)
+		require.Equal(t, -k, v)
+	}
+	l.Unlock()
+	require.True(t, m.Grow())
+	require.Equal(t, 16, m.Shards())
+	require.Equal(t, 1000, m.Len())
+}
+
+// While a grow copies the keys, readers go on reading the frozen shards
+// (without -race, where they read without the lock) and writers wait; once it is done, the writers' keys are in the new
+// shards.
+func TestGrowFreezesForWritersOnly(t *testing.T) {
+	defer watchdog(t, 20*time.Second)()
+	defer func() { growPause = nil }()
+	m := New[int, int](Config{Shards: 1, MaxShards: 64})
+	for k := range 1000 {
+		m.Put(k, k)
+	}
+	frozen, release := make(chan struct{}), make(chan struct{})
+	growPause = func(stage int) {
+		if stage == growFrozen {
+			close(frozen)
+			<-release
+		}
+	}
+	grown := make(chan bool)
+	go func() { grown <- m.Grow() }()
+	<-frozen
+	if optimisticReads { // with -race, readers take the lock and wait too
+		for k := range 1000 {
+			v, ok := m.Get(k, nil)
+			require.True(t, ok, "key %d unreadable during a grow", k)
+			require.Equal(t, k, v)
+		}
+		require.Equal(t, 1000, m.Len())
+	}
+	wrote := make(chan struct{})
+	go func() {
+		m.Put(5, 50)
+		close(wrote)
+	}()
+	select {
+	case <-wrote:
+		t.Fatal("a write went into a frozen shard")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(release)
+	require.True(t, <-grown)
+	<-wrote
+	v, _ := m.Get(5, nil)
+	require.Equal(t, 50, v)
+	require.Equal(t, 4, m.Shards())
+}

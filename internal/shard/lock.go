@@ -38,9 +38,14 @@ type seqLock struct {
 
 // retired is the word of a shard a Map has replaced (Map.grow): odd, so
 // lock-free readers never accept it and the fast paths never take it, and
-// marked so that lockSlow tells its waiters to look the shard up again. No
-// counter reaches it: that would take 2^62 writes.
-const retired = 1<<63 | 1
+// marked so that lockSlow tells its waiters to look the shard up again.
+// frozen is the word of a shard while a grow copies it: held, so writers
+// wait, but readable, since nobody writes it until it is retired (Map.get
+// accepts it). No counter reaches either: that would take 2^61 writes.
+const (
+	retired = 1<<63 | 1
+	frozen  = 1<<62 | 1
+)
 
 // rlock takes the lock for a holder that will not write, and returns the
 // value runlock must put back; ok is false, and the lock is not taken, if
@@ -71,14 +76,14 @@ func (l *seqLock) runlock(s uint64) { l.seq.Store(s) }
 func (l *seqLock) lockSlow() (uint64, bool) {
 	for range spins {
 		if s, ok := l.tryLock(); ok || s == retired {
-			return s, ok
+			return s, l.retry(ok)
 		}
 	}
 	l.wait.Lock()
 	defer l.wait.Unlock()
 	for i := 0; ; i++ {
 		if s, ok := l.tryLock(); ok || s == retired {
-			return s, ok
+			return s, l.retry(ok)
 		}
 		switch {
 		case i < 64:
@@ -87,6 +92,31 @@ func (l *seqLock) lockSlow() (uint64, bool) {
 			time.Sleep(time.Duration(min(i-63, 100)) * 10 * time.Microsecond)
 		}
 	}
+}
+
+// retry passes on lockSlow's result; when the shard is retired (ok false)
+// it first yields, since the caller will look its shard up again and may
+// find this one until the grow that retired it publishes the new shards.
+func (l *seqLock) retry(ok bool) bool {
+	if !ok {
+		runtime.Gosched()
+	}
+	return ok
+}
+
+// lockWithin takes the lock if it can within a short while (spins reads,
+// then as many yields), for a grow, which gives up rather than wait behind
+// a long holder: the value it found, or false.
+func (l *seqLock) lockWithin() (uint64, bool) {
+	for i := range 2 * spins {
+		if s, ok := l.tryLock(); ok {
+			return s, true
+		}
+		if i >= spins {
+			runtime.Gosched()
+		}
+	}
+	return 0, false
 }
 
 // spins is how many times lockSlow reads the word before it queues.

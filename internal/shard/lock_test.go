@@ -85,3 +85,10 @@ func TestSeqLockLongHolder(t *testing.T) {
 	l.runlock(s)
 	require.True(t, l.l.unchanged(s), "a reader must not change the word")
 }
+
+// lock write-locks a shard of a Map that does not grow.
+func (s *shard[K, V]) lock() {
+	if _, ok := s.l.tryLock(); !ok {
+		s.l.lockSlow()
+	}
+}

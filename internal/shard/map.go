@@ -24,9 +24,11 @@ import (
 	"cmp"
 	"hash/maphash"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -61,10 +63,24 @@ type Config struct {
 // Map with room to grow splits its shards.
 const growAfter = 16
 
-// growPause, if set, runs in grow between the stores of base and shift:
-// tests widen that window, in which readers and writers pair the old shift
-// with the new array, so that a missed check shows.
-var growPause func()
+// growWindow is the time within which writers must wait growAfter times
+// per shard for the Map to grow: waits further apart start the count over.
+const growWindow = time.Second
+
+// epoch is the origin of growth.since, on the monotonic clock.
+var epoch = time.Now()
+
+// growPause, if set, runs at two moments of a grow, so that tests can hold
+// it there: growFrozen, once every old shard is frozen and before the keys
+// are copied (readers must go on, writers wait), and growStores, between
+// the stores of base and shift (a window in which readers and writers pair
+// the old shift with the new array, so that a missed check shows).
+var growPause func(stage int)
+
+const (
+	growFrozen = iota
+	growStores
+)
 
 // growBits is how many times a grow multiplies the shard count, as a
 // power of two: 4, so that a table reaches its most shards in few grows.
@@ -90,7 +106,8 @@ type Map[K comparable, V any] struct {
 // that every operation reads: waits is written by writers that waited.
 type growth struct {
 	_        [cacheLine]byte
-	waits    atomic.Int64 // lock acquisitions that waited since the Map last grew
+	waits    atomic.Int64 // lock acquisitions that waited since counting began
+	since    atomic.Int64 // when counting began, in nanoseconds from epoch
 	mu       sync.Mutex   // held while the Map grows
 	minShift uint64       // the shift of the most shards the Map grows to
 	after    int64        // waits per shard that make the Map grow
@@ -111,6 +128,15 @@ func (m *Map[K, V]) dir() dir[K, V] {
 		if d.base.shift == shift {
 			return d
 		}
+		runtime.Gosched() // a grow is between its two stores: let it finish
+	}
+}
+
+// checkIndex panics if i is past the array at base, whose first shard
+// records its shift (see checkIndexes).
+func checkIndex[K comparable, V any](i uint64, base *shard[K, V]) {
+	if i >= 1<<(64-base.shift) {
+		panic("shard: a shard index past its array: grow's stores or a reader's loads are out of order")
 	}
 }
 
@@ -174,15 +200,6 @@ type shard[K comparable, V any] struct {
 	shift uint64 // the shift of the array the shard is in: see Map
 }
 
-// lock write-locks a shard that cannot be retired: grow's, which holds the
-// growth lock, the only one that retires shards. Every other writer locks
-// through lockHash, Ref or lockShards, which look again if it is.
-func (s *shard[K, V]) lock() {
-	if x := s.l.seq.Load(); x&1 != 0 || !s.l.seq.CompareAndSwap(x, x+1) {
-		s.l.lockSlow()
-	}
-}
-
 func (s *shard[K, V]) unlock() { Locked[K, V]{s: s}.Unlock() }
 
 // rlock and runlock hold the shard for a caller that does not write it;
@@ -216,11 +233,22 @@ func (m *Map[K, V]) lockSlow(s *shard[K, V], shift uint64) bool {
 		return false
 	}
 	if g := m.growth; g != nil && shift > g.minShift && g.waits.Add(1) >= g.after<<(64-shift) {
+		now := int64(time.Since(epoch))
+		if now-g.since.Load() > int64(growWindow) {
+			g.restart(now) // too few waits too long apart: count again
+			return true
+		}
 		s.runlock(seq)
 		m.grow(shift)
 		return false
 	}
 	return true
+}
+
+// restart begins counting waits again, from now.
+func (g *growth) restart(now int64) {
+	g.waits.Store(0)
+	g.since.Store(now)
 }
 
 // optimisticTries is how many times a lock-free read is attempted before
@@ -256,7 +284,11 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 		h = maphash.Comparable(m.seed, k)
 	}
 	shift := m.shift.Load() // before base: see Map
-	s := (*shard[K, V])(unsafe.Add(unsafe.Pointer(m.base.Load()), uintptr(h>>shift)*sizeOfShard))
+	base := m.base.Load()
+	if checkIndexes {
+		checkIndex(h>>shift, base)
+	}
+	s := (*shard[K, V])(unsafe.Add(unsafe.Pointer(base), uintptr(h>>shift)*sizeOfShard))
 	if optimisticReads {
 		start := s.l.seq.Load()
 		mask := s.mask.Load() // before grp: see shard.publish
@@ -303,7 +335,7 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 			start := s.l.seq.Load()
 			mask := s.mask.Load() // before grp: see shard.publish
 			p := s.grp.Load()
-			if start&1 != 0 || s.l.seq.Load() != start {
+			if (start&1 != 0 && start != frozen) || s.l.seq.Load() != start {
 				continue // p and mask may not belong together: see shard.publish
 			}
 			if p == nil {
@@ -387,6 +419,7 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 			after = growAfter
 		}
 		m.growth = &growth{minShift: uint64(64 - bits.TrailingZeros(uint(max))), after: int64(after)}
+		m.growth.restart(int64(time.Since(epoch)))
 	}
 	return m
 }
@@ -398,12 +431,23 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 func (m *Map[K, V]) Grow() bool { return m.grow(m.dir().shift) }
 
 // grow replaces the shards of the array made for shift, unless the Map
-// grew since: it locks them all, in order, moves every key into an array
-// of four times as many (each old shard's range split in four), publishes
-// the new array, and retires the old shards, whose waiters then look their
-// key's shard up again (lockSlow). The old shards' groups are left as they
-// were, for lock-free readers still in them. A grow costs a rehash of the
-// whole table, once for every fourfold growth in shards.
+// grew since:
+//   - It locks the old shards in order and freezes each: writers wait, but
+//     readers go on reading it (get accepts the word frozen), since nothing
+//     writes it any more. If a shard stays busy for more than a moment (a
+//     slow Update callback, a traversal copying it), grow puts back the
+//     words of the shards it froze and gives up, so that one slow holder
+//     never holds up the whole table.
+//   - It copies every key into an array of four times as many shards (each
+//     old shard's range split in four; fewer at MaxShards), retires the old
+//     shards, whose waiters then look their key's shard up again
+//     (lockSlow), and publishes the new array. (Either order would do: a
+//     reader reaches an old shard only with a shift it loaded before the
+//     new array was published, before any write to it, and its read takes
+//     effect there.)
+//
+// The old shards' groups are left as they were, for readers still in them.
+// A grow costs a rehash of the whole table, during which writers wait.
 func (m *Map[K, V]) grow(shift uint64) bool {
 	g := m.growth
 	if g == nil {
@@ -411,18 +455,38 @@ func (m *Map[K, V]) grow(shift uint64) bool {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	defer func() { g.restart(int64(time.Since(epoch))) }() // count waits afresh, grown or not
 	if m.shift.Load() != shift || shift <= g.minShift {
 		return false
 	}
 	old := m.dir()
+	words := make([]uint64, old.len())
 	for i := range old.len() {
-		old.shard(i).lock()
+		l := &old.shard(i).l
+		w, ok := l.lockWithin()
+		if !ok {
+			for j := range i {
+				old.shard(j).l.seq.Store(words[j]) // nothing was written: readers need not retry
+			}
+			return false
+		}
+		words[i] = w
+		l.seq.Store(frozen)
+	}
+	if growPause != nil {
+		growPause(growFrozen)
 	}
 	next := max(shift-growBits, g.minShift)
 	shards := make([]shard[K, V], 1<<(64-next))
+	split := int(shift - next) // each old shard's range splits in 1<<split
 	for i := range shards {
-		shards[i].shift = next
-		shards[i].l.seq.Store(1) // locked until its keys are in
+		s := &shards[i]
+		s.shift = next
+		s.l.seq.Store(1) // locked until its keys are in
+		if n := old.shard(i>>split).tab.live >> split; n > 0 {
+			s.tab.reserve(n + n/8) // room for an uneven split, so the copy rarely rehashes
+			s.publish()
+		}
 	}
 	for i := range old.len() {
 		old.shard(i).tab.each(func(sl *slot[K, V]) {
@@ -433,15 +497,14 @@ func (m *Map[K, V]) grow(shift uint64) bool {
 	for i := range shards {
 		shards[i].unlock()
 	}
-	m.base.Store(&shards[0]) // before shift: see Map
-	if growPause != nil {
-		growPause()
-	}
-	m.shift.Store(next)
 	for i := range old.len() {
 		old.shard(i).l.seq.Store(retired)
 	}
-	g.waits.Store(0)
+	m.base.Store(&shards[0]) // before shift: see Map
+	if growPause != nil {
+		growPause(growStores)
+	}
+	m.shift.Store(next)
 	return true
 }
 
@@ -498,7 +561,7 @@ func (s *shard[K, V]) live() (int, bool) {
 		for range optimisticTries {
 			start := s.l.seq.Load()
 			n := s.tab.live
-			if start&1 == 0 && s.l.seq.Load() == start {
+			if (start&1 == 0 || start == frozen) && s.l.seq.Load() == start {
 				return n, true
 			}
 		}
@@ -615,9 +678,14 @@ func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 	var s *shard[K, V]
 	for {
 		shift := m.shift.Load() // before base: see Map
-		s = (*shard[K, V])(unsafe.Add(unsafe.Pointer(m.base.Load()), uintptr(h>>shift)*sizeOfShard))
+		base := m.base.Load()
+		if checkIndexes {
+			checkIndex(h>>shift, base)
+		}
+		s = (*shard[K, V])(unsafe.Add(unsafe.Pointer(base), uintptr(h>>shift)*sizeOfShard))
 		if s.shift != shift {
-			continue // base is newer than shift: load both again
+			runtime.Gosched() // base is newer than shift: let the grow finish
+			continue
 		}
 		if x := s.l.seq.Load(); x&1 == 0 && s.l.seq.CompareAndSwap(x, x+1) {
 			break

@@ -168,6 +168,16 @@ func (t *table[K, V]) rehash(hs *hasher[K]) {
 // rehash: seven eighths of its slots, so every probe meets an empty slot.
 func capacityOf(groups int) int { return groups * groupSize * 7 / 8 }
 
+// reserve gives the table, which must be empty, arrays that hold n keys
+// without a rehash.
+func (t *table[K, V]) reserve(n int) {
+	groups := 1
+	for capacityOf(groups) < n {
+		groups *= 2
+	}
+	t.reset(groups)
+}
+
 // reset gives the table new, empty arrays of the given number of groups.
 func (t *table[K, V]) reset(groups int) {
 	a := &arrays[K, V]{groups: make([]group[K, V], groups)}
