@@ -39,13 +39,25 @@ type seqLock struct {
 // retired is the word of a shard a Map has replaced (Map.grow): odd, so
 // lock-free readers never accept it and the fast paths never take it, and
 // marked so that lockSlow tells its waiters to look the shard up again.
-// frozen is the word of a shard while a grow copies it: held, so writers
-// wait, but readable, since nobody writes it until it is retired (Map.get
-// accepts it). No counter reaches either: that would take 2^61 writes.
-const (
-	retired = 1<<63 | 1
-	frozen  = 1<<62 | 1
-)
+// No counter reaches it, nor frozenBit: that would take 2^61 writes.
+const retired = 1<<63 | 1
+
+// freeze returns the word of a shard while a grow copies it, given the even
+// word w the grow found: held (odd), so writers wait, but readable (see
+// readable), since nobody writes the shard until it is retired. It keeps w,
+// so that each freeze of a shard has its own word: a grow that gives up
+// puts w back (thaw), writers move on from it, and a reader that noted one
+// freeze cannot mistake a later one for it.
+func freeze(w uint64) uint64 { return frozenBit | w | 1 }
+
+// thaw returns the word a frozen shard had before freeze.
+func thaw(f uint64) uint64 { return f &^ (frozenBit | 1) }
+
+const frozenBit = 1 << 62
+
+// readable reports whether lock-free readers may read a shard whose word is
+// w: no writer holds it (w even), or a grow has frozen it.
+func readable(w uint64) bool { return w&1 == 0 || w&(retired|frozenBit) == frozenBit|1 }
 
 // rlock takes the lock for a holder that will not write, and returns the
 // value runlock must put back; ok is false, and the lock is not taken, if

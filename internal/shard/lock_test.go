@@ -92,3 +92,30 @@ func (s *shard[K, V]) lock() {
 		s.l.lockSlow()
 	}
 }
+
+// A frozen word is readable and held, thaws back to the word it froze, and
+// differs from the word of any later freeze of the same shard, so that a
+// reader that noted one freeze and validates against the next (the grow
+// gave up, a writer wrote, another grow froze the shard) retries.
+func TestFrozenWords(t *testing.T) {
+	var l seqLock
+	w, ok := l.tryLock()
+	require.True(t, ok)
+	require.False(t, readable(l.seq.Load()), "a held word is not readable")
+	l.seq.Store(freeze(w))
+	f1 := l.seq.Load()
+	require.True(t, readable(f1))
+	_, ok = l.tryLock()
+	require.False(t, ok, "a frozen shard is held")
+	l.seq.Store(thaw(f1))
+	require.Equal(t, w, l.seq.Load())
+	w2, ok := l.tryLock() // a writer
+	require.True(t, ok)
+	l.seq.Add(1)
+	_, ok = l.tryLock() // the next grow
+	require.True(t, ok)
+	f2 := freeze(w2 + 2)
+	require.NotEqual(t, f1, f2)
+	require.False(t, readable(retired))
+	require.True(t, readable(w2+2))
+}

@@ -335,7 +335,7 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 			start := s.l.seq.Load()
 			mask := s.mask.Load() // before grp: see shard.publish
 			p := s.grp.Load()
-			if (start&1 != 0 && start != frozen) || s.l.seq.Load() != start {
+			if !readable(start) || s.l.seq.Load() != start {
 				continue // p and mask may not belong together: see shard.publish
 			}
 			if p == nil {
@@ -433,7 +433,7 @@ func (m *Map[K, V]) Grow() bool { return m.grow(m.dir().shift) }
 // grow replaces the shards of the array made for shift, unless the Map
 // grew since:
 //   - It locks the old shards in order and freezes each: writers wait, but
-//     readers go on reading it (get accepts the word frozen), since nothing
+//     readers go on reading it (see freeze), since nothing
 //     writes it any more. If a shard stays busy for more than a moment (a
 //     slow Update callback, a traversal copying it), grow puts back the
 //     words of the shards it froze and gives up, so that one slow holder
@@ -460,18 +460,17 @@ func (m *Map[K, V]) grow(shift uint64) bool {
 		return false
 	}
 	old := m.dir()
-	words := make([]uint64, old.len())
 	for i := range old.len() {
 		l := &old.shard(i).l
 		w, ok := l.lockWithin()
 		if !ok {
 			for j := range i {
-				old.shard(j).l.seq.Store(words[j]) // nothing was written: readers need not retry
+				l := &old.shard(j).l
+				l.seq.Store(thaw(l.seq.Load())) // nothing was written: readers need not retry
 			}
 			return false
 		}
-		words[i] = w
-		l.seq.Store(frozen)
+		l.seq.Store(freeze(w))
 	}
 	if growPause != nil {
 		growPause(growFrozen)
@@ -561,7 +560,7 @@ func (s *shard[K, V]) live() (int, bool) {
 		for range optimisticTries {
 			start := s.l.seq.Load()
 			n := s.tab.live
-			if (start&1 == 0 || start == frozen) && s.l.seq.Load() == start {
+			if readable(start) && s.l.seq.Load() == start {
 				return n, true
 			}
 		}
