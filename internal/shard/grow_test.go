@@ -72,30 +72,18 @@ func TestGrowKeepsKeys(t *testing.T) {
 	require.Equal(t, 4, fixed.Shards())
 }
 
-// A Map grows by itself when its writers wait for locks.
+// A Map grows by itself when its writers wait for locks, often enough: with
+// a window of 0 no waits are close enough together, and it never grows.
 func TestGrowsWhenWritersWait(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(4, runtime.GOMAXPROCS(0))))
+	defer func(w time.Duration) { growWindow = w }(growWindow)
+	growWindow = 0
 	m := New[int, int](Config{Shards: 1, MaxShards: 64, GrowAfter: 1})
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; !stop.Load(); i++ {
-				m.Update(i%8, func(old int, _ bool) (int, Op) { return old + 1, Store })
-				if i%64 == g {
-					runtime.Gosched()
-				}
-			}
-		}()
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for m.Shards() < 64 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	stop.Store(true)
-	wg.Wait()
+	hammer(m, 8, 300*time.Millisecond)
+	require.Equal(t, 1, m.Shards(), "waits never close enough together")
+	growWindow = time.Second
+	m = New[int, int](Config{Shards: 1, MaxShards: 64, GrowAfter: 1})
+	hammer(m, 8, 10*time.Second)
 	require.Equal(t, 64, m.Shards(), "four writers of eight keys wait for each other, so the Map grows to its most")
 	total := 0
 	for k := range 8 {
@@ -104,6 +92,31 @@ func TestGrowsWhenWritersWait(t *testing.T) {
 	}
 	require.Equal(t, 8, m.Len())
 	require.Positive(t, total)
+}
+
+// hammer runs four writers of keys 0 to n-1 until d has passed or the Map
+// has its most shards.
+func hammer(m *Map[int, int], n int, d time.Duration) {
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				m.Update(i%n, func(old int, _ bool) (int, Op) { return old + 1, Store })
+				if i%64 == g {
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	deadline := time.Now().Add(d)
+	for m.Shards() < 1<<(64-m.growth.minShift) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	stop.Store(true)
+	wg.Wait()
 }
 
 // Writers, readers, batches, sweeps and traversals run while the Map grows
@@ -290,8 +303,8 @@ func TestGrowBounds(t *testing.T) {
 
 	m = New[int, int](Config{Shards: 1, MaxShards: 64})
 	stale := m.dir().shift
-	require.True(t, m.grow(stale))
-	require.False(t, m.grow(stale), "a grow for a shift the Map has left")
+	require.True(t, m.grow(stale, m.growth.since.Load(), true))
+	require.False(t, m.grow(stale, m.growth.since.Load(), true), "a grow for a shift the Map has left")
 	require.Equal(t, 4, m.Shards())
 	require.Panics(t, func() { New[int, int](Config{Shards: 1, MaxShards: 12}) })
 }
@@ -304,12 +317,16 @@ func TestGrowGivesUpBehindAHolder(t *testing.T) {
 	for k := range 1000 {
 		m.Put(k, k)
 	}
-	l, p := m.Ref(999) // holds the shard of 999, as a slow Update callback would
+	held := 0 // a key of the last shard, so that the grow freezes the others first
+	for m.dir().index(m.Hash(held)) != 3 {
+		held++
+	}
+	l, p := m.Ref(held) // holds its shard, as a slow Update callback would
 	require.NotNil(t, p)
 	require.False(t, m.Grow())
 	require.Equal(t, 4, m.Shards())
-	for k := range 999 {
-		if m.dir().index(m.Hash(k)) == m.dir().index(m.Hash(999)) {
+	for k := range 1000 {
+		if m.dir().index(m.Hash(k)) == 3 {
 			continue
 		}
 		m.Put(k, -k) // the other shards are writable: the grow let them go

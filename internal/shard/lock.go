@@ -116,19 +116,26 @@ func (l *seqLock) retry(ok bool) bool {
 	return ok
 }
 
-// lockWithin takes the lock if it can within a short while (spins reads,
-// then as many yields), for a grow, which gives up rather than wait behind
-// a long holder: the value it found, or false.
-func (l *seqLock) lockWithin() (uint64, bool) {
-	for i := range 2 * spins {
+// lockWithin takes the lock if it can within d (spins reads, then yields
+// until d has passed), for a grow, which gives up rather than wait behind a
+// long holder: the value it found, or false. A holder that was descheduled
+// gets d to run again.
+func (l *seqLock) lockWithin(d time.Duration) (uint64, bool) {
+	for range spins {
 		if s, ok := l.tryLock(); ok {
 			return s, true
 		}
-		if i >= spins {
-			runtime.Gosched()
-		}
 	}
-	return 0, false
+	deadline := time.Now().Add(d)
+	for i := 0; ; i++ {
+		if s, ok := l.tryLock(); ok {
+			return s, true
+		}
+		if i%16 == 0 && time.Now().After(deadline) {
+			return 0, false
+		}
+		runtime.Gosched()
+	}
 }
 
 // spins is how many times lockSlow reads the word before it queues.

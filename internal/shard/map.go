@@ -65,7 +65,11 @@ const growAfter = 16
 
 // growWindow is the time within which writers must wait growAfter times
 // per shard for the Map to grow: waits further apart start the count over.
-const growWindow = time.Second
+// (A variable for tests.)
+var growWindow = time.Second
+
+// growPatience is how long a grow waits for each shard before it gives up.
+const growPatience = time.Millisecond
 
 // epoch is the origin of growth.since, on the monotonic clock.
 var epoch = time.Now()
@@ -232,23 +236,28 @@ func (m *Map[K, V]) lockSlow(s *shard[K, V], shift uint64) bool {
 	if !ok {
 		return false
 	}
-	if g := m.growth; g != nil && shift > g.minShift && g.waits.Add(1) >= g.after<<(64-shift) {
-		now := int64(time.Since(epoch))
-		if now-g.since.Load() > int64(growWindow) {
-			g.restart(now) // too few waits too long apart: count again
-			return true
-		}
-		s.runlock(seq)
-		m.grow(shift)
-		return false
+	g := m.growth
+	if g == nil || shift <= g.minShift || g.waits.Add(1) < g.after<<(64-shift) {
+		return true
 	}
-	return true
+	since := g.since.Load()
+	if now := sinceEpoch(); now-since > int64(growWindow) {
+		if g.since.CompareAndSwap(since, now) { // one of the waiters starts the count over
+			g.waits.Store(0)
+		}
+		return true // too few waits too long apart
+	}
+	s.runlock(seq)
+	m.grow(shift, since, false)
+	return false
 }
 
+func sinceEpoch() int64 { return int64(time.Since(epoch)) }
+
 // restart begins counting waits again, from now.
-func (g *growth) restart(now int64) {
+func (g *growth) restart() {
 	g.waits.Store(0)
-	g.since.Store(now)
+	g.since.Store(sinceEpoch())
 }
 
 // optimisticTries is how many times a lock-free read is attempted before
@@ -419,7 +428,7 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 			after = growAfter
 		}
 		m.growth = &growth{minShift: uint64(64 - bits.TrailingZeros(uint(max))), after: int64(after)}
-		m.growth.restart(int64(time.Since(epoch)))
+		m.growth.restart()
 	}
 	return m
 }
@@ -428,7 +437,12 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 // MaxShards) and reports whether it did: false for a Map that is fixed or
 // has its most shards already. A Map grows by itself when its writers wait
 // for locks; Grow is for tests that want grows at chosen moments.
-func (m *Map[K, V]) Grow() bool { return m.grow(m.dir().shift) }
+func (m *Map[K, V]) Grow() bool {
+	if m.growth == nil {
+		return false
+	}
+	return m.grow(m.dir().shift, m.growth.since.Load(), true)
+}
 
 // grow replaces the shards of the array made for shift, unless the Map
 // grew since:
@@ -448,21 +462,24 @@ func (m *Map[K, V]) Grow() bool { return m.grow(m.dir().shift) }
 //
 // The old shards' groups are left as they were, for readers still in them.
 // A grow costs a rehash of the whole table, during which writers wait.
-func (m *Map[K, V]) grow(shift uint64) bool {
+func (m *Map[K, V]) grow(shift uint64, since int64, force bool) bool {
 	g := m.growth
 	if g == nil {
 		return false
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	defer func() { g.restart(int64(time.Since(epoch))) }() // count waits afresh, grown or not
 	if m.shift.Load() != shift || shift <= g.minShift {
-		return false
+		return false // grown since the caller looked, or grown to the most
 	}
+	if !force && (g.since.Load() != since || g.waits.Load() < g.after<<(64-shift)) {
+		return false // the count started over since the caller counted: a grow, a give-up, or waits too far apart
+	}
+	defer g.restart() // count waits afresh, grown or not
 	old := m.dir()
 	for i := range old.len() {
 		l := &old.shard(i).l
-		w, ok := l.lockWithin()
+		w, ok := l.lockWithin(growPatience)
 		if !ok {
 			for j := range i {
 				l := &old.shard(j).l
