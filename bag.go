@@ -43,6 +43,7 @@ type DuplicateBag[K comparable, V comparable] struct {
 type bag[K comparable, V comparable] struct {
 	handle
 	e *shard.Bag[K, V]
+	_ [cacheLine - 24]byte // a line of its own: see Set
 }
 
 // NewBag makes an empty Bag (ETS new/2 with type bag). The handle it returns
@@ -79,12 +80,14 @@ func makeBag[K comparable, V comparable, T Table](kind Kind, cfg config, e *shar
 
 // As returns a handle on the same table acting for o (nil: for nobody); see
 // Set.As.
-func (t *Bag[K, V]) As(o *Owner) *Bag[K, V] { return &Bag[K, V]{bag[K, V]{handle{t.c, o}, t.e}} }
+func (t *Bag[K, V]) As(o *Owner) *Bag[K, V] {
+	return &Bag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e}}
+}
 
 // As returns a handle on the same table acting for o (nil: for nobody); see
 // Set.As.
 func (t *DuplicateBag[K, V]) As(o *Owner) *DuplicateBag[K, V] {
-	return &DuplicateBag[K, V]{bag[K, V]{handle{t.c, o}, t.e}}
+	return &DuplicateBag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e}}
 }
 
 // Insert adds the object (k, v) after k's other objects (ETS insert/2). In a

@@ -51,7 +51,8 @@ import (
 type OrderedSet[K, V any] struct {
 	handle
 	tr     *ordered.Tree[K, V]
-	custom bool // made with NewOrderedSetFunc: a snapshot needs the comparator back
+	custom bool                 // made with NewOrderedSetFunc: a snapshot needs the comparator back
+	_      [cacheLine - 25]byte // a line of its own: see Set
 }
 
 // NewOrderedSet makes an empty OrderedSet whose keys are ordered by
@@ -109,7 +110,7 @@ func makeOrderedSet[K, V any](cfg config, tr *ordered.Tree[K, V], custom bool) (
 // As returns a handle on the same table acting for o (nil: for nobody); see
 // Set.As.
 func (t *OrderedSet[K, V]) As(o *Owner) *OrderedSet[K, V] {
-	return &OrderedSet[K, V]{handle{t.c, o}, t.tr, t.custom}
+	return &OrderedSet[K, V]{handle: handle{t.c, o}, tr: t.tr, custom: t.custom}
 }
 
 // Insert stores v under k, replacing the object of any key equal to k, key

@@ -17,7 +17,14 @@ type Set[K comparable, V any] struct {
 	handle
 	m   *shard.Map[K, V]
 	who *shard.Reader // the handle's owner's token for m's read gate: see core.publish
+	// A handle is read by every Lookup, from every goroutine: it fills a
+	// cache line of its own, so that no object the program writes shares
+	// the line (32 bytes would share it with another 32-byte object).
+	_ [cacheLine - 32]byte
 }
+
+// cacheLine is the size of a cache line on the machines ets is tuned for.
+const cacheLine = 64
 
 // NewSet makes an empty Set (ETS new/2 with type set). The handle it returns
 // acts for the table's owner (WithOwner), or for nobody.
@@ -36,7 +43,7 @@ func NewSet[K comparable, V any](opts ...Option) (*Set[K, V], error) {
 }
 
 func newSetHandle[K comparable, V any](h handle, m *shard.Map[K, V]) *Set[K, V] {
-	return &Set[K, V]{h, m, h.as.reader()}
+	return &Set[K, V]{handle: h, m: m, who: h.as.reader()}
 }
 
 // As returns a handle on the same table acting for o (nil: for nobody). Its

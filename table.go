@@ -214,6 +214,9 @@ type core struct {
 
 	mu sync.Mutex // serialises lifecycle changes; operations read st
 	st atomic.Pointer[state]
+	// Every write reads st: the core fills whole cache lines, so that no
+	// object the program writes shares them (see Set).
+	_ [256 - 200]byte
 }
 
 // publish makes next the table's state. It also sets the read gate of an

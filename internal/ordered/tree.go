@@ -131,6 +131,9 @@ type Tree[K, V any] struct {
 	adapt bool                             // split contended base nodes, join cold ones
 	bufs  sync.Pool                        // of *[]Item[K, V]: batch buffers, reused across walks
 	smu   sync.Mutex                       // serialises changes of the routing layer
+	// Every operation reads route: the tree fills whole cache lines, so
+	// that no object the program writes shares them.
+	_ [2*cacheLine - 88]byte
 }
 
 // routing is the routing layer, immutable once published: bases[i] holds the
@@ -139,6 +142,7 @@ type Tree[K, V any] struct {
 type routing[K, V any] struct {
 	lows  []Item[K, V]
 	bases []*base[K, V]
+	_     [cacheLine - 48]byte // a line of its own: every operation reads it
 }
 
 // base is one base node: a btree of the keys of one range under its own

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -306,4 +307,12 @@ func TestTree_WalksSeeStableKeysOnceWhileBasesSplit(t *testing.T) {
 		require.Len(t, evens, stable, "round %d", round)
 	}
 	require.Greater(t, len(tr.route.Load().bases), 10)
+}
+
+// TestTreeLayout keeps the tree and its routing layer, read by every
+// operation, in whole cache lines, so that no object the program writes
+// shares them.
+func TestTreeLayout(t *testing.T) {
+	require.Zero(t, unsafe.Sizeof(Tree[int64, int64]{})%cacheLine)
+	require.Zero(t, unsafe.Sizeof(routing[int64, int64]{})%cacheLine)
 }

@@ -19,8 +19,9 @@ import (
 type Bag[K comparable, V comparable] struct {
 	m       *Map[K, objects[V]]
 	dup     bool
-	objs    []objectCount // objects per shard
-	central *counter      // nil when each shard counts its own objects
+	objs    []objectCount        // objects per shard
+	central *counter             // nil when each shard counts its own objects
+	_       [cacheLine - 48]byte // a line of its own, read by every operation
 }
 
 type objectCount struct {

@@ -157,6 +157,12 @@ func TestOptimisticReadsStableKeys(t *testing.T) {
 func TestShardLayout(t *testing.T) {
 	require.Equal(t, uintptr(cacheLine), unsafe.Sizeof(shard[int64, int64]{}))
 	require.Equal(t, uintptr(cacheLine), unsafe.Sizeof(shard[string, []byte]{}))
+	// The Map and the Bag, read by every operation, fill whole lines, so
+	// that no object the program writes shares them (see ets's
+	// TestHandlesFillLines).
+	require.Zero(t, unsafe.Sizeof(Map[int64, int64]{})%cacheLine)
+	require.Zero(t, unsafe.Sizeof(Map[string, []byte]{})%cacheLine)
+	require.Zero(t, unsafe.Sizeof(Bag[int64, int64]{})%cacheLine)
 }
 
 // TestReaders checks the read gate: Get and Has answer the readers
