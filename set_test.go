@@ -44,7 +44,7 @@ func TestNewSet_OptionsShowInInfo(t *testing.T) {
 	require.Equal(t, "string", info.KeyType)
 	require.Equal(t, "[]uint8", info.ValueType)
 	require.Equal(t, ets.WriteConcurrencyAuto, info.WriteConcurrency)
-	require.Equal(t, 16, info.Shards, "auto starts with 16 locks and grows when writers wait")
+	require.Equal(t, 64, info.Shards, "auto starts with 64 locks and grows when writers wait, on machines of more than 4 processors")
 	require.True(t, info.DecentralizedCounters)
 	require.False(t, info.ReadConcurrency)
 	require.NotZero(t, info.ID)
@@ -67,11 +67,12 @@ func TestNewSet_OptionsShowInInfo(t *testing.T) {
 	require.Equal(t, "true", on.Info().WriteConcurrency.String())
 }
 
-// A Set under WriteConcurrencyAuto starts with 16 locks and, when its
+// A Set under WriteConcurrencyAuto starts with 64 locks and, when its
 // writers wait for each other, grows to as many as WriteConcurrencyOn
-// gives, keeping every object; one with an explicit count keeps it.
+// gives, keeping every object; one with an explicit count keeps it. The
+// test runs with 8 processors, for which WriteConcurrencyOn gives 128.
 func TestSet_AutoGrowsWhenWritersWait(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(4, runtime.GOMAXPROCS(0))))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(8, runtime.GOMAXPROCS(0))))
 	on, err := ets.NewSet[int, int](ets.WithWriteConcurrency(ets.WriteConcurrencyOn))
 	require.NoError(t, err)
 	most := on.Info().Shards
@@ -80,7 +81,7 @@ func TestSet_AutoGrowsWhenWritersWait(t *testing.T) {
 		start int
 		end   int
 	}{
-		{nil, 16, most},
+		{nil, 64, most},
 		{[]ets.Option{ets.WithShards(16)}, 16, 16},
 	} {
 		s, err := ets.NewSet[int, int](c.opts...)
