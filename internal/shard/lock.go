@@ -59,15 +59,21 @@ const frozenBit = 1 << 62
 // w: no writer holds it (w even), or a grow has frozen it.
 func readable(w uint64) bool { return w&1 == 0 || w&(retired|frozenBit) == frozenBit|1 }
 
-// rlock takes the lock for a holder that will not write, and returns the
-// value runlock must put back; ok is false, and the lock is not taken, if
-// the shard is retired.
-func (l *seqLock) rlock() (seq uint64, ok bool) {
+// lock takes the lock, waiting if it is held, and returns the even value it
+// found; ok is false, and the lock is not taken, if the shard is retired.
+// Writers release it with an add (shard.unlock), holders that only read
+// with runlock.
+func (l *seqLock) lock() (seq uint64, ok bool) {
 	if s, ok := l.tryLock(); ok {
 		return s, true
 	}
 	return l.lockSlow()
 }
+
+// rlock takes the lock for a holder that will not write, and returns the
+// value runlock must put back; ok is false, and the lock is not taken, if
+// the shard is retired.
+func (l *seqLock) rlock() (seq uint64, ok bool) { return l.lock() }
 
 // tryLock takes the lock if it is free, and returns the even value it
 // found. Writers take the same fast path in shard.lock, spelled out there so

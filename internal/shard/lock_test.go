@@ -87,11 +87,7 @@ func TestSeqLockLongHolder(t *testing.T) {
 }
 
 // lock write-locks a shard of a Map that does not grow.
-func (s *shard[K, V]) lock() {
-	if _, ok := s.l.tryLock(); !ok {
-		s.l.lockSlow()
-	}
-}
+func (s *shard[K, V]) lock() { s.l.lock() }
 
 // A frozen word is readable and held, thaws back to the word it froze, and
 // differs from the word of any later freeze of the same shard, so that a

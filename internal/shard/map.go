@@ -823,11 +823,8 @@ func (m *Map[K, V]) lockShards(hashes []uint64) (dir[K, V], []int) {
 		locked := slices.Compact(all)
 		n := 0
 		for _, si := range locked {
-			s := d.shard(si)
-			if x := s.l.seq.Load(); x&1 != 0 || !s.l.seq.CompareAndSwap(x, x+1) {
-				if _, ok := s.l.lockSlow(); !ok {
-					break
-				}
+			if _, ok := d.shard(si).l.lock(); !ok {
+				break
 			}
 			n++
 		}
