@@ -1,6 +1,9 @@
 package ets
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Integer is the constraint of counter values: any integer type.
 type Integer interface {
@@ -12,7 +15,7 @@ type Integer interface {
 // *OrderedSet with integer values. It is implemented only by this package's
 // tables.
 type Counters[K any, V Integer] interface {
-	updateCounter(k K, c counterOp[V]) (V, error)
+	updateCounter(k K, c counterOp) (V, error)
 }
 
 // A CounterOption modifies one UpdateCounter call. The zero CounterOption is
@@ -45,17 +48,23 @@ func WithThreshold[V Integer](threshold, setValue V) CounterOption[V] {
 	return CounterOption[V]{kind: counterThreshold, value: threshold, setValue: setValue}
 }
 
-// counterOp is one UpdateCounter call, decoded. It is declared for any V so
-// that Set[K, V any] can name it; its arithmetic is an interface holding the
-// zero-size integerArith[V], so that building and applying a counterOp never
-// allocates (a generic function value would: it carries a dictionary). The
-// arithmetic takes its operands as scalars, which travel in registers: a
-// counterOp passed by value or by pointer through the interface would be
-// copied or moved to the heap on every call.
-type counterOp[V any] struct {
-	incr, def, threshold, thresholdV V
+// counterOp is one UpdateCounter call, decoded, for a counter of any integer
+// type: its values are the 64-bit patterns of V's (sign-extended when V is
+// signed: uint64(v)), and its flags say V's width and signedness. The tables,
+// whose V is any type, read and write the counter in place through
+// load and store, and the arithmetic (step) is one function for every V.
+//
+// It is not generic on purpose (only the result, a V, keeps V in the
+// Counters method, for type inference at UpdateCounter's call sites). An interface call to a generic type's method
+// goes through a wrapper that adds the type's dictionary to the arguments; a
+// counterOp of V-typed values and an arithmetic interface was seven words,
+// which with the dictionary, the receiver and the key no longer fit the nine
+// integer registers of Go's calling convention, so every call copied it
+// through memory, a store-forwarding stall that cost a fifth of an increment
+// (BenchmarkHotCounters, -cpu 1). Five words fit, with a key of two.
+type counterOp struct {
+	incr, def, threshold, thresholdV uint64
 	flags                            counterFlags
-	arith                            arith[V]
 }
 
 type counterFlags uint8
@@ -63,63 +72,96 @@ type counterFlags uint8
 const (
 	hasDefault counterFlags = 1 << iota
 	hasThreshold
+	signed
+	// The counter's width is 8<<(flags>>widthShift) bits.
+	widthShift = iota
 )
 
-type arith[V any] interface {
-	step(old V, ok bool, incr, def, threshold, thresholdV V, flags counterFlags) (V, error)
+// newCounterOp returns the counterOp of an increment by incr of a counter of
+// type V.
+func newCounterOp[V Integer](incr V) counterOp {
+	f := counterFlags(0)
+	if ^V(0) < 0 {
+		f |= signed
+	}
+	switch unsafe.Sizeof(incr) {
+	case 2:
+		f |= 1 << widthShift
+	case 4:
+		f |= 2 << widthShift
+	case 8:
+		f |= 3 << widthShift
+	}
+	return counterOp{incr: uint64(incr), flags: f}
 }
 
-type integerArith[V Integer] struct{}
+// width is the counter's width in bits.
+func (c *counterOp) width() uint { return 8 << (c.flags >> widthShift) }
+
+// load reads the counter at p, a *V, as a 64-bit pattern.
+func (c *counterOp) load(p unsafe.Pointer) uint64 {
+	switch s := c.flags&signed != 0; c.flags >> widthShift {
+	case 0:
+		if s {
+			return uint64(*(*int8)(p))
+		}
+		return uint64(*(*uint8)(p))
+	case 1:
+		if s {
+			return uint64(*(*int16)(p))
+		}
+		return uint64(*(*uint16)(p))
+	case 2:
+		if s {
+			return uint64(*(*int32)(p))
+		}
+		return uint64(*(*uint32)(p))
+	default:
+		return *(*uint64)(p)
+	}
+}
+
+// store writes the 64-bit pattern v to the counter at p, a *V.
+func (c *counterOp) store(p unsafe.Pointer, v uint64) {
+	switch c.flags >> widthShift {
+	case 0:
+		*(*uint8)(p) = uint8(v)
+	case 1:
+		*(*uint16)(p) = uint16(v)
+	case 2:
+		*(*uint32)(p) = uint32(v)
+	default:
+		*(*uint64)(p) = v
+	}
+}
 
 // step returns the counter's next value given its current one (ok: the key
-// is present), or an error leaving the key unchanged.
-func (integerArith[V]) step(old V, ok bool, incr, def, threshold, thresholdV V, flags counterFlags) (V, error) {
+// is present), or an error leaving the key unchanged: ErrNotFound, or
+// ErrOverflow with the old value, which result formats once the lock is
+// released.
+func (c *counterOp) step(old uint64, ok bool) (uint64, error) {
 	if !ok {
-		if flags&hasDefault == 0 {
+		if c.flags&hasDefault == 0 {
 			return old, ErrNotFound
 		}
-		old = def
+		old = c.def
 	}
-	v := old + incr
-	overflow := (incr > 0 && v < old) || (incr < 0 && v > old)
+	v := old + c.incr
+	var overflow, past bool
+	if w := c.width(); c.flags&signed != 0 {
+		a, b, s := int64(old), int64(c.incr), int64(v)
+		overflow = (b > 0 && s < a) || (b < 0 && s > a) || // past int64
+			w < 64 && (s < -1<<(w-1) || s > 1<<(w-1)-1) // past V, for narrower V
+		past = (b >= 0 && s > int64(c.threshold)) || (b < 0 && s < int64(c.threshold))
+	} else {
+		overflow = v < old || w < 64 && v > 1<<w-1
+		past = v > c.threshold
+	}
 	switch {
-	case flags&hasThreshold != 0 && (overflow || (incr >= 0 && v > threshold) || (incr < 0 && v < threshold)):
-		return thresholdV, nil
+	case c.flags&hasThreshold != 0 && (overflow || past):
+		return c.thresholdV, nil
 	case overflow:
-		return old, ErrOverflow // result formats it, once the lock is released
-	}
-	return v, nil
-}
-
-// apply returns the counter's next value given its current one (ok: the key
-// is present), or an error when c cannot apply and the key must stay as it
-// is.
-func (c *counterOp[V]) apply(old V, ok bool) (V, error) {
-	return c.arith.step(old, ok, c.incr, c.def, c.threshold, c.thresholdV, c.flags)
-}
-
-// next is c as an Update function: the counter's next value and Store, or,
-// when c cannot apply, the old value, Keep, and the reason in *err.
-func (c *counterOp[V]) next(old V, ok bool, err *error) (V, Op) {
-	nv, e := c.apply(old, ok)
-	if e != nil {
-		*err = e
-		return old, Keep
-	}
-	return nv, Store
-}
-
-// result is what UpdateCounter returns once a kind applied c and released
-// its lock: the value k holds, or the zero value and the reason c did not
-// apply. An overflow's message is formatted here, outside the lock, because
-// formatting may call a String method of V, which is user code.
-func (c *counterOp[V]) result(v V, err error) (V, error) {
-	var zero V
-	switch {
-	case err == ErrOverflow:
-		return zero, fmt.Errorf("%w: %v + %v", ErrOverflow, v, c.incr)
-	case err != nil:
-		return zero, err
+		return old, ErrOverflow
 	}
 	return v, nil
 }
@@ -135,17 +177,26 @@ func (c *counterOp[V]) result(v V, err error) (V, error) {
 // UpdateCounter is O(1) on a Set, O(log n) on an OrderedSet, and does not
 // allocate. Concurrent increments of one key are never lost.
 func UpdateCounter[K any, V Integer](t Counters[K, V], k K, incr V, opts ...CounterOption[V]) (V, error) {
-	c := counterOp[V]{incr: incr, arith: integerArith[V]{}}
+	c := newCounterOp(incr)
 	for _, o := range opts {
 		switch o.kind {
 		case counterDefault:
-			c.flags, c.def = c.flags|hasDefault, o.value
+			c.flags, c.def = c.flags|hasDefault, uint64(o.value)
 		case counterThreshold:
-			c.flags, c.threshold, c.thresholdV = c.flags|hasThreshold, o.value, o.setValue
+			c.flags, c.threshold, c.thresholdV = c.flags|hasThreshold, uint64(o.value), uint64(o.setValue)
 		default:
 			var zero V
 			return zero, fmt.Errorf("%w: the zero CounterOption", ErrInvalidOption)
 		}
 	}
-	return t.updateCounter(k, c)
+	v, err := t.updateCounter(k, c)
+	switch {
+	case err == ErrOverflow:
+		// Formatted here, outside the lock: formatting may call a String
+		// method of V, which is user code.
+		return 0, fmt.Errorf("%w: %v + %v", ErrOverflow, v, incr)
+	case err != nil:
+		return 0, err
+	}
+	return v, nil
 }

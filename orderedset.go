@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"iter"
+	"unsafe"
 
 	"github.com/etsgo/ets/internal/ordered"
 )
@@ -227,18 +228,23 @@ func (t *OrderedSet[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool
 }
 
 // updateCounter applies one UpdateCounter call to k under the write lock.
-func (t *OrderedSet[K, V]) updateCounter(k K, c counterOp[V]) (V, error) {
+func (t *OrderedSet[K, V]) updateCounter(k K, c counterOp) (V, error) {
+	var nv V
 	if err := t.writable(); err != nil {
-		var zero V
-		return zero, err
+		return nv, err
 	}
 	var err error
-	v, _ := t.tr.Update(k, func(old V, ok bool) (V, ordered.Op) {
-		nv, op := c.next(old, ok, &err)
-		return nv, ordered.Op(op)
+	t.tr.Update(k, func(old V, ok bool) (V, ordered.Op) {
+		var v uint64
+		v, err = c.step(c.load(unsafe.Pointer(&old)), ok)
+		c.store(unsafe.Pointer(&nv), v)
+		if err != nil {
+			return old, ordered.Keep
+		}
+		return nv, ordered.Store
 	})
 	t.settle()
-	return c.result(v, err)
+	return nv, err
 }
 
 // First returns the object with the smallest key (ETS first/1 and lookup/2
