@@ -11,7 +11,9 @@
 #   OUT        output directory                (default: results)
 #   ETS_BENCH_1E7=1 adds the 1e7-key tables    (slow: minutes per implementation)
 #
-# Output, in $OUT: bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md
+# Output, in $OUT: machine.txt (BenchmarkPingPong before and after the suite:
+# the round trip of a cache line between the two processors, which two-core
+# figures depend on), bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md
 # (Markdown tables with each peer's ratio to ets), plot.svg (ns/op by
 # workload and implementation) and plot-cpu.svg (the same in cpu-ns/op).
 set -euo pipefail
@@ -31,13 +33,20 @@ if [ ! -x "$GOBIN/benchstat" ]; then
 fi
 
 mkdir -p "$OUT"
+pingpong() {
+	ETS_BENCH_MACHINE=1 go test -run '^$' -bench '^BenchmarkPingPong$' -cpu 2 -count 3 -benchtime 100ms . |
+		grep '^BenchmarkPingPong' | sed "s/^/$1 /" | tee -a "$OUT"/machine.txt
+}
+: > "$OUT"/machine.txt
+pingpong before
 echo "go test -bench '$BENCH' -count $COUNT -cpu $CPU -benchtime $BENCHTIME ${TAGS:+-tags $TAGS}" >&2
 go test ${TAGS:+-tags "$TAGS"} -run '^$' -bench "$BENCH" -count "$COUNT" -cpu "$CPU" \
 	-benchtime "$BENCHTIME" -timeout 0 . | tee "$OUT"/bench.txt
+pingpong after
 
 "$GOBIN/benchstat" -col /impl "$OUT"/bench.txt | tee "$OUT"/benchstat.txt
 "$GOBIN/benchstat" -col /impl -format csv "$OUT"/bench.txt > "$OUT"/benchstat.csv 2>/dev/null
 go run ./plot -in "$OUT"/benchstat.csv -out "$OUT"/plot.svg -table "$OUT"/ratios.md
 go run ./plot -in "$OUT"/benchstat.csv -out "$OUT"/plot-cpu.svg -unit cpu-sec/op \
 	-title "cpu-ns/op (process CPU time per op) by workload and implementation (log scale, lower is better)" 2>/dev/null || true
-echo "wrote $OUT/bench.txt, benchstat.txt, benchstat.csv, ratios.md, plot.svg, plot-cpu.svg" >&2
+echo "wrote $OUT/machine.txt, bench.txt, benchstat.txt, benchstat.csv, ratios.md, plot.svg, plot-cpu.svg" >&2
