@@ -21,26 +21,25 @@ type WriteConcurrency uint8
 const (
 	// WriteConcurrencyAuto lets the engine adapt the lock count to the
 	// contention it sees, as ETS's {write_concurrency, auto}. It is the
-	// default. A Set starts with 64 locks and, on a machine with more than
-	// 4 processors, once its writers have waited for a lock 16 times per
-	// lock within a second, splits every lock's keys in four (or in two,
-	// where four would pass the most), up to the count of
+	// default. A Set, Bag or DuplicateBag starts with 64 locks and, on a
+	// machine with more than 4 processors, once its writers have waited for
+	// a lock 16 times per lock within a second, splits every lock's keys in
+	// four (or in two, where four would pass the most), up to the count of
 	// WriteConcurrencyOn, 16 per processor: once on 8 processors, three
 	// times on 64. With 4 processors or fewer, 64 is already the most. A
 	// grow copies the whole table into the new locks' tables: meanwhile
 	// writers wait (tens of milliseconds for a million keys) and readers go
 	// on reading. It gives up, to try again later, rather than wait long for
-	// a lock someone holds (a slow Update function, a traversal). A Bag or
-	// DuplicateBag, whose object counters are per lock, starts with
-	// WriteConcurrencyOn's count. Readers take no lock, and a write holds
-	// its lock for tens of nanoseconds, so on 2 processors the measured
-	// throughput is the same between 16 and 256 locks (BenchmarkSet_Shards:
-	// mixes with 10% and 50% writes and 64 hot counters from 2 goroutines),
-	// while one lock (WriteConcurrencyOff) is up to three times slower under
-	// parallel writes: starting at 64 saves memory (a lock is 64 bytes) on
-	// machines with many processors, where WriteConcurrencyOn's count is
-	// large, and the grow's pause is paid only where contention calls for
-	// more locks. Info reports the current count. An OrderedSet under
+	// a lock someone holds (a slow Update function, a traversal). Readers
+	// of a Set take no lock, and a write holds its lock for tens of
+	// nanoseconds, so on 2 processors the measured throughput is the same
+	// between 16 and 256 locks (BenchmarkSet_Shards: mixes with 10% and 50%
+	// writes and 64 hot counters from 2 goroutines), while one lock
+	// (WriteConcurrencyOff) is up to three times slower under parallel
+	// writes: starting at 64 saves memory (a lock is 64 bytes) on machines
+	// with many processors, where WriteConcurrencyOn's count is large, and
+	// the grow's pause is paid only where contention calls for more locks.
+	// Info reports the current count. An OrderedSet under
 	// WriteConcurrencyAuto or WriteConcurrencyOn is a contention-adapting
 	// tree: it starts with one lock, splits a key range in two when its
 	// writers contend, and joins a range with a neighbour again when its

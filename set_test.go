@@ -90,31 +90,10 @@ func TestSet_AutoGrowsWhenWritersWait(t *testing.T) {
 		for k := range 1000 {
 			require.NoError(t, s.Insert(k, 0))
 		}
-		var stop atomic.Bool
-		var wg sync.WaitGroup
-		for g := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; !stop.Load(); i++ {
-					_, err := ets.UpdateCounter(s, i%8, 1)
-					if !assert.NoError(t, err) {
-						return
-					}
-					if i%64 == g {
-						runtime.Gosched()
-					}
-				}
-			}()
-		}
-		for deadline := time.Now().Add(5 * time.Second); s.Info().Shards < c.end && time.Now().Before(deadline); {
-			time.Sleep(time.Millisecond)
-		}
-		if c.end == c.start {
-			time.Sleep(50 * time.Millisecond) // time enough to grow, if it would
-		}
-		stop.Store(true)
-		wg.Wait()
+		contendUntil(t, s, c.end, c.end == c.start, func(_, i int) error {
+			_, err := ets.UpdateCounter(s, i%8, 1)
+			return err
+		})
 		require.Equal(t, c.end, s.Info().Shards)
 		require.Equal(t, 1000, s.Size())
 		for k := range 1000 {
@@ -122,6 +101,38 @@ func TestSet_AutoGrowsWhenWritersWait(t *testing.T) {
 			require.True(t, ok, "key %d", k)
 		}
 	}
+}
+
+// contendUntil runs 4 goroutines that call write(g, i) for i = 0, 1, ...
+// on a few hot keys of tab, so that they wait for each other's locks, until
+// tab has the given number of shards (or 5 s have passed; with still, until
+// 50 ms have passed, time enough to grow if it would), then stops them.
+func contendUntil(t *testing.T, tab interface{ Info() ets.Info }, shards int, still bool, write func(g, i int) error) {
+	t.Helper()
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				if !assert.NoError(t, write(g, i)) {
+					return
+				}
+				if i%64 == g {
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	for deadline := time.Now().Add(5 * time.Second); tab.Info().Shards < shards && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if still {
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop.Store(true)
+	wg.Wait()
 }
 
 func TestSet_InfoSizeAndMemory(t *testing.T) {

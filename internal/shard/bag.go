@@ -2,6 +2,7 @@ package shard
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 	"sync/atomic"
 	"unsafe"
@@ -11,17 +12,19 @@ import (
 // each key is that key's objects, in insertion order. All methods are safe for
 // concurrent use; each takes the lock of the key's shard once.
 //
-// Sizes count objects, not keys: each shard keeps its own object counter
-// (written under the shard's lock, read without it), and a Bag made with
-// Config.Central keeps one table-wide counter instead. A Bag's shard count
-// is fixed, since its object counters are per shard: it starts with
-// Config.MaxShards shards if that is more than Config.Shards.
+// Sizes count objects, not keys. The objects are counted per range of
+// hashes, as many ranges as the Bag has shards at most (Config.MaxShards,
+// or Config.Shards if it is fixed), so that each range lies in one shard
+// however the Bag grows, and its counter is written under that shard's lock
+// (and read without it); a Bag made with Config.Central keeps one
+// table-wide counter instead. A grow moves keys, never counts.
 type Bag[K comparable, V comparable] struct {
 	m       *Map[K, objects[V]]
 	dup     bool
-	objs    []objectCount        // objects per shard
-	central *counter             // nil when each shard counts its own objects
-	_       [cacheLine - 48]byte // a line of its own, read by every operation
+	cshift  uint64               // a hash's counter is objs[h>>cshift]
+	objs    []objectCount        // objects per range of hashes
+	central *counter             // nil when each range counts its own objects
+	_       [cacheLine - 56]byte // a line of its own, read by every operation
 }
 
 type objectCount struct {
@@ -33,11 +36,12 @@ type objectCount struct {
 // object (duplicate_bag); without, inserting an object equal to one of the
 // key's objects changes nothing (bag). It panics as New does.
 func NewBag[K comparable, V comparable](cfg Config, duplicates bool) *Bag[K, V] {
-	n := max(cfg.Shards, cfg.MaxShards) // a Bag starts with its most shards
+	n := max(cfg.Shards, cfg.MaxShards)
 	b := &Bag[K, V]{
-		m:    New[K, objects[V]](Config{Shards: n}),
-		dup:  duplicates,
-		objs: make([]objectCount, n),
+		m:      New[K, objects[V]](Config{Shards: cfg.Shards, MaxShards: cfg.MaxShards, GrowAfter: cfg.GrowAfter}),
+		dup:    duplicates,
+		cshift: uint64(64 - bits.TrailingZeros(uint(n))),
+		objs:   make([]objectCount, n),
 	}
 	if cfg.Central {
 		b.central = new(counter)
@@ -49,7 +53,7 @@ func NewBag[K comparable, V comparable](cfg Config, duplicates bool) *Bag[K, V] 
 func (b *Bag[K, V]) Hash(k K) uint64 { return b.m.Hash(k) }
 
 // Shards returns the number of shards.
-func (b *Bag[K, V]) Shards() int { return len(b.objs) }
+func (b *Bag[K, V]) Shards() int { return b.m.Shards() }
 
 // Len returns the number of objects. With per-shard counters it sums them, so
 // it is not a snapshot while writers run.
@@ -71,30 +75,46 @@ func (b *Bag[K, V]) Memory() int {
 	return b.m.Memory() + len(b.objs)*int(unsafe.Sizeof(objectCount{})) + b.Len()*int(perObject)
 }
 
-// counted records that shard si gained n objects; its lock is held.
-func (b *Bag[K, V]) counted(si, n int) {
-	b.objs[si].n.Add(int64(n))
+// counted records that the objects of a key of hash h grew by n; the lock
+// of its shard is held.
+func (b *Bag[K, V]) counted(h uint64, n int) {
+	b.objs[h>>b.cshift].n.Add(int64(n))
 	if b.central != nil {
 		b.central.n.Add(int64(n))
+	}
+}
+
+// uncount zeroes the counters of the ranges of shard si of d, which the
+// caller has emptied under its lock.
+func (b *Bag[K, V]) uncount(d dir[K, objects[V]], si int) {
+	per := 1 << (d.shift - b.cshift) // ranges per shard: d has at most as many shards as ranges
+	n := int64(0)
+	for i := si * per; i < (si+1)*per; i++ {
+		c := b.objs[i].n.Load()
+		b.objs[i].n.Add(-c)
+		n += c
+	}
+	if b.central != nil {
+		b.central.n.Add(-n)
 	}
 }
 
 // Insert adds v to k's objects and reports whether it did: false when the Bag
 // keeps no duplicates and k already has v.
 func (b *Bag[K, V]) Insert(h uint64, k K, v V) bool {
-	si, s := b.lock(h)
+	s := b.lock(h)
 	defer s.unlock()
-	return b.insertLocked(si, s, h, k, v)
+	return b.insertLocked(s, h, k, v)
 }
 
-// lock write-locks the shard of hash h and returns its index and it.
-func (b *Bag[K, V]) lock(h uint64) (int, *shard[K, objects[V]]) {
+// lock write-locks the shard of hash h and returns it.
+func (b *Bag[K, V]) lock(h uint64) *shard[K, objects[V]] {
 	d, si := b.m.lockHash(h)
-	return si, d.shard(si)
+	return d.shard(si)
 }
 
-// insertLocked adds v under k in s, shard si, whose lock the caller holds.
-func (b *Bag[K, V]) insertLocked(si int, s *shard[K, objects[V]], h uint64, k K, v V) bool {
+// insertLocked adds v under k in s, whose lock the caller holds.
+func (b *Bag[K, V]) insertLocked(s *shard[K, objects[V]], h uint64, k K, v V) bool {
 	if i := s.tab.find(h, k); i >= 0 {
 		if !s.tab.slot(i).val.add(v, b.dup) {
 			return false
@@ -105,19 +125,19 @@ func (b *Bag[K, V]) insertLocked(si int, s *shard[K, objects[V]], h uint64, k K,
 		s.insert(&b.m.hasher, h, k, o)
 		b.m.added(1)
 	}
-	b.counted(si, 1)
+	b.counted(h, 1)
 	return true
 }
 
 // InsertNew adds v under k only if k has no object, and reports whether it
 // did.
 func (b *Bag[K, V]) InsertNew(h uint64, k K, v V) bool {
-	si, s := b.lock(h)
+	s := b.lock(h)
 	defer s.unlock()
 	if s.tab.find(h, k) >= 0 {
 		return false
 	}
-	return b.insertLocked(si, s, h, k, v)
+	return b.insertLocked(s, h, k, v)
 }
 
 // InsertBatch adds the n objects item(i), in order, atomically: it locks every
@@ -132,7 +152,7 @@ func (b *Bag[K, V]) InsertBatch(hashes []uint64, item func(i int) (K, V), onlyNe
 	}
 	for i, h := range hashes {
 		k, v := item(i)
-		b.insertLocked(d.index(h), d.at(h), h, k, v)
+		b.insertLocked(d.at(h), h, k, v)
 	}
 	return true
 }
@@ -141,7 +161,11 @@ func (b *Bag[K, V]) InsertBatch(hashes []uint64, item func(i int) (K, V), onlyNe
 // nothing if k is absent.
 func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
 	s := b.m.dir().at(h)
-	seq, _ := s.rlock() // never retired: a Bag's shards are fixed
+	seq, live := s.rlock()
+	for !live { // a grow retired s: k is in a shard of the new array
+		s = b.m.dir().at(h)
+		seq, live = s.rlock()
+	}
 	defer s.runlock(seq)
 	if i := s.tab.find(h, k); i >= 0 {
 		fn(&s.tab.slot(i).val)
@@ -178,7 +202,7 @@ func (b *Bag[K, V]) Delete(h uint64, k K) {
 }
 
 func (b *Bag[K, V]) remove(h uint64, k K, collect bool) []V {
-	si, s := b.lock(h)
+	s := b.lock(h)
 	defer s.unlock()
 	i := s.tab.find(h, k)
 	if i < 0 {
@@ -189,7 +213,7 @@ func (b *Bag[K, V]) remove(h uint64, k K, collect bool) []V {
 	if collect {
 		out = o.appendTo(make([]V, 0, o.live))
 	}
-	b.counted(si, -o.live)
+	b.counted(h, -o.live)
 	s.tab.remove(i)
 	b.m.added(-1)
 	return out
@@ -198,7 +222,7 @@ func (b *Bag[K, V]) remove(h uint64, k K, collect bool) []V {
 // DeleteObject removes v from k's objects (every copy of it) and returns how
 // many objects it removed.
 func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
-	si, s := b.lock(h)
+	s := b.lock(h)
 	defer s.unlock()
 	i := s.tab.find(h, k)
 	if i < 0 {
@@ -206,7 +230,7 @@ func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
 	}
 	o := &s.tab.slot(i).val
 	n := o.remove(v, b.dup)
-	b.counted(si, -n)
+	b.counted(h, -n)
 	if o.live == 0 {
 		s.tab.remove(i)
 		b.m.added(-1)
@@ -223,7 +247,7 @@ func (b *Bag[K, V]) Clear() {
 		keys := s.tab.live
 		s.clear()
 		b.m.added(-keys)
-		b.counted(si, -int(b.objs[si].n.Load()))
+		b.uncount(d, si)
 		s.unlock()
 	}
 }
@@ -268,7 +292,9 @@ func (b *Bag[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op)) (stored, delete
 		st, del := o.apply(changes, b.dup)
 		stored += st
 		deleted += del
-		b.counted(si, o.live-before)
+		if o.live != before {
+			b.counted(b.m.hash(k), o.live-before)
+		}
 		if o.live == 0 {
 			s.tab.remove(j)
 			b.m.added(-1)

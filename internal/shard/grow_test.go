@@ -403,3 +403,75 @@ func BenchmarkGrow(b *testing.B) {
 		}
 	}
 }
+
+// A Bag grows as a Map does, and its object counts, kept per range of
+// hashes rather than per shard, stay right across grows, and after Sweep,
+// DeleteObject and Clear on shards that hold several ranges.
+func TestBagGrowKeepsObjectsAndCounts(t *testing.T) {
+	for _, central := range []bool{false, true} {
+		t.Run(fmt.Sprint("central=", central), func(t *testing.T) {
+			b := NewBag[int, int](Config{Shards: 1, MaxShards: 1 << 8, Central: central}, true)
+			const n = 2_000
+			objects := 0
+			fill := func() {
+				for k := range n {
+					for j := range k%3 + 1 { // one to three objects per key
+						b.Insert(b.Hash(k), k, j)
+						objects++
+					}
+				}
+			}
+			// check checks Len, every key's count, and (per range) that each
+			// range counts the objects of the keys that hash into it.
+			check := func(stage string) {
+				t.Helper()
+				require.Equal(t, objects, b.Len(), stage)
+				want := make([]int64, len(b.objs))
+				for k := range n {
+					c := b.Count(b.Hash(k), k)
+					want[b.Hash(k)>>b.cshift] += int64(c)
+				}
+				if !central {
+					for i := range b.objs {
+						require.Equal(t, want[i], b.objs[i].n.Load(), "%s: range %d", stage, i)
+					}
+				}
+			}
+			fill()
+			check("filled")
+			shards := []int{b.Shards()}
+			for b.m.Grow() {
+				shards = append(shards, b.Shards())
+				check(fmt.Sprint("grown to ", b.Shards()))
+				if b.Shards() == 16 { // 16 ranges a shard
+					deleted := 0
+					for pos, more := uint64(0), true; more; { // delete object 0 of every key
+						var d int
+						_, d, pos, more = b.Sweep(pos, func(_ int, v int) (int, Op) {
+							if v == 0 {
+								return v, Delete
+							}
+							return v, Keep
+						})
+						deleted += d
+					}
+					require.Equal(t, n, deleted)
+					objects -= n
+					check("swept")
+					require.Equal(t, 2, b.DeleteObject(b.Hash(2), 2, 1)+b.DeleteObject(b.Hash(2), 2, 2))
+					objects -= 2
+					check("deleted")
+					b.Clear()
+					objects = 0
+					check("cleared")
+					fill()
+					check("filled again")
+				}
+			}
+			require.Equal(t, []int{1, 4, 16, 64, 256}, shards)
+			b.Clear()
+			objects = 0
+			check("cleared at the most shards")
+		})
+	}
+}
