@@ -55,13 +55,13 @@ func (t *Set[K, V]) As(o *Owner) *Set[K, V] { return newSetHandle(handle{t.c, o}
 // Insert stores v under k, replacing any value k had (ETS insert/2). It is
 // O(1) and returns ErrDeleted if the table was dropped.
 //
-// Like updateCounter, it spells out writable, Map.Put and settle, which
-// the compiler does not inline into generic code instantiated in another
-// package (golang/go#56280): three calls, a tenth of an overwrite's time.
+// It checks with writableIn and spells out Map.Put: writable and Map.Put
+// are not inlined into generic code instantiated in another package
+// (golang/go#56280; writable is also over the inlining budget), and the two
+// calls were a fifteenth of an overwrite's time (Write100, -cpu 1).
 func (t *Set[K, V]) Insert(k K, v V) error {
-	st := t.c.st.Load()
-	if st.dropped || (st.access != Public && t.as != st.owner) {
-		return t.denied(st)
+	if err := t.writableIn(t.c.st.Load()); err != nil {
+		return err
 	}
 	l, p := t.m.Ref(k)
 	if p != nil {
@@ -70,9 +70,7 @@ func (t *Set[K, V]) Insert(k K, v V) error {
 		l.Insert(k, v)
 	}
 	l.Unlock()
-	if t.c.st.Load().dropped {
-		t.c.eng.Clear()
-	}
+	t.settle()
 	return nil
 }
 
@@ -254,15 +252,12 @@ func (c *Cursor[K, V]) Next() ([]Entry[K, V], *Cursor[K, V]) {
 }
 
 // updateCounter applies one UpdateCounter call to k under k's shard lock,
-// in place: no callback, and no user code runs under the lock.
-//
-// It spells out writableIn and settle, which the compiler does not inline
-// into generic code instantiated in another package (golang/go#56280).
+// in place: no callback, and no user code runs under the lock. Like Insert,
+// it checks with writableIn.
 func (t *Set[K, V]) updateCounter(k K, c counterOp) (V, error) {
 	var nv V
-	st := t.c.st.Load()
-	if st.dropped || (st.access != Public && t.as != st.owner) {
-		return nv, t.denied(st)
+	if err := t.writableIn(t.c.st.Load()); err != nil {
+		return nv, err
 	}
 	l, p := t.m.Ref(k)
 	var old uint64
@@ -281,8 +276,6 @@ func (t *Set[K, V]) updateCounter(k K, c counterOp) (V, error) {
 		l.Insert(k, nv)
 	}
 	l.Unlock()
-	if t.c.st.Load().dropped {
-		t.c.eng.Clear()
-	}
+	t.settle()
 	return nv, nil
 }
