@@ -54,13 +54,14 @@ func WithThreshold[V Integer](threshold, setValue V) CounterOption[V] {
 // whose V is any type, read and write the counter in place through
 // load and store, and the arithmetic (step) is one function for every V.
 //
-// It is not generic on purpose (only the result, a V, keeps V in the
-// Counters method, for type inference at UpdateCounter's call sites). An interface call to a generic type's method
-// goes through a wrapper that adds the type's dictionary to the arguments; a
-// counterOp of V-typed values and an arithmetic interface was seven words,
-// which with the dictionary, the receiver and the key no longer fit the nine
-// integer registers of Go's calling convention, so every call copied it
-// through memory, a store-forwarding stall that cost a fifth of an increment
+// It is not generic on purpose; only the result, a V, keeps V in the
+// Counters method, for type inference at UpdateCounter's call sites. An
+// interface call to a generic type's method goes through a wrapper that
+// adds the type's dictionary to the arguments. A counterOp of V-typed values
+// and an arithmetic interface was seven words, which with the dictionary,
+// the receiver and the key no longer fit the nine integer registers of Go's
+// calling convention, so every call copied it through memory: a
+// store-forwarding stall that cost a fifth of an increment
 // (BenchmarkHotCounters, -cpu 1). Five words fit, with a key of two.
 type counterOp struct {
 	incr, def, threshold, thresholdV uint64

@@ -312,10 +312,10 @@ func (h handle) readable() bool {
 func (h handle) writable() error { return h.writableIn(h.c.st.Load()) }
 
 // writableIn is writable for the state st. Its test is small enough to be
-// inlined into every write; building the error is not. (writable itself is
-// not: its cost, 90, passes the compiler's budget of 80.) writable itself is
-// not (its cost, 90, passes the compiler's budget of 80), so the hot writes
-// call writableIn(t.c.st.Load()): a call fewer per write.
+// inlined into every write; building the error is not. writable itself is
+// not (its cost, 90, passes the compiler's budget of 80), so the hottest
+// writes (Set.Insert, Set.updateCounter) call writableIn(t.c.st.Load()): a
+// call fewer per write.
 func (h handle) writableIn(st *state) error {
 	if !st.dropped && (st.access == Public || h.as == st.owner) {
 		return nil

@@ -55,7 +55,7 @@ func (b *Bag[K, V]) Hash(k K) uint64 { return b.m.Hash(k) }
 // Shards returns the number of shards.
 func (b *Bag[K, V]) Shards() int { return b.m.Shards() }
 
-// Len returns the number of objects. With per-shard counters it sums them, so
+// Len returns the number of objects. With counters per range it sums them, so
 // it is not a snapshot while writers run.
 func (b *Bag[K, V]) Len() int {
 	if b.central != nil {
