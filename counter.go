@@ -138,8 +138,8 @@ func (c *counterOp) store(p unsafe.Pointer, v uint64) {
 
 // step returns the counter's next value given its current one (ok: the key
 // is present), or an error leaving the key unchanged: ErrNotFound, or
-// ErrOverflow with the old value, which result formats once the lock is
-// released.
+// ErrOverflow with the old value, which UpdateCounter formats once the
+// lock is released.
 func (c *counterOp) step(old uint64, ok bool) (uint64, error) {
 	if !ok {
 		if c.flags&hasDefault == 0 {

@@ -47,14 +47,18 @@ func checkCounterArith[V Integer](t *testing.T, values []V) {
 					var def *V
 					var threshold *[2]V
 					c := newCounterOp(incr)
-					if !ok {
+					if !ok && i%2 == 0 { // a missing key: with a default, or without (ErrNotFound)
 						def, c.def, c.flags = &old, uint64(old), c.flags|hasDefault
 					}
 					if i > 0 {
 						threshold = &[2]V{thr, old ^ thr}
 						c.threshold, c.thresholdV, c.flags = uint64(thr), uint64(old^thr), c.flags|hasThreshold
 					}
-					want, wantErr := refStep(old, ok, incr, def, threshold)
+					present := old // the value of a present key; a missing one has none
+					if !ok {
+						present = 0
+					}
+					want, wantErr := refStep(present, ok, incr, def, threshold)
 					var start uint64
 					if ok {
 						start = c.load(unsafe.Pointer(&old))
@@ -97,6 +101,7 @@ func TestCounterArith(t *testing.T) {
 	checkCounterArith(t, edges[uint16](0, math.MaxUint16))
 	checkCounterArith(t, edges[uint32](0, math.MaxUint32))
 	checkCounterArith(t, edges[uint64](0, math.MaxUint64))
+	checkCounterArith(t, edges[uint](0, math.MaxUint))
 	checkCounterArith(t, edges[uintptr](0, math.MaxUint64))
 	type level int16 // a named type keeps its underlying type's width
 	checkCounterArith(t, edges[level](math.MinInt16, math.MaxInt16))

@@ -475,3 +475,88 @@ func TestBagGrowKeepsObjectsAndCounts(t *testing.T) {
 		})
 	}
 }
+
+// A Bag's counts per range stay exact while writers insert and delete
+// objects, a sweeper and a clearer go through the shards, and the Bag grows
+// from 1 shard to 64 (of 256 ranges) beneath them: once they stop, every
+// range counts the objects of the keys that hash into it.
+func TestBagCountsUnderGrowsAndChurn(t *testing.T) {
+	defer watchdog(t, 20*time.Second)()
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	for round := range 4 {
+		b := NewBag[int, int](Config{Shards: 1, MaxShards: 1 << 8}, round%2 == 0)
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		goroutines := 0
+		run := func(f func(r *rand.Rand)) {
+			goroutines++
+			wg.Add(1)
+			go func(id int) {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(seed+uint64(round), uint64(id)))
+				for !stop.Load() {
+					f(r)
+				}
+			}(goroutines)
+		}
+		for range 2 { // writers
+			run(func(r *rand.Rand) {
+				k, v := r.IntN(2000), r.IntN(8)
+				switch h := b.Hash(k); r.IntN(4) {
+				case 0, 1:
+					b.Insert(h, k, v)
+				case 2:
+					b.DeleteObject(h, k, v)
+				default:
+					b.InsertBatch([]uint64{h, b.Hash(k + 1)}, func(i int) (int, int) { return k + i, v }, false)
+				}
+			})
+		}
+		run(func(r *rand.Rand) { // a sweeper deleting one value
+			drop := r.IntN(8)
+			for pos, more := uint64(0), true; more && !stop.Load(); {
+				_, _, pos, more = b.Sweep(pos, func(_, v int) (int, Op) {
+					if v == drop {
+						return v, Delete
+					}
+					return v, Keep
+				})
+			}
+		})
+		var cleared sync.WaitGroup // the clearer stops once the Bag has grown, so that
+		var grown atomic.Bool      // the other writers leave counts a Clear does not wipe
+		cleared.Add(1)
+		go func() {
+			defer cleared.Done()
+			r := rand.New(rand.NewPCG(seed+uint64(round), 99))
+			for !grown.Load() {
+				time.Sleep(time.Duration(r.IntN(2000)) * time.Microsecond)
+				b.Clear()
+			}
+		}()
+		for b.Shards() < 64 { // of 256: 4 ranges a shard. A grow gives up behind a busy shard: try again
+			b.m.Grow()
+			time.Sleep(2 * time.Millisecond)
+		}
+		grown.Store(true)
+		cleared.Wait()
+		time.Sleep(10 * time.Millisecond)
+		stop.Store(true)
+		wg.Wait()
+		require.Equal(t, 64, b.Shards())
+
+		want := make([]int64, len(b.objs))
+		total := 0
+		for pos, more := uint64(0), true; more; {
+			pos, more = b.Collect(pos, func(k int, _ int) {
+				want[b.Hash(k)>>b.cshift]++
+				total++
+			})
+		}
+		for i := range b.objs {
+			require.Equal(t, want[i], b.objs[i].n.Load(), "round %d: range %d", round, i)
+		}
+		require.Equal(t, total, b.Len(), "round %d", round)
+	}
+}
