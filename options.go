@@ -29,9 +29,9 @@ const (
 	// times on 64. With 4 processors or fewer, 64 is already the most. A
 	// grow copies the whole table into the new locks' tables: meanwhile
 	// writers wait (tens of milliseconds for a million keys), and so do a
-	// bag's Lookup, Count and traversals, while a Set's lookups and
-	// Member go on reading. It gives up, to try again later, rather than wait long for
-	// a lock someone holds (a slow Update function, a traversal). Readers
+	// bag's Lookup, Count and traversals, while a Set's lookups and Member
+	// go on reading. It gives up, to try again later, rather than wait long
+	// for a lock someone holds (a slow Update function, a traversal). Readers
 	// of a Set take no lock, and a write holds its lock for tens of
 	// nanoseconds, so on 2 processors the measured throughput is the same
 	// between 16 and 256 locks (BenchmarkSet_Shards: mixes with 10% and 50%

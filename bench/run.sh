@@ -12,8 +12,8 @@
 #   ETS_BENCH_1E7=1 adds the 1e7-key tables    (slow: minutes per implementation)
 #
 # Output, in $OUT: machine.txt (BenchmarkPingPong before and after the suite:
-# the round trip of a cache line between the two processors, which two-core
-# figures depend on), bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md
+# the round trip of a cache line between the two processors, a record of the
+# machine's state), bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md
 # (Markdown tables with each peer's ratio to ets), plot.svg (ns/op by
 # workload and implementation) and plot-cpu.svg (the same in cpu-ns/op).
 set -euo pipefail
