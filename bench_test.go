@@ -274,8 +274,8 @@ func BenchmarkSet_SelectLimit(b *testing.B) {
 // BenchmarkSet_Shards measures what the lock count (WithWriteConcurrency,
 // WithShards) does to throughput: the 10/10/80 and 50/50/0 mixes and hot
 // counters, in parallel, on int keys, for a table with one lock (Off), with
-// 4 to 256, and under WriteConcurrencyAuto (16 at first, growing when
-// writers wait).
+// 4 to 256, and under WriteConcurrencyAuto (64 at first, growing when
+// writers wait on machines of more than 4 processors).
 func BenchmarkSet_Shards(b *testing.B) {
 	configs := []struct {
 		name string

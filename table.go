@@ -141,7 +141,7 @@ type Info struct {
 	Memory                int // approximate bytes held by the table's storage
 	ReadConcurrency       bool
 	WriteConcurrency      WriteConcurrency
-	Shards                int // locks the table's writers spread over now (an OrderedSet's base nodes; a Set under WriteConcurrencyAuto may add more)
+	Shards                int // locks the table's writers spread over now (an OrderedSet's base nodes; a Set or bag under WriteConcurrencyAuto may add more)
 	DecentralizedCounters bool
 }
 
