@@ -36,6 +36,20 @@
 // through a closure at every step of every binary search. Trees made with a
 // comparator (NewCompare) call it once per comparison, through one closure.
 //
+// # Lookups without the lock
+//
+// Get and Has read a base node without its lock, so that readers of one
+// node do not all write its lock's line. A writer makes the node's sequence
+// counter odd when it takes the write lock and even again before it lets go
+// (seqRWMutex); a reader notes the counter, even, then descends the btree
+// (btree.GetSeq), copying each node's slices and each item, and checking the
+// counter unmoved before it uses the copy, so a torn string is discarded,
+// never compared. A reader that meets writers four times takes the read
+// lock. Splits and joins hold the write locks of the nodes they replace, so
+// a reader of a node that died meanwhile also sees its counter move. Under
+// the race detector, which rightly reports the racing copies, Get and Has
+// take the read lock.
+//
 // # Traversals copy bounded batches, not Clone snapshots
 //
 // A walk (Walk) copies a batch of items into a private buffer under the read
@@ -148,11 +162,43 @@ type routing[K, V any] struct {
 // base is one base node: a btree of the keys of one range under its own
 // lock.
 type base[K, V any] struct {
-	mu   sync.RWMutex
+	mu   seqRWMutex
 	tr   *btree.BTreeG[Item[K, V]]
 	dead bool         // split or joined: its keys live in the bases that replaced it (read and written under mu)
 	heat atomic.Int32 // the contention statistic, written under the write lock (a join reads its neighbours' without)
 	_    [cacheLine]byte
+}
+
+// seqRWMutex is a base node's lock: a sync.RWMutex, and a sequence counter
+// that a writer makes odd when it takes the write lock and even again before
+// it lets go. Get and Has read a base node without the lock, so without
+// writing shared memory, and check the counter unchanged before they use
+// what they read (btree.GetSeq); every other reader, and a Get that keeps
+// meeting writers, takes the read lock.
+type seqRWMutex struct {
+	sync.RWMutex
+	seq atomic.Uint64
+}
+
+// Lock takes the write lock and makes seq odd.
+func (m *seqRWMutex) Lock() {
+	m.RWMutex.Lock()
+	m.seq.Add(1)
+}
+
+// TryLock is Lock if the lock is free; it reports whether it took it.
+func (m *seqRWMutex) TryLock() bool {
+	if !m.RWMutex.TryLock() {
+		return false
+	}
+	m.seq.Add(1)
+	return true
+}
+
+// Unlock makes seq even and lets the write lock go.
+func (m *seqRWMutex) Unlock() {
+	m.seq.Add(1)
+	m.RWMutex.Unlock()
 }
 
 // NewCompare returns an empty Tree ordered by compare, which returns a
@@ -171,7 +217,7 @@ func NewCompare[K, V any](compare func(a, b K) int, adapt bool) *Tree[K, V] {
 // no function call per comparison. adapt is NewCompare's.
 func NewOrdered[K cmp.Ordered, V any](adapt bool) *Tree[K, V] {
 	return newTree(func() *btree.BTreeG[Item[K, V]] {
-		return btree.NewSearchG(degree, naturalLess[K, V], naturalSearch[K, V])
+		return btree.NewSearchG(degree, naturalLess[K, V], naturalSearch[K, V], naturalSearchSeq[K, V])
 	}, naturalLess[K, V], adapt)
 }
 
@@ -191,6 +237,33 @@ func naturalSearch[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V]) (int, 
 		}
 	}
 	return lo, lo < len(s) && !cmp.Less(item.Key, s[lo].Key)
+}
+
+// naturalSearchSeq is naturalSearch for a reader without the lock (see
+// btree.GetSeq): each item is copied, and seq checked unchanged, before its
+// key is compared, since a torn string could point anywhere.
+func naturalSearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq *atomic.Uint64, start uint64) (int, bool, bool) {
+	lo, hi := 0, len(s)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		k := s[m].Key
+		if seq.Load() != start {
+			return 0, false, false
+		}
+		if cmp.Less(k, item.Key) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == len(s) {
+		return lo, false, true
+	}
+	k := s[lo].Key
+	if seq.Load() != start {
+		return 0, false, false
+	}
+	return lo, !cmp.Less(item.Key, k), true
 }
 
 // newTree returns a Tree of one empty base node; mk makes an empty btree.
@@ -481,19 +554,43 @@ func (t *Tree[K, V]) Clear() {
 	}
 }
 
-// Get returns the value of k.
+// optimisticTries is how many times Get and Has read a base node without
+// its lock, meeting a writer each time, before they take the read lock.
+const optimisticTries = 4
+
+// Get returns the value of k. It writes no shared memory unless writers
+// keep k's base node busy (see seqRWMutex).
 func (t *Tree[K, V]) Get(k K) (V, bool) {
-	b := t.rlock(Item[K, V]{Key: k})
-	defer b.mu.RUnlock()
-	it, ok := b.tr.Get(Item[K, V]{Key: k})
+	it, ok := t.get(Item[K, V]{Key: k})
 	return it.Value, ok
 }
 
-// Has reports whether k is present.
+// Has reports whether k is present, as Get.
 func (t *Tree[K, V]) Has(k K) bool {
-	b := t.rlock(Item[K, V]{Key: k})
+	_, ok := t.get(Item[K, V]{Key: k})
+	return ok
+}
+
+// get is Get: a few reads without the lock, then one under it.
+func (t *Tree[K, V]) get(key Item[K, V]) (Item[K, V], bool) {
+	if optimisticReads {
+		for range optimisticTries {
+			r := t.route.Load()
+			b := r.bases[t.index(r, key)]
+			start := b.mu.seq.Load()
+			if start&1 != 0 {
+				continue
+			}
+			dead := b.dead // checked with the tree by GetSeq's last look at seq
+			it, ok, valid := b.tr.GetSeq(key, &b.mu.seq, start)
+			if valid && !dead {
+				return it, ok
+			}
+		}
+	}
+	b := t.rlock(key)
 	defer b.mu.RUnlock()
-	return b.tr.Has(Item[K, V]{Key: k})
+	return b.tr.Get(key)
 }
 
 // Put stores k and v, replacing the item of any key equal to k (key

@@ -8,15 +8,17 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
 
-// TestNaturalSearch_MatchesCmpCompare checks the inline node search of
-// NewOrdered trees against slices.BinarySearchFunc with cmp.Compare, NaN
-// included (below every other float, all NaNs one key).
+// TestNaturalSearch_MatchesCmpCompare checks the inline node searches of
+// NewOrdered trees, with the lock and without (naturalSearchSeq), against
+// slices.BinarySearchFunc with cmp.Compare, NaN included (below every other
+// float, all NaNs one key).
 func TestNaturalSearch_MatchesCmpCompare(t *testing.T) {
 	keys := []float64{math.NaN(), math.Inf(-1), -2, -0.5, 0, 1, 3, math.Inf(1)}
 	probes := append(slices.Clone(keys), -3, 0.5, 2, 4)
@@ -30,6 +32,13 @@ func TestNaturalSearch_MatchesCmpCompare(t *testing.T) {
 			wi, wfound := slices.BinarySearchFunc(s, p, func(it Item[float64, int], k float64) int { return cmp.Compare(it.Key, k) })
 			require.Equal(t, wi, i, "n=%d probe %v", n, p)
 			require.Equal(t, wfound, found, "n=%d probe %v", n, p)
+			var seq atomic.Uint64
+			i, found, ok := naturalSearchSeq(s, Item[float64, int]{Key: p}, &seq, 0)
+			require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "n=%d probe %v, seq unmoved", n, p)
+			if n > 0 {
+				_, _, ok = naturalSearchSeq(s, Item[float64, int]{Key: p}, &seq, 2)
+				require.False(t, ok, "n=%d probe %v, seq moved", n, p)
+			}
 		}
 	}
 }
@@ -74,7 +83,7 @@ func TestTree_WalkAfterIsStrict(t *testing.T) {
 
 // splitSome splits up to n random base nodes of t that hold two keys or
 // more, as contention would.
-func splitSome(t *Tree[int, int], r *rand.Rand, n int) {
+func splitSome[K, V any](t *Tree[K, V], r *rand.Rand, n int) {
 	for range n {
 		bs := t.route.Load().bases
 		b := bs[r.IntN(len(bs))]
@@ -251,6 +260,30 @@ func TestTree_SplitBasesMatchModel(t *testing.T) {
 	}
 }
 
+// background runs step in n goroutines, each with its own random source
+// (seeded with its number g and seed) and count of steps i, until the
+// returned stop is called; stop waits for them.
+func background(n int, seed uint64, step func(g int, r *rand.Rand, i int)) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), seed))
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				step(g, r, i)
+			}
+		}()
+	}
+	return func() { close(done); wg.Wait() }
+}
+
 // TestTree_WalksSeeStableKeysOnceWhileBasesSplit walks, both ways, a tree
 // whose odd keys writers insert and delete, whose even keys they rewrite
 // (PutBatch across base nodes included), and whose base nodes another
@@ -262,34 +295,19 @@ func TestTree_WalksSeeStableKeysOnceWhileBasesSplit(t *testing.T) {
 	for k := range stable {
 		tr.Put(2*k, 0)
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	for g := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(g), 9))
-			for i := 0; ; i++ {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				switch k := r.IntN(2 * stable); {
-				case g == 2:
-					splitSome(tr, r, 1)
-				case k%2 == 1 && i%2 == 0:
-					tr.Put(k, i)
-				case k%2 == 1:
-					tr.Take(k)
-				default:
-					k2 := (k + 2*r.IntN(stable)) % (2 * stable)
-					tr.PutBatch(2, func(j int) (int, int) { return []int{k, k2}[j], i }, false)
-				}
-			}
-		}()
-	}
-	defer func() { close(done); wg.Wait() }()
+	defer background(3, 9, func(g int, r *rand.Rand, i int) {
+		switch k := r.IntN(2 * stable); {
+		case g == 2:
+			splitSome(tr, r, 1)
+		case k%2 == 1 && i%2 == 0:
+			tr.Put(k, i)
+		case k%2 == 1:
+			tr.Take(k)
+		default:
+			k2 := (k + 2*r.IntN(stable)) % (2 * stable)
+			tr.PutBatch(2, func(j int) (int, int) { return []int{k, k2}[j], i }, false)
+		}
+	})()
 	for round := range 40 {
 		desc := round%2 == 1
 		var evens []int
@@ -307,6 +325,62 @@ func TestTree_WalksSeeStableKeysOnceWhileBasesSplit(t *testing.T) {
 		require.Len(t, evens, stable, "round %d", round)
 	}
 	require.Greater(t, len(tr.route.Load().bases), 10)
+}
+
+// TestTree_GetWhileWriting reads string keys while writers rewrite them with
+// values of other lengths, insert and delete others, and another goroutine
+// splits base nodes, for both kinds of tree. Get and Has read without the
+// lock (outside the race detector): a value they return must be one a
+// writer stored, never a torn string made of two, and a key present
+// throughout must always be found.
+func TestTree_GetWhileWriting(t *testing.T) {
+	const stable, reads = 100, 300_000
+	trees := map[string]*Tree[string, string]{
+		"ordered": NewOrdered[string, string](true),
+		"compare": NewCompare[string, string](cmp.Compare[string], true),
+	}
+	key := func(i int) string { return fmt.Sprintf("k%05d", i) }
+	short := func(k string) string { return "s" + k }
+	long := func(k string) string { return "long value of key " + k }
+	for name, tr := range trees {
+		t.Run(name, func(t *testing.T) {
+			for i := range stable {
+				tr.Put(key(2*i), short(key(2*i)))
+			}
+			stop := background(3, 11, func(g int, r *rand.Rand, i int) {
+				k := key(r.IntN(2 * stable))
+				switch {
+				case g == 2:
+					if i%64 == 0 {
+						splitSome(tr, r, 1)
+					}
+				case k[len(k)-1]%2 == 1 && i%2 == 0:
+					tr.Put(k, long(k))
+				case k[len(k)-1]%2 == 1:
+					tr.Take(k)
+				case i%2 == 0:
+					tr.Put(k, long(k))
+				default:
+					tr.Put(k, short(k))
+				}
+			})
+			defer stop()
+			r := rand.New(rand.NewPCG(3, 11))
+			for range reads {
+				i := r.IntN(2 * stable)
+				k := key(i)
+				v, ok := tr.Get(k)
+				if i%2 == 0 {
+					require.True(t, ok, "stable key %s not found", k)
+					require.True(t, tr.Has(k), "stable key %s not found by Has", k)
+				}
+				if ok && v != short(k) && v != long(k) {
+					require.Failf(t, "torn value", "key %s: %q", k, v)
+				}
+			}
+			require.Greater(t, len(tr.route.Load().bases), 1)
+		})
+	}
 }
 
 // TestTreeLayout keeps the tree and its routing layer, read by every

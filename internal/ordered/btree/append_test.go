@@ -59,7 +59,7 @@ func intSearch(s []int, k int) (int, bool) {
 func testAppend(t *testing.T, r *rand.Rand, search bool, degree, size int) {
 	tr := NewG(degree, cmp.Less[int])
 	if search {
-		tr = NewSearchG(degree, cmp.Less[int], intSearch)
+		tr = NewSearchG(degree, cmp.Less[int], intSearch, nil)
 	}
 	present := map[int]bool{}
 	for range size {

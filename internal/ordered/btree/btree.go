@@ -20,7 +20,8 @@
 // and the debugging printer; LICENSE is google/btree's.
 //
 // Modifications for ets: items.find, NewSearchG and copyOnWriteContext.find
-// (every node search goes through it), min and max renamed minItem and
+// (every node search goes through it), GetSeq (seq.go: a read without the
+// lock, validated by the caller's sequence counter), min and max renamed minItem and
 // maxItem (they shadowed the builtins), ReplaceOrInsert's root split moved
 // into splitFullRoot (split.go's push uses it too), append.go and
 // split.go.
@@ -28,6 +29,7 @@ package btree
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 const (
@@ -118,10 +120,13 @@ func NewWithFreeListG[T any](degree int, less LessFunc[T], f *FreeListG[T]) *BTr
 // searching the sorted s for item with less would, the index of the first
 // element not less than item and whether it equals item. A search written
 // for one key type compares inline, where the generic search makes an
-// indirect call per comparison. (Added for ets.)
-func NewSearchG[T any](degree int, less LessFunc[T], search func(s []T, item T) (int, bool)) *BTreeG[T] {
+// indirect call per comparison. searchSeq is search for GetSeq's reader: it
+// must copy each item, and check that seq is still start, before it compares
+// it, and report ok false if seq moved. (Added for ets.)
+func NewSearchG[T any](degree int, less LessFunc[T], search func(s []T, item T) (int, bool),
+	searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)) *BTreeG[T] {
 	t := NewG(degree, less)
-	t.cow.search = search
+	t.cow.search, t.cow.searchSeq = search, searchSeq
 	return t
 }
 
@@ -577,6 +582,8 @@ type copyOnWriteContext[T any] struct {
 	freelist *FreeListG[T]
 	less     LessFunc[T]
 	search   func(s []T, item T) (int, bool) // Modified for ets: see NewSearchG
+	// Modified for ets: see NewSearchG and GetSeq.
+	searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)
 }
 
 // find is items.find in the tree's order, through search if the tree has

@@ -1,0 +1,95 @@
+package btree
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestGetSeq_MatchesGet checks GetSeq against Get on trees of every height
+// up to four, for keys present and absent, with no writer about.
+func TestGetSeq_MatchesGet(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 7, 100, 3000} {
+		tr := NewG(2, func(a, b int) bool { return a < b })
+		for k := range n {
+			tr.ReplaceOrInsert(2 * k)
+		}
+		var seq atomic.Uint64
+		for k := -1; k <= 2*n; k++ {
+			want, wok := tr.Get(k)
+			got, ok, valid := tr.GetSeq(k, &seq, 0)
+			require.True(t, valid, "n=%d key %d", n, k)
+			require.Equal(t, wok, ok, "n=%d key %d", n, k)
+			require.Equal(t, want, got, "n=%d key %d", n, k)
+		}
+		_, _, valid := tr.GetSeq(0, &seq, 2) // seq moved before the read began
+		require.False(t, valid, "n=%d", n)
+	}
+}
+
+// TestGetSeq_SeesEveryWriteDuringTheRead stands a writer in at every point
+// of a GetSeq: at its c-th call, for every c, the less function moves seq
+// and rewrites every item in the tree, as a writer would: keys move by
+// 1000, down or up (staying in order), values become -1; each read's tree is restored
+// after it. A read that GetSeq reports valid must have used only what it
+// read before the write, so it must find what Get found.
+func TestGetSeq_SeesEveryWriteDuringTheRead(t *testing.T) {
+	type kv struct{ k, v int }
+	var (
+		seq              atomic.Uint64
+		calls, at, shift int
+		tr               *BTreeG[kv]
+	)
+	rewrite := func(f func(kv) kv) {
+		var walk func(n *node[kv])
+		walk = func(n *node[kv]) {
+			for i := range n.items {
+				n.items[i] = f(n.items[i])
+			}
+			for _, c := range n.children {
+				walk(c)
+			}
+		}
+		walk(tr.root)
+	}
+	less := func(a, b kv) bool {
+		calls++
+		if calls == at {
+			seq.Add(2)
+			rewrite(func(x kv) kv { return kv{x.k + shift, -1} })
+		}
+		return a.k < b.k
+	}
+	for _, c := range []struct{ degree, shift int }{{2, -1000}, {8, -1000}, {2, 1000}, {8, 1000}} {
+		degree := c.degree
+		shift = c.shift
+		tr, at = NewG(degree, less), 0 // no write while the tree is built
+		for k := range 200 {
+			tr.ReplaceOrInsert(kv{2 * k, 2*k + 1})
+		}
+		for _, k := range []int{-1, 0, 1, 77, 200, 201, 398, 399, 400, -1000, -802, 1000, 1398} {
+			t.Run(fmt.Sprintf("degree=%d/shift=%d/key=%d", degree, shift, k), func(t *testing.T) {
+				for at = 1; ; at++ {
+					calls = 0
+					got, ok, valid := tr.GetSeq(kv{k: k}, &seq, seq.Load())
+					if calls >= at {
+						rewrite(func(x kv) kv { return kv{x.k - shift, x.k - shift + 1} })
+					}
+					if valid {
+						require.Equal(t, k >= 0 && k < 400 && k%2 == 0, ok, "key %d, write at comparison %d of %d", k, at, calls)
+						if ok {
+							require.Equal(t, kv{k, k + 1}, got, "key %d, write at comparison %d of %d", k, at, calls)
+						}
+					}
+					if calls < at {
+						require.True(t, valid, "no write: key %d", k)
+						require.Greater(t, at, 2, "too few comparisons to test: key %d", k)
+						return
+					}
+				}
+			})
+		}
+	}
+}
