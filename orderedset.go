@@ -24,11 +24,12 @@ import (
 // write_concurrency: a routing layer over base nodes, each a B-tree
 // (google/btree's BTreeG, copied into the engine so that walks copy each
 // node's run of objects at once) of one key range under its own
-// reader/writer lock. Lookup and Member read a base node without its lock:
-// writers move a sequence counter before and after they change the node,
-// and a lookup checks it unmoved before it uses what it read (reading again,
-// and after four tries taking the read lock, when writers keep the node
-// busy), so lookups from many goroutines write no shared memory. A table starts as one base node; a base node whose lock
+// reader/writer lock. Lookup, Member, Next, Prev, First and Last read a base
+// node without its lock: writers move a sequence counter before and after
+// they change the node, and a reader checks it unmoved before it uses what
+// it read (reading again, and after four tries taking the read lock, when
+// writers keep the node busy), so readers on many goroutines write no
+// shared memory. A table starts as one base node; a base node whose lock
 // writers often find taken is split in two (if it holds 128 keys or more, up
 // to 1024 base nodes), so writers to different key ranges stop waiting for
 // each other; a base node whose writers have not contended for a thousand

@@ -46,9 +46,12 @@
 // counter unmoved before it uses the copy, so a torn string is discarded,
 // never compared. A reader that meets writers four times takes the read
 // lock. Splits and joins hold the write locks of the nodes they replace, so
-// a reader of a node that died meanwhile also sees its counter move. Under
-// the race detector, which rightly reports the racing copies, Get and Has
-// take the read lock.
+// a reader of a node that dies meanwhile sees its counter move; a node
+// already dead is not read at all, since the nodes that replaced it own its
+// btree nodes and their writers do not move its counter. Next, Prev, First
+// and Last read the same way (btree.SeekSeq), going on to the next base node
+// when one has nothing beyond the key. Under the race detector, which
+// rightly reports the racing copies, they all take the read lock.
 //
 // # Traversals copy bounded batches, not Clone snapshots
 //
@@ -171,10 +174,10 @@ type base[K, V any] struct {
 
 // seqRWMutex is a base node's lock: a sync.RWMutex, and a sequence counter
 // that a writer makes odd when it takes the write lock and even again before
-// it lets go. Get and Has read a base node without the lock, so without
-// writing shared memory, and check the counter unchanged before they use
-// what they read (btree.GetSeq); every other reader, and a Get that keeps
-// meeting writers, takes the read lock.
+// it lets go. Get, Has, Next, First and Last read a base node without the
+// lock, so without writing shared memory, and check the counter unchanged
+// before they use what they read (btree.GetSeq, SeekSeq); walks, and readers
+// that keep meeting writers, take the read lock.
 type seqRWMutex struct {
 	sync.RWMutex
 	seq atomic.Uint64
@@ -554,6 +557,29 @@ func (t *Tree[K, V]) Clear() {
 	}
 }
 
+// getSeq is btree.GetSeq in b, without b's lock: valid is false if a
+// writer was in b or b is dead, and the result must then be discarded. A
+// dead node's btree nodes belong to the nodes that replaced it, whose
+// writers do not move b's counter, so b is read only if it was live when
+// the counter was read: any death after that moves the counter.
+func (b *base[K, V]) getSeq(key Item[K, V]) (it Item[K, V], ok, valid bool) {
+	start := b.mu.seq.Load()
+	if start&1 != 0 || b.dead {
+		return it, false, false
+	}
+	return b.tr.GetSeq(key, &b.mu.seq, start)
+}
+
+// seekSeq is getSeq for btree.SeekSeq: the first item of s in b, or the
+// last if desc.
+func (b *base[K, V]) seekSeq(s Span[K], desc bool) (it Item[K, V], ok, valid bool) {
+	start := b.mu.seq.Load()
+	if start&1 != 0 || b.dead {
+		return it, false, false
+	}
+	return b.tr.SeekSeq(Item[K, V]{Key: s.From}, s.HasFrom, s.After, desc, &b.mu.seq, start)
+}
+
 // optimisticTries is how many times Get and Has read a base node without
 // its lock, meeting a writer each time, before they take the read lock.
 const optimisticTries = 4
@@ -576,14 +602,7 @@ func (t *Tree[K, V]) get(key Item[K, V]) (Item[K, V], bool) {
 	if optimisticReads {
 		for range optimisticTries {
 			r := t.route.Load()
-			b := r.bases[t.index(r, key)]
-			start := b.mu.seq.Load()
-			if start&1 != 0 {
-				continue
-			}
-			dead := b.dead // checked with the tree by GetSeq's last look at seq
-			it, ok, valid := b.tr.GetSeq(key, &b.mu.seq, start)
-			if valid && !dead {
+			if it, ok, valid := r.bases[t.index(r, key)].getSeq(key); valid {
 				return it, ok
 			}
 		}
@@ -729,31 +748,63 @@ func update[K, V any](b *base[K, V], k K, fn func(old V, ok bool) (V, Op)) (V, b
 }
 
 // First returns the smallest item.
-func (t *Tree[K, V]) First() (Item[K, V], bool) {
-	var one [1]Item[K, V]
-	if buf := t.copy(one[:0], Span[K]{}, false, 1); len(buf) == 1 {
-		return buf[0], true
-	}
-	return one[0], false
-}
+func (t *Tree[K, V]) First() (Item[K, V], bool) { return t.step(Span[K]{}, false) }
 
 // Last returns the largest item.
-func (t *Tree[K, V]) Last() (Item[K, V], bool) {
-	var one [1]Item[K, V]
-	if buf := t.copy(one[:0], Span[K]{}, true, 1); len(buf) == 1 {
-		return buf[0], true
-	}
-	return one[0], false
-}
+func (t *Tree[K, V]) Last() (Item[K, V], bool) { return t.step(Span[K]{}, true) }
 
 // Next returns the item with the smallest key greater than k (with the
 // largest key smaller than k if desc).
 func (t *Tree[K, V]) Next(k K, desc bool) (Item[K, V], bool) {
+	return t.step(Span[K]{From: k, HasFrom: true, After: true}, desc)
+}
+
+// step returns the first item of s, or the last if desc: copy's one item.
+// It reads base nodes without their locks, as Get does (btree.SeekSeq),
+// going on to the next base node when one has no item of s, and takes the
+// read locks (copy) after meeting writers a few times.
+func (t *Tree[K, V]) step(s Span[K], desc bool) (Item[K, V], bool) {
+	if optimisticReads {
+		for range optimisticTries {
+			r := t.route.Load()
+			i := t.start(r, s, desc)
+			it, ok, valid := r.bases[i].seekSeq(s, desc)
+			switch {
+			case !valid:
+				continue
+			case ok && !desc && s.HasTo && !t.less(it, Item[K, V]{Key: s.To}):
+				return Item[K, V]{}, false
+			case ok:
+				return it, true
+			}
+			// b holds no item of s: go on from its bound, as copy does.
+			var more bool
+			if s, more = t.beyond(r, i, s, desc); !more {
+				return Item[K, V]{}, false
+			}
+		}
+	}
 	var one [1]Item[K, V]
-	if buf := t.copy(one[:0], Span[K]{From: k, HasFrom: true, After: true}, desc, 1); len(buf) == 1 {
+	if buf := t.copy(one[:0], s, desc, 1); len(buf) == 1 {
 		return buf[0], true
 	}
 	return one[0], false
+}
+
+// beyond returns what remains of s past base node i of r, in the walk's
+// direction, and false if nothing does.
+func (t *Tree[K, V]) beyond(r *routing[K, V], i int, s Span[K], desc bool) (Span[K], bool) {
+	switch {
+	case desc && i == 0, !desc && i == len(r.bases)-1:
+		return s, false
+	case desc:
+		s.From, s.HasFrom, s.After = r.lows[i-1].Key, true, true
+	case s.HasTo && !t.less(r.lows[i], Item[K, V]{Key: s.To}):
+		return s, false
+	default:
+		s.From, s.HasFrom, s.After = r.lows[i].Key, true, false
+	}
+	return s, true
 }
 
 // Span is the part of the tree a walk covers. The zero Span is every key.
@@ -827,15 +878,9 @@ func (t *Tree[K, V]) copy(buf []Item[K, V], s Span[K], desc bool, n int) []Item[
 		if len(buf) >= limit {
 			return buf
 		}
-		switch {
-		case desc && i == 0, !desc && i == len(r.bases)-1:
+		var more bool
+		if s, more = t.beyond(r, i, s, desc); !more {
 			return buf
-		case desc:
-			s.From, s.HasFrom, s.After = r.lows[i-1].Key, true, true
-		case s.HasTo && !t.less(r.lows[i], Item[K, V]{Key: s.To}):
-			return buf
-		default:
-			s.From, s.HasFrom, s.After = r.lows[i].Key, true, false
 		}
 	}
 }

@@ -329,10 +329,10 @@ func TestTree_WalksSeeStableKeysOnceWhileBasesSplit(t *testing.T) {
 
 // TestTree_GetWhileWriting reads string keys while writers rewrite them with
 // values of other lengths, insert and delete others, and another goroutine
-// splits base nodes, for both kinds of tree. Get and Has read without the
-// lock (outside the race detector): a value they return must be one a
-// writer stored, never a torn string made of two, and a key present
-// throughout must always be found.
+// splits base nodes, for both kinds of tree. Get, Has and Next read without
+// the lock (outside the race detector): a value they return must be one a
+// writer stored, never a torn string made of two, a key present throughout
+// must always be found, and Next must not step over one.
 func TestTree_GetWhileWriting(t *testing.T) {
 	const stable, reads = 100, 300_000
 	trees := map[string]*Tree[string, string]{
@@ -377,10 +377,56 @@ func TestTree_GetWhileWriting(t *testing.T) {
 				if ok && v != short(k) && v != long(k) {
 					require.Failf(t, "torn value", "key %s: %q", k, v)
 				}
+				// Next and Prev of k: a key beyond k, no further than the
+				// nearest stable key, with its own value.
+				for _, desc := range []bool{false, true} {
+					it, ok := tr.Next(k, desc)
+					near := i + 2 - i%2
+					if desc {
+						near = i - 2 + i%2
+					}
+					bounded := near >= 0 && near < 2*stable
+					if !ok {
+						require.False(t, bounded, "Next(%s, %v): none, but %s is present", k, desc, key(near))
+						continue
+					}
+					if desc {
+						require.True(t, it.Key < k && (!bounded || it.Key >= key(near)), "Next(%s, %v): %s", k, desc, it.Key)
+					} else {
+						require.True(t, it.Key > k && (!bounded || it.Key <= key(near)), "Next(%s, %v): %s", k, desc, it.Key)
+					}
+					if it.Value != short(it.Key) && it.Value != long(it.Key) {
+						require.Failf(t, "torn value", "Next(%s, %v): %s: %q", k, desc, it.Key, it.Value)
+					}
+				}
 			}
 			require.Greater(t, len(tr.route.Load().bases), 1)
 		})
 	}
+}
+
+// TestTree_DeadBaseIsNotRead reads a base node that a split has replaced,
+// after writers changed the halves that own its btree nodes: a read without
+// the lock must not use it, as nothing moves its counter any more.
+func TestTree_DeadBaseIsNotRead(t *testing.T) {
+	tr := NewOrdered[int, int](true)
+	for k := range 1000 {
+		tr.Put(k, k)
+	}
+	b := tr.route.Load().bases[0]
+	tr.split(b)
+	require.True(t, b.dead)
+	for k := range 1000 {
+		tr.Put(k, -k)
+	}
+	_, _, valid := b.getSeq(Item[int, int]{Key: 10})
+	require.False(t, valid, "getSeq of a dead base node")
+	_, _, valid = b.seekSeq(Span[int]{From: 10, HasFrom: true}, false)
+	require.False(t, valid, "seekSeq of a dead base node")
+	v, ok := tr.Get(10)
+	require.Equal(t, []any{-10, true}, []any{v, ok})
+	it, ok := tr.Next(10, false)
+	require.Equal(t, []any{Item[int, int]{11, -11}, true}, []any{it, ok})
 }
 
 // TestTreeLayout keeps the tree and its routing layer, read by every

@@ -70,3 +70,60 @@ func (c *copyOnWriteContext[T]) findSeq(s items[T], item T, seq *atomic.Uint64, 
 	}
 	return lo, !c.less(item, x), true
 }
+
+// SeekSeq is a seek for GetSeq's reader, validated as GetSeq is: it returns
+// the first item not less than key, or strictly greater than key if after,
+// or with desc the last item not greater than key (strictly less if after).
+// Without hasKey it returns the first item, or with desc the last.
+func (t *BTreeG[T]) SeekSeq(key T, hasKey, after, desc bool, seq *atomic.Uint64, start uint64) (out T, found, valid bool) {
+	n := t.root
+	for {
+		if seq.Load() != start {
+			return out, false, false
+		}
+		if n == nil {
+			return out, found, true
+		}
+		items, children := n.items, n.children
+		if seq.Load() != start {
+			return out, false, false
+		}
+		// i is the index of the first item not less than key: children[i]
+		// holds the keys between items[i-1] and items[i].
+		i, eq := len(items), false
+		if !desc {
+			i = 0
+		}
+		if hasKey {
+			var ok bool
+			if i, eq, ok = n.cow.findSeq(items, key, seq, start); !ok {
+				return out, false, false
+			}
+			if eq && !after {
+				out = items[i]
+				return out, true, seq.Load() == start
+			}
+		}
+		// The item nearest key in this node, on the walk's side: a
+		// candidate unless the child below holds a nearer one.
+		j := i // the child to descend into
+		switch {
+		case !desc && eq:
+			j = i + 1
+			fallthrough
+		case !desc:
+			if j < len(items) {
+				out, found = items[j], true
+			}
+		case i > 0:
+			out, found = items[i-1], true
+		}
+		switch {
+		case len(children) == 0:
+			return out, found, seq.Load() == start
+		case j >= len(children):
+			return out, false, false // not a consistent node: only a torn read gets here
+		}
+		n = children[j]
+	}
+}

@@ -2,6 +2,7 @@ package btree
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -29,12 +30,64 @@ func TestGetSeq_MatchesGet(t *testing.T) {
 	}
 }
 
+// seek is SeekSeq computed from the sorted keys.
+func seek(sorted []int, key int, hasKey, after, desc bool) (int, bool) {
+	if desc {
+		for _, k := range slices.Backward(sorted) {
+			if !hasKey || k < key || k == key && !after {
+				return k, true
+			}
+		}
+		return 0, false
+	}
+	for _, k := range sorted {
+		if !hasKey || k > key || k == key && !after {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// TestSeekSeq_MatchesModel checks SeekSeq against a sorted model on trees
+// of every height up to four, for every combination of its flags and keys
+// present, absent and beyond both ends.
+func TestSeekSeq_MatchesModel(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 7, 100, 3000} {
+		for _, degree := range []int{2, 8} {
+			tr := NewG(degree, func(a, b int) bool { return a < b })
+			sorted := make([]int, n)
+			for k := range n {
+				tr.ReplaceOrInsert(2 * k)
+				sorted[k] = 2 * k
+			}
+			var seq atomic.Uint64
+			for k := -1; k <= 2*n; k++ {
+				for _, f := range flagSets {
+					want, wok := seek(sorted, k, f.hasKey, f.after, f.desc)
+					got, ok, valid := tr.SeekSeq(k, f.hasKey, f.after, f.desc, &seq, 0)
+					require.True(t, valid, "n=%d key %d %+v", n, k, f)
+					require.Equal(t, wok, ok, "n=%d key %d %+v", n, k, f)
+					require.Equal(t, want, got, "n=%d key %d %+v", n, k, f)
+				}
+			}
+		}
+	}
+}
+
+// flagSets are SeekSeq's flags, every combination.
+var flagSets = func() (fs []struct{ hasKey, after, desc bool }) {
+	for i := range 8 {
+		fs = append(fs, struct{ hasKey, after, desc bool }{i&1 != 0, i&2 != 0, i&4 != 0})
+	}
+	return fs
+}()
+
 // TestGetSeq_SeesEveryWriteDuringTheRead stands a writer in at every point
-// of a GetSeq: at its c-th call, for every c, the less function moves seq
+// of a GetSeq or a SeekSeq: at its c-th call, for every c, the less function moves seq
 // and rewrites every item in the tree, as a writer would: keys move by
 // 1000, down or up (staying in order), values become -1; each read's tree is restored
 // after it. A read that GetSeq reports valid must have used only what it
-// read before the write, so it must find what Get found.
+// read before the write, so it must find what the tree held before it.
 func TestGetSeq_SeesEveryWriteDuringTheRead(t *testing.T) {
 	type kv struct{ k, v int }
 	var (
@@ -69,27 +122,55 @@ func TestGetSeq_SeesEveryWriteDuringTheRead(t *testing.T) {
 		for k := range 200 {
 			tr.ReplaceOrInsert(kv{2 * k, 2*k + 1})
 		}
-		for _, k := range []int{-1, 0, 1, 77, 200, 201, 398, 399, 400, -1000, -802, 1000, 1398} {
-			t.Run(fmt.Sprintf("degree=%d/shift=%d/key=%d", degree, shift, k), func(t *testing.T) {
-				for at = 1; ; at++ {
-					calls = 0
-					got, ok, valid := tr.GetSeq(kv{k: k}, &seq, seq.Load())
-					if calls >= at {
-						rewrite(func(x kv) kv { return kv{x.k - shift, x.k - shift + 1} })
-					}
-					if valid {
-						require.Equal(t, k >= 0 && k < 400 && k%2 == 0, ok, "key %d, write at comparison %d of %d", k, at, calls)
-						if ok {
-							require.Equal(t, kv{k, k + 1}, got, "key %d, write at comparison %d of %d", k, at, calls)
+		sorted := make([]int, 200)
+		for k := range 200 {
+			sorted[k] = 2 * k
+		}
+		// The reads: Get, and SeekSeq with a key (without one it compares
+		// nothing, so no write can be stood in during it).
+		type read struct {
+			name string
+			do   func(k int) (kv, bool, bool)
+			want func(k int) (int, bool)
+		}
+		reads := []read{{
+			"get",
+			func(k int) (kv, bool, bool) { return tr.GetSeq(kv{k: k}, &seq, seq.Load()) },
+			func(k int) (int, bool) { return k, k >= 0 && k < 400 && k%2 == 0 },
+		}}
+		for _, f := range flagSets {
+			if f.hasKey {
+				reads = append(reads, read{
+					fmt.Sprintf("seek-after=%v-desc=%v", f.after, f.desc),
+					func(k int) (kv, bool, bool) { return tr.SeekSeq(kv{k: k}, true, f.after, f.desc, &seq, seq.Load()) },
+					func(k int) (int, bool) { return seek(sorted, k, true, f.after, f.desc) },
+				})
+			}
+		}
+		for _, rd := range reads {
+			for _, k := range []int{-1, 0, 1, 77, 200, 201, 398, 399, 400, -1000, -802, 1000, 1398} {
+				t.Run(fmt.Sprintf("degree=%d/shift=%d/%s/key=%d", degree, shift, rd.name, k), func(t *testing.T) {
+					wk, wok := rd.want(k)
+					for at = 1; ; at++ {
+						calls = 0
+						got, ok, valid := rd.do(k)
+						if calls >= at {
+							rewrite(func(x kv) kv { return kv{x.k - shift, x.k - shift + 1} })
+						}
+						if valid {
+							require.Equal(t, wok, ok, "key %d, write at comparison %d of %d", k, at, calls)
+							if ok {
+								require.Equal(t, kv{wk, wk + 1}, got, "key %d, write at comparison %d of %d", k, at, calls)
+							}
+						}
+						if calls < at {
+							require.True(t, valid, "no write: key %d", k)
+							require.Greater(t, at, 2, "too few comparisons to test: key %d", k)
+							return
 						}
 					}
-					if calls < at {
-						require.True(t, valid, "no write: key %d", k)
-						require.Greater(t, at, 2, "too few comparisons to test: key %d", k)
-						return
-					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
