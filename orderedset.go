@@ -27,10 +27,11 @@ import (
 // reader/writer lock. Lookup, Member, Next, Prev, First and Last read a base
 // node without its lock: writers move a sequence counter before and after
 // they change the node, and a reader checks it unmoved before it uses what
-// it read (reading again, and after four tries taking the read lock, when
+// it read (reading again, and after many tries taking the read lock, when
 // writers keep the node busy), so readers on many goroutines write no
 // shared memory. A table starts as one base node; a base node whose lock
-// writers often find taken is split in two (if it holds 128 keys or more, up
+// writers often find taken, or whose readers often meet writers, is split in
+// two (if it holds 128 keys or more, up
 // to 1024 base nodes), so writers to different key ranges stop waiting for
 // each other; a base node whose writers have not contended for a thousand
 // writes is joined with a colder neighbour again. With

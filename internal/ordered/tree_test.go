@@ -6,12 +6,15 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -427,6 +430,82 @@ func TestTree_DeadBaseIsNotRead(t *testing.T) {
 	require.Equal(t, []any{-10, true}, []any{v, ok})
 	it, ok := tr.Next(10, false)
 	require.Equal(t, []any{Item[int, int]{11, -11}, true}, []any{it, ok})
+}
+
+// TestTree_SleepingWriterIsContention checks that a writer that takes a
+// base node's lock at once still counts as contended while another writer
+// sleeps on that lock: sync.Mutex lets a running writer barge past a
+// sleeping one, and a writer that always wins never fails its TryLock.
+func TestTree_SleepingWriterIsContention(t *testing.T) {
+	tr := NewOrdered[int, int](true)
+	b := tr.route.Load().bases[0]
+	tr.Put(1, 1)
+	require.Equal(t, int32(uncontended), b.heat.Load())
+	b.mu.waiting.Add(1) // as a writer asleep in Lock
+	tr.Put(2, 2)
+	require.Equal(t, int32(uncontended+contended), b.heat.Load())
+	b.mu.waiting.Add(-1)
+	tr.Put(3, 3)
+	require.Equal(t, int32(2*uncontended+contended), b.heat.Load())
+}
+
+// TestTree_FailedReadIsContention checks that a read without the lock that
+// meets a writer counts towards the base node's statistic once, on its
+// first failure, and that a reader behind a writer who keeps the lock gets
+// its answer when the writer lets go.
+func TestTree_FailedReadIsContention(t *testing.T) {
+	if !optimisticReads {
+		t.Skip("reads take the read lock under the race detector")
+	}
+	tr := NewOrdered[int, int](true)
+	tr.Put(1, 1)
+	b := tr.route.Load().bases[0]
+	h := b.heat.Load()
+	tr.readFailed(b, 0)
+	require.Equal(t, h+contended, b.heat.Load())
+	tr.readFailed(b, 1)
+	require.Equal(t, h+contended, b.heat.Load())
+
+	b.heat.Store(0)
+	b.mu.Lock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		v, ok := tr.Get(1)
+		assert.Equal(t, []any{1, true}, []any{v, ok})
+		it, ok := tr.Next(0, false)
+		assert.Equal(t, []any{Item[int, int]{1, 1}, true}, []any{it, ok})
+	}()
+	time.Sleep(20 * time.Millisecond)
+	b.mu.Unlock()
+	<-done
+	require.Equal(t, int32(contended), b.heat.Load(), "one charge per read: Get's, then Next's found the node free")
+}
+
+// TestTree_ReadersMeetingOneWriterSplit runs one writer and one reader on
+// a tree of one base node. One writer never finds the lock taken, so only
+// the reader's failed reads can split the node; they must.
+func TestTree_ReadersMeetingOneWriterSplit(t *testing.T) {
+	if !optimisticReads {
+		t.Skip("reads take the read lock under the race detector")
+	}
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs the writer and the reader to run at once")
+	}
+	tr := NewOrdered[int, int](true)
+	for k := range 10_000 {
+		tr.Put(k, k)
+	}
+	stop := background(1, 13, func(_ int, r *rand.Rand, i int) { tr.Put(r.IntN(10_000), i) })
+	defer stop()
+	r := rand.New(rand.NewPCG(14, 14))
+	deadline := time.Now().Add(10 * time.Second)
+	for len(tr.route.Load().bases) == 1 && time.Now().Before(deadline) {
+		for range 1000 {
+			tr.Get(r.IntN(10_000))
+		}
+	}
+	require.Greater(t, len(tr.route.Load().bases), 1, "no split in 10 s")
 }
 
 // TestTreeLayout keeps the tree and its routing layer, read by every
