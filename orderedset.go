@@ -29,7 +29,9 @@ import (
 // they change the node, and a reader checks it unmoved before it uses what
 // it read (reading again, and after many tries taking the read lock, when
 // writers keep the node busy), so readers on many goroutines write no
-// shared memory. A table starts as one base node; a base node whose lock
+// shared memory. (That is on amd64, 386 and s390x; elsewhere they take the
+// read lock, since Go does not promise there that the tree's loads are not
+// reordered after the counter's.) A table starts as one base node; a base node whose lock
 // writers often find taken, or whose readers often meet writers, is split in
 // two (if it holds 128 keys or more, up
 // to 1024 base nodes), so writers to different key ranges stop waiting for

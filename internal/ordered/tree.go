@@ -57,7 +57,9 @@
 // btree nodes and their writers do not move its counter. Next, Prev, First
 // and Last read the same way (btree.SeekSeq), going on to the next base node
 // when one has nothing beyond the key. Under the race detector, which
-// rightly reports the racing copies, they all take the read lock.
+// rightly reports the racing copies, and on architectures whose loads may be
+// reordered with later loads (arm64, for one: see optimistic.go), they all
+// take the read lock.
 //
 // # Traversals copy bounded batches, not Clone snapshots
 //

@@ -447,6 +447,19 @@ func TestTree_SleepingWriterIsContention(t *testing.T) {
 	b.mu.waiting.Add(-1)
 	tr.Put(3, 3)
 	require.Equal(t, int32(2*uncontended+contended), b.heat.Load())
+
+	// A writer that finds the lock taken is counted while it waits, and
+	// no longer once it has the lock.
+	b.mu.Lock()
+	done := make(chan struct{})
+	go func() { defer close(done); tr.Put(4, 4) }()
+	for b.mu.waiting.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	b.mu.Unlock()
+	<-done
+	require.Zero(t, b.mu.waiting.Load())
+	require.Equal(t, int32(2*uncontended+2*contended), b.heat.Load())
 }
 
 // TestTree_FailedReadIsContention checks that a read without the lock that

@@ -14,7 +14,10 @@ import "sync/atomic"
 // never compared. valid is false if seq moved: the result is then
 // meaningless and the caller must read again, or take the lock.
 func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64) (out T, found, valid bool) {
-	n := t.root
+	// The tree's own context searches every node: a node's cow may be nil
+	// by the time the reader gets to it (freeNode clears it), and every
+	// context of a tree has the same less and search.
+	c, n := t.cow, t.root
 	for {
 		if seq.Load() != start {
 			return out, false, false
@@ -26,7 +29,7 @@ func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64) (out T, foun
 		if seq.Load() != start {
 			return out, false, false
 		}
-		i, found, ok := n.cow.findSeq(items, key, seq, start)
+		i, found, ok := c.findSeq(items, key, seq, start)
 		switch {
 		case !ok:
 			return out, false, false
@@ -76,7 +79,7 @@ func (c *copyOnWriteContext[T]) findSeq(s items[T], item T, seq *atomic.Uint64, 
 // or with desc the last item not greater than key (strictly less if after).
 // Without hasKey it returns the first item, or with desc the last.
 func (t *BTreeG[T]) SeekSeq(key T, hasKey, after, desc bool, seq *atomic.Uint64, start uint64) (out T, found, valid bool) {
-	n := t.root
+	c, n := t.cow, t.root // c: see GetSeq
 	for {
 		if seq.Load() != start {
 			return out, false, false
@@ -96,7 +99,7 @@ func (t *BTreeG[T]) SeekSeq(key T, hasKey, after, desc bool, seq *atomic.Uint64,
 		}
 		if hasKey {
 			var ok bool
-			if i, eq, ok = n.cow.findSeq(items, key, seq, start); !ok {
+			if i, eq, ok = c.findSeq(items, key, seq, start); !ok {
 				return out, false, false
 			}
 			if eq && !after {

@@ -1,0 +1,50 @@
+//go:build !race
+
+// Under the race detector reads take the locks (race.go), so there is
+// nothing here to test there.
+
+package ordered
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestTree_ReadsWhileTheRootSplitsAndMerges reads a tree of 63 keys, a
+// full root, while a writer adds and removes a 64th at each end: each add
+// splits the root and each removal merges it back and frees nodes, so
+// lock-free readers keep meeting nodes a writer has just freed (their cow
+// cleared) or reused. Keys 1 to 62 stay present throughout.
+func TestTree_ReadsWhileTheRootSplitsAndMerges(t *testing.T) {
+	tr := NewOrdered[int, int](false)
+	for k := range 63 {
+		tr.Put(k, k)
+	}
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !done.Load() {
+			tr.Put(100, 100)
+			tr.Take(100)
+			tr.Take(0)
+			tr.Put(0, 0)
+		}
+	}()
+	defer func() { done.Store(true); wg.Wait() }()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		for k := 1; k < 63; k++ {
+			if v, ok := tr.Get(k); !ok || v != k {
+				require.Failf(t, "stable key", "Get(%d): %d, %v", k, v, ok)
+			}
+			if it, ok := tr.Next(k-1, false); !ok || it.Key != k || it.Value != k {
+				require.Failf(t, "stable key", "Next(%d): %v, %v", k-1, it, ok)
+			}
+		}
+	}
+}
