@@ -23,25 +23,24 @@ import (
 // The table is a contention-adapting tree, ETS's ordered_set with
 // write_concurrency: a routing layer over base nodes, each a B-tree
 // (google/btree's BTreeG, copied into the engine so that walks copy each
-// node's run of objects at once) of one key range under its own
-// reader/writer lock. Lookup, Member, Next, Prev, First and Last read a base
-// node without its lock: writers move a sequence counter before and after
-// they change the node, and a reader checks it unmoved before it uses what
-// it read (reading again, and after many tries taking the read lock, when
-// writers keep the node busy), so readers on many goroutines write no
-// shared memory. (That is on amd64, 386 and s390x; elsewhere they take the
-// read lock, since Go does not promise there that the tree's loads are not
-// reordered after the counter's.) A table starts as one base node; a base node whose lock
-// writers often find taken, or whose readers often meet writers, is split in
-// two (if it holds 128 keys or more, up
-// to 1024 base nodes), so writers to different key ranges stop waiting for
-// each other; a base node whose writers have not contended for a thousand
-// writes is joined with a colder neighbour again. With
+// node's run of objects at once) of one key range under its own reader/writer
+// lock. Lookup, Member, Next, Prev, First and Last read a base node without
+// its lock: writers move a sequence counter before and after they change the
+// node, and a reader checks it unmoved before it uses what it read (reading
+// again, and after many tries taking the read lock, when writers keep the node
+// busy), so readers on many goroutines write no shared memory. (That is on
+// amd64, 386 and s390x; elsewhere they take the read lock, since Go does not
+// promise there that the tree's loads are not reordered after the counter's.)
+// A table starts as one base node; a base node whose lock writers often find
+// taken, or whose readers often meet writers, is split in two (if it holds 128
+// keys or more, up to 1024 base nodes), so writers to different key ranges
+// stop waiting for each other; a base node whose writers have not contended
+// for a thousand writes is joined with a colder neighbour again. With
 // WithWriteConcurrency(WriteConcurrencyOff) the table stays one B-tree under
 // one lock. WithShards has no effect: the tree adapts its lock count to the
 // contention it measures. Info reports the number of base nodes as Shards.
-// With NewOrderedSet, a node
-// search compares keys inline rather than calling a comparator.
+// With NewOrderedSet, a node search compares keys inline rather than calling a
+// comparator.
 //
 // Traversals (All, Keys, Range, Ascend, Descend, the Select family and
 // SelectLimit pages) copy a batch of objects under the read locks of the

@@ -14,22 +14,22 @@
 // another writer sleeps on the lock also adds 250 (sync.Mutex lets a running
 // writer barge past a sleeping one, so a writer that always wins would
 // otherwise never see the contention it causes), and so does a read without
-// the lock that meets a writer (see below), once per read. A node above 1000 is split at its btree's root (O(log n + nodes of
-// the lower half), the halves taking over its nodes), if it holds at least
-// 128 keys and there are fewer than 1024 base nodes. A node that reaches
-// -1000 (from 0, a thousand uncontended writes in a row) is joined with its
-// colder neighbour, as ETS joins: the neighbour's lock is only tried, and if
-// it is taken the join is given up; the two btrees are concatenated in
-// O(log n), the lower one's root joined to the higher one's edge
-// (btree.Concat, no comparator call). New nodes start at 0, a split's
-// halves and a joined node alike, so a fresh node takes a thousand
-// uncontended writes to join again, and more than four contended ones to
-// split: neither undoes at once what was just done. Each split or join
-// copies the routing layer, O(base nodes). A tree made without adapt never
-// splits: one btree under one lock. Operations on several base nodes take
-// their locks in key order (PutBatch, atomic across them; Clear, all of
-// them) or one at a time (walks, sweeps, Len), resuming from a node's bound
-// with a fresh seek through the current routing layer.
+// the lock that meets a writer (see below), once per read. A node above 1000
+// is split at its btree's root (O(log n + nodes of the lower half), the
+// halves taking over its nodes), if it holds at least 128 keys and there are
+// fewer than 1024 base nodes. A node that reaches -1000 (from 0, a thousand
+// uncontended writes in a row) is joined with its colder neighbour, as ETS
+// joins: the neighbour's lock is only tried, and if it is taken the join is
+// given up; the two btrees are concatenated in O(log n), the lower one's
+// root joined to the higher one's edge (btree.Concat, no comparator call).
+// New nodes start at 0, a split's halves and a joined node alike, so a fresh
+// node takes a thousand uncontended writes to join again, and more than four
+// contended ones to split: neither undoes at once what was just done. Each
+// split or join copies the routing layer, O(base nodes). A tree made without
+// adapt never splits: one btree under one lock. Operations on several base
+// nodes take their locks in key order (PutBatch, atomic across them; Clear,
+// all of them) or one at a time (walks, sweeps, Len), resuming from a node's
+// bound with a fresh seek through the current routing layer.
 //
 // The BTreeG is a copy of google/btree's (package btree below), with two
 // additions this engine's speed rests on: AppendAscend and AppendDescend copy
@@ -42,8 +42,8 @@
 //
 // # Lookups without the lock
 //
-// Get and Has read a base node without its lock, so that readers of one
-// node do not all write its lock's line. A writer makes the node's sequence
+// Get and Has read a base node without its lock, so that readers of one node
+// do not all write its lock's line. A writer makes the node's sequence
 // counter odd when it takes the write lock and even again before it lets go
 // (seqRWMutex); a reader notes the counter, even, then descends the btree
 // (btree.GetSeq), copying each node's slices and each item, and checking the
@@ -51,15 +51,15 @@
 // never compared. A reader that meets a writer tries again, and takes the
 // read lock only after 64 tries: a writer holds a base node for a
 // microsecond or so, and a reader asleep on the read lock behind it is woken
-// through the operating system, which costs more. Splits and joins hold the write locks of the nodes they replace, so
-// a reader of a node that dies meanwhile sees its counter move; a node
-// already dead is not read at all, since the nodes that replaced it own its
-// btree nodes and their writers do not move its counter. Next, Prev, First
-// and Last read the same way (btree.SeekSeq), going on to the next base node
-// when one has nothing beyond the key. Under the race detector, which
-// rightly reports the racing copies, and on architectures whose loads may be
-// reordered with later loads (arm64, for one: see optimistic.go), they all
-// take the read lock.
+// through the operating system, which costs more. Splits and joins hold the
+// write locks of the nodes they replace, so a reader of a node that dies
+// meanwhile sees its counter move; a node already dead is not read at all,
+// since the nodes that replaced it own its btree nodes and their writers do
+// not move its counter. Next, Prev, First and Last read the same way
+// (btree.SeekSeq), going on to the next base node when one has nothing
+// beyond the key. Under the race detector, which rightly reports the racing
+// copies, and on architectures whose loads may be reordered with later loads
+// (arm64, for one: see optimistic.go), they all take the read lock.
 //
 // # Traversals copy bounded batches, not Clone snapshots
 //
@@ -175,15 +175,15 @@ type routing[K, V any] struct {
 type base[K, V any] struct {
 	mu   seqRWMutex
 	tr   *btree.BTreeG[Item[K, V]]
-	dead bool         // split or joined: its keys live in the bases that replaced it (read and written under mu)
-	heat atomic.Int32 // the contention statistic, written under the write lock (a join reads its neighbours' without)
+	dead bool         // split or joined: its keys live in the bases that replaced it (written under mu; lock-free readers read it)
+	heat atomic.Int32 // the contention statistic, set under the write lock (a join reads its neighbours' without; readers that meet writers add to it)
 	_    [cacheLine]byte
 }
 
 // seqRWMutex is a base node's lock: a sync.RWMutex, and a sequence counter
 // that a writer makes odd when it takes the write lock and even again before
-// it lets go. Get, Has, Next, First and Last read a base node without the
-// lock, so without writing shared memory, and check the counter unchanged
+// it lets go. Get, Has, Next (and so Prev), First and Last read a base node
+// without the lock, so without writing shared memory, and check the counter unchanged
 // before they use what they read (btree.GetSeq, SeekSeq); walks, and readers
 // that keep meeting writers, take the read lock.
 type seqRWMutex struct {
@@ -634,7 +634,8 @@ func (t *Tree[K, V]) Has(k K) bool {
 	return ok
 }
 
-// get is Get: a few reads without the lock, then one under it.
+// get is Get: up to optimisticTries reads without the lock, then one under
+// it.
 func (t *Tree[K, V]) get(key Item[K, V]) (Item[K, V], bool) {
 	if optimisticReads {
 		for try := range optimisticTries {
@@ -801,7 +802,7 @@ func (t *Tree[K, V]) Next(k K, desc bool) (Item[K, V], bool) {
 // step returns the first item of s, or the last if desc: copy's one item.
 // It reads base nodes without their locks, as Get does (btree.SeekSeq),
 // going on to the next base node when one has no item of s, and takes the
-// read locks (copy) after meeting writers a few times.
+// read locks (copy) after optimisticTries tries.
 func (t *Tree[K, V]) step(s Span[K], desc bool) (Item[K, V], bool) {
 	if optimisticReads {
 		for try := range optimisticTries {

@@ -20,11 +20,11 @@
 // and the debugging printer; LICENSE is google/btree's.
 //
 // Modifications for ets: items.find, NewSearchG and copyOnWriteContext.find
-// (every node search goes through it), GetSeq (seq.go: a read without the
-// lock, validated by the caller's sequence counter), min and max renamed minItem and
-// maxItem (they shadowed the builtins), ReplaceOrInsert's root split moved
-// into splitFullRoot (split.go's push uses it too), append.go and
-// split.go.
+// (every node search goes through it), GetSeq and SeekSeq (seq.go: reads
+// without the lock, validated by the caller's sequence counter), min and max
+// renamed minItem and maxItem (they shadowed the builtins), ReplaceOrInsert's
+// root split moved into splitFullRoot (split.go's push uses it too), append.go
+// and split.go.
 package btree
 
 import (
