@@ -6,8 +6,7 @@
 package ordered
 
 import (
-	"sync"
-	"sync/atomic"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -24,19 +23,12 @@ func TestTree_ReadsWhileTheRootSplitsAndMerges(t *testing.T) {
 	for k := range 63 {
 		tr.Put(k, k)
 	}
-	var done atomic.Bool
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for !done.Load() {
-			tr.Put(100, 100)
-			tr.Take(100)
-			tr.Take(0)
-			tr.Put(0, 0)
-		}
-	}()
-	defer func() { done.Store(true); wg.Wait() }()
+	defer background(1, 0, func(int, *rand.Rand, int) {
+		tr.Put(100, 100)
+		tr.Take(100)
+		tr.Take(0)
+		tr.Put(0, 0)
+	})()
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
 		for k := 1; k < 63; k++ {
 			if v, ok := tr.Get(k); !ok || v != k {
