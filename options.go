@@ -173,8 +173,10 @@ func (c *config) engine() shard.Config {
 // WithReadConcurrency is ETS's read_concurrency. The hash engine makes it
 // irrelevant: Lookup and Member never take a lock or write shared memory
 // (they validate an optimistic read against the shard's sequence counter),
-// so readers never contend with each other, whatever the value. It is kept
-// and reported by Info.
+// so readers never contend with each other, whatever the value. (That is on
+// amd64, 386 and s390x; elsewhere, arm64 for one, they take their shard's
+// lock, since Go does not promise there that the slot's loads are not
+// reordered after the counter's.) It is kept and reported by Info.
 func WithReadConcurrency(on bool) Option {
 	return Option{func(c *config) error {
 		c.readConcurrency = on

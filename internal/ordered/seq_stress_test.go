@@ -1,6 +1,6 @@
 //go:build !race
 
-// Under the race detector reads take the locks (race.go), so there is
+// Under the race detector reads take the locks (locked.go), so there is
 // nothing here to test there.
 
 package ordered

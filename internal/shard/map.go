@@ -183,7 +183,9 @@ func (m *Map[K, V]) SetReaders(r *Reader) { m.readers.Store(r) }
 // read use rlock/runlock. Readers of one key (Get, Has) take no lock and
 // write no shared memory: they note an even counter, probe the published
 // groups, and retry if the counter moved; after a few tries they take the
-// lock instead, so they always make progress.
+// lock instead, so they always make progress. (That is on amd64, 386 and
+// s390x: elsewhere, and under the race detector, they take the lock; see
+// optimistic.go.)
 //
 // A shard that a grow replaced is retired: its counter holds the odd value
 // retired for good, so readers never accept it and writers that wait for

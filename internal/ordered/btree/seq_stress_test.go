@@ -2,7 +2,7 @@
 
 // The race detector rightly reports GetSeq's and SeekSeq's reads, which race
 // with the writer by design; the tree's own tests run them under it with
-// the locks (see ordered's race.go).
+// the locks (see ordered's locked.go).
 
 package btree
 
