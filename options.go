@@ -174,9 +174,10 @@ func (c *config) engine() shard.Config {
 // irrelevant: Lookup and Member never take a lock or write shared memory
 // (they validate an optimistic read against the shard's sequence counter),
 // so readers never contend with each other, whatever the value. (That is on
-// amd64, 386 and s390x; elsewhere, arm64 for one, they take their shard's
-// lock, since Go does not promise there that the slot's loads are not
-// reordered after the counter's.) It is kept and reported by Info.
+// amd64, 386, s390x and arm64; on other architectures, ppc64 and riscv64
+// among them, they take their shard's lock, since Go does not promise there
+// that the slot's loads are not reordered after the counter's.) It is kept
+// and reported by Info.
 func WithReadConcurrency(on bool) Option {
 	return Option{func(c *config) error {
 		c.readConcurrency = on

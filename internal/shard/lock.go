@@ -81,7 +81,11 @@ func (l *seqLock) rlock() (seq uint64, ok bool) { return l.lock() }
 // shard.unlock, which adds one.
 func (l *seqLock) tryLock() (uint64, bool) {
 	s := l.seq.Load()
-	return s, s&1 == 0 && l.seq.CompareAndSwap(s, s+1)
+	if s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
+		storeFence() // the odd counter before the holder's writes (fence_arm64.go)
+		return s, true
+	}
+	return s, false
 }
 
 // runlock releases a lock taken with rlock, restoring the counter to the

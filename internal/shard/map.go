@@ -183,9 +183,9 @@ func (m *Map[K, V]) SetReaders(r *Reader) { m.readers.Store(r) }
 // read use rlock/runlock. Readers of one key (Get, Has) take no lock and
 // write no shared memory: they note an even counter, probe the published
 // groups, and retry if the counter moved; after a few tries they take the
-// lock instead, so they always make progress. (That is on amd64, 386 and
-// s390x: elsewhere, and under the race detector, they take the lock; see
-// optimistic.go.)
+// lock instead, so they always make progress. (That is on amd64, 386, s390x
+// and arm64, with barriers on arm64: elsewhere, and under the race
+// detector, they take the lock; see optimistic.go.)
 //
 // A shard that a grow replaced is retired: its counter holds the odd value
 // retired for good, so readers never accept it and writers that wait for
@@ -221,6 +221,7 @@ func (m *Map[K, V]) lockHash(h uint64) (dir[K, V], int) {
 		si := d.index(h)
 		s := d.shard(si)
 		if x := s.l.seq.Load(); x&1 == 0 && s.l.seq.CompareAndSwap(x, x+1) {
+			storeFence() // the odd counter before the writes (fence_arm64.go)
 			return d, si
 		}
 		if m.lockSlow(s, d.shift) {
@@ -314,6 +315,7 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 			x := w ^ lsb*(h&0x7f)
 			if b := (x - lsb) &^ x & msb; b != 0 { // the first byte of w equal to the tag (false positives possible)
 				sl := gr.slots[bits.TrailingZeros64(b)>>3&(groupSize-1)]
+				loadFence() // the copy before the check (fence_arm64.go)
 				if s.l.seq.Load() == start && sl.key == k {
 					return sl.val, true
 				}
@@ -360,6 +362,7 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 				x := w ^ tag
 				for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // bytes of w equal to the tag (false positives possible)
 					sl := gr.slots[bits.TrailingZeros64(m)>>3&(groupSize-1)]
+					loadFence()
 					if s.l.seq.Load() != start {
 						continue tries
 					}
@@ -579,6 +582,7 @@ func (s *shard[K, V]) live() (int, bool) {
 		for range optimisticTries {
 			start := s.l.seq.Load()
 			n := s.tab.live
+			loadFence()
 			if readable(start) && s.l.seq.Load() == start {
 				return n, true
 			}
@@ -706,6 +710,7 @@ func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 			continue
 		}
 		if x := s.l.seq.Load(); x&1 == 0 && s.l.seq.CompareAndSwap(x, x+1) {
+			storeFence()
 			break
 		}
 		if m.lockSlow(s, shift) {
