@@ -541,7 +541,7 @@ func TestBag_AutoGrowsWhenWritersWait(t *testing.T) {
 				require.NoError(t, b.Insert(key, 0))
 			}
 			contendUntil(t, b, most, false, func(g, i int) error {
-				v := (g+1)<<32 | i
+				v := 1 + i*4 + g // one goroutine's values are not another's, nor the 0s inserted above
 				if err := b.Insert(i%8, v); err != nil {
 					return err
 				}

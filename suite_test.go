@@ -1062,7 +1062,7 @@ func TestUnique_ZeroAllocs(t *testing.T) {
 				"InsertExisting":  func() { _ = tab.Insert(1, 5) },
 				"Update":          func() { _, _, _ = tab.Update(1, func(o int, _ bool) (int, ets.Op) { return o + 1, ets.Store }) },
 				"UpdateCounter":   func() { _, _ = ets.UpdateCounter(tab, 1, 1) },
-				"UpdateCounterWD": func() { _, _ = ets.UpdateCounter(tab, 1, 1, ets.WithDefault(0), ets.WithThreshold(1<<40, 0)) },
+				"UpdateCounterWD": func() { _, _ = ets.UpdateCounter(tab, 1, 1, ets.WithDefault(0), ets.WithThreshold(1<<30, 0)) },
 				"DeleteMissing":   func() { _ = tab.Delete(99) },
 				"DeleteInsert":    func() { _ = tab.Delete(2); _ = tab.Insert(2, 2) },
 				"Take":            func() { _, _, _ = tab.Take(2); _ = tab.Insert(2, 2) },

@@ -90,7 +90,7 @@ func (l *seqLock) tryLock() (uint64, bool) {
 
 // runlock releases a lock taken with rlock, restoring the counter to the
 // value it had.
-func (l *seqLock) runlock(s uint64) { l.seq.Store(s) }
+func (l *seqLock) runlock(s uint64) { storeRelease(&l.seq, s) }
 
 // lockSlow takes the lock after the fast path failed and returns the even
 // value it found, or gives up and returns false if the shard is retired

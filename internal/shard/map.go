@@ -748,8 +748,10 @@ func (l Locked[K, V]) Delete() {
 }
 
 // Unlock releases the lock. It is every writer's unlock (shard.unlock calls
-// it), written here so that Ref's callers call it directly.
-func (l Locked[K, V]) Unlock() { l.s.l.seq.Add(1) }
+// it), written here so that Ref's callers call it directly. It makes the
+// counter even with a release store (only the holder writes an odd counter),
+// which on amd64 is a plain store, not a locked add (see storeRelease).
+func (l Locked[K, V]) Unlock() { storeRelease(&l.s.l.seq, l.s.l.seq.Load()+1) }
 
 // insert adds k, which the caller found absent, to the shard's table, whose
 // lock the caller holds, and publishes the table's groups if a rehash
