@@ -1,5 +1,8 @@
 package shard
 
+// fenced: the lock-free reader and the writer call loadFence and storeFence.
+const fenced = true
+
 // loadFence orders the caller's earlier loads before its later loads: a
 // lock-free reader calls it between its plain copy of a slot and its
 // load of the counter that validates the copy. On arm64 an atomic load is a

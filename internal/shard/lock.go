@@ -82,7 +82,9 @@ func (l *seqLock) rlock() (seq uint64, ok bool) { return l.lock() }
 func (l *seqLock) tryLock() (uint64, bool) {
 	s := l.seq.Load()
 	if s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
-		storeFence() // the odd counter before the holder's writes (fence_arm64.go)
+		if fenced {
+			storeFence() // the odd counter before the holder's writes (fence_arm64.go)
+		}
 		return s, true
 	}
 	return s, false

@@ -221,7 +221,9 @@ func (m *Map[K, V]) lockHash(h uint64) (dir[K, V], int) {
 		si := d.index(h)
 		s := d.shard(si)
 		if x := s.l.seq.Load(); x&1 == 0 && s.l.seq.CompareAndSwap(x, x+1) {
-			storeFence() // the odd counter before the writes (fence_arm64.go)
+			if fenced {
+				storeFence() // the odd counter before the writes (fence_arm64.go)
+			}
 			return d, si
 		}
 		if m.lockSlow(s, d.shift) {
@@ -315,7 +317,9 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 			x := w ^ lsb*(h&0x7f)
 			if b := (x - lsb) &^ x & msb; b != 0 { // the first byte of w equal to the tag (false positives possible)
 				sl := gr.slots[bits.TrailingZeros64(b)>>3&(groupSize-1)]
-				loadFence() // the copy before the check (fence_arm64.go)
+				if fenced {
+					loadFence() // the copy before the check (fence_arm64.go)
+				}
 				if s.l.seq.Load() == start && sl.key == k {
 					return sl.val, true
 				}
@@ -362,7 +366,9 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 				x := w ^ tag
 				for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // bytes of w equal to the tag (false positives possible)
 					sl := gr.slots[bits.TrailingZeros64(m)>>3&(groupSize-1)]
-					loadFence()
+					if fenced {
+						loadFence()
+					}
 					if s.l.seq.Load() != start {
 						continue tries
 					}
@@ -582,7 +588,9 @@ func (s *shard[K, V]) live() (int, bool) {
 		for range optimisticTries {
 			start := s.l.seq.Load()
 			n := s.tab.live
-			loadFence()
+			if fenced {
+				loadFence()
+			}
 			if readable(start) && s.l.seq.Load() == start {
 				return n, true
 			}
@@ -710,7 +718,9 @@ func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 			continue
 		}
 		if x := s.l.seq.Load(); x&1 == 0 && s.l.seq.CompareAndSwap(x, x+1) {
-			storeFence()
+			if fenced {
+				storeFence()
+			}
 			break
 		}
 		if m.lockSlow(s, shift) {
@@ -750,8 +760,17 @@ func (l Locked[K, V]) Delete() {
 // Unlock releases the lock. It is every writer's unlock (shard.unlock calls
 // it), written here so that Ref's callers call it directly. It makes the
 // counter even with a release store (only the holder writes an odd counter),
-// which on amd64 is a plain store, not a locked add (see storeRelease).
-func (l Locked[K, V]) Unlock() { storeRelease(&l.s.l.seq, l.s.l.seq.Load()+1) }
+// which on amd64 is a plain store, not a locked add (see storeRelease; it
+// is spelled out here, since the compiler does not inline storeRelease into
+// generic code instantiated in another package, golang/go#56280).
+func (l Locked[K, V]) Unlock() {
+	p := &l.s.l.seq
+	if plainRelease {
+		*(*uint64)(unsafe.Pointer(p)) = p.Load() + 1
+	} else {
+		p.Store(p.Load() + 1)
+	}
+}
 
 // insert adds k, which the caller found absent, to the shard's table, whose
 // lock the caller holds, and publishes the table's groups if a rehash

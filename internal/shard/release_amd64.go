@@ -23,3 +23,6 @@ import (
 // amd64. Under the race detector it is an atomic store (release_other.go),
 // since the plain one races by the language's rules.
 func storeRelease(p *atomic.Uint64, v uint64) { *(*uint64)(unsafe.Pointer(p)) = v }
+
+// plainRelease: storeRelease is a plain store (Locked.Unlock spells it out).
+const plainRelease = true
