@@ -7,6 +7,7 @@ package ordered
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -39,4 +40,14 @@ func TestTree_ReadsWhileTheRootSplitsAndMerges(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTree_ReadPathPerArchitecture pins the build tags of optimistic.go and
+// locked.go (without the race detector, as this file): lock-free reads on
+// amd64, 386 and s390x only. arm64 takes the read lock: a search checks the
+// counter before every comparison, and would need a barrier at each (the
+// hash engine's arm64 barriers are in internal/shard/fence_arm64.s).
+func TestTree_ReadPathPerArchitecture(t *testing.T) {
+	arch := runtime.GOARCH
+	require.Equal(t, arch == "amd64" || arch == "386" || arch == "s390x", optimisticReads, "optimisticReads on %s", arch)
 }

@@ -115,3 +115,19 @@ func TestFrozenWords(t *testing.T) {
 	require.False(t, readable(retired))
 	require.True(t, readable(w2+2))
 }
+
+// TestReadPathPerArchitecture pins the build-tag matrix of optimistic.go,
+// locked.go, fence_*.go and release_*.go: lock-free reads on amd64, 386,
+// s390x and arm64 (with barriers on arm64 only), the lock everywhere under
+// the race detector and on other architectures, and the plain release
+// store on amd64 only (a plain 64-bit store is two stores on 386). A file
+// that loses its tag fails here on that architecture (CI runs arm64 under
+// qemu-user).
+func TestReadPathPerArchitecture(t *testing.T) {
+	race := checkIndexes // true exactly under the race detector (race.go)
+	arch := runtime.GOARCH
+	lockFree := !race && (arch == "amd64" || arch == "386" || arch == "s390x" || arch == "arm64")
+	assert.Equal(t, lockFree, optimisticReads, "optimisticReads on %s, race %v", arch, race)
+	assert.Equal(t, arch == "arm64", fenced, "fenced on %s", arch)
+	assert.Equal(t, arch == "amd64" && !race, plainRelease, "plainRelease on %s, race %v", arch, race)
+}
