@@ -9,10 +9,11 @@ import (
 
 // seqLock is a shard's lock and its sequence counter in one word: the word is
 // odd while someone holds the lock, and a writer's unlock leaves it two
-// higher than it found it. A writer therefore pays two atomic
-// read-modify-writes per operation (a compare-and-swap to lock, an add to
-// unlock: shard.lock and shard.unlock), where a sync.Mutex plus a separate sequence counter cost four;
-// lock-free readers (see shard.get) note an even value, read, and check the
+// higher than it found it. A writer therefore pays one atomic
+// read-modify-write per operation (a compare-and-swap to lock) and a release
+// store to unlock (shard.lock and shard.unlock; on amd64 a plain store, see
+// release_amd64.go), where a sync.Mutex plus a separate sequence counter
+// cost four read-modify-writes; lock-free readers (see shard.get) note an even value, read, and check the
 // value has not moved.
 //
 // A holder that only reads (a traversal copying the shard, a reader that gave
@@ -61,8 +62,8 @@ func readable(w uint64) bool { return w&1 == 0 || w&(retired|frozenBit) == froze
 
 // lock takes the lock, waiting if it is held, and returns the even value it
 // found; ok is false, and the lock is not taken, if the shard is retired.
-// Writers release it with an add (shard.unlock), holders that only read
-// with runlock.
+// Writers release it with shard.unlock (one more, as a release store),
+// holders that only read with runlock.
 func (l *seqLock) lock() (seq uint64, ok bool) {
 	if s, ok := l.tryLock(); ok {
 		return s, true
@@ -78,7 +79,7 @@ func (l *seqLock) rlock() (seq uint64, ok bool) { return l.lock() }
 // tryLock takes the lock if it is free, and returns the even value it
 // found. Writers take the same fast path in shard.lock, spelled out there so
 // that it is inlined into generic code (golang/go#56280); their unlock is
-// shard.unlock, which adds one.
+// shard.unlock, which stores one more.
 func (l *seqLock) tryLock() (uint64, bool) {
 	s := l.seq.Load()
 	if s&1 == 0 && l.seq.CompareAndSwap(s, s+1) {
