@@ -2,6 +2,7 @@ package shard
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -485,7 +486,10 @@ func TestBagCountsUnderGrowsAndChurn(t *testing.T) {
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	for round := range 4 {
-		b := NewBag[int, int](Config{Shards: 1, MaxShards: 1 << 8}, round%2 == 0)
+		// Writers that wait never make it grow (GrowAfter): only the grows
+		// below do, so it ends at 64 shards, 4 ranges each. Growing on its
+		// own, it could reach 256 in the meantime, one range a shard.
+		b := NewBag[int, int](Config{Shards: 1, MaxShards: 1 << 8, GrowAfter: math.MaxInt32}, round%2 == 0)
 		var stop atomic.Bool
 		var wg sync.WaitGroup
 		goroutines := 0
