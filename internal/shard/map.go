@@ -727,6 +727,25 @@ func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 			break
 		}
 	}
+	// The key's first group, spelled out as in Get (find, a call, is the
+	// general case): it holds the key, or shows it absent, in all but a few
+	// percent of writes. It took Write100 int 1e3 -cpu 1 from 15.1 to 13.7
+	// ns, and HotCounters -cpu 2 from 54-58 to 45-52 (bench/).
+	if t := &s.tab; t.arrays != nil {
+		g := (h >> 7) & uint64(len(t.groups)-1)
+		gr := &t.groups[g]
+		w := gr.ctrl
+		x := w ^ lsb*(h&0x7f)
+		for b := (x - lsb) &^ x & msb; b != 0; b &= b - 1 {
+			j := bits.TrailingZeros64(b) >> 3 & (groupSize - 1)
+			if sl := &gr.slots[j]; sl.key == k {
+				return Locked[K, V]{m, s, h, int(g)*groupSize + int(j)}, &sl.val
+			}
+		}
+		if w&^(w<<6)&msb != 0 {
+			return Locked[K, V]{m, s, h, -1}, nil
+		}
+	}
 	i := s.tab.find(h, k)
 	l := Locked[K, V]{m, s, h, i}
 	if i < 0 {
