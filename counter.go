@@ -136,6 +136,15 @@ func (c *counterOp) store(p unsafe.Pointer, v uint64) {
 	}
 }
 
+// add is step's common case, small enough to be inlined: a present 64-bit
+// signed counter (int64, or int on 64-bit platforms) without a threshold,
+// whose sum does not overflow. In every other case ok is false and the
+// caller calls step.
+func (c *counterOp) add(old uint64, present bool) (v uint64, ok bool) {
+	v = old + c.incr
+	return v, present && c.flags&^hasDefault == signed|3<<widthShift && int64((v^old)&(v^c.incr)) >= 0
+}
+
 // step returns the counter's next value given its current one (ok: the key
 // is present), or an error leaving the key unchanged: ErrNotFound, or
 // ErrOverflow with the old value, which UpdateCounter formats once the
@@ -186,18 +195,26 @@ func UpdateCounter[K any, V Integer](t Counters[K, V], k K, incr V, opts ...Coun
 		case counterThreshold:
 			c.flags, c.threshold, c.thresholdV = c.flags|hasThreshold, uint64(o.value), uint64(o.setValue)
 		default:
-			var zero V
-			return zero, fmt.Errorf("%w: the zero CounterOption", ErrInvalidOption)
+			return 0, errZeroOption
 		}
 	}
 	v, err := t.updateCounter(k, c)
-	switch {
-	case err == ErrOverflow:
-		// Formatted here, outside the lock: formatting may call a String
-		// method of V, which is user code.
-		return 0, fmt.Errorf("%w: %v + %v", ErrOverflow, v, incr)
-	case err != nil:
-		return 0, err
+	if err != nil {
+		return 0, counterError(err, v, incr)
 	}
 	return v, nil
+}
+
+// errZeroOption is UpdateCounter's error for the zero CounterOption.
+var errZeroOption = fmt.Errorf("%w: the zero CounterOption", ErrInvalidOption)
+
+// counterError returns the error UpdateCounter returns for the error err of
+// an increment by incr of the value v.
+func counterError[V Integer](err error, v, incr V) error {
+	if err == ErrOverflow {
+		// Formatted here, outside the lock: formatting may call a String
+		// method of V, which is user code.
+		return fmt.Errorf("%w: %v + %v", ErrOverflow, v, incr)
+	}
+	return err
 }

@@ -264,7 +264,11 @@ func (t *Set[K, V]) updateCounter(k K, c counterOp) (V, error) {
 	if p != nil {
 		old = c.load(unsafe.Pointer(p))
 	}
-	v, err := c.step(old, p != nil)
+	v, ok := c.add(old, p != nil)
+	var err error
+	if !ok {
+		v, err = c.step(old, p != nil)
+	}
 	c.store(unsafe.Pointer(&nv), v)
 	switch {
 	case err != nil:
