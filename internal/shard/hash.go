@@ -18,6 +18,10 @@ type hasher[K comparable] struct {
 	seed    maphash.Seed
 	intSeed uint64
 	intKey  bool
+	// inline is not about hashing: it tells the Map's shards that they may
+	// keep their first group in line (see shard.inl). New sets it; it is
+	// here because the hasher is what every insert is given.
+	inline bool
 }
 
 func newHasher[K comparable]() hasher[K] {

@@ -152,11 +152,38 @@ func TestOptimisticReadsStableKeys(t *testing.T) {
 	wg.Wait()
 }
 
-// TestShardLayout keeps a shard on exactly one cache line: see the shard
-// type's comment.
+// TestShardLayout keeps a shard on exactly four cache lines, with the lock
+// word and the first slots of an inline int64 group on the first: see the
+// shard type's comment.
 func TestShardLayout(t *testing.T) {
-	require.Equal(t, uintptr(cacheLine), unsafe.Sizeof(shard[int64, int64]{}))
-	require.Equal(t, uintptr(cacheLine), unsafe.Sizeof(shard[string, []byte]{}))
+	// On 32-bit platforms the lines are not laid out so; indexing follows
+	// the shard's size there too.
+	if unsafe.Sizeof(uintptr(0)) == 8 {
+		require.Equal(t, uintptr(4*cacheLine), unsafe.Sizeof(shard[int64, int64]{}))
+		require.Equal(t, uintptr(4*cacheLine), unsafe.Sizeof(shard[string, []byte]{}))
+		var s shard[int64, int64]
+		require.Zero(t, unsafe.Offsetof(s.l))
+		g := s.inlineGroup()
+		require.LessOrEqual(t, uintptr(unsafe.Pointer(&g.slots[1].val))-uintptr(unsafe.Pointer(&s))+8, uintptr(cacheLine),
+			"the lock word, the control word and slots 0 and 1 share the first line")
+		require.Equal(t, uintptr(3*cacheLine), unsafe.Offsetof(s.grp), "what readers read, on a line writers of a key seldom write")
+	}
+
+	// Which Maps keep their first group in line: those whose keys and
+	// values hold no pointers, if a group fits.
+	require.True(t, inlineFits[int64, int64]())
+	require.True(t, inlineFits[int32, int64]())
+	require.True(t, inlineFits[uint64, struct{ a, b int32 }]())
+	require.True(t, inlineFits[int64, struct{}]())
+	require.False(t, inlineFits[string, int64]())
+	require.False(t, inlineFits[int64, *int]())
+	require.False(t, inlineFits[int64, []byte]())
+	require.False(t, inlineFits[int64, struct {
+		n int
+		s string
+	}]())
+	require.False(t, inlineFits[[2]int64, int64]()) // a group of 24-byte slots does not fit
+	require.False(t, inlineFits[any, int64]())
 	// The Map and the Bag, read by every operation, fill whole lines, so
 	// that no object the program writes shares them (see ets's
 	// TestHandlesFillLines).
@@ -189,4 +216,107 @@ func TestReaders(t *testing.T) {
 	m.SetReaders(Everyone)
 	require.True(t, m.Has(1, b))
 	require.Equal(t, 1, m.Len(), "the gate hides keys, it does not remove them")
+}
+
+// A shard keeps a table of one group in line when its keys and values hold
+// no pointers (see shard.inl), and moves it out when it grows; a clear
+// brings it back. Lock-free readers racing those moves only ever see a key's
+// own values.
+func TestInlineGroupUnderChurn(t *testing.T) {
+	m := New[int64, int64](Config{Shards: 1})
+	require.True(t, m.inline)
+	s := m.dir().shard(0)
+	inline := func() bool { return s.grp.Load() == s.inlineGroup() }
+	for k := range int64(7) { // a group holds seven keys before it grows
+		m.Put(k, k*1000)
+		require.True(t, inline(), "after %d keys", k+1)
+	}
+	m.Put(7, 7000)
+	require.False(t, inline(), "eight keys do not fit one group")
+	for k := range int64(8) {
+		v, ok := m.Get(k, Everyone)
+		require.True(t, ok)
+		require.Equal(t, k*1000, v)
+	}
+	m.Clear()
+	_, ok := m.Get(3, Everyone)
+	require.False(t, ok)
+	m.Put(3, 3001)
+	require.True(t, inline(), "the first insert after a clear")
+	v, ok := m.Get(3, Everyone)
+	require.True(t, ok)
+	require.Equal(t, int64(3001), v)
+	_, ok = m.Get(4, Everyone) // still in the inline group from before the clear
+	require.False(t, ok)
+	require.Equal(t, 1, m.Len())
+	require.False(t, New[string, int64](Config{Shards: 1}).inline)
+
+	for _, procs := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint("procs=", procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			m := New[int64, int64](Config{Shards: 1})
+			const keys, rounds = 12, 100_000
+			var done atomic.Bool
+			var inlineSeen, reads atomic.Int64
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { // the writer: fills the table past one group, empties it, clears it
+				defer wg.Done()
+				defer done.Store(true)
+				s := m.dir().shard(0)
+				for r := int64(0); r < rounds || reads.Load() < rounds; r++ {
+					n := 1 + r%keys
+					for k := range n {
+						if r%3 == 0 {
+							m.Put(k, k*1000+r%1000)
+						} else {
+							l, p := m.Ref(k)
+							if p != nil {
+								*p = k*1000 + r%1000
+							} else {
+								l.Insert(k, k*1000+r%1000)
+							}
+							l.Unlock()
+						}
+					}
+					if s.grp.Load() == s.inlineGroup() {
+						inlineSeen.Add(1)
+					}
+					switch r % 4 {
+					case 0:
+						m.Clear()
+					case 1:
+						for k := range n {
+							m.Take(k)
+						}
+					}
+					if r%64 == 2 { // a round that leaves its keys in
+						runtime.Gosched()
+					}
+				}
+			}()
+			for range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := int64(0); !done.Load(); i++ {
+						k := i % keys
+						if v, ok := m.Get(k, Everyone); ok {
+							reads.Add(1)
+							if v/1000 != k {
+								t.Errorf("key %d read value %d", k, v)
+								return
+							}
+						}
+						if i%256 == 0 {
+							runtime.Gosched()
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			require.Positive(t, inlineSeen.Load(), "the table was never in line")
+			require.Positive(t, reads.Load())
+		})
+	}
 }
