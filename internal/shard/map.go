@@ -564,8 +564,11 @@ func (m *Map[K, V]) grow(shift uint64, since int64, force bool) bool {
 		s := &shards[i]
 		s.shift = next
 		s.l.seq.Store(1) // locked until its keys are in
-		if n := old.shard(i>>split).tab.live >> split; n > 0 {
-			s.tab.reserve(n + n/8) // room for an uneven split, so the copy rarely rehashes
+		// Room for an uneven split, so that the copy rarely rehashes; a
+		// table that one group holds is left to insert, which puts it in
+		// line when it can.
+		if n := old.shard(i>>split).tab.live >> split; n > 0 && (!m.inline || n+n/8 > capacityOf(1)) {
+			s.tab.reserve(n + n/8)
 			s.publish()
 		}
 	}

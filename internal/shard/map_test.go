@@ -251,6 +251,25 @@ func TestInlineGroupUnderChurn(t *testing.T) {
 	require.Equal(t, 1, m.Len())
 	require.False(t, New[string, int64](Config{Shards: 1}).inline)
 
+	// The shards a grow makes keep their tables in line when one group
+	// holds them.
+	m = New[int64, int64](Config{Shards: 1, MaxShards: 4})
+	for k := range int64(5) {
+		m.Put(k, k*1000)
+	}
+	require.True(t, m.Grow())
+	require.Equal(t, 4, m.Shards())
+	for i := range m.Shards() {
+		if s := m.dir().shard(i); s.tab.live > 0 {
+			require.True(t, s.grp.Load() == s.inlineGroup(), "shard %d", i)
+		}
+	}
+	for k := range int64(5) {
+		v, ok := m.Get(k, Everyone)
+		require.True(t, ok)
+		require.Equal(t, k*1000, v)
+	}
+
 	for _, procs := range []int{1, 2, 4} {
 		t.Run(fmt.Sprint("procs=", procs), func(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
