@@ -194,13 +194,13 @@ func (m *Map[K, V]) SetReaders(r *Reader) { m.readers.Store(r) }
 //
 // A shard is four cache lines: the lock word and the inline group (inl) on
 // the first ones, the table's fields, which writers change, on the third,
-// and what lock-free readers load besides the lock word on the fourth. Its table's groups are published on it as a pointer
-// and a mask, set together under the lock, rather than only through the
-// table's arrays: a reader loads the counter, the pointer and the mask,
-// checks the counter again (if it did not move, the pair belongs together),
-// and goes straight to the key's group, one dependent load fewer than
-// through arrays. The key count is the table's own
-// (tab.live), read as Get reads slots (see live).
+// and what lock-free readers load besides the lock word on the fourth. Its
+// table's groups are published on it as a pointer and a mask, set together
+// under the lock, rather than only through the table's arrays: a reader
+// loads the counter, the pointer and the mask, checks the counter again (if
+// it did not move, the pair belongs together), and goes straight to the
+// key's group, one dependent load fewer than through arrays. The key count
+// is the table's own (tab.live), read as Get reads slots (see live).
 type shard[K comparable, V any] struct {
 	l seqLock
 	// inl is the shard's first group, when the Map's keys and values hold
