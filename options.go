@@ -37,7 +37,7 @@ const (
 	// between 16 and 256 locks (BenchmarkSet_Shards: mixes with 10% and 50%
 	// writes and 64 hot counters from 2 goroutines), while one lock
 	// (WriteConcurrencyOff) is up to three times slower under parallel
-	// writes: starting at 64 saves memory (a lock is 64 bytes) on machines
+	// writes: starting at 64 saves memory (a lock is 256 bytes) on machines
 	// with many processors, where WriteConcurrencyOn's count is large, and
 	// the grow's pause is paid only where contention calls for more locks.
 	// Info reports the current count. An OrderedSet under
