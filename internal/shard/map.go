@@ -862,7 +862,7 @@ func (s *shard[K, V]) insert(hs *hasher[K], h uint64, k K, v V) {
 		// a clear, but the counter is odd: it will not accept what it read.
 		g := s.inlineGroup()
 		atomic.StoreUint64(&g.ctrl, emptyGroup)
-		s.tab = table[K, V]{arrays: &arrays[K, V]{groups: unsafe.Slice(g, 1)}, growthLeft: capacityOf(1)}
+		s.tab.use(unsafe.Slice(g, 1))
 	}
 	s.tab.insert(hs, h, k, v)
 	if s.tab.arrays != a {

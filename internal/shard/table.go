@@ -180,13 +180,19 @@ func (t *table[K, V]) reserve(n int) {
 
 // reset gives the table new, empty arrays of the given number of groups.
 func (t *table[K, V]) reset(groups int) {
-	a := &arrays[K, V]{groups: make([]group[K, V], groups)}
-	for i := range a.groups {
-		a.groups[i].ctrl = emptyGroup
+	g := make([]group[K, V], groups)
+	for i := range g {
+		g[i].ctrl = emptyGroup
 	}
-	t.arrays = a
+	t.use(g)
+}
+
+// use makes groups, whose control words the caller has set empty, the
+// table's arrays, empty.
+func (t *table[K, V]) use(groups []group[K, V]) {
+	t.arrays = &arrays[K, V]{groups: groups}
 	t.live = 0
-	t.growthLeft = capacityOf(groups)
+	t.growthLeft = capacityOf(len(groups))
 }
 
 // slot returns slot i. The caller holds the lock.
