@@ -2,6 +2,8 @@ package ordered
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 )
 
@@ -29,6 +31,63 @@ func BenchmarkTree_WriteAfterClone(b *testing.B) {
 						b.mu.Unlock()
 					}
 					t.Put(i*7919%size, i)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkNodeSearch compares the node searches of int64 keys on nodes in
+// the cache: 64 nodes of 44 to 62 items, random probes.
+func BenchmarkNodeSearch(b *testing.B) {
+	var nodes [64][]Item[int64, int64]
+	for j := range nodes {
+		nodes[j] = make([]Item[int64, int64], 44+j%19)
+		for i := range nodes[j] {
+			nodes[j][i].Key = int64(2 * i)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	probes := make([]int64, 1<<20) // more than a branch predictor learns
+	for i := range probes {
+		probes[i] = r.Int64N(130)
+	}
+	searches := []struct {
+		name string
+		f    func([]Item[int64, int64], Item[int64, int64], *atomic.Uint64, uint64) (int, bool, bool)
+	}{{"binary", naturalSearchSeq[int64, int64]}, {"count", countSearchSeq[int64, int64]}}
+	for _, s := range searches {
+		b.Run("search="+s.name, func(b *testing.B) {
+			var seq atomic.Uint64
+			i := 0
+			for b.Loop() {
+				s.f(nodes[i%64], Item[int64, int64]{Key: probes[i%len(probes)]}, &seq, 0)
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkTree_GetLeaves compares lock-free lookups of random int64 keys
+// with leaves searched by counting (leaves=cached) and by halving: what
+// cachedBytes is set from.
+func BenchmarkTree_GetLeaves(b *testing.B) {
+	for _, size := range []int{1e3, 1e4, 3e4, 1e5, 3e5, 1e6} {
+		t := NewOrdered[int64, int64](false)
+		r := rand.New(rand.NewPCG(3, 4))
+		keys := make([]int64, size)
+		for i := range keys {
+			keys[i] = r.Int64()
+			t.Put(keys[i], 1)
+		}
+		base := t.route.Load().bases[0]
+		for _, cached := range []bool{false, true} {
+			name := map[bool]string{false: "binary", true: "cached"}[cached]
+			b.Run(fmt.Sprintf("size=%d/leaves=%s", size, name), func(b *testing.B) {
+				for b.Loop() {
+					if _, ok, _ := base.getSeq(Item[int64, int64]{Key: keys[r.IntN(size)]}, cached); !ok {
+						b.Fatal("key not found")
+					}
 				}
 			})
 		}

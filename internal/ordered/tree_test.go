@@ -46,6 +46,58 @@ func TestNaturalSearch_MatchesCmpCompare(t *testing.T) {
 	}
 }
 
+// TestCountSearch_MatchesNaturalSearch checks the counting search of
+// integer keys against naturalSearch: every length up to two nodes and
+// past the 64 items countBelow halves down to (arrays of routing bounds),
+// every probe between, on and beyond the keys, extreme keys included, and
+// for countSearchSeq a counter that moved.
+func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
+	for n := range 150 {
+		s := make([]Item[int64, int], n)
+		for i := range s {
+			s[i].Key = int64(2*i) - 70
+		}
+		if n > 0 {
+			s[0].Key = math.MinInt64
+			s[n-1].Key = math.MaxInt64
+		}
+		probes := []int64{math.MinInt64, math.MaxInt64}
+		for p := int64(-73); p < int64(2*n-68); p++ {
+			probes = append(probes, p)
+		}
+		for _, p := range probes {
+			it := Item[int64, int]{Key: p}
+			wi, wfound := naturalSearch(s, it)
+			var seq atomic.Uint64
+			i, found, ok := countSearchSeq(s, it, &seq, 0)
+			require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "n=%d probe %d, seq unmoved", n, p)
+			_, _, ok = countSearchSeq(s, it, &seq, 2)
+			require.False(t, ok, "n=%d probe %d, seq moved", n, p)
+		}
+	}
+	u := []Item[uint8, int]{{Key: 0}, {Key: 1}, {Key: 200}, {Key: 255}}
+	for p := range 256 {
+		wi, wfound := naturalSearch(u, Item[uint8, int]{Key: uint8(p)})
+		var seq atomic.Uint64
+		i, found, ok := countSearchSeq(u, Item[uint8, int]{Key: uint8(p)}, &seq, 0)
+		require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "uint8 probe %d", p)
+	}
+}
+
+// TestNewOrdered_CountsOnlyIntegers checks which NewOrdered trees search
+// cached nodes by counting: integer keys only, not floats (NaN) or strings.
+func TestNewOrdered_CountsOnlyIntegers(t *testing.T) {
+	assert.NotZero(t, NewOrdered[int, int](false).cached)
+	assert.NotZero(t, NewOrdered[uint16, string](false).cached)
+	assert.NotZero(t, NewOrdered[uintptr, int](false).cached)
+	assert.Zero(t, NewOrdered[float64, int](false).cached)
+	assert.Zero(t, NewOrdered[string, int](false).cached)
+	assert.Zero(t, NewCompare[int, int](cmp.Compare[int], false).cached)
+	// A table of 1e6 int64 keys is not taken to be in the cache; 1e4 is.
+	assert.Less(t, NewOrdered[int64, int64](false).cached, 1_000_000)
+	assert.Greater(t, NewOrdered[int64, int64](false).cached, 10_000)
+}
+
 // TestTree_WalkAfterIsStrict checks a walk resuming After a key, present or
 // not, in both directions and for both kinds of tree.
 func TestTree_WalkAfterIsStrict(t *testing.T) {
@@ -422,7 +474,7 @@ func TestTree_DeadBaseIsNotRead(t *testing.T) {
 	for k := range 1000 {
 		tr.Put(k, -k)
 	}
-	_, _, valid := b.getSeq(Item[int, int]{Key: 10})
+	_, _, valid := b.getSeq(Item[int, int]{Key: 10}, true)
 	require.False(t, valid, "getSeq of a dead base node")
 	_, _, valid = b.seekSeq(Span[int]{From: 10, HasFrom: true}, false)
 	require.False(t, valid, "seekSeq of a dead base node")

@@ -130,6 +130,16 @@ func NewSearchG[T any](degree int, less LessFunc[T], search func(s []T, item T) 
 	return t
 }
 
+// SetCachedSeq gives GetSeq a second searchSeq, for nodes that are likely in
+// the processor's cache: GetSeq searches inner nodes with it, and leaves when
+// its caller says they are cached. A search that makes more comparisons
+// than a binary search, none waiting for another, is faster on a node in
+// the cache and slower on one that is not, where each line it reads is
+// another miss. (Added for ets.)
+func (t *BTreeG[T]) SetCachedSeq(searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)) {
+	t.cow.cachedSeq = searchSeq
+}
+
 // items stores items in a node.
 type items[T any] []T
 
@@ -584,6 +594,7 @@ type copyOnWriteContext[T any] struct {
 	search   func(s []T, item T) (int, bool) // Modified for ets: see NewSearchG
 	// Modified for ets: see NewSearchG and GetSeq.
 	searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)
+	cachedSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool) // Added for ets: see SetCachedSeq
 }
 
 // find is items.find in the tree's order, through search if the tree has

@@ -13,7 +13,9 @@ import "sync/atomic"
 // see items as a writer left them: a torn string or interface is discarded,
 // never compared. valid is false if seq moved: the result is then
 // meaningless and the caller must read again, or take the lock.
-func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64) (out T, found, valid bool) {
+// cachedLeaves says whether the tree's leaves are likely in the cache (see
+// SetCachedSeq).
+func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64, cachedLeaves bool) (out T, found, valid bool) {
 	// The tree's own context searches every node: a node's cow may be nil
 	// by the time the reader gets to it (freeNode clears it), and every
 	// context of a tree has the same less and search.
@@ -29,7 +31,13 @@ func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64) (out T, foun
 		if seq.Load() != start {
 			return out, false, false
 		}
-		i, found, ok := c.findSeq(items, key, seq, start)
+		var i int
+		var found, ok bool
+		if c.cachedSeq != nil && (cachedLeaves || len(children) > 0) {
+			i, found, ok = c.cachedSeq(items, key, seq, start)
+		} else {
+			i, found, ok = c.findSeq(items, key, seq, start)
+		}
 		switch {
 		case !ok:
 			return out, false, false

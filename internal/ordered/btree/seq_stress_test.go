@@ -56,7 +56,7 @@ func TestSeq_ReadsWhileNodesSplitMergeAndFree(t *testing.T) {
 			if start&1 != 0 {
 				continue
 			}
-			if _, ok, v := tr.GetSeq(k, &seq, start); v && k%2 == 0 && !ok {
+			if _, ok, v := tr.GetSeq(k, &seq, start, false); v && k%2 == 0 && !ok {
 				require.Failf(t, "stable key not found", "GetSeq(%d)", k)
 			}
 			start = seq.Load()

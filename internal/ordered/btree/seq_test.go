@@ -20,13 +20,51 @@ func TestGetSeq_MatchesGet(t *testing.T) {
 		var seq atomic.Uint64
 		for k := -1; k <= 2*n; k++ {
 			want, wok := tr.Get(k)
-			got, ok, valid := tr.GetSeq(k, &seq, 0)
+			got, ok, valid := tr.GetSeq(k, &seq, 0, false)
 			require.True(t, valid, "n=%d key %d", n, k)
 			require.Equal(t, wok, ok, "n=%d key %d", n, k)
 			require.Equal(t, want, got, "n=%d key %d", n, k)
 		}
-		_, _, valid := tr.GetSeq(0, &seq, 2) // seq moved before the read began
+		_, _, valid := tr.GetSeq(0, &seq, 2, false) // seq moved before the read began
 		require.False(t, valid, "n=%d", n)
+	}
+}
+
+// TestGetSeq_CachedSeq checks that GetSeq searches inner nodes with the
+// search given to SetCachedSeq, and leaves only when told they are cached:
+// an absent key's lookup visits every level, so the cached search runs once
+// per inner level, plus once for the leaf when leaves are cached.
+func TestGetSeq_CachedSeq(t *testing.T) {
+	tr := NewG(2, func(a, b int) bool { return a < b })
+	for k := range 3000 {
+		tr.ReplaceOrInsert(2 * k)
+	}
+	levels := 1
+	for n := tr.root; len(n.children) > 0; n = n.children[0] {
+		levels++
+	}
+	require.Greater(t, levels, 3)
+	calls := 0
+	tr.SetCachedSeq(func(s []int, item int, seq *atomic.Uint64, start uint64) (int, bool, bool) {
+		calls++
+		i, found := slices.BinarySearch(s, item)
+		return i, found, seq.Load() == start
+	})
+	var seq atomic.Uint64
+	for _, cachedLeaves := range []bool{false, true} {
+		for k := -1; k <= 6000; k++ {
+			calls = 0
+			want, wok := tr.Get(k)
+			got, ok, valid := tr.GetSeq(k, &seq, 0, cachedLeaves)
+			require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, "key %d, cached leaves %v", k, cachedLeaves)
+			if k%2 != 0 {
+				want := levels - 1
+				if cachedLeaves {
+					want = levels
+				}
+				require.Equal(t, want, calls, "absent key %d, cached leaves %v", k, cachedLeaves)
+			}
+		}
 	}
 }
 
@@ -135,7 +173,7 @@ func TestGetSeq_SeesEveryWriteDuringTheRead(t *testing.T) {
 		}
 		reads := []read{{
 			"get",
-			func(k int) (kv, bool, bool) { return tr.GetSeq(kv{k: k}, &seq, seq.Load()) },
+			func(k int) (kv, bool, bool) { return tr.GetSeq(kv{k: k}, &seq, seq.Load(), false) },
 			func(k int) (int, bool) { return k, k >= 0 && k < 400 && k%2 == 0 },
 		}}
 		for _, f := range flagSets {
