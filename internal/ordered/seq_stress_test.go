@@ -14,24 +14,25 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestTree_ReadsWhileTheRootSplitsAndMerges reads a tree of 63 keys, a
-// full root, while a writer adds and removes a 64th at each end: each add
-// splits the root and each removal merges it back and frees nodes, so
+// TestTree_ReadsWhileTheRootSplitsAndMerges reads a tree of 2*degree-1
+// keys, a full root, while a writer adds and removes one more at each end:
+// each add splits the root and each removal merges it back and frees nodes, so
 // lock-free readers keep meeting nodes a writer has just freed (their cow
-// cleared) or reused. Keys 1 to 62 stay present throughout.
+// cleared) or reused. Keys 1 to 2*degree-2 stay present throughout.
 func TestTree_ReadsWhileTheRootSplitsAndMerges(t *testing.T) {
 	tr := NewOrdered[int, int](false)
-	for k := range 63 {
+	full := 2*degree - 1
+	for k := range full {
 		tr.Put(k, k)
 	}
 	defer background(1, 0, func(int, *rand.Rand, int) {
-		tr.Put(100, 100)
-		tr.Take(100)
+		tr.Put(full+100, 0)
+		tr.Take(full + 100)
 		tr.Take(0)
 		tr.Put(0, 0)
 	})()
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
-		for k := 1; k < 63; k++ {
+		for k := 1; k < full; k++ {
 			if v, ok := tr.Get(k); !ok || v != k {
 				require.Failf(t, "stable key", "Get(%d): %d, %v", k, v, ok)
 			}

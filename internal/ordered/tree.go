@@ -109,10 +109,16 @@ const (
 	Delete           // remove the key
 )
 
-// degree is the btree's minimum degree: nodes hold 31 to 63 items, a few
-// cache lines of small items. It is google/btree's usual choice and has not
-// been tuned for this engine yet.
-const degree = 32
+// degree is the btree's minimum degree: nodes hold 63 to 127 items (2 KB
+// of 16-byte items, a size class of its own). Twice google/btree's usual
+// 32: a tree of 1e6 keys is one level shallower at the leaves' parents, and
+// a lookup misses the cache that much less. Against degree 32 (root
+// module's benchmarks, int keys, old and new binaries alternated, three
+// runs): lookups of 1e6 keys 413-551 -> 380-463 ns serial and 194-248 ->
+// 161-200 parallel (-cpu 2), a Range of 100 over 1e6 keys 1335-1403 ->
+// 1117-1218 serial; lookups of 1e3 keys 45.5-46.9 -> 49.1-49.9 ns, the
+// price of leaves twice as long; inserts and Next unchanged.
+const degree = 64
 
 // The batch sizes of a walk: the first batch, large enough for a typical
 // range query in one seek, and the largest, where one O(log n) seek per
@@ -135,15 +141,17 @@ const cacheLine = 64
 // The contention-adapting tree's statistics, ETS's: a write that finds its
 // base node's lock taken adds contended, one that takes it at once adds
 // uncontended (down to coldest), and a base node hotter than splitHeat is
-// split in two, if it holds at least minSplit keys and the tree has fewer
-// than maxBases base nodes; one that reaches coldest is joined with a
-// neighbour (ETS joins below -1000, but its statistic has no floor there).
+// split in two, if it holds at least minSplit keys (set when the degree was
+// 32; letting nodes of 32 keys split made small tables slower) and the tree
+// has fewer than maxBases base nodes; one that reaches coldest is joined
+// with a neighbour (ETS joins below -1000, but its statistic has no floor
+// there).
 const (
 	contended   = 250
 	uncontended = -1
 	coldest     = -1000
 	splitHeat   = 1000
-	minSplit    = 4 * degree
+	minSplit    = 128
 	maxBases    = 1024
 )
 
@@ -263,8 +271,9 @@ func integer[K cmp.Ordered]() bool {
 // int64 keys with countSearchSeq on the leaves against naturalSearchSeq
 // (BenchmarkTree_GetLeaves, one goroutine, two runs): 1e3 keys 46-47 ns
 // against 63, 1e4 63 against 83, 3e4 81-85 against 106, 1e5 111-120
-// against 127, 3e5 193-210 against 212-234, 1e6 461-475 against 410-415.
-// At 16 bytes an item (and leaves about two-thirds full) 1e5 keys fill
+// against 127, 3e5 193-210 against 212-234, 1e6 461-475 against 410-415
+// (at degree 32; at 64, 1e5 122-139 against 142-148, 3e5 188-213 against
+// 189-211, 1e6 482-574 against 395-425). At 16 bytes an item (and leaves about two-thirds full) 1e5 keys fill
 // about 2.4 MB of leaves; the bound is set below the crossing, where the
 // gain is small anyway.
 const cachedBytes = 2 << 20
@@ -273,15 +282,15 @@ const cachedBytes = 2 << 20
 // first item whose key is not less than item's is the number of keys less
 // than it, which it counts without a branch on any comparison. It counts the
 // keys below item's among every eighth key of the node, then among the
-// eight keys of the run that leaves, so a full node (63 items at degree 32)
-// costs 7 + 8 comparisons in two rounds, none waiting for another, where a
-// binary search makes 6 that each wait for the one before and mispredict
-// half the time. On nodes in the cache it took 22 ns against 34
-// (BenchmarkNodeSearch). On a leaf that is not in the cache it is slower:
+// eight keys of the run that leaves, so a node of 63 items costs 7 + 8
+// comparisons in two rounds, none waiting for another, where a binary
+// search makes 6 that each wait for the one before and mispredict half the
+// time. On nodes in the cache it took 22 ns against 34 (BenchmarkNodeSearch,
+// nodes of 44 to 62 items). On a leaf that is not in the cache it is slower:
 // its first round reads seven lines where a binary search reads four or
 // five, so lookups use it there only in small tables (cachedBytes). Arrays
-// longer than a node (a routing layer's bounds) are first halved down to
-// 64 items.
+// longer than 64 items (nodes of more than 64, a routing layer's bounds)
+// are first halved down to 64.
 //
 // An integer read while a writer stores it is a wrong number, never a
 // fault, so the counter is checked once, after the search, rather than

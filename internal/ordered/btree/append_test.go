@@ -40,7 +40,7 @@ func want(sorted []int, b Bounds[int], desc bool, limit int) []int {
 func TestAppend_MatchesModel(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, search := range []bool{false, true} {
-		for _, degree := range []int{2, 3, 4, 32} {
+		for _, degree := range []int{2, 3, 4, 32, 64} {
 			for _, size := range []int{0, 1, 2, 5, 17, 100, 1000, 3000} {
 				t.Run(fmt.Sprintf("search=%v/degree=%d/size=%d", search, degree, size), func(t *testing.T) {
 					testAppend(t, r, search, degree, size)
@@ -128,7 +128,7 @@ func items2slice(tr *BTreeG[int]) []int {
 // own model: they share no node.
 func TestSplit_Partitions(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, degree := range []int{2, 3, 32} {
+	for _, degree := range []int{2, 3, 32, 64} {
 		for _, size := range []int{0, 1, 2, 3, 10, 63, 64, 200, 5000} {
 			for range 3 {
 				tr := NewG(degree, cmp.Less[int])
@@ -200,7 +200,7 @@ func checkShape(t *testing.T, tr *BTreeG[int], msg string) {
 func TestConcat_Joins(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	sizes := []int{0, 1, 2, 62, 63, 64, 200, 3000}
-	for _, degree := range []int{2, 3, 32} {
+	for _, degree := range []int{2, 3, 32, 64} {
 		for _, ls := range sizes {
 			for _, rs := range sizes {
 				msg := fmt.Sprintf("degree %d sizes %d+%d", degree, ls, rs)
@@ -251,7 +251,7 @@ func TestConcat_Joins(t *testing.T) {
 // within pieces meanwhile, and checks every piece against its model.
 func TestConcat_ChainsWithSplit(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, degree := range []int{2, 3, 32} {
+	for _, degree := range []int{2, 3, 32, 64} {
 		type piece struct {
 			tr   *BTreeG[int]
 			keys []int
