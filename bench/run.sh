@@ -4,7 +4,11 @@
 # each peer's ratio to ets). Settings, all optional:
 #
 #   BENCH      benchmark regex                 (default: . = every workload)
-#   COUNT      runs of each benchmark          (default: 6, benchstat's minimum for a CI)
+#   COUNT      runs of each benchmark          (default: 6, benchstat's minimum for a CI),
+#              made as COUNT rounds of the whole selection, one run of each
+#              benchmark per round, so that the runs of the implementations
+#              of a workload are seconds apart, not minutes (this VM's speed
+#              changes by the minute); a table of 1e6 keys is built once a round
 #   CPU        GOMAXPROCS values               (default: 1,2)
 #   BENCHTIME  time per benchmark run          (default: 200ms)
 #   TAGS       build tags                      (default: none)
@@ -39,9 +43,15 @@ pingpong() {
 }
 : > "$OUT"/machine.txt
 pingpong before
-echo "go test -bench '$BENCH' -count $COUNT -cpu $CPU -benchtime $BENCHTIME ${TAGS:+-tags $TAGS}" >&2
-go test ${TAGS:+-tags "$TAGS"} -run '^$' -bench "$BENCH" -count "$COUNT" -cpu "$CPU" \
-	-benchtime "$BENCHTIME" -timeout 0 . | tee "$OUT"/bench.txt
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go test ${TAGS:+-tags "$TAGS"} -c -o "$tmp/bench.test" .
+: > "$OUT"/bench.txt
+for round in $(seq "$COUNT"); do
+	echo "round $round of $COUNT: go test -bench '$BENCH' -count 1 -cpu $CPU -benchtime $BENCHTIME ${TAGS:+-tags $TAGS}" >&2
+	"$tmp/bench.test" -test.run '^$' -test.bench "$BENCH" -test.count 1 -test.cpu "$CPU" \
+		-test.benchtime "$BENCHTIME" -test.timeout 0 | tee -a "$OUT"/bench.txt
+done
 pingpong after
 
 "$GOBIN/benchstat" -col /impl "$OUT"/bench.txt | tee "$OUT"/benchstat.txt

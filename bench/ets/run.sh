@@ -5,17 +5,22 @@
 # with ratios. Installs Debian's erlang-base with apt-get when escript is
 # missing; when Erlang cannot be installed it says so and exits 0.
 #
-#   ets/run.sh                       COUNT (default 3), BENCHTIME (200ms),
+#   ets/run.sh                       ROUNDS (default 3), BENCHTIME (200ms),
 #                                    KEYS (1000000), OPS per process (1000000)
 #
-# A row prints n/a on the Go side when its Go benchmark did not run. The
-# 100-key walk has two rows against the same ets:next walk: ets's 100 Next
-# calls (the same algorithm), and one Range over 100 keys (what a Go caller
-# would write; Erlang's ets:next is the way to walk from a key there).
+# The two sides run in turns, ROUNDS times: Erlang, then one run of each Go
+# benchmark, and so on. This VM's speed changes by the minute, so a ratio
+# is taken within a round, from runs a few seconds apart, and the table
+# gives each side's median, the median of the rounds' ratios and their
+# range. A row prints n/a on the Go side when its Go benchmark did not run.
+# The 100-key walk has two rows against the same ets:next walk: ets's 100
+# Next calls (the same algorithm), and one Range over 100 keys (what a Go
+# caller would write; Erlang's ets:next is the way to walk from a key
+# there).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-COUNT=${COUNT:-3}
+ROUNDS=${ROUNDS:-${COUNT:-3}} # COUNT: the name before rounds
 BENCHTIME=${BENCHTIME:-200ms}
 KEYS=${KEYS:-1000000}
 OPS=${OPS:-1000000}
@@ -40,34 +45,44 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "== Erlang ETS: escript ets/ets_bench.escript $KEYS $OPS" >&2
-escript ets/ets_bench.escript "$KEYS" "$OPS" | tee "$tmp/erl.txt" >&2 || skip "escript failed"
-
-echo "== Go ets: go test -bench ... -cpu 2 -count $COUNT -benchtime $BENCHTIME" >&2
 bench='^Benchmark(Read100|Write100|OrderedLookup|OrderedWalk100|OrderedRange100)$/^impl=ets$/^key=int$/^size=1e6$'
-go test -run '^$' -bench "$bench" -cpu 2 -count "$COUNT" -benchtime "$BENCHTIME" . >"$tmp/go.txt" 2>&1 ||
-	{ cat "$tmp/go.txt" >&2; exit 1; }
-grep '^Benchmark' "$tmp/go.txt" >&2
+go test -c -o "$tmp/bench.test" . >"$tmp/build.txt" 2>&1 || { cat "$tmp/build.txt" >&2; exit 1; }
+for round in $(seq "$ROUNDS"); do
+	echo "== round $round of $ROUNDS: escript ets/ets_bench.escript $KEYS $OPS" >&2
+	escript ets/ets_bench.escript "$KEYS" "$OPS" | tee "$tmp/erl.$round.txt" >&2 || skip "escript failed"
+	echo "== round $round of $ROUNDS: go test -bench ... -cpu 2 -count 1 -benchtime $BENCHTIME" >&2
+	"$tmp/bench.test" -test.run '^$' -test.bench "$bench" -test.cpu 2 -test.count 1 -test.benchtime "$BENCHTIME" >"$tmp/go.$round.txt" 2>&1 ||
+		{ cat "$tmp/go.$round.txt" >&2; exit 1; }
+	grep '^Benchmark' "$tmp/go.$round.txt" >&2
+done
 
-# median NAME COLUMN-UNIT: median of the value before UNIT over the runs.
-median() {
-	awk -v name="$1" -v unit="$2" '$1 ~ "^Benchmark"name"/" {
-		for (i = 2; i <= NF; i++) if ($i == unit) print $(i-1) }' "$tmp/go.txt" |
-		sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2 }'
+# value FILE NAME UNIT: the value before UNIT on the line of Go benchmark
+# NAME in FILE, or n/a.
+value() {
+	awk -v name="$2" -v unit="$3" 'BEGIN { v = "n/a" } $1 ~ "^Benchmark"name"/" {
+		for (i = 2; i <= NF; i++) if ($i == unit) v = $(i-1) } END { print v }' "$1"
 }
 
 echo
-echo "ETS (OTP $(erl -noshell -eval 'io:put_chars(erlang:system_info(otp_release)), halt().' 2>/dev/null)) vs ets, $KEYS int keys, 2 schedulers / -cpu 2; ratio = ETS / ets (target: >= 5x)"
-printf '%-22s %12s %12s %8s %7s   %14s %14s %8s\n' operation "ETS ns/op" "ets ns/op" ratio "5x?" "ETS cpu-ns/op" "ets cpu-ns/op" ratio
+echo "ETS (OTP $(erl -noshell -eval 'io:put_chars(erlang:system_info(otp_release)), halt().' 2>/dev/null)) vs ets, $KEYS int keys, 2 schedulers / -cpu 2, $ROUNDS rounds; ratio = ETS / ets, median of the rounds' (target: >= 5x)"
+printf '%-22s %12s %12s %8s %13s %7s   %14s %14s %8s\n' operation "ETS ns/op" "ets ns/op" ratio "rounds" "5x?" "ETS cpu-ns/op" "ets cpu-ns/op" ratio
 while read -r erl gobench label; do
-	read -r _ ens _ ecpu < <(grep "^$erl " "$tmp/erl.txt")
-	gns=$(median "$gobench" ns/op)
-	gcpu=$(median "$gobench" cpu-ns/op)
-	awk -v op="${label:-$erl}" -v ens="$ens" -v gns="$gns" -v ecpu="$ecpu" -v gcpu="$gcpu" 'BEGIN {
-		r = (gns == "n/a" || gns == 0) ? "n/a" : sprintf("%.1fx", ens / gns)
-		rc = (gcpu == "n/a" || gcpu == 0) ? "n/a" : sprintf("%.1fx", ecpu / gcpu)
-		met = (r == "n/a") ? "n/a" : (ens / gns >= 5 ? "met" : "missed")
-		printf "%-22s %12s %12s %8s %7s   %14s %14s %8s\n", op, ens, gns, r, met, ecpu, gcpu, rc }'
+	for round in $(seq "$ROUNDS"); do
+		read -r _ ens _ ecpu < <(grep "^$erl " "$tmp/erl.$round.txt")
+		echo "$ens $ecpu $(value "$tmp/go.$round.txt" "$gobench" ns/op) $(value "$tmp/go.$round.txt" "$gobench" cpu-ns/op)"
+	done | awk -v op="${label:-$erl}" '
+		function median(a, n,   i, j, t) { # sorts a[1..n] in place
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+			return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+		}
+		{ n++; ens[n] = $1; ecpu[n] = $2; gns[n] = $3; gcpu[n] = $4
+		  if ($3 == "n/a" || $3 == 0) na = 1; else { r[n] = $1 / $3; rc[n] = $2 / $4 } }
+		END {
+			me = median(ens, n); mc = median(ecpu, n)
+			if (na) { printf "%-22s %12s %12s %8s %13s %7s   %14s %14s %8s\n", op, me, "n/a", "n/a", "", "n/a", mc, "n/a", "n/a"; exit }
+			mg = median(gns, n); mgc = median(gcpu, n); mr = median(r, n); mrc = median(rc, n)
+			printf "%-22s %12.1f %12.1f %7.1fx %13s %7s   %14.1f %14.1f %7.1fx\n", op, me, mg, mr,
+				sprintf("%.1f-%.1fx", r[1], r[n]), (mr >= 5 ? "met" : "missed"), mc, mgc, mrc }'
 done <<'MAP'
 set_lookup Read100
 set_insert Write100
