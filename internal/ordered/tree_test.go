@@ -580,3 +580,49 @@ func TestTreeLayout(t *testing.T) {
 	require.Zero(t, unsafe.Sizeof(Tree[int64, int64]{})%cacheLine)
 	require.Zero(t, unsafe.Sizeof(routing[int64, int64]{})%cacheLine)
 }
+
+// TestTree_LargeFollowsTheSize checks the estimate lookups take their leaf
+// search from: set by a write once the tree holds more than cached items,
+// cleared by a write below half of it, by Clear, and kept up by batches,
+// with the size of a split tree estimated from the written base node.
+func TestTree_LargeFollowsTheSize(t *testing.T) {
+	tr := NewOrdered[int64, int64](true)
+	tr.cached = 1000
+	for k := range int64(1001) {
+		tr.Put(k, k)
+	}
+	require.False(t, tr.large.Load(), "1001 items, estimated before the last write")
+	tr.Put(1001, 0)
+	require.True(t, tr.large.Load(), "more than cached")
+	for k := range int64(503) { // the last sees 500 items: not below half
+		tr.Take(k)
+	}
+	require.True(t, tr.large.Load(), "499 left, 500 seen by the last write")
+	tr.Take(503)
+	require.False(t, tr.large.Load(), "below half of cached")
+
+	require.True(t, tr.PutBatch(2000, func(i int) (int64, int64) { return int64(10_000 + i), 0 }, false))
+	require.True(t, tr.large.Load(), "a batch that grows the tree")
+	tr.Clear()
+	require.False(t, tr.large.Load(), "Clear")
+
+	// Four base nodes of 300 keys: the tree's size is estimated as four
+	// times the written node's.
+	for k := range int64(1200) {
+		tr.Put(k, k)
+	}
+	tr.large.Store(false)
+	for k := int64(300); k < 1200; k += 300 {
+		tr.SplitAt(k)
+	}
+	require.Equal(t, 4, tr.Shards())
+	tr.Put(0, 1)
+	require.True(t, tr.large.Load(), "4 x 300 > 1000")
+
+	// Trees without the counting search never set it.
+	st := NewOrdered[string, int](false)
+	for k := range 3000 {
+		st.Put(fmt.Sprint(k), k)
+	}
+	require.False(t, st.large.Load())
+}

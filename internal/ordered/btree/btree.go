@@ -565,10 +565,20 @@ func (n *node[T]) iterate(dir direction, start, stop optionalItem[T], includeSta
 // goroutines, but Read operations are.
 type BTreeG[T any] struct {
 	degree int
-	length int
 	root   *node[T]
 	cow    *copyOnWriteContext[T]
+	// Modified for ets: length, which every insert and delete writes, has a
+	// cache line of its own, so that readers without the lock (GetSeq,
+	// SeekSeq), who read root and cow, do not miss on a line that a writer
+	// on another core has just written. The tree is 128 bytes, a size class
+	// whose objects start on a cache line.
+	_      [cacheLine - 24]byte
+	length int
+	_      [cacheLine - 8]byte
 }
+
+// cacheLine is the size of a cache line (Added for ets: see BTreeG).
+const cacheLine = 64
 
 // LessFunc[T] determines how to order a type 'T'.  It should implement a strict
 // ordering, and should return true if within that ordering, 'a' < 'b'.

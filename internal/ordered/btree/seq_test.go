@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -211,4 +212,15 @@ func TestGetSeq_SeesEveryWriteDuringTheRead(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBTreeGLayout checks that a tree's length, which every write stores,
+// has a cache line of its own, away from the root and cow that readers
+// without the lock load.
+func TestBTreeGLayout(t *testing.T) {
+	var tr BTreeG[int]
+	require.Equal(t, uintptr(cacheLine), unsafe.Offsetof(tr.length))
+	require.Equal(t, uintptr(2*cacheLine), unsafe.Sizeof(tr))
+	require.Less(t, unsafe.Offsetof(tr.cow), uintptr(cacheLine))
+	require.Less(t, unsafe.Offsetof(tr.root), uintptr(cacheLine))
 }
