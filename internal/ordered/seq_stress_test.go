@@ -16,9 +16,10 @@ import (
 
 // TestTree_ReadsWhileTheRootSplitsAndMerges reads a tree of 2*degree-1
 // keys, a full root, while a writer adds and removes one more at each end:
-// each add splits the root and each removal merges it back and frees nodes, so
-// lock-free readers keep meeting nodes a writer has just freed (their cow
-// cleared) or reused. Keys 1 to 2*degree-2 stay present throughout.
+// each add splits the root and each removal merges it back and frees
+// nodes, so lock-free readers keep meeting nodes a writer has just freed
+// (their cow cleared) or reused. Keys 1 to 2*degree-2 stay present
+// throughout.
 func TestTree_ReadsWhileTheRootSplitsAndMerges(t *testing.T) {
 	tr := NewOrdered[int, int](false)
 	full := 2*degree - 1

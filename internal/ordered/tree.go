@@ -277,9 +277,9 @@ func integer[K cmp.Ordered]() bool {
 // against 63, 1e4 63 against 83, 3e4 81-85 against 106, 1e5 111-120
 // against 127, 3e5 193-210 against 212-234, 1e6 461-475 against 410-415
 // (at degree 32; at 64, 1e5 122-139 against 142-148, 3e5 188-213 against
-// 189-211, 1e6 482-574 against 395-425). At 16 bytes an item (and leaves about two-thirds full) 1e5 keys fill
-// about 2.4 MB of leaves; the bound is set below the crossing, where the
-// gain is small anyway.
+// 189-211, 1e6 482-574 against 395-425). At 16 bytes an item (and leaves
+// about two-thirds full) 1e5 keys fill about 2.4 MB of leaves; the bound
+// is set below the crossing, where the gain is small anyway.
 const cachedBytes = 2 << 20
 
 // countSearchSeq is naturalSearchSeq for integer keys: the index of the
