@@ -6,6 +6,7 @@
 package ordered
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -19,20 +20,32 @@ import (
 // each add splits the root and each removal merges it back and frees
 // nodes, so lock-free readers keep meeting nodes a writer has just freed
 // (their cow cleared) or reused. Keys 1 to 2*degree-2 stay present
-// throughout.
+// throughout. It runs twice: as a small tree, whose leaves Get counts and
+// Next halves, and taken for a large one, whose leaves Get halves and Next
+// counts.
 func TestTree_ReadsWhileTheRootSplitsAndMerges(t *testing.T) {
+	for _, large := range []bool{false, true} {
+		t.Run(fmt.Sprintf("large=%v", large), func(t *testing.T) { readWhileTheRootSplitsAndMerges(t, large) })
+	}
+}
+
+func readWhileTheRootSplitsAndMerges(t *testing.T, large bool) {
 	tr := NewOrdered[int, int](false)
+	if large {
+		tr.cached = 1
+	}
 	full := 2*degree - 1
 	for k := range full {
 		tr.Put(k, k)
 	}
+	require.Equal(t, large, tr.large.Load())
 	defer background(1, 0, func(int, *rand.Rand, int) {
 		tr.Put(full+100, 0)
 		tr.Take(full + 100)
 		tr.Take(0)
 		tr.Put(0, 0)
 	})()
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
 		for k := 1; k < full; k++ {
 			if v, ok := tr.Get(k); !ok || v != k {
 				require.Failf(t, "stable key", "Get(%d): %d, %v", k, v, ok)

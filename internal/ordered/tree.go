@@ -724,13 +724,13 @@ func (b *base[K, V]) getSeq(key Item[K, V], cachedLeaves bool) (it Item[K, V], o
 }
 
 // seekSeq is getSeq for btree.SeekSeq: the first item of s in b, or the
-// last if desc.
-func (b *base[K, V]) seekSeq(s Span[K], desc bool) (it Item[K, V], ok, valid bool) {
+// last if desc. countLeaves is SeekSeq's.
+func (b *base[K, V]) seekSeq(s Span[K], desc, countLeaves bool) (it Item[K, V], ok, valid bool) {
 	start := b.mu.seq.Load()
 	if start&1 != 0 || b.dead {
 		return it, false, false
 	}
-	return b.tr.SeekSeq(Item[K, V]{Key: s.From}, s.HasFrom, s.After, desc, &b.mu.seq, start)
+	return b.tr.SeekSeq(Item[K, V]{Key: s.From}, s.HasFrom, s.After, desc, &b.mu.seq, start, countLeaves)
 }
 
 // optimisticTries is how many reads without the lock, each failed because
@@ -946,7 +946,16 @@ func (t *Tree[K, V]) step(s Span[K], desc bool) (Item[K, V], bool) {
 		for try := range optimisticTries {
 			r := t.route.Load()
 			i := t.start(r, s, desc)
-			it, ok, valid := r.bases[i].seekSeq(s, desc)
+			// Leaves of large trees are searched by counting, those of
+			// small ones by halving: the opposite of get's choice, since a
+			// step is most often one of a walk (ets:next), whose previous
+			// step brought the leaf into the cache. Counting reads every
+			// eighth key's line, so the next step's search, a few keys on,
+			// finds its lines there, where a binary search ends on lines
+			// the previous one did not read, which in a large tree are
+			// misses; in a small tree every line is in the cache already,
+			// and halving is the cheaper search there.
+			it, ok, valid := r.bases[i].seekSeq(s, desc, t.large.Load())
 			switch {
 			case !valid:
 				t.readFailed(r.bases[i], try)

@@ -476,7 +476,7 @@ func TestTree_DeadBaseIsNotRead(t *testing.T) {
 	}
 	_, _, valid := b.getSeq(Item[int, int]{Key: 10}, true)
 	require.False(t, valid, "getSeq of a dead base node")
-	_, _, valid = b.seekSeq(Span[int]{From: 10, HasFrom: true}, false)
+	_, _, valid = b.seekSeq(Span[int]{From: 10, HasFrom: true}, false, true)
 	require.False(t, valid, "seekSeq of a dead base node")
 	v, ok := tr.Get(10)
 	require.Equal(t, []any{-10, true}, []any{v, ok})

@@ -135,7 +135,8 @@ func NewSearchG[T any](degree int, less LessFunc[T], search func(s []T, item T) 
 // its caller says they are cached. A search that makes more comparisons
 // than a binary search, none waiting for another, is faster on a node in
 // the cache and slower on one that is not, where each line it reads is
-// another miss. (Added for ets.)
+// another miss. SeekSeq searches leaves with it when its caller asks (see
+// SeekSeq). (Added for ets.)
 func (t *BTreeG[T]) SetCachedSeq(searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)) {
 	t.cow.cachedSeq = searchSeq
 }

@@ -86,7 +86,9 @@ func (c *copyOnWriteContext[T]) findSeq(s items[T], item T, seq *atomic.Uint64, 
 // the first item not less than key, or strictly greater than key if after,
 // or with desc the last item not greater than key (strictly less if after).
 // Without hasKey it returns the first item, or with desc the last.
-func (t *BTreeG[T]) SeekSeq(key T, hasKey, after, desc bool, seq *atomic.Uint64, start uint64) (out T, found, valid bool) {
+// countLeaves says to search the leaf with the tree's second search (see
+// SetCachedSeq), if it has one; inner nodes get the first.
+func (t *BTreeG[T]) SeekSeq(key T, hasKey, after, desc bool, seq *atomic.Uint64, start uint64, countLeaves bool) (out T, found, valid bool) {
 	c, n := t.cow, t.root // c: see GetSeq
 	for {
 		if seq.Load() != start {
@@ -107,7 +109,12 @@ func (t *BTreeG[T]) SeekSeq(key T, hasKey, after, desc bool, seq *atomic.Uint64,
 		}
 		if hasKey {
 			var ok bool
-			if i, eq, ok = c.findSeq(items, key, seq, start); !ok {
+			if countLeaves && c.cachedSeq != nil && len(children) == 0 {
+				i, eq, ok = c.cachedSeq(items, key, seq, start)
+			} else {
+				i, eq, ok = c.findSeq(items, key, seq, start)
+			}
+			if !ok {
 				return out, false, false
 			}
 			if eq && !after {

@@ -63,7 +63,7 @@ func TestSeq_ReadsWhileNodesSplitMergeAndFree(t *testing.T) {
 			if start&1 != 0 {
 				continue
 			}
-			next, ok, v := tr.SeekSeq(k, true, true, false, &seq, start)
+			next, ok, v := tr.SeekSeq(k, true, true, false, &seq, start, false)
 			if !v {
 				continue
 			}

@@ -31,30 +31,40 @@ func TestGetSeq_MatchesGet(t *testing.T) {
 	}
 }
 
-// TestGetSeq_CachedSeq checks that GetSeq searches inner nodes with the
-// search given to SetCachedSeq, and leaves only when told they are cached:
-// an absent key's lookup visits every level, so the cached search runs once
-// per inner level, plus once for the leaf when leaves are cached.
-func TestGetSeq_CachedSeq(t *testing.T) {
+// countedTree returns a tree of degree 2 of the even keys below 6000, at
+// least four levels deep, its keys, its depth, and the count of calls of
+// its second search (SetCachedSeq, a binary search that counts itself).
+func countedTree(t *testing.T) (*BTreeG[int], []int, int, *int) {
 	tr := NewG(2, func(a, b int) bool { return a < b })
+	var sorted []int
 	for k := range 3000 {
 		tr.ReplaceOrInsert(2 * k)
+		sorted = append(sorted, 2*k)
 	}
 	levels := 1
 	for n := tr.root; len(n.children) > 0; n = n.children[0] {
 		levels++
 	}
 	require.Greater(t, levels, 3)
-	calls := 0
+	calls := new(int)
 	tr.SetCachedSeq(func(s []int, item int, seq *atomic.Uint64, start uint64) (int, bool, bool) {
-		calls++
+		*calls++
 		i, found := slices.BinarySearch(s, item)
 		return i, found, seq.Load() == start
 	})
+	return tr, sorted, levels, calls
+}
+
+// TestGetSeq_CachedSeq checks that GetSeq searches inner nodes with the
+// search given to SetCachedSeq, and leaves only when told they are cached:
+// an absent key's lookup visits every level, so the cached search runs once
+// per inner level, plus once for the leaf when leaves are cached.
+func TestGetSeq_CachedSeq(t *testing.T) {
+	tr, _, levels, calls := countedTree(t)
 	var seq atomic.Uint64
 	for _, cachedLeaves := range []bool{false, true} {
 		for k := -1; k <= 6000; k++ {
-			calls = 0
+			*calls = 0
 			want, wok := tr.Get(k)
 			got, ok, valid := tr.GetSeq(k, &seq, 0, cachedLeaves)
 			require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, "key %d, cached leaves %v", k, cachedLeaves)
@@ -63,7 +73,34 @@ func TestGetSeq_CachedSeq(t *testing.T) {
 				if cachedLeaves {
 					want = levels
 				}
-				require.Equal(t, want, calls, "absent key %d, cached leaves %v", k, cachedLeaves)
+				require.Equal(t, want, *calls, "absent key %d, cached leaves %v", k, cachedLeaves)
+			}
+		}
+	}
+}
+
+// TestSeekSeq_CountLeaves checks SeekSeq's second search on leaves: with
+// countLeaves the leaf, and only the leaf, is searched with it, and every
+// seek still finds what the model says.
+func TestSeekSeq_CountLeaves(t *testing.T) {
+	tr, sorted, _, calls := countedTree(t)
+	var seq atomic.Uint64
+	for _, countLeaves := range []bool{false, true} {
+		for _, after := range []bool{false, true} {
+			for _, desc := range []bool{false, true} {
+				for k := -1; k <= 6000; k++ {
+					*calls = 0
+					want, wok := seek(sorted, k, true, after, desc)
+					got, ok, valid := tr.SeekSeq(k, true, after, desc, &seq, 0, countLeaves)
+					msg := fmt.Sprintf("key %d, after %v, desc %v, count leaves %v", k, after, desc, countLeaves)
+					require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, msg)
+					switch {
+					case !countLeaves:
+						require.Zero(t, *calls, msg)
+					case !(ok && got == k && !after): // (a key found in an inner node ends the seek there)
+						require.Equal(t, 1, *calls, msg)
+					}
+				}
 			}
 		}
 	}
@@ -103,7 +140,7 @@ func TestSeekSeq_MatchesModel(t *testing.T) {
 			for k := -1; k <= 2*n; k++ {
 				for _, f := range flagSets {
 					want, wok := seek(sorted, k, f.hasKey, f.after, f.desc)
-					got, ok, valid := tr.SeekSeq(k, f.hasKey, f.after, f.desc, &seq, 0)
+					got, ok, valid := tr.SeekSeq(k, f.hasKey, f.after, f.desc, &seq, 0, false)
 					require.True(t, valid, "n=%d key %d %+v", n, k, f)
 					require.Equal(t, wok, ok, "n=%d key %d %+v", n, k, f)
 					require.Equal(t, want, got, "n=%d key %d %+v", n, k, f)
@@ -181,7 +218,9 @@ func TestGetSeq_SeesEveryWriteDuringTheRead(t *testing.T) {
 			if f.hasKey {
 				reads = append(reads, read{
 					fmt.Sprintf("seek-after=%v-desc=%v", f.after, f.desc),
-					func(k int) (kv, bool, bool) { return tr.SeekSeq(kv{k: k}, true, f.after, f.desc, &seq, seq.Load()) },
+					func(k int) (kv, bool, bool) {
+						return tr.SeekSeq(kv{k: k}, true, f.after, f.desc, &seq, seq.Load(), false)
+					},
 					func(k int) (int, bool) { return seek(sorted, k, true, f.after, f.desc) },
 				})
 			}
