@@ -17,7 +17,7 @@
 #
 # Output, in $OUT: machine.txt (BenchmarkPingPong before and after the suite:
 # the round trip of a cache line between the two processors, a record of the
-# machine's state), bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md
+# machine's state; and BenchmarkMemoryLatency before it, a miss's cost), bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md
 # (Markdown tables with each peer's ratio to ets), plot.svg (ns/op by
 # workload and implementation) and plot-cpu.svg (the same in cpu-ns/op).
 set -euo pipefail
@@ -43,6 +43,8 @@ pingpong() {
 }
 : > "$OUT"/machine.txt
 pingpong before
+ETS_BENCH_MACHINE=1 go test -run '^$' -bench '^BenchmarkMemoryLatency$' -count 1 -cpu 1 -benchtime 1000000x . |
+	grep '^BenchmarkMemoryLatency' | sed 's/^/before /' | tee -a "$OUT"/machine.txt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test ${TAGS:+-tags "$TAGS"} -c -o "$tmp/bench.test" .
