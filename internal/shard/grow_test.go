@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -13,6 +14,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+var seedFlag = flag.Uint64("seed", 0, "seed of the randomised tests (0: a new one, logged)")
+
+// testSeed returns the seed a randomised test uses and logs it, so that a
+// failure can be replayed with -seed.
+func testSeed(t *testing.T) uint64 {
+	s := *seedFlag
+	if s == 0 {
+		s = rand.Uint64()
+	}
+	t.Logf("seed %d (replay with -seed %d)", s, s)
+	return s
+}
 
 // collectAll walks the Map by position, as the ets package's traversals do,
 // and returns how many times it met each key.
@@ -133,8 +147,7 @@ func hammer(m *Map[int, int], n int, d time.Duration) {
 // out of step (see Map).
 func TestGrowUnderChurn(t *testing.T) {
 	defer func() { growPause = nil }()
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
+	seed := testSeed(t)
 	rounds := 20
 	if testing.Short() {
 		rounds = 5
@@ -483,8 +496,7 @@ func TestBagGrowKeepsObjectsAndCounts(t *testing.T) {
 // range counts the objects of the keys that hash into it.
 func TestBagCountsUnderGrowsAndChurn(t *testing.T) {
 	defer watchdog(t, 20*time.Second)()
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
+	seed := testSeed(t)
 	for round := range 4 {
 		// Writers that wait never make it grow (GrowAfter): only the grows
 		// below do, so it ends at 64 shards, 4 ranges each. Growing on its
