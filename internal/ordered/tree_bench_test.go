@@ -38,11 +38,12 @@ func BenchmarkTree_WriteAfterClone(b *testing.B) {
 }
 
 // BenchmarkNodeSearch compares the node searches of int64 keys on nodes in
-// the cache: 64 nodes of 44 to 62 items, random probes.
+// the cache: 64 nodes of 63 to 126 items (degree 64's node sizes),
+// random probes.
 func BenchmarkNodeSearch(b *testing.B) {
 	var nodes [64][]Item[int64, int64]
 	for j := range nodes {
-		nodes[j] = make([]Item[int64, int64], 44+j%19)
+		nodes[j] = make([]Item[int64, int64], degree-1+j%degree)
 		for i := range nodes[j] {
 			nodes[j][i].Key = int64(2 * i)
 		}
@@ -50,7 +51,7 @@ func BenchmarkNodeSearch(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	probes := make([]int64, 1<<20) // more than a branch predictor learns
 	for i := range probes {
-		probes[i] = r.Int64N(130)
+		probes[i] = r.Int64N(4 * degree) // keys are even, up to 2*(2*degree-2)
 	}
 	searches := []struct {
 		name string
