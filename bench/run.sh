@@ -17,9 +17,10 @@
 #
 # Output, in $OUT: machine.txt (BenchmarkPingPong before and after the suite:
 # the round trip of a cache line between the two processors, a record of the
-# machine's state; and BenchmarkMemoryLatency before it, a miss's cost), bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md
-# (Markdown tables with each peer's ratio to ets), plot.svg (ns/op by
-# workload and implementation) and plot-cpu.svg (the same in cpu-ns/op).
+# machine's state; and BenchmarkMemoryLatency before it, what a miss costs),
+# bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md (Markdown tables
+# with each peer's ratio to ets), plot.svg (ns/op by workload and
+# implementation) and plot-cpu.svg (the same in cpu-ns/op).
 set -euo pipefail
 cd "$(dirname "$0")"
 
