@@ -1011,11 +1011,18 @@ type Span[K any] struct {
 // yielded exactly once; no key is yielded twice.
 func (t *Tree[K, V]) Walk(s Span[K], desc bool, yield func(K, V) bool) {
 	p := t.buffer()
-	used := 0 // the largest batch asked for: what recycle must clear
+	// used is how many items of the buffer may hold objects: what recycle
+	// must clear. While a batch is copied it counts the whole batch, so that
+	// a panic during the copy (in a compare function) is covered; after it,
+	// only what the batches filled, so that a short walk clears a few items
+	// rather than the first batch's 128.
+	used, filled := 0, 0
 	defer func() { t.recycle(p, used) }()
 	for n := firstBatch; ; n = min(2*n, maxBatch) {
-		*p, used = slices.Grow((*p)[:0], n), max(used, n)
+		*p, used = slices.Grow((*p)[:0], n), max(filled, n)
 		buf := t.copy(*p, s, desc, n)
+		filled = max(filled, len(buf))
+		used = filled
 		for _, it := range buf {
 			if !yield(it.Key, it.Value) {
 				return

@@ -626,3 +626,61 @@ func TestTree_LargeFollowsTheSize(t *testing.T) {
 	}
 	require.False(t, st.large.Load())
 }
+
+// A walk's buffer goes back to the pool holding no object, however far the
+// walk got: stopped early, bounded, through several batches, or cut by a
+// compare function that panics during a batch's copy, at any of its calls.
+func TestTree_RecycledBufferHoldsNothing(t *testing.T) {
+	var calls, panicAt atomic.Int64 // the compare function panics on call panicAt; 0: never
+	compare := func(a, b int) int {
+		if calls.Add(1) == panicAt.Load() {
+			panic("compare")
+		}
+		return cmp.Compare(a, b)
+	}
+	tr := NewCompare[int, *int](compare, false)
+	for k := 1; k <= 3000; k++ {
+		tr.Put(k, new(int))
+	}
+	// held reports whether any buffer the pool gives back holds an object
+	// in its whole capacity. The pool may drop buffers (it does at random
+	// under -race), so an empty pool proves nothing but fails nothing.
+	held := func() bool {
+		for range 8 {
+			p, ok := tr.bufs.Get().(*[]Item[int, *int])
+			if !ok {
+				return false
+			}
+			for _, it := range (*p)[:cap(*p)] {
+				if it.Value != nil || it.Key != 0 {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	walk := func(s Span[int], stop int) {
+		n := 0
+		tr.Walk(s, false, func(int, *int) bool { n++; return n < stop })
+	}
+	for _, stop := range []int{1, 5, 127, 128, 129, 500, 3000} {
+		walk(Span[int]{}, stop)
+		require.False(t, held(), "a walk stopped after %d objects", stop)
+		walk(Span[int]{From: 10, HasFrom: true, To: 10 + stop, HasTo: true}, 3000)
+		require.False(t, held(), "a walk of %d bounded objects", stop)
+	}
+	// A whole bounded walk, five batches, with the compare function
+	// panicking at each of its calls in turn.
+	span := Span[int]{From: 2, HasFrom: true, To: 2990, HasTo: true}
+	calls.Store(0)
+	walk(span, 3000)
+	total := calls.Load()
+	require.Greater(t, total, int64(5))
+	for at := int64(1); at <= total; at++ {
+		calls.Store(0)
+		panicAt.Store(at)
+		require.Panics(t, func() { walk(span, 3000) }, "compare call %d", at)
+		panicAt.Store(0)
+		require.False(t, held(), "a walk cut by a panic at compare call %d of %d", at, total)
+	}
+}
