@@ -38,24 +38,25 @@ if [ ! -x "$GOBIN/benchstat" ]; then
 fi
 
 mkdir -p "$OUT"
-pingpong() {
-	ETS_BENCH_MACHINE=1 go test -run '^$' -bench '^BenchmarkPingPong$' -cpu 2 -count 3 -benchtime 100ms . |
-		grep '^BenchmarkPingPong' | sed "s/^/$1 /" | tee -a "$OUT"/machine.txt
-}
-: > "$OUT"/machine.txt
-pingpong before
-ETS_BENCH_MACHINE=1 go test -run '^$' -bench '^BenchmarkMemoryLatency$' -count 1 -cpu 1 -benchtime 1000000x . |
-	grep '^BenchmarkMemoryLatency' | sed 's/^/before /' | tee -a "$OUT"/machine.txt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test ${TAGS:+-tags "$TAGS"} -c -o "$tmp/bench.test" .
+# machine BENCH CPU COUNT BENCHTIME WHEN: the machine benchmark BENCH, recorded in
+# machine.txt with WHEN before each line.
+machine() {
+	ETS_BENCH_MACHINE=1 "$tmp/bench.test" -test.run '^$' -test.bench "$1" -test.cpu "$2" -test.count "$3" -test.benchtime "$4" |
+		grep '^Benchmark' | sed "s/^/$5 /" | tee -a "$OUT"/machine.txt
+}
+: > "$OUT"/machine.txt
+machine '^BenchmarkPingPong$' 2 3 100ms before
+machine '^BenchmarkMemoryLatency$' 1 1 1000000x before
 : > "$OUT"/bench.txt
 for round in $(seq "$COUNT"); do
 	echo "round $round of $COUNT: go test -bench '$BENCH' -count 1 -cpu $CPU -benchtime $BENCHTIME ${TAGS:+-tags $TAGS}" >&2
 	"$tmp/bench.test" -test.run '^$' -test.bench "$BENCH" -test.count 1 -test.cpu "$CPU" \
 		-test.benchtime "$BENCHTIME" -test.timeout 0 | tee -a "$OUT"/bench.txt
 done
-pingpong after
+machine '^BenchmarkPingPong$' 2 3 100ms after
 
 "$GOBIN/benchstat" -col /impl "$OUT"/bench.txt | tee "$OUT"/benchstat.txt
 "$GOBIN/benchstat" -col /impl -format csv "$OUT"/bench.txt > "$OUT"/benchstat.csv 2>/dev/null
