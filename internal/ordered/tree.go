@@ -1019,7 +1019,7 @@ func (t *Tree[K, V]) Walk(s Span[K], desc bool, yield func(K, V) bool) {
 	used, filled := 0, 0
 	defer func() { t.recycle(p, used) }()
 	for n := firstBatch; ; n = min(2*n, maxBatch) {
-		*p, used = slices.Grow((*p)[:0], n), max(filled, n)
+		*p, used = slices.Grow((*p)[:0], n), n // batches only grow: n >= filled
 		buf := t.copy(*p, s, desc, n)
 		filled = max(filled, len(buf))
 		used = filled
