@@ -576,3 +576,23 @@ func TestBagCountsUnderGrowsAndChurn(t *testing.T) {
 		require.Equal(t, total, b.Len(), "round %d", round)
 	}
 }
+
+// BenchmarkFill measures building a Map of one shard from empty, through
+// every doubling of its table (ns/op is per key). Built over and over, the
+// tables' memory comes back from the heap rather than the OS.
+func BenchmarkFill(b *testing.B) {
+	for _, n := range []int{1_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprint("keys=", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var m *Map[int, int]
+			for b.Loop() {
+				m = New[int, int](Config{Shards: 1})
+				for i := range n {
+					m.Put(i, i)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/key")
+			_ = m
+		})
+	}
+}

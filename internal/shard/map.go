@@ -367,7 +367,7 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 			// &groups[h>>7&mask] of the groups at p, of which there are mask+1.
 			gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr((h>>7)&mask)*unsafe.Sizeof(*p)))
 			w := atomic.LoadUint64(&gr.ctrl)
-			x := w ^ lsb*(h&0x7f)
+			x := w ^ lsb*(h&0x7f|ctrlFull)
 			if b := (x - lsb) &^ x & msb; b != 0 { // the first byte of w equal to the tag (false positives possible)
 				sl := gr.slots[bits.TrailingZeros64(b)>>3&(groupSize-1)]
 				if fenced {
@@ -376,7 +376,7 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 				if s.l.seq.Load() == start && sl.key == k {
 					return sl.val, true
 				}
-			} else if w&^(w<<6)&msb != 0 && s.l.seq.Load() == start { // no match, and an empty slot: k is absent
+			} else if ^(w|w<<7)&msb != 0 && s.l.seq.Load() == start { // no match, and an empty slot: k is absent
 				var zero V
 				return zero, false
 			}
@@ -412,7 +412,7 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 				return zero, false, true
 			}
 			g := (h >> 7) & mask
-			tag := lsb * (h & 0x7f)
+			tag := lsb * (h&0x7f | ctrlFull)
 			for step := uint64(1); ; step++ {
 				gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr(g)*unsafe.Sizeof(*p)))
 				w := atomic.LoadUint64(&gr.ctrl)
@@ -429,7 +429,7 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 						return sl.val, true, true
 					}
 				}
-				if w&^(w<<6)&msb != 0 { // matchEmpty: k is absent
+				if ^(w|w<<7)&msb != 0 { // matchEmpty: k is absent
 					if s.l.seq.Load() != start {
 						continue tries
 					}
@@ -793,14 +793,14 @@ func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 		g := (h >> 7) & uint64(len(t.groups)-1)
 		gr := &t.groups[g]
 		w := gr.ctrl
-		x := w ^ lsb*(h&0x7f)
+		x := w ^ lsb*(h&0x7f|ctrlFull)
 		for b := (x - lsb) &^ x & msb; b != 0; b &= b - 1 {
 			j := bits.TrailingZeros64(b) >> 3 & (groupSize - 1)
 			if sl := &gr.slots[j]; sl.key == k {
 				return Locked[K, V]{m, s, h, int(g)*groupSize + int(j)}, &sl.val
 			}
 		}
-		if w&^(w<<6)&msb != 0 {
+		if ^(w|w<<7)&msb != 0 {
 			return Locked[K, V]{m, s, h, -1}, nil
 		}
 	}
@@ -861,7 +861,7 @@ func (s *shard[K, V]) insert(hs *hasher[K], h uint64, k K, v V) {
 		// may still be looking at it, through the pointer published before
 		// a clear, but the counter is odd: it will not accept what it read.
 		g := s.inlineGroup()
-		atomic.StoreUint64(&g.ctrl, emptyGroup)
+		atomic.StoreUint64(&g.ctrl, 0) // every slot empty
 		s.tab.use(unsafe.Slice(g, 1))
 	}
 	s.tab.insert(hs, h, k, v)

@@ -14,8 +14,12 @@ import (
 // once (the control word and the slot are neighbours), not twice. It is not
 // safe for concurrent use; a shard guards it with its lock.
 //
-// A control byte is ctrlEmpty, ctrlDeleted (a tombstone), or the low seven
-// bits of the key's hash when the slot is full. The hash is computed once by
+// A control byte is ctrlEmpty (zero), ctrlDeleted (a tombstone), or, when
+// the slot is full, its high bit and the low seven bits of the key's hash
+// (tagOf). Empty is zero so that a new table's groups are empty as the
+// allocator hands them out: a table that grows does not pass over its new
+// array to mark every group empty before it rehashes into it, as Abseil's
+// and Go's tables do (0x80 is their empty). The hash is computed once by
 // the caller and passed in; the table rehashes keys only when it grows.
 //
 // Readers that do not hold the lock (see Map.Get) load the groups through
@@ -48,23 +52,37 @@ type slot[K comparable, V any] struct {
 
 const (
 	groupSize   = 8
-	ctrlEmpty   = 0x80
-	ctrlDeleted = 0xFE
+	ctrlEmpty   = 0x00
+	ctrlDeleted = 0x01
+	ctrlFull    = 0x80 // the bit every full slot's control byte has
 	lsb         = 0x0101010101010101
 	msb         = 0x8080808080808080
-	emptyGroup  = lsb * ctrlEmpty
 )
 
-// matchEmpty returns a mask of the bytes of w that are ctrlEmpty.
-func matchEmpty(w uint64) uint64 { return w &^ (w << 6) & msb }
+// matchEmpty returns a mask of the bytes of w that are ctrlEmpty: neither
+// the high bit (full) nor the low bit (deleted) set. (w<<7 moves each
+// byte's low bit to its high bit.)
+func matchEmpty(w uint64) uint64 { return ^(w | w<<7) & msb }
 
 // matchFree returns a mask of the bytes of w that are empty or deleted.
-func matchFree(w uint64) uint64 { return w & msb }
+func matchFree(w uint64) uint64 { return ^w & msb }
 
 // matchFull returns a mask of the bytes of w that hold a key.
-func matchFull(w uint64) uint64 { return ^w & msb }
+func matchFull(w uint64) uint64 { return w & msb }
 
-func tagOf(h uint64) uint64 { return h & 0x7f }
+// matchTag returns a mask of the bytes of w equal to tag's (lsb*tagOf(h)),
+// with false positives possible above a true match (the borrow of the
+// subtraction), never below one or without one: a full byte whose tag
+// differs, and every empty or deleted byte, differ from the tag in the
+// high bit or in another, so only a borrow can set their mask bit. The
+// probes spell it out (see find).
+func matchTag(w, tag uint64) uint64 {
+	x := w ^ tag
+	return (x - lsb) &^ x & msb
+}
+
+// tagOf is the control byte of a full slot whose key hashes to h.
+func tagOf(h uint64) uint64 { return h&0x7f | ctrlFull }
 
 // find returns the slot index holding k, or -1. The caller holds the lock.
 // The word operations are spelled out (the bytes of w equal to the tag, with
@@ -77,7 +95,7 @@ func (t *table[K, V]) find(h uint64, k K) int {
 	}
 	mask := uint64(len(t.groups) - 1)
 	g := (h >> 7) & mask
-	tag := lsb * (h & 0x7f)
+	tag := lsb * (h&0x7f | ctrlFull)
 	for step := uint64(1); ; step++ {
 		gr := &t.groups[g]
 		w := gr.ctrl
@@ -88,7 +106,7 @@ func (t *table[K, V]) find(h uint64, k K) int {
 				return int(g)*groupSize + j
 			}
 		}
-		if w&^(w<<6)&msb != 0 {
+		if ^(w|w<<7)&msb != 0 {
 			return -1
 		}
 		g = (g + step) & mask // triangular probing visits every group
@@ -192,16 +210,11 @@ func (t *table[K, V]) reserve(n int) {
 	t.reset(groups)
 }
 
-// reset gives the table new, empty arrays of the given number of groups.
-func (t *table[K, V]) reset(groups int) {
-	g := make([]group[K, V], groups)
-	for i := range g {
-		g[i].ctrl = emptyGroup
-	}
-	t.use(g)
-}
+// reset gives the table new, empty arrays of the given number of groups:
+// zeroed memory, whose control bytes are all ctrlEmpty.
+func (t *table[K, V]) reset(groups int) { t.use(make([]group[K, V], groups)) }
 
-// use makes groups, whose control words the caller has set empty, the
+// use makes groups, whose control words are zero (every slot empty), the
 // table's arrays, empty.
 func (t *table[K, V]) use(groups []group[K, V]) {
 	t.arrays = &arrays[K, V]{groups: groups}
