@@ -43,9 +43,11 @@ import (
 // comparator.
 //
 // Traversals (All, Keys, Range, Ascend, Descend, the Select family and
-// SelectLimit pages) copy a batch of objects under the read locks of the
-// base nodes it spans, one at a time, and run your code after releasing
-// them, then resume strictly after the last key copied. So the loop body may
+// SelectLimit pages) copy a batch of objects from the base nodes it spans,
+// one at a time, and run your code after the copy, outside any lock, then
+// resume strictly after the last key copied. Each node is read as Lookup
+// reads it, without its lock where lookups take none (validated by its
+// counter, and under the read lock if writers keep it busy). So the loop body may
 // write to the table, a key present for the whole traversal is visited
 // exactly once and in order, and no key is visited twice. A traversal is not
 // a snapshot: keys written during it may or may not be seen. (A btree Clone would give a snapshot, but makes every later

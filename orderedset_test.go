@@ -617,8 +617,42 @@ func TestOrderedSet_StringKeysZeroAllocs(t *testing.T) {
 		"Next":           func() { s.Next(key) },
 		"Prev":           func() { s.Prev(key) },
 		"First":          func() { s.First() },
+		"Range":          func() { drain(s.Range(key, "key-000510")) },
+		"Descend":        func() { drainN(s.Descend(key), 10) },
 	}
 	for name, op := range ops {
 		require.Zero(t, testing.AllocsPerRun(200, op), name)
+	}
+}
+
+// Short walks of int keys allocate nothing either: their batches are pooled
+// and their bounds stay on the stack.
+func TestOrderedSet_ShortWalksZeroAllocs(t *testing.T) {
+	s, err := ets.NewOrderedSet[int, int]()
+	require.NoError(t, err)
+	for i := range 1000 {
+		require.NoError(t, s.Insert(i, i))
+	}
+	ops := map[string]func(){
+		"Range":   func() { drain(s.Range(500, 510)) },
+		"Ascend":  func() { drainN(s.Ascend(500), 10) },
+		"Descend": func() { drainN(s.Descend(500), 10) },
+	}
+	for name, op := range ops {
+		require.Zero(t, testing.AllocsPerRun(200, op), name)
+	}
+}
+
+// drain runs a walk to its end; drainN stops it after n objects.
+func drain[K, V any](seq iter.Seq2[K, V]) {
+	for range seq {
+	}
+}
+
+func drainN[K, V any](seq iter.Seq2[K, V], n int) {
+	for range seq {
+		if n--; n == 0 {
+			return
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,7 +23,8 @@ import (
 // (their cow cleared) or reused. Keys 1 to 2*degree-2 stay present
 // throughout. It runs twice: as a small tree, whose leaves Get counts and
 // Next halves, and taken for a large one, whose leaves Get halves and Next
-// counts.
+// counts. Short walks, ascending and descending, copy the stable keys
+// around each.
 func TestTree_ReadsWhileTheRootSplitsAndMerges(t *testing.T) {
 	for _, large := range []bool{false, true} {
 		t.Run(fmt.Sprintf("large=%v", large), func(t *testing.T) { readWhileTheRootSplitsAndMerges(t, large) })
@@ -45,6 +47,14 @@ func readWhileTheRootSplitsAndMerges(t *testing.T, large bool) {
 		tr.Take(0)
 		tr.Put(0, 0)
 	})()
+	var got []int
+	collect := func(key, v int) bool {
+		if v != key {
+			require.Failf(t, "torn item", "key %d value %d", key, v)
+		}
+		got = append(got, key)
+		return true
+	}
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
 		for k := 1; k < full; k++ {
 			if v, ok := tr.Get(k); !ok || v != k {
@@ -52,6 +62,21 @@ func readWhileTheRootSplitsAndMerges(t *testing.T, large bool) {
 			}
 			if it, ok := tr.Next(k-1, false); !ok || it.Key != k || it.Value != k {
 				require.Failf(t, "stable key", "Next(%d): %v, %v", k-1, it, ok)
+			}
+			// Short walks, which copy without the lock, up and down.
+			if k+4 < full {
+				got = got[:0]
+				tr.Walk(Span[int]{From: k, HasFrom: true, To: k + 4, HasTo: true}, false, collect)
+				if !slices.Equal(got, []int{k, k + 1, k + 2, k + 3}) {
+					require.Failf(t, "stable keys", "walk [%d, %d): %v", k, k+4, got)
+				}
+				got = got[:0]
+				tr.Walk(Span[int]{From: k + 4, HasFrom: true, After: true}, true, func(key, v int) bool {
+					return collect(key, v) && len(got) < 4
+				})
+				if !slices.Equal(got, []int{k + 3, k + 2, k + 1, k}) {
+					require.Failf(t, "stable keys", "walk down from %d: %v", k+4, got)
+				}
 			}
 		}
 	}

@@ -63,12 +63,20 @@
 //
 // # Traversals copy bounded batches, not Clone snapshots
 //
-// A walk (Walk) copies a batch of items into a private buffer under the read
-// lock of a base node (going on to the next node, under its lock, while the
-// batch has room), releases the lock, hands the batch to the caller, and
-// resumes strictly after the last key of the batch with a fresh O(log n)
-// seek. A base node's bounds cannot change while its lock is held, so going
-// on from a node's upper bound misses no key.
+// A walk (Walk) copies a batch of items into a private buffer from one base
+// node (going on to the next node while the batch has room), hands the batch
+// to the caller, and resumes strictly after the last key of the batch with a
+// fresh O(log n) seek. It reads each base node without its lock, as Get
+// does (btree.AppendAscendSeq: node slices and compared items are copied and
+// the counter checked before they are used, the runs of items copied whole
+// and the counter checked once after), and under its read lock after four
+// reads that met a writer (walkTries). A read that the counter validates saw
+// the node as no writer was in it, as a read under the lock does; a base
+// node's bounds do not change while it lives (splits and joins make new
+// nodes), so going on from a node's upper bound misses no key. Readers of a
+// node therefore write no shared memory: two goroutines taking ranges of 100
+// keys from a table of 1e3 (one base node) each took 218-298 ns where the
+// read lock's shared count made it 333-421.
 // Batches start at 128 items (a typical range query takes one seek) and
 // double up to 1024 (a long walk pays one seek per thousand keys); Next and
 // Prev copy one item. User code therefore never runs under the lock, a caller
@@ -1004,9 +1012,17 @@ type Span[K any] struct {
 	HasTo   bool // (descending walks ignore To)
 }
 
+// spanBounds is s as the btree's appends take it.
+func spanBounds[K, V any](s Span[K]) btree.Bounds[Item[K, V]] {
+	return btree.Bounds[Item[K, V]]{
+		From: Item[K, V]{Key: s.From}, HasFrom: s.HasFrom, After: s.After,
+		To: Item[K, V]{Key: s.To}, HasTo: s.HasTo,
+	}
+}
+
 // Walk calls yield for the items of s in ascending order (descending if
-// desc) until yield returns false. It copies up to a batch of items under
-// the read locks and calls yield outside them, so yield may call the tree
+// desc) until yield returns false. It copies up to a batch of items (copy)
+// and calls yield outside any lock, so yield may call the tree
 // (see the package documentation). A key present for the whole walk is
 // yielded exactly once; no key is yielded twice.
 func (t *Tree[K, V]) Walk(s Span[K], desc bool, yield func(K, V) bool) {
@@ -1055,21 +1071,34 @@ func (t *Tree[K, V]) recycle(p *[]Item[K, V], used int) {
 }
 
 // copy appends to buf up to n items of s, in order. It reads one base node
-// at a time, under its read lock, and goes on to the next one while it has
-// room: so a key present throughout is copied, and in order, as the base
-// nodes' bounds cannot change while their locks are held.
+// at a time and goes on to the next one while it has room: so a key present
+// throughout is copied, and in order, as a base node's bounds do not change
+// while it lives. It reads each base node without its lock first
+// (copySeq), as Get does, so that readers of one node do not all write its
+// lock's line, and under its read lock after walkTries reads that met a
+// writer.
 func (t *Tree[K, V]) copy(buf []Item[K, V], s Span[K], desc bool, n int) []Item[K, V] {
 	limit := len(buf) + n
+	tries := 0
 	for {
 		r := t.route.Load()
 		i := t.start(r, s, desc)
 		b := r.bases[i]
-		b.mu.RLock()
-		if b.dead {
-			b.mu.RUnlock()
-			continue
+		if optimisticReads && tries < walkTries {
+			var valid bool
+			if buf, valid = b.copySeq(buf, s, desc, limit, !t.large.Load()); !valid {
+				t.readFailed(b, tries)
+				tries++
+				continue
+			}
+		} else {
+			b.mu.RLock()
+			if b.dead {
+				b.mu.RUnlock()
+				continue
+			}
+			buf = copyFrom(b, buf, s, desc, limit)
 		}
-		buf = copyFrom(b, buf, s, desc, limit)
 		if len(buf) >= limit {
 			return buf
 		}
@@ -1077,7 +1106,38 @@ func (t *Tree[K, V]) copy(buf []Item[K, V], s Span[K], desc bool, n int) []Item[
 		if s, more = t.beyond(r, i, s, desc); !more {
 			return buf
 		}
+		tries = 0
 	}
+}
+
+// walkTries is how many reads of a base node without its lock, each failed
+// because a writer was in the node, a walk's copy makes before it takes the
+// read lock: fewer than a lookup's optimisticTries, as a batch takes longer
+// to copy than a key to find, and a long batch that keeps meeting writers
+// is better read under the lock than again.
+const walkTries = 4
+
+// copySeq is copyLocked for a reader without b's lock, validated as getSeq
+// is: valid is false if a writer was in b or b is dead, and buf is then
+// returned as it was given, the items the read appended cleared, so that a
+// pooled buffer holds nothing beyond what its walk counts as filled.
+// cachedLeaves is getSeq's.
+func (b *base[K, V]) copySeq(buf []Item[K, V], s Span[K], desc bool, limit int, cachedLeaves bool) (out []Item[K, V], valid bool) {
+	start := b.mu.seq.Load()
+	if start&1 != 0 || b.dead {
+		return buf, false
+	}
+	bd := spanBounds[K, V](s)
+	if desc {
+		out, valid = b.tr.AppendDescendSeq(buf, &bd, limit, &b.mu.seq, start, cachedLeaves)
+	} else {
+		out, valid = b.tr.AppendAscendSeq(buf, &bd, limit, &b.mu.seq, start, cachedLeaves)
+	}
+	if !valid {
+		clear(out[len(buf):])
+		return out[:len(buf)], false
+	}
+	return out, true
 }
 
 // copyFrom appends to buf the items of s in base node b, read-locked by the
@@ -1091,10 +1151,7 @@ func copyFrom[K, V any](b *base[K, V], buf []Item[K, V], s Span[K], desc bool, l
 // btree copies each leaf's run of items with one append and compares only to
 // find the bounds.
 func copyLocked[K, V any](b *base[K, V], buf []Item[K, V], s Span[K], desc bool, limit int) []Item[K, V] {
-	bd := btree.Bounds[Item[K, V]]{
-		From: Item[K, V]{Key: s.From}, HasFrom: s.HasFrom, After: s.After,
-		To: Item[K, V]{Key: s.To}, HasTo: s.HasTo,
-	}
+	bd := spanBounds[K, V](s)
 	if desc {
 		return b.tr.AppendDescend(buf, &bd, limit)
 	}

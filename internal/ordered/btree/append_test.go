@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -56,10 +57,17 @@ func intSearch(s []int, k int) (int, bool) {
 	return i, found
 }
 
+// intSearchSeq is intSearch for readers without the lock.
+func intSearchSeq(s []int, k int, seq *atomic.Uint64, start uint64) (int, bool, bool) {
+	i, found := slices.BinarySearch(s, k)
+	return i, found, seq.Load() == start
+}
+
 func testAppend(t *testing.T, r *rand.Rand, search bool, degree, size int) {
 	tr := NewG(degree, cmp.Less[int])
 	if search {
-		tr = NewSearchG(degree, cmp.Less[int], intSearch, nil)
+		tr = NewSearchG(degree, cmp.Less[int], intSearch, intSearchSeq)
+		tr.SetCachedSeq(intSearchSeq)
 	}
 	present := map[int]bool{}
 	for range size {
@@ -94,6 +102,21 @@ func testAppend(t *testing.T, r *rand.Rand, search bool, degree, size int) {
 		}
 		exp := append(slices.Clone(prefix), want(sorted, b, desc, limit)...)
 		require.Equal(t, exp, got, "bounds %+v desc %v limit %d", b, desc, limit)
+		// The Seq forms, with no writer about, copy the same, whichever
+		// search they use on leaves; and nothing valid once seq moved.
+		var seq atomic.Uint64
+		cached := r.IntN(2) == 0
+		appendSeq := tr.AppendAscendSeq
+		if desc {
+			appendSeq = tr.AppendDescendSeq
+		}
+		got, valid := appendSeq(slices.Clone(prefix), &b, limit+len(prefix), &seq, 0, cached)
+		require.True(t, valid)
+		require.Equal(t, exp, got, "Seq: bounds %+v desc %v limit %d cached %v", b, desc, limit, cached)
+		if size > 0 {
+			_, valid = appendSeq(slices.Clone(prefix), &b, limit+len(prefix), &seq, 2, cached)
+			require.False(t, valid, "seq moved before the walk")
+		}
 	}
 }
 

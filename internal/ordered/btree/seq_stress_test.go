@@ -48,7 +48,8 @@ func TestSeq_ReadsWhileNodesSplitMergeAndFree(t *testing.T) {
 	}()
 	defer func() { done.Store(true); wg.Wait() }()
 	r := rand.New(rand.NewPCG(3, 4))
-	valid := 0
+	valid, walks := 0, 0
+	buf := make([]int, 0, 16)
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
 		for range 1000 {
 			k := r.IntN(keys)
@@ -72,7 +73,70 @@ func TestSeq_ReadsWhileNodesSplitMergeAndFree(t *testing.T) {
 			if near < keys && !(ok && next > k && next <= near) || near >= keys && ok && next <= k {
 				require.Failf(t, "SeekSeq stepped over a stable key", "after %d: %d, %v", k, next, ok)
 			}
+			start = seq.Load()
+			if start&1 != 0 {
+				continue
+			}
+			b := Bounds[int]{From: k, HasFrom: true, After: r.IntN(2) == 0, To: k + r.IntN(16), HasTo: true}
+			desc := r.IntN(2) == 0
+			limit := 1 + r.IntN(12)
+			var got []int
+			if desc {
+				got, ok = tr.AppendDescendSeq(buf[:0], &b, limit, &seq, start, r.IntN(2) == 0)
+			} else {
+				got, ok = tr.AppendAscendSeq(buf[:0], &b, limit, &seq, start, r.IntN(2) == 0)
+			}
+			if ok {
+				walks++
+				checkWalk(t, got, b, desc, limit, keys)
+			}
 		}
 	}
 	require.Positive(t, valid)
+	require.Positive(t, walks)
+}
+
+// checkWalk fails t unless got is what a walk of a tree whose even keys
+// below keys are present (and odd keys may be) can copy: keys in order
+// within the bounds, no even key passed over between the start, the keys
+// copied and, if the walk ended short of its limit, its end.
+func checkWalk(t *testing.T, got []int, b Bounds[int], desc bool, limit, keys int) {
+	t.Helper()
+	require.LessOrEqual(t, len(got), limit)
+	// stepped reports whether an even key lies strictly between a and c
+	// (a < c), that is, whether a walk from a to c passed over one.
+	stepped := func(a, c int) bool {
+		e := a + 1
+		if e%2 != 0 {
+			e++
+		}
+		return e < c && e < keys && e >= 0
+	}
+	from := b.From
+	if !b.After { // the walk starts at From itself
+		if desc {
+			from++
+		} else {
+			from--
+		}
+	}
+	prev := from
+	for _, k := range got {
+		if desc {
+			require.Less(t, k, prev, "walk %+v desc copied %v", b, got)
+			require.False(t, stepped(k, prev), "walk %+v desc passed over a stable key: %v", b, got)
+		} else {
+			require.Greater(t, k, prev, "walk %+v copied %v", b, got)
+			require.Less(t, k, b.To, "walk %+v copied %v", b, got)
+			require.False(t, stepped(prev, k), "walk %+v passed over a stable key: %v", b, got)
+		}
+		prev = k
+	}
+	if len(got) < limit {
+		if desc {
+			require.False(t, stepped(-1, prev), "walk %+v desc ended short (%v) above a stable key", b, got)
+		} else {
+			require.False(t, stepped(prev, b.To), "walk %+v ended short (%v) below a stable key", b, got)
+		}
+	}
 }

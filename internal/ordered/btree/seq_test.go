@@ -159,7 +159,7 @@ var flagSets = func() (fs []struct{ hasKey, after, desc bool }) {
 }()
 
 // TestGetSeq_SeesEveryWriteDuringTheRead stands a writer in at every point
-// of a GetSeq or a SeekSeq: at its c-th call, for every c, the less function moves seq
+// of a GetSeq, a SeekSeq or an AppendAscendSeq or AppendDescendSeq: at its c-th call, for every c, the less function moves seq
 // and rewrites every item in the tree, as a writer would: keys move by
 // 1000, down or up (staying in order), values become -1; each read's tree is restored
 // after it. A read that GetSeq reports valid must have used only what it
@@ -248,6 +248,40 @@ func TestGetSeq_SeesEveryWriteDuringTheRead(t *testing.T) {
 						}
 					}
 				})
+			}
+		}
+		// The walks, from a key, up to a bound 40 above it (up only) and
+		// for at most eight items: a valid one copied the tree as it was.
+		for _, desc := range []bool{false, true} {
+			for _, after := range []bool{false, true} {
+				for _, k := range []int{-1, 0, 1, 77, 200, 201, 398, 399, 400} {
+					t.Run(fmt.Sprintf("degree=%d/shift=%d/walk-after=%v-desc=%v/key=%d", degree, shift, after, desc, k), func(t *testing.T) {
+						b := Bounds[kv]{From: kv{k: k}, HasFrom: true, After: after, To: kv{k: k + 40}, HasTo: true}
+						var exp []kv
+						for _, key := range want(sorted, Bounds[int]{From: k, HasFrom: true, After: after, To: k + 40, HasTo: true}, desc, 8) {
+							exp = append(exp, kv{key, key + 1})
+						}
+						appendSeq := tr.AppendAscendSeq
+						if desc {
+							appendSeq = tr.AppendDescendSeq
+						}
+						for at = 1; ; at++ {
+							calls = 0
+							got, valid := appendSeq(nil, &b, 8, &seq, seq.Load(), false)
+							if calls >= at {
+								rewrite(func(x kv) kv { return kv{x.k - shift, x.k - shift + 1} })
+							}
+							if valid {
+								require.Equal(t, exp, got, "walk from %d, write at comparison %d of %d", k, at, calls)
+							}
+							if calls < at {
+								require.True(t, valid, "no write: walk from %d", k)
+								require.Greater(t, at, 2, "too few comparisons to test: walk from %d", k)
+								return
+							}
+						}
+					})
+				}
 			}
 		}
 	}
