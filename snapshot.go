@@ -197,9 +197,10 @@ func WithComparator[K any](compare func(a, b K) int) Option {
 //     K and V types, as snapshotSpecOf[K, V](kind).
 //   - snapshotObjects calls emit with consecutive batches of the table's
 //     objects, keys a []K and values a []V of equal length (one element
-//     per object), copying each batch under the lock that protects it (a
-//     shard, a base node, or a Clone of a B-tree) and calling emit after
-//     releasing it. emit does not keep the slices, so they may be reused.
+//     per object), copying each batch as the table's walks do (under a
+//     shard's lock; from a base node without its lock, validated by its
+//     counter, or under it; or from a Clone of a B-tree) and calling emit
+//     after the copy, outside any lock. emit does not keep the slices, so they may be reused.
 //     It returns the first error of emit, and the handle's Err if the
 //     table is dropped or becomes unreadable midway.
 //   - loadTable is called on a nil receiver once the whole snapshot is
@@ -914,7 +915,8 @@ func loadBag[K, V comparable, T Table](l *snapshotLoad, kind Kind, wrap func(bag
 }
 
 // OrderedSet's snapshot hooks: objects in ascending key order, in batches
-// taken as its walks take them (a bounded batch under the lock at a time).
+// taken as its walks take them (a bounded batch at a time, as Tree.Walk
+// copies them).
 
 func (*OrderedSet[K, V]) snapshotSpec() snapshotSpec {
 	return snapshotSpecOf[K, V](KindOrderedSet)

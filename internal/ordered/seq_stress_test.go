@@ -6,6 +6,7 @@
 package ordered
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -90,4 +91,41 @@ func readWhileTheRootSplitsAndMerges(t *testing.T, large bool) {
 func TestTree_ReadPathPerArchitecture(t *testing.T) {
 	arch := runtime.GOARCH
 	require.Equal(t, arch == "amd64" || arch == "386" || arch == "s390x", optimisticReads, "optimisticReads on %s", arch)
+}
+
+// TestTree_FailedCopyHoldsNothing interrupts a walk's copy without the lock:
+// the compare function, once the first leaf's run is in the batch, deletes
+// most keys, so the read fails. The copy must clear what it appended before
+// it reads again, so that the pooled buffer holds no object past what the
+// walk filled.
+func TestTree_FailedCopyHoldsNothing(t *testing.T) {
+	if !optimisticReads {
+		t.Skip("walks take the read lock here, and the compare function's writes would wait for it")
+	}
+	var tr *Tree[int, *int]
+	fired := false
+	compare := func(a, b int) int {
+		// The root's first key against the walk's bound: the inner node's
+		// item, compared after the first leaf's run was appended.
+		if !fired && a == 64 && b == 300 {
+			fired = true
+			for k := 1; k <= 150; k++ {
+				tr.Take(k)
+			}
+		}
+		return cmp.Compare(a, b)
+	}
+	tr = NewCompare[int, *int](compare, false)
+	for k := 1; k < 200; k++ {
+		tr.Put(k, new(int))
+	}
+	n := 0
+	tr.Walk(Span[int]{From: 1, HasFrom: true, To: 300, HasTo: true}, false, func(int, *int) bool { n++; return true })
+	require.True(t, fired, "the tree's shape changed: the walk never compared its root's first key")
+	require.Equal(t, 49, n)
+	p, ok := tr.bufs.Get().(*[]Item[int, *int])
+	require.True(t, ok)
+	for i, it := range (*p)[:cap(*p)] {
+		require.Nil(t, it.Value, "stale item at %d", i)
+	}
 }

@@ -70,7 +70,7 @@
 // does (btree.AppendAscendSeq: node slices and compared items are copied and
 // the counter checked before they are used, the runs of items copied whole
 // and the counter checked once after), and under its read lock after four
-// reads that met a writer (walkTries). A read that the counter validates saw
+// reads that failed (walkTries: a writer was in the node, or it died). A read that the counter validates saw
 // the node as no writer was in it, as a read under the lock does; a base
 // node's bounds do not change while it lives (splits and joins make new
 // nodes), so going on from a node's upper bound misses no key. Readers of a
@@ -82,7 +82,8 @@
 // Prev copy one item. User code therefore never runs under the lock, a caller
 // may write to the tree from inside a walk without deadlock, and btree's
 // "delete during Ascend" panic cannot happen: the tree is only ever iterated
-// under the lock, by code of this package that does not write.
+// by code of this package that does not write (under the read lock, or
+// without it and validated by the node's counter).
 //
 // The alternative, btree's O(1) Clone, gives a whole-walk snapshot but makes
 // the tree copy-on-write: every write after a Clone copies the nodes on its
@@ -206,10 +207,11 @@ type base[K, V any] struct {
 
 // seqRWMutex is a base node's lock: a sync.RWMutex, and a sequence counter
 // that a writer makes odd when it takes the write lock and even again before
-// it lets go. Get, Has, Next (and so Prev), First and Last read a base node
-// without the lock, so without writing shared memory, and check the counter unchanged
-// before they use what they read (btree.GetSeq, SeekSeq); walks, and readers
-// that keep meeting writers, take the read lock.
+// it lets go. Get, Has, Next (and so Prev), First, Last and walks read a base
+// node without the lock, so without writing shared memory, and check the
+// counter unchanged before they use what they read (btree.GetSeq, SeekSeq,
+// AppendAscendSeq, AppendDescendSeq); readers that keep meeting writers take
+// the read lock.
 type seqRWMutex struct {
 	sync.RWMutex
 	seq     atomic.Uint64
@@ -948,7 +950,8 @@ func (t *Tree[K, V]) Next(k K, desc bool) (Item[K, V], bool) {
 // step returns the first item of s, or the last if desc: copy's one item.
 // It reads base nodes without their locks, as Get does (btree.SeekSeq),
 // going on to the next base node when one has no item of s, and takes the
-// read locks (copy) after optimisticTries tries.
+// read locks (copy, told to make no read without them) after
+// optimisticTries tries.
 func (t *Tree[K, V]) step(s Span[K], desc bool) (Item[K, V], bool) {
 	if optimisticReads {
 		for try := range optimisticTries {
@@ -981,7 +984,7 @@ func (t *Tree[K, V]) step(s Span[K], desc bool) (Item[K, V], bool) {
 		}
 	}
 	var one [1]Item[K, V]
-	if buf := t.copy(one[:0], s, desc, 1); len(buf) == 1 {
+	if buf := t.copy(one[:0], s, desc, 1, walkTries); len(buf) == 1 {
 		return buf[0], true
 	}
 	return one[0], false
@@ -1036,7 +1039,7 @@ func (t *Tree[K, V]) Walk(s Span[K], desc bool, yield func(K, V) bool) {
 	defer func() { t.recycle(p, used) }()
 	for n := firstBatch; ; n = min(2*n, maxBatch) {
 		*p, used = slices.Grow((*p)[:0], n), n // batches only grow: n >= filled
-		buf := t.copy(*p, s, desc, n)
+		buf := t.copy(*p, s, desc, n, 0)
 		filled = max(filled, len(buf))
 		used = filled
 		for _, it := range buf {
@@ -1075,11 +1078,12 @@ func (t *Tree[K, V]) recycle(p *[]Item[K, V], used int) {
 // throughout is copied, and in order, as a base node's bounds do not change
 // while it lives. It reads each base node without its lock first
 // (copySeq), as Get does, so that readers of one node do not all write its
-// lock's line, and under its read lock after walkTries reads that met a
-// writer.
-func (t *Tree[K, V]) copy(buf []Item[K, V], s Span[K], desc bool, n int) []Item[K, V] {
-	limit := len(buf) + n
-	tries := 0
+// lock's line, and under its read lock after walkTries reads that failed.
+// tries is how many the caller has made already: step, which has made
+// optimisticTries of its own, passes walkTries, so that its fallback takes
+// the locks at once (and counts no contention twice).
+func (t *Tree[K, V]) copy(buf []Item[K, V], s Span[K], desc bool, n, tries int) []Item[K, V] {
+	limit, made := len(buf)+n, tries
 	for {
 		r := t.route.Load()
 		i := t.start(r, s, desc)
@@ -1106,7 +1110,7 @@ func (t *Tree[K, V]) copy(buf []Item[K, V], s Span[K], desc bool, n int) []Item[
 		if s, more = t.beyond(r, i, s, desc); !more {
 			return buf
 		}
-		tries = 0
+		tries = made
 	}
 }
 

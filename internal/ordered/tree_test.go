@@ -478,6 +478,8 @@ func TestTree_DeadBaseIsNotRead(t *testing.T) {
 	require.False(t, valid, "getSeq of a dead base node")
 	_, _, valid = b.seekSeq(Span[int]{From: 10, HasFrom: true}, false, true)
 	require.False(t, valid, "seekSeq of a dead base node")
+	_, valid = b.copySeq(nil, Span[int]{From: 10, HasFrom: true}, false, 10, true)
+	require.False(t, valid, "copySeq of a dead base node")
 	v, ok := tr.Get(10)
 	require.Equal(t, []any{-10, true}, []any{v, ok})
 	it, ok := tr.Next(10, false)

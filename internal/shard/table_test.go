@@ -2,7 +2,9 @@ package shard
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -60,4 +62,87 @@ func TestControlBytes(t *testing.T) {
 	}
 	require.Zero(t, matchFull(0), "a zeroed group is empty")
 	require.Equal(t, uint64(msb), matchEmpty(0), "a zeroed group is empty")
+}
+
+// TestProbesWithSharedTags runs every spelled-out probe (Get's first try,
+// get's full probe, Ref's first group, find) over a group whose slots share
+// one tag, with the tag one bit off beside them (the case the word trick's
+// borrow can mistake for a match) and a tombstone in it, and keys beyond it
+// in the next group: every key present is found with its value, and none
+// absent is.
+func TestProbesWithSharedTags(t *testing.T) {
+	m := New[int, int](Config{Shards: 1})
+	// Keys whose first group is group 0 of a two-group table: same has five
+	// with one tag, near two with that tag's low bit flipped, and absent
+	// three with the tag that are never stored.
+	var same, near, other, absent []int
+	var tag uint64
+	for k := 0; len(same) < 5 || len(near) < 2 || len(other) < 2 || len(absent) < 3; k++ {
+		h := m.Hash(k)
+		if h>>7&1 != 0 {
+			continue
+		}
+		switch tg := tagOf(h); {
+		case tag == 0:
+			tag = tg
+			same = append(same, k)
+		case tg == tag && len(same) < 5:
+			same = append(same, k)
+		case tg == tag && len(absent) < 3:
+			absent = append(absent, k)
+		case tg == tag^1 && len(near) < 2:
+			near = append(near, k)
+		case tg != tag && tg != tag^1 && len(other) < 2:
+			other = append(other, k)
+		}
+	}
+	present := map[int]int{}
+	check := func(stage string) {
+		t.Helper()
+		for k, v := range present {
+			got, ok := m.Get(k, nil)
+			require.True(t, ok, "%s: Get(%d)", stage, k)
+			require.Equal(t, v, got, "%s: Get(%d)", stage, k)
+			l, p := m.Ref(k)
+			require.NotNil(t, p, "%s: Ref(%d)", stage, k)
+			require.Equal(t, v, *p, "%s: Ref(%d)", stage, k)
+			l.Unlock()
+		}
+		for _, k := range append(slices.Clone(absent), same...) {
+			if _, ok := present[k]; ok {
+				continue
+			}
+			_, ok := m.Get(k, nil)
+			require.False(t, ok, "%s: Get(%d) of an absent key", stage, k)
+			l, p := m.Ref(k)
+			require.Nil(t, p, "%s: Ref(%d) of an absent key", stage, k)
+			l.Unlock()
+		}
+	}
+	put := func(k int) {
+		m.Put(k, 1000+k)
+		present[k] = 1000 + k
+	}
+	// Seven keys fill the shard's one group; the eighth doubles the table,
+	// and all of them then probe from group 0, which the ninth overflows.
+	for i, k := range []int{near[0], same[0], other[0], same[1], near[1], same[2], other[1], same[3], same[4]} {
+		put(k)
+		if i == 4 {
+			check("one group with room")
+		}
+	}
+	tab := &(*shard[int, int])(unsafe.Pointer(m.base.Load())).tab
+	require.Len(t, tab.groups, 2)
+	require.Zero(t, matchEmpty(tab.groups[0].ctrl), "group 0 is full")
+	check("a full group and one beyond")
+	m.Take(same[1])
+	delete(present, same[1])
+	require.NotZero(t, matchFree(tab.groups[0].ctrl), "a tombstone in group 0")
+	require.Zero(t, matchEmpty(tab.groups[0].ctrl), "the tombstone is not empty")
+	check("a tombstone among the shared tags")
+	m.Take(near[0])
+	delete(present, near[0])
+	put(same[1])
+	put(near[0])
+	check("the keys stored again")
 }

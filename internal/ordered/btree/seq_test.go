@@ -184,6 +184,9 @@ func TestGetSeq_SeesEveryWriteDuringTheRead(t *testing.T) {
 		walk(tr.root)
 	}
 	less := func(a, b kv) bool {
+		if a.v == -1 || b.v == -1 {
+			t.Errorf("less(%v, %v): a rewritten item reached the comparison", a, b)
+		}
 		calls++
 		if calls == at {
 			seq.Add(2)
