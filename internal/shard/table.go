@@ -155,11 +155,11 @@ func (t *table[K, V]) remove(i int) {
 // the shard's lock. Lock-free readers load control words atomically and
 // accept what they read only if the shard's counter did not move (see
 // Map.Get), so the store needs to be atomic as a word, not ordered: on amd64
-// it is a plain store, as the lock's release is (release_amd64.go), where an
-// atomic Store is an XCHG, a second locked instruction in every insert and
-// delete. It is spelled out rather than a call of storeRelease, which the
-// compiler would not inline into generic code instantiated in another
-// package (golang/go#56280).
+// it is a plain store, as the lock's release is (seqlock's
+// release_amd64.go), where an atomic Store is an XCHG, a second locked
+// instruction in every insert and delete. It is spelled out rather than a
+// call of seqlock.StoreRelease, which the compiler would not inline into
+// generic code instantiated in another package (golang/go#56280).
 func (t *table[K, V]) setCtrl(g, j int, b byte) {
 	shift := uint(j) * 8
 	c := &t.groups[g].ctrl

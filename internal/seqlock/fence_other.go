@@ -1,17 +1,17 @@
 //go:build !arm64
 
-package shard
+package seqlock
 
-// fenced is false: loadFence and storeFence are arm64's barriers
+// Fenced is false: LoadFence and StoreFence are arm64's barriers
 // (fence_arm64.go). On the other architectures with lock-free reads (amd64,
 // 386, s390x) loads are not reordered with later loads, nor stores with
 // later stores, and the compiler keeps a plain load before a later atomic
-// load, so no barrier is needed. Callers test fenced, a constant, rather than
+// load, so no barrier is needed. Callers test Fenced, a constant, rather than
 // call an empty function: the compiler does not inline it into generic code
 // instantiated in another package (golang/go#56280), and a call per lookup
 // cost 1.5 ns (Read100 int 1e3, -cpu 1: 10.0-10.5 -> 11.6-11.9 ns).
-// Elsewhere readers take the lock (locked.go).
-const fenced = false
+// Elsewhere readers take the lock (internal/shard's locked.go).
+const Fenced = false
 
-func loadFence()  {}
-func storeFence() {}
+func LoadFence()  {}
+func StoreFence() {}

@@ -1,13 +1,13 @@
 //go:build !race
 
-package shard
+package seqlock
 
 import (
 	"sync/atomic"
 	"unsafe"
 )
 
-// storeRelease stores v in *p, which only the caller may be writing (it
+// StoreRelease stores v in *p, which only the caller may be writing (it
 // holds the lock whose word *p is), so that every load and store the caller
 // made before it is seen before it: it releases the lock.
 //
@@ -22,7 +22,8 @@ import (
 // spin_unlock and Go's own runtime (internal/runtime/atomic.StoreRel) do on
 // amd64. Under the race detector it is an atomic store (release_other.go),
 // since the plain one races by the language's rules.
-func storeRelease(p *atomic.Uint64, v uint64) { *(*uint64)(unsafe.Pointer(p)) = v }
+func StoreRelease(p *atomic.Uint64, v uint64) { *(*uint64)(unsafe.Pointer(p)) = v }
 
-// plainRelease: storeRelease is a plain store (Locked.Unlock spells it out).
-const plainRelease = true
+// PlainRelease: StoreRelease is a plain store (callers' hot paths spell it
+// out, as shard.Locked.Unlock does).
+const PlainRelease = true
