@@ -87,7 +87,7 @@ func readWhileTheRootSplitsAndMerges(t *testing.T, large bool) {
 // locked.go (without the race detector, as this file): lock-free reads on
 // amd64, 386 and s390x only. arm64 takes the read lock: a search checks the
 // counter before every comparison, and would need a barrier at each (the
-// hash engine's arm64 barriers are in internal/shard/fence_arm64.s).
+// hash engine's arm64 barriers are in internal/seqlock/fence_arm64.s).
 func TestTree_ReadPathPerArchitecture(t *testing.T) {
 	arch := runtime.GOARCH
 	require.Equal(t, arch == "amd64" || arch == "386" || arch == "s390x", optimisticReads, "optimisticReads on %s", arch)

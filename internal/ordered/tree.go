@@ -11,9 +11,10 @@
 // nodes they replace dead under their locks). Writers keep ETS's statistic
 // per base node: +250 when TryLock fails, -1 when it succeeds, down to
 // -1000. Two additions to ETS's: a writer whose TryLock succeeds while
-// another writer sleeps on the lock also adds 250 (sync.Mutex lets a running
-// writer barge past a sleeping one, so a writer that always wins would
-// otherwise never see the contention it causes), and so does a read without
+// another writer waits for the lock also adds 250 (the lock has no hand-off:
+// a running writer takes it before one that spins, yields or sleeps, so a
+// writer that always wins would otherwise never see the contention it
+// causes), and so does a read without
 // the lock that meets a writer (see below), once per read. A node above 1000
 // is split at its btree's root (O(log n + nodes of the lower half), the
 // halves taking over its nodes), if it holds at least 128 keys and there are
@@ -50,8 +51,8 @@
 // counter unmoved before it uses the copy, so a torn string is discarded,
 // never compared. A reader that meets a writer tries again, and takes the
 // read lock only after 64 tries: a writer holds a base node for a
-// microsecond or so, and a reader asleep on the read lock behind it is woken
-// through the operating system, which costs more. Splits and joins hold the
+// microsecond or so, and a reader waiting on the lock behind it yields the
+// processor and then sleeps, which costs more. Splits and joins hold the
 // write locks of the nodes they replace, so a reader of a node that dies
 // meanwhile sees its counter move; a node already dead is not read at all,
 // since the nodes that replaced it own its btree nodes and their writers do
@@ -99,14 +100,16 @@ package ordered
 
 import (
 	"cmp"
-	"github.com/etsgo/ets/internal/seqlock"
 	"reflect"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/etsgo/ets/internal/ordered/btree"
+	"github.com/etsgo/ets/internal/seqlock"
 )
 
 // Op tells Update and Sweep what to do with a key once the callback returns.
@@ -206,42 +209,81 @@ type base[K, V any] struct {
 	_    [cacheLine]byte
 }
 
-// seqRWMutex is a base node's lock and its sequence counter in one word
-// (seqlock.Lock), odd while held: a writer takes it with one
-// compare-and-swap and lets it go with a release store (a plain store on
-// amd64), where the sync.RWMutex and separate counter it replaced took six
-// locked instructions a write. Get, Has, Next (and so Prev), First, Last and
-// walks read a base node without the lock, so without writing shared
-// memory, and check the counter unchanged before they use what they read
-// (btree.GetSeq, SeekSeq, AppendAscendSeq, AppendDescendSeq). Readers that
-// keep meeting writers take it with RLock, which excludes other holders: it
-// holds the word odd, and RUnlock puts back the value it found, so that
-// lock-free readers that straddled it need not retry. (Where reads take the
-// lock, under the race detector and on arm64, readers of one node take
-// turns.)
+// seqRWMutex is a base node's reader/writer lock. Writers hold a
+// seqlock.Lock, a lock and the node's sequence counter in one word (odd
+// while held): one compare-and-swap to take it and a release store (a plain
+// store on amd64) to let it go, where the sync.RWMutex and separate counter
+// it replaced took six locked instructions a write. Get, Has, Next (and so
+// Prev), First, Last and walks read a base node without the lock, so without
+// writing shared memory, and check the counter unchanged before they use
+// what they read (btree.GetSeq, SeekSeq, AppendAscendSeq,
+// AppendDescendSeq).
+//
+// Readers that keep meeting writers (and every reader under the race
+// detector and on arm64, where reads take the lock) share the lock through
+// a count, which leaves the counter alone, so that lock-free readers of the
+// node go on meanwhile: a reader adds itself to readers and then checks that
+// no writer holds the word, a writer takes the word and then waits for
+// readers to leave. (Each side's atomic write comes before its load of the
+// other's, so at least one of them sees the other.) Writers pay one more
+// load, of a line they write anyway.
 type seqRWMutex struct {
 	l       seqlock.Lock
+	readers atomic.Int32 // readers holding the lock (RLock)
 	waiting atomic.Int32 // writers waiting in Lock (see Tree.lock)
-	found   uint64       // the word RLock found, which RUnlock puts back (the holder's)
 }
 
 // Lock takes the lock for a writer.
-func (m *seqRWMutex) Lock() { m.l.Lock() }
+func (m *seqRWMutex) Lock() {
+	m.l.Lock()
+	m.drain()
+}
 
-// TryLock is Lock if the lock is free; it reports whether it took it.
+// TryLock is Lock if the lock is free (of writers and readers); it reports
+// whether it took it.
 func (m *seqRWMutex) TryLock() bool {
-	_, ok := m.l.TryLock()
+	s, ok := m.l.TryLock()
+	if ok && m.readers.Load() != 0 {
+		m.l.Restore(s) // nothing written: lock-free readers need not retry
+		return false
+	}
 	return ok
+}
+
+// drain waits, for a writer holding the word, until no reader holds the
+// lock: readers copy a batch at most, so it yields, and sleeps only if they
+// take long.
+func (m *seqRWMutex) drain() {
+	for i := 0; m.readers.Load() != 0; i++ {
+		if i < 64 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
 }
 
 // Unlock lets a writer's lock go, the counter two past where it found it.
 func (m *seqRWMutex) Unlock() { m.l.Unlock() }
 
-// RLock takes the lock for a holder that does not write.
-func (m *seqRWMutex) RLock() { m.found, _ = m.l.Lock() }
+// RLock takes the lock for a reader, sharing it with other readers. While a
+// writer holds the word it waits as a writer would (seqlock's spin, queue
+// and sleeps), takes the word, counts itself among the readers while it
+// holds it, and lets it go unchanged: so the next writer waits for it, and
+// writers that keep coming cannot starve it.
+func (m *seqRWMutex) RLock() {
+	m.readers.Add(1)
+	if m.l.Seq.Load()&1 == 0 {
+		return
+	}
+	m.readers.Add(-1)
+	s, _ := m.l.Lock()
+	m.readers.Add(1)
+	m.l.Restore(s)
+}
 
-// RUnlock lets an RLock go, putting back the word it found.
-func (m *seqRWMutex) RUnlock() { m.l.Restore(m.found) }
+// RUnlock lets a reader's lock go.
+func (m *seqRWMutex) RUnlock() { m.readers.Add(-1) }
 
 // NewCompare returns an empty Tree ordered by compare, which returns a
 // negative number when a < b, as cmp.Compare does. Each comparison costs one
@@ -465,10 +507,10 @@ func (t *Tree[K, V]) lock(it Item[K, V]) (b *base[K, V], reshape bool) {
 			b.mu.Lock()
 			b.mu.waiting.Add(-1)
 		case b.mu.waiting.Load() != 0:
-			// Another writer sleeps on the lock: contended, though the
+			// Another writer waits for the lock: contended, though the
 			// lock was free. Without this, a writer that keeps winning
-			// TryLock while the other sleeps (sync.Mutex lets it barge)
-			// never sees contention, and the node never splits.
+			// TryLock while the other yields or sleeps (the lock has no
+			// hand-off) never sees contention, and the node never splits.
 			busy = true
 		}
 		if b.dead {
@@ -749,9 +791,10 @@ func (b *base[K, V]) seekSeq(s Span[K], desc, countLeaves bool) (it Item[K, V], 
 
 // optimisticTries is how many reads without the lock, each failed because
 // a writer was in the base node, a reader makes before it takes the read
-// lock. A writer holds a base node for a microsecond or so; a reader asleep
-// on the read lock behind it is woken through the operating system, which
-// costs more than trying again. With four tries, two goroutines on 1e6 keys
+// lock. A writer holds a base node for a microsecond or so; a reader that
+// waits on the lock behind it yields the processor, then sleeps, which costs
+// more than trying again. (The figures below were taken when the lock was a
+// sync.RWMutex, whose waiters the operating system woke.) With four tries, two goroutines on 1e6 keys
 // with 1% and 20% writes took 314 and 396 ns/op, one goroutine asleep a third
 // of the time. Yielding the processor between tries (runtime.Gosched) was
 // worse still on small tables: 170-180 ns/op against 96-99 for the 10/10/80

@@ -488,14 +488,15 @@ func TestTree_DeadBaseIsNotRead(t *testing.T) {
 
 // TestTree_SleepingWriterIsContention checks that a writer that takes a
 // base node's lock at once still counts as contended while another writer
-// sleeps on that lock: sync.Mutex lets a running writer barge past a
-// sleeping one, and a writer that always wins never fails its TryLock.
+// waits for that lock: the lock has no hand-off, a running writer takes it
+// before one that yields or sleeps, and a writer that always wins never
+// fails its TryLock.
 func TestTree_SleepingWriterIsContention(t *testing.T) {
 	tr := NewOrdered[int, int](true)
 	b := tr.route.Load().bases[0]
 	tr.Put(1, 1)
 	require.Equal(t, int32(uncontended), b.heat.Load())
-	b.mu.waiting.Add(1) // as a writer asleep in Lock
+	b.mu.waiting.Add(1) // as a writer waiting in Lock
 	tr.Put(2, 2)
 	require.Equal(t, int32(uncontended+contended), b.heat.Load())
 	b.mu.waiting.Add(-1)
@@ -687,10 +688,11 @@ func TestTree_RecycledBufferHoldsNothing(t *testing.T) {
 	}
 }
 
-// A base node's lock is one word: a writer leaves the counter two past
-// where it found it, a reader that took the lock (RLock) puts back what it
-// found, and either holder keeps out the other kind and lock-free readers
-// (the word is odd while held).
+// A base node's lock: a writer holds the word odd and leaves the counter
+// two past where it found it; readers that take the lock (RLock) share it,
+// keep writers out and leave the counter alone, so that lock-free readers
+// go on; a writer that comes while a reader holds it waits for the reader,
+// and readers that come while a writer holds it wait for the writer.
 func TestTree_BaseLockWord(t *testing.T) {
 	var m seqRWMutex
 	w := m.l.Seq.Load()
@@ -699,11 +701,45 @@ func TestTree_BaseLockWord(t *testing.T) {
 	require.False(t, m.TryLock())
 	m.Unlock()
 	require.Equal(t, w+2, m.l.Seq.Load(), "a write moves the counter")
+
 	m.RLock()
-	require.NotZero(t, m.l.Seq.Load()&1, "a reader holding the lock holds an odd word")
-	require.False(t, m.TryLock(), "a reader holding the lock keeps writers out")
+	m.RLock() // a second reader shares it
+	require.Equal(t, w+2, m.l.Seq.Load(), "readers leave the counter alone")
+	require.False(t, m.TryLock(), "readers keep writers out")
+	require.Equal(t, w+2, m.l.Seq.Load(), "a failed TryLock puts the word back")
+	wrote := make(chan struct{})
+	go func() {
+		m.Lock()
+		close(wrote)
+		m.Unlock()
+	}()
 	m.RUnlock()
-	require.Equal(t, w+2, m.l.Seq.Load(), "a reader puts back the word it found")
+	time.Sleep(10 * time.Millisecond)
+	select {
+	case <-wrote:
+		t.Fatal("a writer took the lock while a reader held it")
+	default:
+	}
+	m.RUnlock()
+	<-wrote
+	require.Equal(t, w+4, m.l.Seq.Load())
+
+	m.Lock()
+	read := make(chan struct{})
+	go func() {
+		m.RLock()
+		close(read)
+		m.RUnlock()
+	}()
+	time.Sleep(10 * time.Millisecond)
+	select {
+	case <-read:
+		t.Fatal("a reader took the lock while a writer held it")
+	default:
+	}
+	m.Unlock()
+	<-read
+	require.Zero(t, m.readers.Load())
 	require.True(t, m.TryLock())
 	m.Unlock()
 }

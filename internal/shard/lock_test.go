@@ -70,7 +70,7 @@ func TestFrozenWords(t *testing.T) {
 }
 
 // TestReadPathPerArchitecture pins the build-tag matrix of optimistic.go,
-// locked.go, fence_*.go and release_*.go: lock-free reads on amd64, 386,
+// locked.go and seqlock's fence_*.go and release_*.go: lock-free reads on amd64, 386,
 // s390x and arm64 (with barriers on arm64 only), the lock everywhere under
 // the race detector and on other architectures, and the plain release
 // store on amd64 only (a plain 64-bit store is two stores on 386). A file

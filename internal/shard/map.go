@@ -22,7 +22,6 @@ package shard
 
 import (
 	"cmp"
-	"github.com/etsgo/ets/internal/seqlock"
 	"hash/maphash"
 	"math/bits"
 	"reflect"
@@ -32,6 +31,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/etsgo/ets/internal/seqlock"
 )
 
 // Op tells Update and Sweep what to do with a key once the callback returns.
