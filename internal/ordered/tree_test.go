@@ -710,8 +710,8 @@ func TestTree_BaseLockWord(t *testing.T) {
 	wrote := make(chan struct{})
 	go func() {
 		m.Lock()
-		close(wrote)
 		m.Unlock()
+		close(wrote)
 	}()
 	m.RUnlock()
 	time.Sleep(10 * time.Millisecond)
@@ -728,8 +728,8 @@ func TestTree_BaseLockWord(t *testing.T) {
 	read := make(chan struct{})
 	go func() {
 		m.RLock()
-		close(read)
 		m.RUnlock()
+		close(read)
 	}()
 	time.Sleep(10 * time.Millisecond)
 	select {
