@@ -707,11 +707,12 @@ func TestTree_BaseLockWord(t *testing.T) {
 	require.Equal(t, w+2, m.l.Seq.Load(), "readers leave the counter alone")
 	require.False(t, m.TryLock(), "readers keep writers out")
 	require.Equal(t, w+2, m.l.Seq.Load(), "a failed TryLock puts the word back")
-	wrote := make(chan struct{})
+	wrote := make(chan int32) // the readers a writer saw holding the lock with it
 	go func() {
 		m.Lock()
+		n := m.readers.Load()
 		m.Unlock()
-		close(wrote)
+		wrote <- n
 	}()
 	m.RUnlock()
 	time.Sleep(10 * time.Millisecond)
@@ -721,15 +722,16 @@ func TestTree_BaseLockWord(t *testing.T) {
 	default:
 	}
 	m.RUnlock()
-	<-wrote
+	require.Zero(t, <-wrote)
 	require.Equal(t, w+4, m.l.Seq.Load())
 
 	m.Lock()
-	read := make(chan struct{})
+	read := make(chan uint64) // the word a reader saw while it held the lock
 	go func() {
 		m.RLock()
+		w := m.l.Seq.Load()
 		m.RUnlock()
-		close(read)
+		read <- w
 	}()
 	time.Sleep(10 * time.Millisecond)
 	select {
@@ -738,7 +740,7 @@ func TestTree_BaseLockWord(t *testing.T) {
 	default:
 	}
 	m.Unlock()
-	<-read
+	require.Equal(t, w+6, <-read, "a reader holds the lock with the word even")
 	require.Zero(t, m.readers.Load())
 	require.True(t, m.TryLock())
 	m.Unlock()
