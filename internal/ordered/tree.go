@@ -68,16 +68,17 @@
 // node (going on to the next node while the batch has room), hands the batch
 // to the caller, and resumes strictly after the last key of the batch with a
 // fresh O(log n) seek. It reads each base node without its lock, as Get
-// does (btree.AppendAscendSeq: node slices and compared items are copied and
-// the counter checked before they are used, the runs of items copied whole
-// and the counter checked once after), and under its read lock after four
-// reads that failed (walkTries: a writer was in the node, or it died). A read that the counter validates saw
-// the node as no writer was in it, as a read under the lock does; a base
-// node's bounds do not change while it lives (splits and joins make new
-// nodes), so going on from a node's upper bound misses no key. Readers of a
-// node therefore write no shared memory: two goroutines taking ranges of 100
-// keys from a table of 1e3 (one base node) each took 218-298 ns where the
-// read lock's shared count made it 333-421.
+// does (btree.AppendAscendSeq: node slices and compared items are copied
+// and the counter checked before they are used, the runs of items copied
+// whole and the counter checked once after), and under its read lock after
+// four reads that failed (walkTries: a writer was in the node, or it died).
+// A read that the counter validates saw the node as no writer was in it, as
+// a read under the lock does; a base node's bounds do not change while it
+// lives (splits and joins make new nodes), so going on from a node's upper
+// bound misses no key. Readers of a node therefore write no shared memory:
+// two goroutines taking ranges of 100 keys from a table of 1e3 (one base
+// node) each took 218-298 ns where the read lock's shared count made it
+// 333-421.
 // Batches start at 128 items (a typical range query takes one seek) and
 // double up to 1024 (a long walk pays one seek per thousand keys); Next and
 // Prev copy one item. User code therefore never runs under the lock, a caller
@@ -794,9 +795,9 @@ func (b *base[K, V]) seekSeq(s Span[K], desc, countLeaves bool) (it Item[K, V], 
 // lock. A writer holds a base node for a microsecond or so; a reader that
 // waits on the lock behind it yields the processor, then sleeps, which costs
 // more than trying again. (The figures below were taken when the lock was a
-// sync.RWMutex, whose waiters the operating system woke.) With four tries, two goroutines on 1e6 keys
-// with 1% and 20% writes took 314 and 396 ns/op, one goroutine asleep a third
-// of the time. Yielding the processor between tries (runtime.Gosched) was
+// sync.RWMutex, whose waiters the operating system woke.) With four tries,
+// two goroutines on 1e6 keys with 1% and 20% writes took 314 and 396 ns/op,
+// one goroutine asleep a third of the time. Yielding the processor between tries (runtime.Gosched) was
 // worse still on small tables: 170-180 ns/op against 96-99 for the 10/10/80
 // mix on 1e3 keys, the two processors contending for the global run queue.
 const optimisticTries = 64
@@ -1162,8 +1163,8 @@ func (t *Tree[K, V]) copy(buf []Item[K, V], s Span[K], desc bool, n, tries int) 
 }
 
 // walkTries is how many reads of a base node without its lock, each failed
-// because a writer was in the node, a walk's copy makes before it takes the
-// read lock: fewer than a lookup's optimisticTries, as a batch takes longer
+// (a writer was in the node, or it died), a walk's copy makes before it
+// takes the read lock: fewer than a lookup's optimisticTries, as a batch takes longer
 // to copy than a key to find, and a long batch that keeps meeting writers
 // is better read under the lock than again.
 const walkTries = 4
