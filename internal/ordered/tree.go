@@ -270,15 +270,19 @@ func (m *seqRWMutex) Unlock() { m.l.Unlock() }
 // RLock takes the lock for a reader, sharing it with other readers. While a
 // writer holds the word it waits as a writer would (seqlock's spin, queue
 // and sleeps), takes the word, counts itself among the readers while it
-// holds it, and lets it go unchanged: so the next writer waits for it, and
-// writers that keep coming cannot starve it.
+// holds it, and lets it go unchanged, so that the next writer waits for it.
+// (Like a writer, it has no hand-off: writers that keep taking the word
+// first can keep it waiting.)
 func (m *seqRWMutex) RLock() {
 	m.readers.Add(1)
 	if m.l.Seq.Load()&1 == 0 {
 		return
 	}
 	m.readers.Add(-1)
-	s, _ := m.l.Lock()
+	s, ok := m.l.Lock()
+	if !ok {
+		panic("ordered: a base node's lock word is seqlock.Retired") // never set in this package
+	}
 	m.readers.Add(1)
 	m.l.Restore(s)
 }
