@@ -777,18 +777,26 @@ func (t *Tree[K, V]) Clear() {
 // writers do not move b's counter, so b is read only if it was live when
 // the counter was read: any death after that moves the counter.
 func (b *base[K, V]) getSeq(key Item[K, V], cachedLeaves bool) (it Item[K, V], ok, valid bool) {
-	start := b.mu.l.Seq.Load()
-	if start&1 != 0 || b.dead {
+	start, readable := b.readStart()
+	if !readable {
 		return it, false, false
 	}
 	return b.tr.GetSeq(key, &b.mu.l.Seq, start, cachedLeaves)
 }
 
+// readStart returns the counter a read of b without its lock starts from,
+// and false if b cannot be read that way now: a writer holds it, or it is
+// dead (see getSeq). getSeq, seekSeq and copySeq start with it.
+func (b *base[K, V]) readStart() (start uint64, readable bool) {
+	start = b.mu.l.Seq.Load()
+	return start, start&1 == 0 && !b.dead
+}
+
 // seekSeq is getSeq for btree.SeekSeq: the first item of s in b, or the
 // last if desc. countLeaves is SeekSeq's.
 func (b *base[K, V]) seekSeq(s Span[K], desc, countLeaves bool) (it Item[K, V], ok, valid bool) {
-	start := b.mu.l.Seq.Load()
-	if start&1 != 0 || b.dead {
+	start, readable := b.readStart()
+	if !readable {
 		return it, false, false
 	}
 	return b.tr.SeekSeq(Item[K, V]{Key: s.From}, s.HasFrom, s.After, desc, &b.mu.l.Seq, start, countLeaves)
@@ -1179,8 +1187,8 @@ const walkTries = 4
 // pooled buffer holds nothing beyond what its walk counts as filled.
 // cachedLeaves is getSeq's.
 func (b *base[K, V]) copySeq(buf []Item[K, V], s Span[K], desc bool, limit int, cachedLeaves bool) (out []Item[K, V], valid bool) {
-	start := b.mu.l.Seq.Load()
-	if start&1 != 0 || b.dead {
+	start, readable := b.readStart()
+	if !readable {
 		return buf, false
 	}
 	bd := spanBounds[K, V](s)

@@ -70,17 +70,6 @@ func matchFree(w uint64) uint64 { return ^w & msb }
 // matchFull returns a mask of the bytes of w that hold a key.
 func matchFull(w uint64) uint64 { return w & msb }
 
-// matchTag returns a mask of the bytes of w equal to tag's (lsb*tagOf(h)),
-// with false positives possible above a true match (the borrow of the
-// subtraction), never below one or without one: a full byte whose tag
-// differs, and every empty or deleted byte, differ from the tag in the
-// high bit or in another, so only a borrow can set their mask bit. The
-// probes spell it out (see find).
-func matchTag(w, tag uint64) uint64 {
-	x := w ^ tag
-	return (x - lsb) &^ x & msb
-}
-
 // tagOf is the control byte of a full slot whose key hashes to h.
 func tagOf(h uint64) uint64 { return h&0x7f | ctrlFull }
 

@@ -9,6 +9,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// matchTag returns a mask of the bytes of w equal to tag's (lsb*tagOf(h)),
+// with false positives possible above a true match (the borrow of the
+// subtraction), never below one or without one: a full byte whose tag
+// differs, and every empty or deleted byte, differ from the tag in the
+// high bit or in another, so only a borrow can set their mask bit. The
+// probes spell it out (find, Get, get, Ref); this is their reference, which
+// TestControlBytes checks.
+func matchTag(w, tag uint64) uint64 {
+	x := w ^ tag
+	return (x - lsb) &^ x & msb
+}
+
 // TestControlBytes checks the word operations on control bytes against a
 // byte at a time, for random groups of empty, deleted and full slots: the
 // masks of empty, free and full slots are exact, and a tag's mask has a bit
