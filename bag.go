@@ -1,7 +1,9 @@
 package ets
 
 import (
+	"fmt"
 	"iter"
+	"reflect"
 
 	"github.com/etsgo/ets/internal/shard"
 )
@@ -43,7 +45,10 @@ type DuplicateBag[K comparable, V comparable] struct {
 type bag[K comparable, V comparable] struct {
 	handle
 	e *shard.Bag[K, V]
-	_ [cacheLine - 24]byte // a line of its own: see Set
+	// check says that V is or holds an interface, whose dynamic value may
+	// be of a type that == panics on (see checkValue).
+	check bool
+	_     [cacheLine - 32]byte // a line of its own: see Set
 }
 
 // NewBag makes an empty Bag (ETS new/2 with type bag). The handle it returns
@@ -75,28 +80,80 @@ func newBag[K comparable, V comparable, T Table](kind Kind, opts []Option, wrap 
 
 // makeBag makes a bag table of the given kind around engine e.
 func makeBag[K comparable, V comparable, T Table](kind Kind, cfg config, e *shard.Bag[K, V], wrap func(bag[K, V]) T) (T, error) {
-	return newTable[K, V](kind, cfg, e, func(h handle) T { return wrap(bag[K, V]{handle: h, e: e}) })
+	check := holdsInterface(reflect.TypeFor[V]())
+	return newTable[K, V](kind, cfg, e, func(h handle) T { return wrap(bag[K, V]{handle: h, e: e, check: check}) })
+}
+
+// holdsInterface reports whether values of t are, or hold, interfaces: the
+// only comparable types whose == can panic.
+func holdsInterface(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.Array:
+		return holdsInterface(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if holdsInterface(t.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkValue returns nil if v can be compared, as a bag compares its objects
+// (a Bag to keep one copy of each, both kinds to index a key's objects and
+// to delete one), and otherwise an error wrapping ErrInvalidOption: v is,
+// or holds, an interface whose dynamic type == panics on, such as a slice
+// in a Bag[K, any]. Writes check before they change anything, so such a
+// value is refused whole rather than half stored. It costs nothing unless
+// V holds an interface.
+func (t *bag[K, V]) checkValue(v V) error {
+	if !t.check {
+		return nil
+	}
+	if x := any(v); x == nil || reflect.ValueOf(x).Comparable() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s value %T cannot be compared, so a bag cannot hold it", ErrInvalidOption, t.c.kind, v)
+}
+
+// checkEntries is checkValue for every entry of a batch.
+func (t *bag[K, V]) checkEntries(entries []Entry[K, V]) error {
+	if t.check {
+		for _, e := range entries {
+			if err := t.checkValue(e.Value); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // As returns a handle on the same table acting for o (nil: for nobody); see
 // Set.As.
 func (t *Bag[K, V]) As(o *Owner) *Bag[K, V] {
-	return &Bag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e}}
+	return &Bag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e, check: t.check}}
 }
 
 // As returns a handle on the same table acting for o (nil: for nobody); see
 // Set.As.
 func (t *DuplicateBag[K, V]) As(o *Owner) *DuplicateBag[K, V] {
-	return &DuplicateBag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e}}
+	return &DuplicateBag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e, check: t.check}}
 }
 
 // Insert adds the object (k, v) after k's other objects (ETS insert/2). In a
 // Bag, an object equal to one k already has is not added again and the first
 // keeps its place; a DuplicateBag adds every copy. It is O(1) amortized, does
 // not allocate when the object is already present in a Bag, and returns
-// ErrDeleted if the table was dropped.
+// ErrDeleted if the table was dropped. A value that cannot be compared (an
+// interface holding a slice, map or func) is ErrInvalidOption.
 func (t *bag[K, V]) Insert(k K, v V) error {
 	if err := t.writable(); err != nil {
+		return err
+	}
+	if err := t.checkValue(v); err != nil {
 		return err
 	}
 	t.e.Insert(t.e.Hash(k), k, v)
@@ -108,8 +165,12 @@ func (t *bag[K, V]) Insert(k K, v V) error {
 // insert/2 with a list), atomically and in isolation: a concurrent reader of
 // any of the keys sees none of the batch or all of it. In a Bag, an entry
 // equal to an earlier one is not added again. It costs O(len(entries)) and
-// holds the locks of the shards involved while it adds.
+// holds the locks of the shards involved while it adds. A value that cannot
+// be compared (see Insert) is ErrInvalidOption, and nothing is added.
 func (t *bag[K, V]) InsertMany(entries ...Entry[K, V]) error {
+	if err := t.checkEntries(entries); err != nil {
+		return err
+	}
 	_, err := insertBatch(t.handle, entries, false, t.e.Hash, t.e.InsertBatch)
 	return err
 }
@@ -118,6 +179,9 @@ func (t *bag[K, V]) InsertMany(entries ...Entry[K, V]) error {
 // insert_new/2) and reports whether it did. It is O(1).
 func (t *bag[K, V]) InsertNew(k K, v V) (bool, error) {
 	if err := t.writable(); err != nil {
+		return false, err
+	}
+	if err := t.checkValue(v); err != nil {
 		return false, err
 	}
 	ok := t.e.InsertNew(t.e.Hash(k), k, v)
@@ -130,6 +194,9 @@ func (t *bag[K, V]) InsertNew(k K, v V) (bool, error) {
 // isolation. It reports whether it added. A key may appear more than once in
 // entries: its objects are added as InsertMany adds them.
 func (t *bag[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
+	if err := t.checkEntries(entries); err != nil {
+		return false, err
+	}
 	return insertBatch(t.handle, entries, true, t.e.Hash, t.e.InsertBatch)
 }
 
@@ -178,6 +245,9 @@ func (t *bag[K, V]) Delete(k K) error {
 // has.
 func (t *bag[K, V]) DeleteObject(k K, v V) error {
 	if err := t.writable(); err != nil {
+		return err
+	}
+	if err := t.checkValue(v); err != nil {
 		return err
 	}
 	t.e.DeleteObject(t.e.Hash(k), k, v)
@@ -260,10 +330,11 @@ func (t *bag[K, V]) SelectCount(pred func(K, V) bool) int {
 // SelectDelete deletes the objects pred returns true for and returns how many
 // it deleted (ETS select_delete/2); a nil pred deletes every object. Each
 // object is tested and deleted atomically: pred runs while the lock of the
-// object's shard is held, so it must be short and must not call the table.
-// If pred panics, the objects of the keys already swept stay deleted, the
-// key being swept is left as it was, the table stays consistent and
-// unlocked, and the panic propagates. It is O(n) in objects.
+// object's shard is held, so it must be short and must neither call the
+// table nor stop its owner (either deadlocks). If pred panics, the objects of
+// the keys already swept stay deleted, the key being swept is left as it
+// was, the table stays consistent and unlocked, and the panic propagates. It
+// is O(n) in objects.
 func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 	return sweepShards(t.handle, t.e.Sweep, deleteWhere[shard.Op](pred))
 }
@@ -275,8 +346,19 @@ func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 // another object of the key merges with the earlier of the two, so no key
 // holds two equal objects. Each object is tested and replaced atomically,
 // with fn running under the shard's lock as in SelectDelete. It is O(n) in
-// objects.
+// objects. A replacement that cannot be compared (see Insert) panics, as a
+// panic of fn does, before it is stored.
 func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
+	if t.check {
+		user := fn
+		fn = func(k K, v V) (V, bool) {
+			v, ok := user(k, v)
+			if err := t.checkValue(v); ok && err != nil {
+				panic("ets: SelectReplace: " + err.Error())
+			}
+			return v, ok
+		}
+	}
 	return sweepShards(t.handle, t.e.Sweep, replaceWhere[shard.Op](fn))
 }
 

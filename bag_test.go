@@ -913,3 +913,63 @@ func must[T any](t T, err error) T {
 	}
 	return t
 }
+
+// A bag compares its objects, so a value whose dynamic type == panics on (a
+// slice in a Bag[K, any]) is refused with ErrInvalidOption before anything
+// changes, where it used to panic halfway through an insert and leave the
+// key's objects and the table's size disagreeing. Comparable values of any
+// dynamic type, nil among them, still work, past the few objects a key keeps
+// without an index.
+func TestBag_UncomparableValuesRefused(t *testing.T) {
+	type holder struct{ V any }
+	for _, dup := range []bool{false, true} {
+		t.Run(fmt.Sprintf("duplicate=%v", dup), func(t *testing.T) {
+			var ins func(k int, v any) error
+			var b interface {
+				InsertNew(int, any) (bool, error)
+				InsertMany(...ets.Entry[int, any]) error
+				InsertNewMany(...ets.Entry[int, any]) (bool, error)
+				DeleteObject(int, any) error
+				Lookup(int) []any
+				Count(int) int
+				Size() int
+				SelectReplace(func(int, any) (any, bool)) (int, error)
+			}
+			if dup {
+				d, err := ets.NewDuplicateBag[int, any]()
+				require.NoError(t, err)
+				ins, b = d.Insert, d
+			} else {
+				d, err := ets.NewBag[int, any]()
+				require.NoError(t, err)
+				ins, b = d.Insert, d
+			}
+			good := []any{nil, 1, "one", 2.5, [2]int{1, 2}, holder{3}, &struct{}{}, int8(4), "five", 6, 7}
+			for _, v := range good {
+				require.NoError(t, ins(1, v))
+			}
+			require.Equal(t, len(good), b.Count(1), "past the small-key limit: the index holds every dynamic type")
+			for _, bad := range []any{[]int{1}, map[int]int{}, func() {}, holder{[]int{1}}, [1]any{[]int{1}}} {
+				require.ErrorIs(t, ins(1, bad), ets.ErrInvalidOption, "%T", bad)
+				require.ErrorIs(t, ins(2, bad), ets.ErrInvalidOption, "%T", bad)
+				_, err := b.InsertNew(3, bad)
+				require.ErrorIs(t, err, ets.ErrInvalidOption)
+				require.ErrorIs(t, b.InsertMany(ets.Entry[int, any]{Key: 4, Value: 1}, ets.Entry[int, any]{Key: 4, Value: bad}), ets.ErrInvalidOption)
+				_, err = b.InsertNewMany(ets.Entry[int, any]{Key: 5, Value: 1}, ets.Entry[int, any]{Key: 5, Value: bad})
+				require.ErrorIs(t, err, ets.ErrInvalidOption)
+				require.ErrorIs(t, b.DeleteObject(1, bad), ets.ErrInvalidOption)
+			}
+			require.Equal(t, len(good), b.Size(), "nothing refused was stored, not even a batch's good entries")
+			require.Equal(t, good, b.Lookup(1))
+			for k := 2; k <= 5; k++ {
+				require.Zero(t, b.Count(k))
+			}
+			require.PanicsWithValue(t, fmt.Sprintf("ets: SelectReplace: ets: invalid option: %s value []int cannot be compared, so a bag cannot hold it", map[bool]string{false: "bag", true: "duplicate_bag"}[dup]), func() {
+				_, _ = b.SelectReplace(func(k int, v any) (any, bool) { return []int{1}, true })
+			})
+			require.Equal(t, good, b.Lookup(1), "the refused replacement changed nothing")
+			require.NoError(t, b.DeleteObject(1, "one"))
+			require.Equal(t, len(good)-1, b.Size())
+		})
+	}
+}

@@ -184,6 +184,12 @@ func (c *counterOp) step(old uint64, ok bool) (uint64, error) {
 // this is the closest faithful rule). Errors of the table (ErrDeleted, and
 // ErrAccess for handles without write right) come first.
 //
+// For an unsigned V every increment counts upwards: incr cannot be negative,
+// and the wrapped value of a negative one (^uint64(0) for -1) overflows, or
+// with WithThreshold sets the counter to setValue. ETS's decrement with a
+// floor, {Pos, -1, 0, 0}, needs a signed V: UpdateCounter(t, k, -1,
+// WithThreshold(0, 0)).
+//
 // UpdateCounter is O(1) on a Set, O(log n) on an OrderedSet, and does not
 // allocate. Concurrent increments of one key are never lost.
 func UpdateCounter[K any, V Integer](t Counters[K, V], k K, incr V, opts ...CounterOption[V]) (V, error) {

@@ -18,7 +18,11 @@ type Transfer struct {
 // (ErrNotOwner otherwise), and only to a live owner other than itself
 // (ErrOwnerDone, ErrInvalidOption). The heir is unchanged. From then on the
 // handles acting for o lose the owner's rights on t, and the Transfer's Table
-// has them. A dropped table is ErrDeleted.
+// has them. A write that another goroutine was making through o's handle
+// when the table changed hands, already past its check of the rights, may
+// still land just after the change: the change waits for no write in flight
+// (a write is checked with one atomic load, before it takes any lock). Writes
+// started after GiveAway returns are refused. A dropped table is ErrDeleted.
 func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 	c := t.tableCore()
 	c.mu.Lock()
@@ -30,6 +34,8 @@ func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 	switch {
 	case to == nil:
 		return fmt.Errorf("%w: GiveAway to a nil owner", ErrInvalidOption)
+	case to.ctx == nil:
+		return fmt.Errorf("%w: GiveAway to %s", ErrInvalidOption, errZeroOwner)
 	case to == o:
 		return fmt.Errorf("%w: GiveAway to the owner itself", ErrInvalidOption)
 	case !o.alive():
@@ -49,9 +55,12 @@ func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 // SetHeir names h the heir of t, with data for its Transfer (ETS
 // setopts(T, {heir, Pid, Data})); a nil h removes the heir. When t's owner
 // ends, a live heir becomes the owner and receives a Transfer; otherwise t is
-// dropped. An owner may name itself heir: it inherits the table back when an
-// owner it gave the table to ends. Only t's owner may set the heir
-// (ErrNotOwner); an heir that has ended is ErrOwnerDone.
+// dropped. An heir that inherits stays the heir, as in ETS, with the same
+// data: it is then heir to itself, so the table is dropped when it ends. An
+// owner may name itself heir: it inherits the table back whenever an owner
+// it gave the table to ends (ETS's manager/worker pattern; GiveAway leaves
+// the heir as it is). Only t's owner may set the heir (ErrNotOwner); an heir
+// that has ended is ErrOwnerDone.
 func (o *Owner) SetHeir(t Table, h *Owner, data any) error {
 	c := t.tableCore()
 	c.mu.Lock()
@@ -60,7 +69,10 @@ func (o *Owner) SetHeir(t Table, h *Owner, data any) error {
 	if err := o.owns(c, st, "sets the heir of"); err != nil {
 		return err
 	}
-	if h != nil && !h.alive() {
+	switch {
+	case h != nil && h.ctx == nil:
+		return fmt.Errorf("%w: SetHeir: %s", ErrInvalidOption, errZeroOwner)
+	case h != nil && !h.alive():
 		return fmt.Errorf("%w (SetHeir %v)", ErrOwnerDone, h)
 	}
 	next := *st
@@ -95,8 +107,11 @@ func (c *core) ownerEnded(o *Owner) {
 		return
 	}
 	if h := st.heir; h != nil && h != o && h.adopt(c) {
+		// The heir stays the heir, as in ETS: when it ends the table is
+		// dropped (it is heir to itself), and when it gives the table
+		// away again it gets it back if that owner ends too.
 		next := *st
-		next.owner, next.heir, next.heirData = h, nil, nil
+		next.owner = h
 		c.publish(&next)
 		h.deliver(Transfer{Table: c.handleFor(h), From: o.ID(), Data: st.heirData})
 		c.mu.Unlock()

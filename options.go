@@ -235,8 +235,11 @@ func WithDecentralizedCounters(on bool) Option {
 // one that has ended, ErrOwnerDone from the constructor.
 func WithOwner(o *Owner) Option {
 	return Option{func(c *config) error {
-		if o == nil {
+		switch {
+		case o == nil:
 			return fmt.Errorf("%w: WithOwner(nil)", ErrInvalidOption)
+		case o.ctx == nil:
+			return fmt.Errorf("%w: WithOwner: %s", ErrInvalidOption, errZeroOwner)
 		}
 		c.owner = o
 		return nil
@@ -244,7 +247,8 @@ func WithOwner(o *Owner) Option {
 }
 
 // WithHeir names h the table's heir (ETS {heir, Pid, HeirData}): when the
-// owner ends, a live h becomes the owner and receives a Transfer with data.
+// owner ends, a live h becomes the owner, receives a Transfer with data and
+// stays the heir (see Owner.SetHeir).
 // It needs WithOwner; h may be the owner itself. A nil h is ErrInvalidOption;
 // an h that has ended, ErrOwnerDone.
 func WithHeir(h *Owner, data any) Option {

@@ -220,9 +220,10 @@ func (t *OrderedSet[K, V]) Take(k K) (v V, ok bool, err error) {
 // afterwards and whether it holds one.
 //
 // fn runs while the write lock of k's base node is held (see OrderedSet):
-// keep it short, and never call the table from it (that deadlocks). If fn
-// panics, the table is unchanged and unlocked, and the panic propagates to
-// the caller. Update is O(log n) and does not allocate.
+// keep it short, and never call the table from it, nor stop the table's
+// owner (either deadlocks). If fn panics, the table is unchanged and
+// unlocked, and the panic propagates to the caller. Update is O(log n) and
+// does not allocate.
 func (t *OrderedSet[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error) {
 	if err := t.writable(); err != nil {
 		var zero V
@@ -230,7 +231,7 @@ func (t *OrderedSet[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool
 	}
 	v, ok := t.tr.Update(k, func(old V, ok bool) (V, ordered.Op) {
 		v, op := fn(old, ok)
-		return v, ordered.Op(op)
+		return v, ordered.Op(op.checked())
 	})
 	t.settle()
 	return v, ok, nil
@@ -374,10 +375,10 @@ func (t *OrderedSet[K, V]) SelectCount(pred func(K, V) bool) int {
 // it deleted (ETS select_delete/2); a nil pred deletes every object. Each
 // object is tested and deleted atomically: pred runs while the write lock of
 // a base node is held, a batch of its keys at a time, so it must be short and
-// must not call the table. If pred panics, the objects already deleted stay
-// deleted, the table stays consistent and unlocked, and the panic
-// propagates. It is O(n log n) and returns ErrDeleted if the table is dropped
-// before or during the sweep.
+// must neither call the table nor stop its owner (either deadlocks). If pred
+// panics, the objects already deleted stay deleted, the table stays
+// consistent and unlocked, and the panic propagates. It is O(n log n) and
+// returns ErrDeleted if the table is dropped before or during the sweep.
 func (t *OrderedSet[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 	return t.sweep(deleteWhere[ordered.Op](pred))
 }

@@ -15,7 +15,8 @@ import (
 // to its heir, or is dropped if it has none (or the heir has ended too).
 // Handles acting for an owner (the one its constructor returns, t.As(o), a
 // Transfer's Table) carry the owner's rights on its protected and private
-// tables.
+// tables, until the table changes hands (see GiveAway for a write in flight
+// at that moment).
 //
 // An Owner ends once: when the context it was made with is done, when Stop is
 // called, or, for an owner started with Go, when its function returns or
@@ -24,7 +25,8 @@ import (
 //
 // All methods are safe for concurrent use. The end of an owner, including
 // the hand-over or drop of all its tables, synchronizes before Done is
-// closed.
+// closed. The zero Owner is not an owner: options and methods given one
+// return ErrInvalidOption, as does its Err, and its Stop panics.
 type Owner struct {
 	id     uint64
 	rd     shard.Reader // the owner's token for the read gates of its private tables
@@ -94,6 +96,9 @@ func Go(ctx context.Context, fn func(ctx context.Context, self *Owner) error) *O
 // tables have been handed to their heirs or dropped. Stopping an owner that
 // has ended does nothing: Err keeps the first reason.
 func (o *Owner) Stop(reason error) {
+	if o.cancel == nil {
+		panic("ets: Stop: " + errZeroOwner)
+	}
 	if reason == nil {
 		reason = ErrOwnerDone
 	}
@@ -108,8 +113,11 @@ func (o *Owner) Done() <-chan struct{} { return o.done }
 // Err returns nil while the owner is alive, and then the first reason it
 // ended for: the reason given to Stop, the error its Go function returned, a
 // *PanicError, or the cause of its context (context.Canceled,
-// context.DeadlineExceeded...).
+// context.DeadlineExceeded...). The zero Owner's is ErrInvalidOption.
 func (o *Owner) Err() error {
+	if o.ctx == nil {
+		return fmt.Errorf("%w: %s", ErrInvalidOption, errZeroOwner)
+	}
 	if o.ctx.Err() == nil {
 		return nil
 	}
@@ -173,21 +181,31 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
-// alive reports whether the owner has not begun to end.
+// alive reports whether the owner has not begun to end: its Err is nil. The
+// context is checked as well as ended, which is set only when end starts (a
+// goroutine context.AfterFunc starts after the context is done), so that no
+// table goes to an owner whose Err already says it ended.
 func (o *Owner) alive() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return !o.ended
+	return o.aliveLocked()
 }
 
-// adopt records that o owns c. It fails if o has begun to end: a table is
-// never given to an owner that will not hand it on. The caller holds c.mu,
-// publishes o as c's owner, and only then delivers the Transfer, so that the
-// receiver owns the table by the time it reads the Transfer.
+// aliveLocked is alive for a caller that holds o.mu. The zero Owner is never
+// alive.
+func (o *Owner) aliveLocked() bool { return !o.ended && o.ctx != nil && o.ctx.Err() == nil }
+
+// errZeroOwner describes the misuse of a zero Owner.
+const errZeroOwner = "an Owner not made by NewOwner or Go"
+
+// adopt records that o owns c. It fails if o has begun to end (see alive): a
+// table is never given to an owner that will not hand it on. The caller holds
+// c.mu, publishes o as c's owner, and only then delivers the Transfer, so
+// that the receiver owns the table by the time it reads the Transfer.
 func (o *Owner) adopt(c *core) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.ended {
+	if !o.aliveLocked() {
 		return false
 	}
 	o.tables[c] = struct{}{}
@@ -274,6 +292,8 @@ func errOwnerArg(what string, o *Owner) error {
 	switch {
 	case o == nil:
 		return fmt.Errorf("%w: %s: nil owner", ErrInvalidOption, what)
+	case o.ctx == nil:
+		return fmt.Errorf("%w: %s: %s", ErrInvalidOption, what, errZeroOwner)
 	case !o.alive():
 		return fmt.Errorf("%w (%s)", ErrOwnerDone, what)
 	}

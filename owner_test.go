@@ -179,7 +179,7 @@ func TestHeir_InheritsOnCrash(t *testing.T) {
 		require.Equal(t, worker.ID(), tr.From)
 		require.Equal(t, "payload", tr.Data)
 		require.Equal(t, heir.ID(), tr.Table.Info().Owner)
-		require.Zero(t, tr.Table.Info().Heir, "after inheriting, the heir is no longer heir")
+		require.Equal(t, heir.ID(), tr.Table.Info().Heir, "after inheriting, the heir stays heir, as in ETS")
 		for i := range 100 {
 			require.True(t, k.has(tr.Table, i), "acknowledged writes survive the transfer")
 		}
@@ -190,8 +190,14 @@ func TestHeir_InheritsOnCrash(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, tab.Info().ID, opened.Info().ID, "the name survives inheritance")
 
-		// A second ending drops the table: there is no heir any more.
+		// A second ending drops the table: the heir is heir to itself, and
+		// no heir inherits from itself (nor does it receive a Transfer).
 		heir.Stop(nil)
+		select {
+		case tr := <-heir.Transfers():
+			t.Fatalf("the ending heir received %v", tr)
+		default:
+		}
 		require.ErrorIs(t, tr.Table.Err(), ets.ErrDeleted)
 	})
 }
@@ -278,8 +284,9 @@ func TestSetHeir_ManagerWorker(t *testing.T) {
 			for r := 0; r <= round; r++ {
 				require.True(t, k.has(tab, r), "no data lost across restarts")
 			}
-			// The manager inherited, so it is no longer heir: name itself again.
-			require.NoError(t, manager.SetHeir(tab, manager, "back to manager"))
+			// Inheriting keeps the heir, as in ETS: the next worker's
+			// crash brings the table back without another SetHeir.
+			require.Equal(t, manager.ID(), tab.Info().Heir)
 		}
 		require.NoError(t, manager.SetHeir(tab, nil, nil))
 		require.Zero(t, tab.Info().Heir)
@@ -637,4 +644,78 @@ func TestOpen_DoesNotAllocate(t *testing.T) {
 		o, _ := ets.Open[*ets.Set[string, int]]("open-allocs")
 		o.Lookup("x")
 	}))
+}
+
+// A constructor whose owner ends after the table was named, but before the
+// owner adopted it, fails; a handle that Open found in that window must see
+// a dropped table, not one that lives on without its owner.
+func TestOwner_EndsWhileConstructorRuns(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		o := ets.NewOwner(context.Background())
+		name := "constructor-race-" + k.name
+		var found ets.Table
+		ets.SetTestHookBeforeAdopt(func() {
+			var err error
+			found, err = ets.Open[ets.Table](name)
+			require.NoError(t, err)
+			o.Stop(nil)
+		})
+		t.Cleanup(func() { ets.SetTestHookBeforeAdopt(nil) })
+		_, err := k.make(ets.WithOwner(o), ets.WithName(name), ets.WithAccess(ets.Public))
+		ets.SetTestHookBeforeAdopt(nil)
+		require.ErrorIs(t, err, ets.ErrOwnerDone)
+		require.NotNil(t, found)
+		require.ErrorIs(t, found.Err(), ets.ErrDeleted, "the table died with the constructor")
+		require.ErrorIs(t, k.put(found, 1), ets.ErrDeleted)
+		_, err = ets.Open[ets.Table](name)
+		require.ErrorIs(t, err, ets.ErrNotFound, "the name is free")
+		for _, info := range ets.Tables() {
+			require.NotEqual(t, name, info.Name)
+		}
+	})
+}
+
+// An owner whose context is done has ended, as its Err says, even before
+// its end has run (on a goroutine that context.AfterFunc starts): no table
+// is given to it. The test checks right after the cancel, many times; every
+// check must refuse.
+func TestOwner_CancelledContextRefusesTables(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		owner := newOwner(t)
+		tab, err := k.make(ets.WithOwner(owner))
+		require.NoError(t, err)
+		for range 200 {
+			ctx, cancel := context.WithCancel(context.Background())
+			to := ets.NewOwner(ctx)
+			cancel()
+			require.Error(t, to.Err())
+			require.ErrorIs(t, owner.GiveAway(tab, to, nil), ets.ErrOwnerDone)
+			require.ErrorIs(t, owner.SetHeir(tab, to, nil), ets.ErrOwnerDone)
+			_, err := k.make(ets.WithOwner(to))
+			require.ErrorIs(t, err, ets.ErrOwnerDone)
+			_, err = k.make(ets.WithOwner(owner), ets.WithHeir(to, nil))
+			require.ErrorIs(t, err, ets.ErrOwnerDone)
+		}
+		require.Equal(t, owner.ID(), tab.Info().Owner, "the table never left its owner")
+	})
+}
+
+// The zero Owner is a misuse with a clear error, not a nil-map panic.
+func TestOwner_ZeroValue(t *testing.T) {
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		var zero ets.Owner
+		_, err := k.make(ets.WithOwner(&zero))
+		require.ErrorIs(t, err, ets.ErrInvalidOption)
+		require.ErrorContains(t, err, "NewOwner")
+		owner := newOwner(t)
+		_, err = k.make(ets.WithOwner(owner), ets.WithHeir(&zero, nil))
+		require.ErrorIs(t, err, ets.ErrInvalidOption)
+		tab, err := k.make(ets.WithOwner(owner))
+		require.NoError(t, err)
+		require.ErrorIs(t, owner.GiveAway(tab, &zero, nil), ets.ErrInvalidOption)
+		require.ErrorIs(t, owner.SetHeir(tab, &zero, nil), ets.ErrInvalidOption)
+		require.ErrorIs(t, zero.GiveAway(tab, owner, nil), ets.ErrNotOwner)
+		require.PanicsWithValue(t, "ets: Stop: an Owner not made by NewOwner or Go", func() { zero.Stop(nil) })
+		require.ErrorIs(t, zero.Err(), ets.ErrInvalidOption)
+	})
 }

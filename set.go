@@ -145,9 +145,9 @@ func (t *Set[K, V]) Take(k K) (v V, ok bool, err error) {
 // the value k holds afterwards and whether it holds one.
 //
 // fn runs while the lock of k's shard is held: keep it short, and never call
-// the table from it, nor stop the table's owner (that deadlocks). If fn panics, the table is unchanged
-// and unlocked, and the panic propagates to the caller. Update is O(1) and
-// does not allocate.
+// the table from it, nor stop the table's owner (either deadlocks). If fn
+// panics, the table is unchanged and unlocked, and the panic propagates to
+// the caller. Update is O(1) and does not allocate.
 func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error) {
 	if err := t.writable(); err != nil {
 		var zero V
@@ -155,7 +155,7 @@ func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error
 	}
 	v, ok := t.m.Update(k, func(old V, ok bool) (V, shard.Op) {
 		v, op := fn(old, ok)
-		return v, shard.Op(op)
+		return v, shard.Op(op.checked())
 	})
 	t.settle()
 	return v, ok, nil
@@ -207,9 +207,10 @@ func (t *Set[K, V]) SelectCount(pred func(K, V) bool) int {
 // SelectDelete deletes the objects pred returns true for and returns how many
 // it deleted (ETS select_delete/2); a nil pred deletes every object. Each
 // object is tested and deleted atomically: pred runs while the lock of the
-// object's shard is held, so it must be short and must not call the table.
-// If pred panics, the objects already deleted stay deleted, the table stays
-// consistent and unlocked, and the panic propagates.
+// object's shard is held, so it must be short and must neither call the
+// table nor stop its owner (either deadlocks). If pred panics, the objects
+// already deleted stay deleted, the table stays consistent and unlocked, and
+// the panic propagates.
 func (t *Set[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 	return sweepShards(t.handle, t.m.Sweep, deleteWhere[shard.Op](pred))
 }
@@ -236,7 +237,10 @@ func (t *Set[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V],
 
 // Cursor continues a SelectLimit walk (ETS select/1 on a continuation). A nil
 // *Cursor is the end of the walk. A Cursor may be used from any goroutine but
-// is meant to be advanced by one at a time.
+// is meant to be advanced by one at a time. A walk also ends, with a short or
+// empty page and a nil cursor, when the table is dropped or the handle loses
+// the right to read it (its owner gave it away); the handle's Err then tells
+// that from the end of the table.
 type Cursor[K, V any] struct {
 	next func() ([]Entry[K, V], *Cursor[K, V])
 }

@@ -259,3 +259,28 @@ func TestSet_DroppedAnswersNoRead(t *testing.T) {
 	require.False(t, s.Member(1))
 	require.ErrorIs(t, s.Err(), ets.ErrDeleted)
 }
+
+// An Update function that returns an Op other than Keep, Store and Delete
+// panics, as a panicking function does: the table is left as it was and
+// unlocked. It used to be taken silently as Keep.
+func TestUpdate_InvalidOpPanics(t *testing.T) {
+	set, err := ets.NewSet[int, int]()
+	require.NoError(t, err)
+	ord, err := ets.NewOrderedSet[int, int]()
+	require.NoError(t, err)
+	for name, update := range map[string]func(k int, fn func(int, bool) (int, ets.Op)) (int, bool, error){
+		"Set": set.Update, "OrderedSet": ord.Update,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := update(1, func(int, bool) (int, ets.Op) { return 10, ets.Store })
+			require.NoError(t, err)
+			require.PanicsWithValue(t, "ets: Update: the function returned Op(3), not Keep, Store or Delete", func() {
+				_, _, _ = update(1, func(int, bool) (int, ets.Op) { return 20, ets.Delete + 1 })
+			})
+			v, ok, err := update(1, func(old int, ok bool) (int, ets.Op) { return old, ets.Keep })
+			require.NoError(t, err, "the table is unlocked")
+			require.True(t, ok)
+			require.Equal(t, 10, v, "and unchanged")
+		})
+	}
+}

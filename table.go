@@ -117,7 +117,9 @@ type Entry[K, V any] struct {
 	Value V
 }
 
-// Op tells Update what to do with the key once its function returns.
+// Op tells Update what to do with the key once its function returns. An Op
+// other than Keep, Store and Delete makes Update panic, as a panic of its
+// function does: the table is left as it was.
 type Op uint8
 
 // The outcomes of an Update function.
@@ -126,6 +128,19 @@ const (
 	Store            // store the returned value, inserting the key if absent
 	Delete           // remove the key if present
 )
+
+// checked returns op, and panics if it is not one of the Ops (see Op).
+func (op Op) checked() Op {
+	if op > Delete {
+		badOp(op)
+	}
+	return op
+}
+
+// badOp is checked's panic, out of line so that checked inlines.
+func badOp(op Op) {
+	panic(fmt.Sprintf("ets: Update: the function returned Op(%d), not Keep, Store or Delete", op))
+}
 
 // Info describes a table, as ETS's info/1.
 type Info struct {
@@ -276,12 +291,29 @@ func newTable[K, V any, T Table](kind Kind, cfg config, eng engine, wrap func(ha
 	if err := c.register(cfg.name); err != nil {
 		return zero, err
 	}
+	if testHookBeforeAdopt != nil {
+		testHookBeforeAdopt()
+	}
 	if o := cfg.owner; o != nil && !o.adopt(c) {
-		c.unregister(cfg.name)
+		// o has ended, perhaps while the table was being made. The
+		// table is already published and named, so Open may have found
+		// it: drop it, as o's end would have, so that no handle keeps a
+		// table whose owner is gone (and its name, even if renamed
+		// meanwhile, is freed).
+		c.mu.Lock()
+		if st := c.st.Load(); !st.dropped {
+			c.dropLocked(st)
+		}
+		c.mu.Unlock()
+		c.eng.Clear()
 		return zero, fmt.Errorf("%w (WithOwner %v)", ErrOwnerDone, o)
 	}
 	return wrap(handle{c: c, as: cfg.owner}), nil
 }
+
+// testHookBeforeAdopt, if set (by tests only), runs in newTable between
+// naming the table and giving it to its owner.
+var testHookBeforeAdopt func()
 
 // String names the table for error messages: its name, or its kind and ID.
 func (c *core) String() string {
@@ -373,7 +405,8 @@ func (h handle) Size() int {
 
 // Info returns the table's description (ETS info/1). It costs O(shards). Info
 // is available through every handle, even one that may not read the table;
-// Size is then 0.
+// Size is then 0. A dropped table's Info has no owner, no heir and Size 0
+// (where ETS's info/1 returns undefined); Err returns ErrDeleted.
 func (h handle) Info() Info {
 	c := h.c
 	st := c.st.Load()
@@ -395,9 +428,11 @@ func (h handle) Info() Info {
 	}
 }
 
-// Clear removes every object (ETS delete_all_objects/1). It empties one shard
-// at a time, each atomically; a concurrent writer's object may survive if it
-// lands in a shard already cleared. It needs write access.
+// Clear removes every object (ETS delete_all_objects/1), atomically and in
+// isolation, as in ETS: it holds every lock of the table at once (a hash
+// table's shards, an ordered table's base nodes), so a reader sees all the
+// objects or none, and a write is either cleared or made after the whole
+// Clear. It needs write access.
 func (h handle) Clear() error {
 	if err := h.writable(); err != nil {
 		return err

@@ -100,13 +100,10 @@ func Start(ctx context.Context) (*Service, error) {
 }
 
 // restart takes back the table of a worker that ended and lends it to a new
-// one. Inheriting clears the heir, so the manager names itself again.
+// one. The manager is still the table's heir (inheriting keeps the heir, as
+// in ETS), so the next crash brings the table back too.
 func (s *Service) restart(ctx context.Context, self *ets.Owner, tr ets.Transfer) error {
-	table := tr.Table.(*Table)
-	if err := self.SetHeir(table, self, heirData); err != nil {
-		return err
-	}
-	return s.lend(ctx, self, table)
+	return s.lend(ctx, self, tr.Table.(*Table))
 }
 
 // lend starts a worker and gives it the table.

@@ -238,18 +238,18 @@ func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
 	return n
 }
 
-// Clear removes every key, one shard at a time.
+// Clear removes every key, atomically and in isolation, as Map.Clear does.
 func (b *Bag[K, V]) Clear() {
-	for pos, more := uint64(0), true; more; {
-		d, si := b.m.lockHash(pos)
+	d := b.m.lockAll()
+	keys := 0
+	for si := range d.len() {
 		s := d.shard(si)
-		pos, more = d.next(si)
-		keys := s.tab.live
+		keys += s.tab.live
 		s.clear()
-		b.m.added(-keys)
 		b.uncount(d, si)
-		s.unlock()
 	}
+	b.m.added(-keys)
+	unlockAll(d)
 }
 
 // Collect calls fn for every object of the shard holding hash pos, each

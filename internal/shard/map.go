@@ -969,16 +969,49 @@ func anyPresent[K comparable, V any](d dir[K, V], hashes []uint64, key func(i in
 	return false
 }
 
-// Clear removes every key, one shard at a time.
+// Clear removes every key, atomically and in isolation (ETS
+// delete_all_objects): it holds every shard's lock at once, so no reader
+// sees some shards emptied and others not, and no write lands between two
+// shards' clears. Emptying a shard drops its arrays, so the locks are held
+// for O(shards).
 func (m *Map[K, V]) Clear() {
-	for pos, more := uint64(0), true; more; {
-		d, si := m.lockHash(pos)
+	d := m.lockAll()
+	n := 0
+	for si := range d.len() {
 		s := d.shard(si)
-		n := s.tab.live
+		n += s.tab.live
 		s.clear()
-		m.added(-n)
-		s.unlock()
-		pos, more = d.next(si)
+	}
+	m.added(-n)
+	unlockAll(d)
+}
+
+// lockAll write-locks every shard, in shard order as lockShards does (so it
+// never deadlocks a batch), and returns the view they are in. If a shard is
+// retired, it lets go of the others and starts over; it never makes the Map
+// grow.
+func (m *Map[K, V]) lockAll() dir[K, V] {
+	for {
+		d := m.dir()
+		n := 0
+		for ; n < d.len(); n++ {
+			if _, ok := d.shard(n).l.Lock(); !ok {
+				break
+			}
+		}
+		if n == d.len() {
+			return d
+		}
+		for si := range n {
+			d.shard(si).unlock()
+		}
+	}
+}
+
+// unlockAll releases the locks lockAll took.
+func unlockAll[K comparable, V any](d dir[K, V]) {
+	for si := range d.len() {
+		d.shard(si).unlock()
 	}
 }
 

@@ -339,3 +339,54 @@ func TestInlineGroupUnderChurn(t *testing.T) {
 		})
 	}
 }
+
+// Clear is atomic (ETS delete_all_objects): a key x written after Clear
+// began, and read back before a key y that Clear removes was seen gone, must
+// not survive it. With x in the first shard and y in the last, a Clear that
+// emptied one shard at a time let x land in the emptied first shard while y
+// was still present, and x then outlived a Clear that had to come after it.
+func TestClearIsAtomic(t *testing.T) {
+	for _, bag := range []bool{false, true} {
+		t.Run(fmt.Sprintf("bag=%v", bag), func(t *testing.T) {
+			const shards = 64
+			var put func(k int)
+			var has func(k int) bool
+			var clearAll func()
+			var hash func(k int) uint64
+			if bag {
+				b := NewBag[int, int](Config{Shards: shards}, false)
+				put = func(k int) { b.Insert(b.Hash(k), k, 1) }
+				has = func(k int) bool { return b.Has(k) }
+				clearAll, hash = b.Clear, b.Hash
+			} else {
+				m := New[int, int](Config{Shards: shards})
+				put = func(k int) { m.Put(k, 1) }
+				has = func(k int) bool { return m.Has(k, Everyone) }
+				clearAll, hash = m.Clear, m.Hash
+			}
+			x, y := -1, -1
+			for k := 0; x < 0 || y < 0; k++ {
+				switch hash(k) >> (64 - 6) { // the shard of k among 64
+				case 0:
+					x = k
+				case shards - 1:
+					y = k
+				}
+			}
+			for i := range 3000 {
+				put(y)
+				var started atomic.Bool
+				cleared := make(chan struct{})
+				go func() { started.Store(true); clearAll(); close(cleared) }()
+				for !started.Load() { // put x as the Clear starts
+					runtime.Gosched()
+				}
+				put(x)
+				sawY := has(y)
+				<-cleared
+				require.False(t, sawY && has(x), "round %d: x, written before y was seen, survived the Clear that removed y", i)
+				clearAll()
+			}
+		})
+	}
+}
