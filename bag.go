@@ -349,7 +349,7 @@ func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 // objects. A replacement that cannot be compared (see Insert) panics, as a
 // panic of fn does, before it is stored.
 func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
-	if t.check {
+	if t.check && fn != nil {
 		user := fn
 		fn = func(k K, v V) (V, bool) {
 			v, ok := user(k, v)

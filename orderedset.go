@@ -225,6 +225,9 @@ func (t *OrderedSet[K, V]) Take(k K) (v V, ok bool, err error) {
 // unlocked, and the panic propagates to the caller. Update is O(log n) and
 // does not allocate.
 func (t *OrderedSet[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error) {
+	if fn == nil {
+		panic("ets: Update: nil function")
+	}
 	if err := t.writable(); err != nil {
 		var zero V
 		return zero, false, err
@@ -303,13 +306,14 @@ func (t *OrderedSet[K, V]) step(k K, desc bool) (K, V, bool) {
 }
 
 // walk yields the objects of s in order. See OrderedSet for what a traversal
-// sees; yield runs outside the table's lock. A walk of a table dropped
-// meanwhile ends with the batch in hand: Drop empties the tree.
-func (t *OrderedSet[K, V]) walk(s ordered.Span[K], desc bool) iter.Seq2[K, V] {
+// sees; yield runs outside the table's lock. The handle's right to read is
+// checked before each batch, as a Set's walk checks it before each shard: a
+// walk of a table dropped, or given away by the owner of a private table,
+// ends with the batch in hand. first is the first batch's size (see
+// ordered.Tree.WalkWhile).
+func (t *OrderedSet[K, V]) walk(s ordered.Span[K], desc bool, first int) iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {
-		if t.readable() {
-			t.tr.Walk(s, desc, yield)
-		}
+		t.tr.WalkWhile(s, desc, first, t.readable, yield)
 	}
 }
 
@@ -319,7 +323,7 @@ func (t *OrderedSet[K, V]) walk(s ordered.Span[K], desc bool) iter.Seq2[K, V] {
 // writers run. A walk of m objects costs O(m) plus one O(log n) seek per
 // batch; batches start at 128 objects and double up to 1024.
 func (t *OrderedSet[K, V]) All() iter.Seq2[K, V] {
-	return t.walk(ordered.Span[K]{}, false)
+	return t.walk(ordered.Span[K]{}, false, 0)
 }
 
 // Keys returns an iterator over the table's keys in ascending order, with the
@@ -332,19 +336,19 @@ func (t *OrderedSet[K, V]) Keys() iter.Seq[K] {
 // ascending order, with the guarantees of All. It costs O(log n + m) for m
 // objects in range and yields nothing if hi <= lo.
 func (t *OrderedSet[K, V]) Range(lo, hi K) iter.Seq2[K, V] {
-	return t.walk(ordered.Span[K]{From: lo, HasFrom: true, To: hi, HasTo: true}, false)
+	return t.walk(ordered.Span[K]{From: lo, HasFrom: true, To: hi, HasTo: true}, false, 0)
 }
 
 // Ascend returns an iterator over the objects with key >= from in ascending
 // order, with the guarantees of All.
 func (t *OrderedSet[K, V]) Ascend(from K) iter.Seq2[K, V] {
-	return t.walk(ordered.Span[K]{From: from, HasFrom: true}, false)
+	return t.walk(ordered.Span[K]{From: from, HasFrom: true}, false, 0)
 }
 
 // Descend returns an iterator over the objects with key <= from (from
 // included) in descending order, with the guarantees of All.
 func (t *OrderedSet[K, V]) Descend(from K) iter.Seq2[K, V] {
-	return t.walk(ordered.Span[K]{From: from, HasFrom: true}, true)
+	return t.walk(ordered.Span[K]{From: from, HasFrom: true}, true, 0)
 }
 
 // Select returns, in key order, the objects for which pred returns true (ETS
@@ -408,8 +412,9 @@ func (t *OrderedSet[K, V]) sweep(fn func(K, V) (V, ordered.Op)) (int, error) {
 // present during the whole walk appears in exactly one page, and no key
 // appears twice, whatever writers do between pages. Every page but the last
 // holds exactly limit objects; the last may be empty. pred runs as in
-// Select. A page costs O(log n + objects examined). SelectLimit panics if
-// limit < 1.
+// Select. A page costs O(log n + objects examined): it copies the first limit
+// objects (at most 128), then batches twice as large while pred rejects.
+// SelectLimit panics if limit < 1.
 func (t *OrderedSet[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
 	if limit < 1 {
 		panic("ets: SelectLimit: limit must be at least 1")
@@ -422,7 +427,7 @@ func (t *OrderedSet[K, V]) page(s ordered.Span[K], pred func(K, V) bool, limit i
 		return nil, nil
 	}
 	var out []Entry[K, V]
-	for k, v := range t.walk(s, false) {
+	for k, v := range t.walk(s, false, limit) { // limit objects, if pred takes them all
 		if pred != nil && !pred(k, v) {
 			continue
 		}

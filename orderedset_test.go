@@ -2,6 +2,7 @@ package ets_test
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"iter"
 	"math/rand/v2"
@@ -655,4 +656,53 @@ func drainN[K, V any](seq iter.Seq2[K, V], n int) {
 			return
 		}
 	}
+}
+
+// A walk checks the handle's right to read before each batch, as a Set's
+// checks it before each shard: once the owner of a private table gives it
+// away, its handle's walk ends with the batch in hand. It used to go on to
+// the end of the table.
+func TestOrderedSet_WalkStopsWhenRightsGo(t *testing.T) {
+	owner := ets.NewOwner(context.Background())
+	defer owner.Stop(nil)
+	other := ets.NewOwner(context.Background())
+	defer other.Stop(nil)
+	tab, err := ets.NewOrderedSet[int, int](ets.WithOwner(owner), ets.WithAccess(ets.Private))
+	require.NoError(t, err)
+	for k := range 5000 {
+		require.NoError(t, tab.Insert(k, k))
+	}
+	n := 0
+	for range tab.All() {
+		if n == 0 {
+			require.NoError(t, owner.GiveAway(tab, other, nil))
+		}
+		n++
+	}
+	require.Less(t, n, 5000, "the walk went on after the handle lost the right to read")
+	require.LessOrEqual(t, n, 128, "it ends with the first batch")
+	require.False(t, tab.Member(1))
+}
+
+// Update and SelectReplace with a nil function panic with a clear message,
+// before taking any lock.
+func TestNilFunctionsPanic(t *testing.T) {
+	set, err := ets.NewSet[int, int]()
+	require.NoError(t, err)
+	ord, err := ets.NewOrderedSet[int, int]()
+	require.NoError(t, err)
+	bag, err := ets.NewBag[int, any]()
+	require.NoError(t, err)
+	require.PanicsWithValue(t, "ets: Update: nil function", func() { _, _, _ = set.Update(1, nil) })
+	require.PanicsWithValue(t, "ets: Update: nil function", func() { _, _, _ = ord.Update(1, nil) })
+	for _, f := range []func(){
+		func() { _, _ = set.SelectReplace(nil) },
+		func() { _, _ = ord.SelectReplace(nil) },
+		func() { _, _ = bag.SelectReplace(nil) },
+	} {
+		require.PanicsWithValue(t, "ets: SelectReplace: nil function", f)
+	}
+	require.NoError(t, set.Insert(1, 1), "nothing was left locked")
+	require.NoError(t, ord.Insert(1, 1))
+	require.NoError(t, bag.Insert(1, 1))
 }

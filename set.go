@@ -149,6 +149,9 @@ func (t *Set[K, V]) Take(k K) (v V, ok bool, err error) {
 // panics, the table is unchanged and unlocked, and the panic propagates to
 // the caller. Update is O(1) and does not allocate.
 func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error) {
+	if fn == nil {
+		panic("ets: Update: nil function")
+	}
 	if err := t.writable(); err != nil {
 		var zero V
 		return zero, false, err

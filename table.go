@@ -541,6 +541,9 @@ func deleteWhere[O ~uint8, K, V any](pred func(K, V) bool) func(K, V) (V, O) {
 }
 
 func replaceWhere[O ~uint8, K, V any](fn func(K, V) (V, bool)) func(K, V) (V, O) {
+	if fn == nil {
+		panic("ets: SelectReplace: nil function")
+	}
 	return func(k K, v V) (V, O) {
 		if nv, ok := fn(k, v); ok {
 			return nv, O(Store)

@@ -793,13 +793,15 @@ func (b *base[K, V]) readStart() (start uint64, readable bool) {
 }
 
 // seekSeq is getSeq for btree.SeekSeq: the first item of s in b, or the
-// last if desc. countLeaves is SeekSeq's.
-func (b *base[K, V]) seekSeq(s Span[K], desc, countLeaves bool) (it Item[K, V], ok, valid bool) {
+// last if desc, and the counter the read was validated against. countLeaves
+// is SeekSeq's.
+func (b *base[K, V]) seekSeq(s Span[K], desc, countLeaves bool) (it Item[K, V], ok, valid bool, start uint64) {
 	start, readable := b.readStart()
 	if !readable {
-		return it, false, false
+		return it, false, false, start
 	}
-	return b.tr.SeekSeq(Item[K, V]{Key: s.From}, s.HasFrom, s.After, desc, &b.mu.l.Seq, start, countLeaves)
+	it, ok, valid = b.tr.SeekSeq(Item[K, V]{Key: s.From}, s.HasFrom, s.After, desc, &b.mu.l.Seq, start, countLeaves)
+	return it, ok, valid, start
 }
 
 // optimisticTries is how many reads without the lock, each failed because
@@ -1007,47 +1009,153 @@ func (t *Tree[K, V]) Next(k K, desc bool) (Item[K, V], bool) {
 	return t.step(Span[K]{From: k, HasFrom: true, After: true}, desc)
 }
 
-// step returns the first item of s, or the last if desc: copy's one item.
-// It reads base nodes without their locks, as Get does (btree.SeekSeq),
-// going on to the next base node when one has no item of s, and takes the
-// read locks (copy, told to make no read without them) after
-// optimisticTries tries.
+// step returns the first item of s, or the last if desc, atomically: the
+// item (or its absence) is what the whole tree held at one moment. It reads
+// the base node where s starts and, when that node has no item of s, the
+// next ones in turn; a node found empty may gain an item of s while a later
+// node is read, so each empty node's counter is kept and checked again once
+// the answer is found, and the step starts over if a writer has been in one
+// since (a First that returned a key while a smaller one was present all
+// along, or nothing while the table was never empty, would not be
+// atomic). The reads are made without the nodes' locks, as Get's
+// (btree.SeekSeq), for optimisticTries tries, then under each node's read
+// lock for as many more; a step that still meets writers in the nodes it
+// passed then reads with every base node locked (stepLocked).
 func (t *Tree[K, V]) step(s Span[K], desc bool) (Item[K, V], bool) {
-	if optimisticReads {
-		for try := range optimisticTries {
-			r := t.route.Load()
-			i := t.start(r, s, desc)
-			// Leaves of large trees are searched by counting, those of
-			// small ones by halving: the opposite of get's choice, since a
-			// step is most often one of a walk (ets:next), whose previous
-			// step brought the leaf into the cache. Counting reads every
-			// eighth key's line, so the next step's search, a few keys on,
-			// finds its lines there, where a binary search ends on lines
-			// the previous one did not read, which in a large tree are
-			// misses; in a small tree every line is in the cache already,
-			// and halving is the cheaper search there.
-			it, ok, valid := r.bases[i].seekSeq(s, desc, t.large.Load())
-			switch {
-			case !valid:
-				t.readFailed(r.bases[i], try)
-				continue
-			case ok && !desc && s.HasTo && !t.less(it, Item[K, V]{Key: s.To}):
-				return Item[K, V]{}, false
-			case ok:
-				return it, true
-			}
-			// b holds no item of s: go on from its bound, as copy does.
-			var more bool
-			if s, more = t.beyond(r, i, s, desc); !more {
+	for try := range 2 * optimisticTries {
+		locked := !optimisticReads || try >= optimisticTries
+		r := t.route.Load()
+		i := t.start(r, s, desc)
+		b := r.bases[i]
+		var it Item[K, V]
+		var ok, valid bool
+		var seq uint64
+		if locked {
+			it, ok, valid, seq = t.stepRead(b, s, desc, true, try)
+		} else {
+			// The common case, spelled out here rather than through
+			// stepRead: a call fewer per Next.
+			if it, ok, valid, seq = b.seekSeq(s, desc, t.large.Load()); !valid {
+				t.readFailed(b, try)
+			} else if ok && !desc && s.HasTo && !t.less(it, Item[K, V]{Key: s.To}) {
 				return Item[K, V]{}, false
 			}
 		}
+		switch {
+		case !valid:
+			continue
+		case ok:
+			return it, true
+		}
+		if it, ok, done := t.stepOn(r, i, b, seq, s, desc, locked, try); done {
+			return it, ok
+		}
 	}
-	var one [1]Item[K, V]
-	if buf := t.copy(one[:0], s, desc, 1, walkTries); len(buf) == 1 {
-		return buf[0], true
+	return t.stepLocked(s, desc)
+}
+
+// stepRead reads the first item of s in base node b (the last if desc),
+// under b's read lock if locked and otherwise without it, and returns b's
+// counter as it read it. valid is false if the read failed: a writer was in
+// b, or b is dead. An item past s's end (To) is reported as none.
+func (t *Tree[K, V]) stepRead(b *base[K, V], s Span[K], desc, locked bool, try int) (it Item[K, V], ok, valid bool, seq uint64) {
+	if locked {
+		b.mu.RLock()
+		defer b.mu.RUnlock()
+		if b.dead {
+			return it, false, false, 0
+		}
+		seq = b.mu.l.Seq.Load() // odd if a writer waits for the readers: it moves when that writer is done
+		var one [1]Item[K, V]
+		if buf := copyLocked(b, one[:0], s, desc, 1); len(buf) == 1 {
+			return buf[0], true, true, seq
+		}
+		return it, false, true, seq
 	}
-	return one[0], false
+	// Leaves of large trees are searched by counting, those of small ones
+	// by halving: the opposite of get's choice, since a step is most often
+	// one of a walk (ets:next), whose previous step brought the leaf into
+	// the cache. Counting reads every eighth key's line, so the next step's
+	// search, a few keys on, finds its lines there, where a binary search
+	// ends on lines the previous one did not read, which in a large tree
+	// are misses; in a small tree every line is in the cache already, and
+	// halving is the cheaper search there.
+	if it, ok, valid, seq = b.seekSeq(s, desc, t.large.Load()); !valid {
+		t.readFailed(b, try)
+		return it, false, false, seq
+	}
+	if ok && !desc && s.HasTo && !t.less(it, Item[K, V]{Key: s.To}) {
+		return Item[K, V]{}, false, true, seq
+	}
+	return it, ok, true, seq
+}
+
+// passed is a base node a step found without an item of its span, with the
+// node's counter as the step read it.
+type passed[K, V any] struct {
+	b   *base[K, V]
+	seq uint64
+}
+
+// maxPassed is how many empty base nodes a step passes before it reads with
+// every node locked: base nodes are rarely empty (a cold node joins its
+// neighbour), so a step almost always reads one or two.
+const maxPassed = 8
+
+// stepOn goes on with a step from base node i of r, b, which had no item of s
+// when its counter was seq: it reads the next nodes in turn, and once it has
+// the answer checks that no writer has been in a node it passed since it
+// read it (a node that died was written when it died). done is false if a
+// read failed or a passed node changed: the step starts over.
+func (t *Tree[K, V]) stepOn(r *routing[K, V], i int, b *base[K, V], seq uint64, s Span[K], desc, locked bool, try int) (it Item[K, V], ok, done bool) {
+	var ps [maxPassed]passed[K, V]
+	n := 0
+	unchanged := func() bool {
+		for _, p := range ps[:n] {
+			if p.b.mu.l.Seq.Load() != p.seq {
+				return false
+			}
+		}
+		return true
+	}
+	for {
+		var more bool
+		if s, more = t.beyond(r, i, s, desc); !more {
+			return Item[K, V]{}, false, unchanged()
+		}
+		if n == maxPassed {
+			return it, false, false
+		}
+		ps[n], n = passed[K, V]{b, seq}, n+1
+		i = t.start(r, s, desc)
+		b = r.bases[i]
+		var valid bool
+		if it, ok, valid, seq = t.stepRead(b, s, desc, locked, try); !valid {
+			return it, false, false
+		}
+		if ok {
+			return it, true, unchanged()
+		}
+	}
+}
+
+// stepLocked is step with every base node write-locked, in key order as
+// Clear takes them: the last resort of a step whose nodes writers keep
+// changing.
+func (t *Tree[K, V]) stepLocked(s Span[K], desc bool) (Item[K, V], bool) {
+	r := t.lockAll()
+	defer unlockBases(r.bases)
+	for i := t.start(r, s, desc); ; {
+		var one [1]Item[K, V]
+		if buf := copyLocked(r.bases[i], one[:0], s, desc, 1); len(buf) == 1 {
+			return buf[0], true
+		}
+		var more bool
+		if s, more = t.beyond(r, i, s, desc); !more {
+			return Item[K, V]{}, false
+		}
+		i = t.start(r, s, desc)
+	}
 }
 
 // beyond returns what remains of s past base node i of r, in the walk's
@@ -1089,6 +1197,15 @@ func spanBounds[K, V any](s Span[K]) btree.Bounds[Item[K, V]] {
 // (see the package documentation). A key present for the whole walk is
 // yielded exactly once; no key is yielded twice.
 func (t *Tree[K, V]) Walk(s Span[K], desc bool, yield func(K, V) bool) {
+	t.WalkWhile(s, desc, firstBatch, nil, yield)
+}
+
+// WalkWhile is Walk with a first batch of first items (at most firstBatch,
+// which is also what first <= 0 asks for; later batches double, up to
+// maxBatch), for a caller that wants only a few items, and a check, more,
+// that runs before each batch is copied: the walk ends when it returns
+// false. A nil more always goes on.
+func (t *Tree[K, V]) WalkWhile(s Span[K], desc bool, first int, more func() bool, yield func(K, V) bool) {
 	p := t.buffer()
 	// used is how many items of the buffer may hold objects: what recycle
 	// must clear. While a batch is copied it counts the whole batch, so that
@@ -1097,7 +1214,14 @@ func (t *Tree[K, V]) Walk(s Span[K], desc bool, yield func(K, V) bool) {
 	// rather than the first batch's 128.
 	used, filled := 0, 0
 	defer func() { t.recycle(p, used) }()
-	for n := firstBatch; ; n = min(2*n, maxBatch) {
+	n := firstBatch
+	if first > 0 {
+		n = min(first, firstBatch)
+	}
+	for ; ; n = min(2*n, maxBatch) {
+		if more != nil && !more() {
+			return
+		}
 		*p, used = slices.Grow((*p)[:0], n), n // batches only grow: n >= filled
 		buf := t.copy(*p, s, desc, n, 0)
 		filled = max(filled, len(buf))

@@ -476,7 +476,7 @@ func TestTree_DeadBaseIsNotRead(t *testing.T) {
 	}
 	_, _, valid := b.getSeq(Item[int, int]{Key: 10}, true)
 	require.False(t, valid, "getSeq of a dead base node")
-	_, _, valid = b.seekSeq(Span[int]{From: 10, HasFrom: true}, false, true)
+	_, _, valid, _ = b.seekSeq(Span[int]{From: 10, HasFrom: true}, false, true)
 	require.False(t, valid, "seekSeq of a dead base node")
 	_, valid = b.copySeq(nil, Span[int]{From: 10, HasFrom: true}, false, 10, true)
 	require.False(t, valid, "copySeq of a dead base node")
@@ -816,4 +816,118 @@ func TestTree_ReaderHeldIsContention(t *testing.T) {
 	<-done
 	require.Zero(t, b.mu.waiting.Load())
 	require.Equal(t, h+contended, b.heat.Load())
+}
+
+// splitToBases splits tr's base nodes, largest first, until it has n.
+func splitToBases(t *testing.T, tr *Tree[int, int], n int) {
+	for bases(tr) < n {
+		r := tr.route.Load()
+		big := r.bases[0]
+		for _, b := range r.bases {
+			if b.tr.Len() > big.tr.Len() {
+				big = b
+			}
+		}
+		require.Greater(t, big.tr.Len(), 1, "too few keys to split into %d base nodes", n)
+		tr.split(big)
+	}
+}
+
+// TestTree_StepIsAtomicAcrossBases checks that First, Last and Next answer
+// for one moment of the whole tree when the answer is not in the base node
+// they start in. Keys 5 and 595 sit in base nodes far apart, every other
+// node empty; a writer keeps 5 present whenever 595 is (first run), or at
+// least one of them present at every moment (second run). A step that read
+// 5's node empty and then found 595 in a later node, after 5 came back, saw
+// a tree that never was: First returned 595 with 5 present all along, or
+// nothing while the tree was never empty. Both failed within a second
+// before step re-checked the nodes it passed.
+func TestTree_StepIsAtomicAcrossBases(t *testing.T) {
+	for _, mode := range []string{"5-whenever-595", "never-empty"} {
+		t.Run(mode, func(t *testing.T) {
+			tr := NewOrdered[int, int](false)
+			for k := range 600 {
+				tr.Put(k, k)
+			}
+			splitToBases(t, tr, 60)
+			for k := range 600 {
+				tr.Take(k)
+			}
+			r := tr.route.Load()
+			require.NotSame(t, r.bases[tr.index(r, Item[int, int]{Key: 5})], r.bases[tr.index(r, Item[int, int]{Key: 595})])
+			if mode == "never-empty" {
+				tr.Put(595, 595)
+			}
+			var stop atomic.Bool
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !stop.Load() {
+					if mode == "never-empty" {
+						tr.Put(5, 5)
+						tr.Take(595)
+						tr.Put(595, 595)
+						tr.Take(5)
+						continue
+					}
+					tr.Put(5, 5)
+					tr.Put(595, 595)
+					tr.Take(595)
+					tr.Take(5)
+				}
+			}()
+			deadline := time.Now().Add(time.Second)
+			for i := 0; time.Now().Before(deadline); i++ {
+				first, ok1 := tr.First()
+				next, ok2 := tr.Next(1, false)
+				last, ok3 := tr.Last()
+				if mode == "5-whenever-595" {
+					if ok1 && first.Key == 595 || ok2 && next.Key == 595 {
+						stop.Store(true)
+						wg.Wait()
+						t.Fatalf("read %d: First %v %v, Next(1) %v %v: 595 without 5", i, first, ok1, next, ok2)
+					}
+					if ok3 && last.Key == 5 {
+						continue // 595 absent then: fine
+					}
+				} else if !ok1 || !ok2 || !ok3 {
+					stop.Store(true)
+					wg.Wait()
+					t.Fatalf("read %d: First %v, Next(1) %v, Last %v on a tree never empty", i, ok1, ok2, ok3)
+				}
+			}
+			stop.Store(true)
+			wg.Wait()
+		})
+	}
+}
+
+// TestTree_StepLocked checks step's last resort, which reads with every base
+// node locked, against a plain step, on a tree of many base nodes, some
+// empty, in both directions and from keys present and absent.
+func TestTree_StepLocked(t *testing.T) {
+	tr := NewOrdered[int, int](false)
+	for k := range 400 {
+		tr.Put(2*k, k)
+	}
+	splitToBases(t, tr, 20)
+	for k := 100; k < 300; k++ { // empty the nodes in the middle
+		tr.Take(2 * k)
+	}
+	spans := []Span[int]{{}}
+	for _, k := range []int{-1, 0, 1, 150, 199, 200, 201, 399, 400, 598, 599, 800, 900} {
+		spans = append(spans, Span[int]{From: k, HasFrom: true, After: true}, Span[int]{From: k, HasFrom: true})
+	}
+	for _, s := range spans {
+		for _, desc := range []bool{false, true} {
+			want, wantOK := tr.step(s, desc)
+			got, gotOK := tr.stepLocked(s, desc)
+			require.Equal(t, []any{want, wantOK}, []any{got, gotOK}, "span %+v desc %v", s, desc)
+		}
+	}
+	it, ok := tr.stepLocked(Span[int]{From: 199, HasFrom: true, After: true}, false)
+	require.Equal(t, []any{Item[int, int]{600, 300}, true}, []any{it, ok}, "across the empty nodes")
+	it, ok = tr.stepLocked(Span[int]{From: 600, HasFrom: true, After: true}, true)
+	require.Equal(t, []any{Item[int, int]{198, 99}, true}, []any{it, ok}, "down across the empty nodes")
 }
