@@ -73,7 +73,10 @@ var (
 	// matches ErrWrongType.
 	ErrSnapshotType = errors.New("ets: snapshot of another table type")
 	// ErrSnapshotCount: the checksums match but the object counts of the
-	// header, the frames and the trailer disagree (a faulty writer).
+	// header, the frames and the trailer disagree (a faulty writer), or the
+	// loaded table would hold fewer objects than the snapshot: keys saved
+	// distinct decode equal (a struct field the codec drops, a comparator
+	// that calls them equal), and Load refuses to lose objects silently.
 	ErrSnapshotCount = errors.New("ets: snapshot object count mismatch")
 	// ErrSnapshotCodec: the snapshot was written with another codec than
 	// the one given to Load, or the codec could not decode verified data.
@@ -101,6 +104,12 @@ const (
 // few lines. Name identifies the codec in the header: Load refuses a
 // snapshot whose codec name differs from its own (ErrSnapshotCodec). The
 // default is Gob.
+//
+// An Encoder that buffers (over a bufio.Writer, a gzip.Writer) must write
+// its frame out when Save is done with it: if it has a Flush() error
+// method Save calls it after the two Encode calls, and then Close() error
+// if it has one. A frame for which the encoder wrote nothing is an error of
+// Save, rather than a file that Load would refuse.
 type Codec interface {
 	Name() string
 	NewEncoder(w io.Writer) Encoder
@@ -259,6 +268,19 @@ type snapshotLoad struct {
 }
 
 type snapshotBatch struct{ keys, values any }
+
+// checkLoaded returns nil if a table made from l holds all of l's objects,
+// n of them, and otherwise an error wrapping ErrSnapshotCount.
+func (l *snapshotLoad) checkLoaded(n int) error {
+	saved := 0
+	for _, b := range l.batches {
+		saved += reflect.ValueOf(b.keys).Len()
+	}
+	if n == saved {
+		return nil
+	}
+	return fmt.Errorf("%w: the snapshot's %d objects load as %d: keys saved distinct are equal once decoded (a field the codec drops, or a comparator that calls them equal)", ErrSnapshotCount, saved, n)
+}
 
 // SnapshotHeader describes a snapshot (ETS tabfile_info/1).
 type SnapshotHeader struct {
@@ -574,6 +596,19 @@ func (fw *frameWriter) frame(n int, keys, values any) error {
 	if err := enc.Encode(values); err != nil {
 		return fmt.Errorf("ets: Save: encoding values with %s: %w", fw.codec.Name(), err)
 	}
+	if f, ok := enc.(interface{ Flush() error }); ok {
+		if err := f.Flush(); err != nil {
+			return fmt.Errorf("ets: Save: flushing the %s encoder: %w", fw.codec.Name(), err)
+		}
+	}
+	if c, ok := enc.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("ets: Save: closing the %s encoder: %w", fw.codec.Name(), err)
+		}
+	}
+	if fw.payload.Len() == 0 {
+		return fmt.Errorf("%w: Save: the %s encoder wrote nothing for %d objects: an Encoder that buffers needs a Flush or Close method (see Codec)", ErrInvalidOption, fw.codec.Name(), n)
+	}
 	if fw.payload.Len() > maxFrameBytes {
 		return fmt.Errorf("%w: Save: %d objects encode to %d bytes, more than a frame holds", ErrInvalidOption, n, fw.payload.Len())
 	}
@@ -873,6 +908,9 @@ func (*Set[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 	}
 	m := shard.New[K, V](l.cfg.engine())
 	eachLoaded(l, func(k K, v V) { m.Put(k, v) })
+	if err := l.checkLoaded(m.Len()); err != nil {
+		return nil, err
+	}
 	t, err := newTable[K, V](KindSet, l.cfg, m, func(h handle) *Set[K, V] { return newSetHandle(h, m) })
 	if err != nil {
 		return nil, err
@@ -907,6 +945,9 @@ func loadBag[K, V comparable, T Table](l *snapshotLoad, kind Kind, wrap func(bag
 	}
 	e := shard.NewBag[K, V](l.cfg.engine(), kind == KindDuplicateBag)
 	eachLoaded(l, func(k K, v V) { e.Insert(e.Hash(k), k, v) })
+	if err := l.checkLoaded(e.Len()); err != nil {
+		return nil, err
+	}
 	t, err := makeBag(kind, l.cfg, e, wrap)
 	if err != nil {
 		return nil, err
@@ -962,6 +1003,9 @@ func (*OrderedSet[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 	}
 	tr := ordered.NewCompare[K, V](compare, l.cfg.adaptive())
 	eachLoaded(l, func(k K, v V) { tr.Put(k, v) })
+	if err := l.checkLoaded(tr.Len()); err != nil {
+		return nil, err
+	}
 	t, err := makeOrderedSet[K, V](l.cfg, tr, l.compare != nil)
 	if err != nil {
 		return nil, err

@@ -1,10 +1,12 @@
 package ets_test
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -568,4 +570,97 @@ func TestSnapshot_OrderedSetRoundTrip(t *testing.T) {
 	back, err := ets.Load[*ets.OrderedSet[string, int]](bytes.NewReader(data), ets.WithComparator(byLen))
 	require.NoError(t, err)
 	require.Equal(t, []string{"a", "bb", "ccc", "dddd"}, slices.Collect(back.Keys()))
+}
+
+// keyWithHidden has a field gob does not encode: two keys that differ only
+// there are saved as two objects and decode equal.
+type keyWithHidden struct {
+	ID     int
+	tenant string
+}
+
+// Load refuses a snapshot whose objects would not all survive in the table:
+// keys saved distinct that decode equal (a field the codec drops), or that
+// Load's comparator calls equal. It used to return a smaller table and a nil
+// error.
+func TestLoad_RefusesToLoseObjects(t *testing.T) {
+	set, err := ets.NewSet[keyWithHidden, int]()
+	require.NoError(t, err)
+	require.NoError(t, set.Insert(keyWithHidden{1, "a"}, 1))
+	require.NoError(t, set.Insert(keyWithHidden{1, "b"}, 2))
+	_, err = ets.Load[*ets.Set[keyWithHidden, int]](bytes.NewReader(saved(t, set)))
+	require.ErrorIs(t, err, ets.ErrSnapshotCount)
+	require.ErrorContains(t, err, "2 objects load as 1")
+
+	bag, err := ets.NewBag[keyWithHidden, int]()
+	require.NoError(t, err)
+	require.NoError(t, bag.Insert(keyWithHidden{1, "a"}, 1))
+	require.NoError(t, bag.Insert(keyWithHidden{1, "b"}, 1))
+	_, err = ets.Load[*ets.Bag[keyWithHidden, int]](bytes.NewReader(saved(t, bag)))
+	require.ErrorIs(t, err, ets.ErrSnapshotCount)
+
+	ord, err := ets.NewOrderedSet[string, int]()
+	require.NoError(t, err)
+	for _, k := range []string{"a", "b", "cc"} {
+		require.NoError(t, ord.Insert(k, len(k)))
+	}
+	byLen := func(a, b string) int { return cmp.Compare(len(a), len(b)) }
+	_, err = ets.Load[*ets.OrderedSet[string, int]](bytes.NewReader(saved(t, ord)), ets.WithComparator(byLen))
+	require.ErrorIs(t, err, ets.ErrSnapshotCount, "a and b are one key under byLen")
+	back, err := ets.Load[*ets.OrderedSet[string, int]](bytes.NewReader(saved(t, ord)))
+	require.NoError(t, err, "and load as three under the natural order")
+	require.Equal(t, 3, back.Size())
+}
+
+// I quotes a name that holds spaces or control characters, so that a name
+// cannot forge a line of its table or break its columns.
+func TestI_QuotesOddNames(t *testing.T) {
+	name := "evil\n999\tfake\tset\t0"
+	s, err := ets.NewSet[int, int](ets.WithName(name))
+	require.NoError(t, err)
+	defer s.Drop()
+	var buf bytes.Buffer
+	require.NoError(t, ets.I(&buf))
+	require.Contains(t, buf.String(), strconv.Quote(name))
+	require.NotContains(t, buf.String(), "\n999")
+}
+
+// bufferedCodec is a Codec whose encoder writes through a bufio.Writer:
+// with flush, its encoder has the Flush method Save calls; without, it holds
+// a small frame back.
+type bufferedCodec struct{ flush bool }
+
+func (bufferedCodec) Name() string                       { return "buffered-gob" }
+func (bufferedCodec) NewDecoder(r io.Reader) ets.Decoder { return gob.NewDecoder(r) }
+func (c bufferedCodec) NewEncoder(w io.Writer) ets.Encoder {
+	bw := bufio.NewWriter(w)
+	if c.flush {
+		return flushingEncoder{gob.NewEncoder(bw), bw}
+	}
+	return gob.NewEncoder(bw)
+}
+
+type flushingEncoder struct {
+	*gob.Encoder
+	bw *bufio.Writer
+}
+
+func (e flushingEncoder) Flush() error { return e.bw.Flush() }
+
+// Save flushes an encoder that has a Flush method, and refuses one that
+// buffered a frame and wrote nothing, where it used to write a file Load
+// refused.
+func TestSave_BufferingEncoders(t *testing.T) {
+	s, err := ets.NewSet[int, int]()
+	require.NoError(t, err)
+	for k := range 10 {
+		require.NoError(t, s.Insert(k, k))
+	}
+	data := saved(t, s, ets.WithCodec(bufferedCodec{flush: true}))
+	back, err := ets.Load[*ets.Set[int, int]](bytes.NewReader(data), ets.WithLoadCodec(bufferedCodec{flush: true}))
+	require.NoError(t, err)
+	require.Equal(t, 10, back.Size())
+	err = ets.Save(io.Discard, s, ets.WithCodec(bufferedCodec{}))
+	require.ErrorIs(t, err, ets.ErrInvalidOption)
+	require.ErrorContains(t, err, "wrote nothing")
 }
