@@ -822,7 +822,7 @@ func TestBag_TraversalGuaranteeUnderChurn(t *testing.T) {
 						return
 					default:
 					}
-					v := int(next.Add(1)) // churn objects are never equal to each other
+					v := int(next.Add(2)) // v and v+1 are this iteration's alone: churn objects are never equal
 					switch {
 					case len(mine) < 200 && r.IntN(2) == 0:
 						k := r.IntN(stableKeys)
