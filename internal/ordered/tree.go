@@ -1065,7 +1065,7 @@ func (t *Tree[K, V]) stepRead(b *base[K, V], s Span[K], desc, locked bool, try i
 		if b.dead {
 			return it, false, false, 0
 		}
-		seq = b.mu.l.Seq.Load() // odd if a writer waits for the readers: it moves when that writer is done
+		seq = b.mu.l.Seq.Load() // odd if a writer took the node after RLock's check: see stepOn
 		var one [1]Item[K, V]
 		if buf := copyLocked(b, one[:0], s, desc, 1); len(buf) == 1 {
 			return buf[0], true, true, seq
@@ -1097,10 +1097,11 @@ type passed[K, V any] struct {
 	seq uint64
 }
 
-// maxPassed is how many empty base nodes a step passes before it reads with
-// every node locked: base nodes are rarely empty (a cold node joins its
-// neighbour), so a step almost always reads one or two.
-const maxPassed = 8
+// passedOnStack is how many empty base nodes a step records without
+// allocating; past them its record moves to the heap. Base nodes a Clear or
+// a queue's takes emptied stay until they join (a node joins only after
+// writes), so a step may pass many.
+const passedOnStack = 64
 
 // stepOn goes on with a step from base node i of r, b, which had no item of s
 // when its counter was seq: it reads the next nodes in turn, and once it has
@@ -1108,10 +1109,10 @@ const maxPassed = 8
 // read it (a node that died was written when it died). done is false if a
 // read failed or a passed node changed: the step starts over.
 func (t *Tree[K, V]) stepOn(r *routing[K, V], i int, b *base[K, V], seq uint64, s Span[K], desc, locked bool, try int) (it Item[K, V], ok, done bool) {
-	var ps [maxPassed]passed[K, V]
-	n := 0
+	var onStack [passedOnStack]passed[K, V]
+	ps := onStack[:0]
 	unchanged := func() bool {
-		for _, p := range ps[:n] {
+		for _, p := range ps {
 			if p.b.mu.l.Seq.Load() != p.seq {
 				return false
 			}
@@ -1123,10 +1124,15 @@ func (t *Tree[K, V]) stepOn(r *routing[K, V], i int, b *base[K, V], seq uint64, 
 		if s, more = t.beyond(r, i, s, desc); !more {
 			return Item[K, V]{}, false, unchanged()
 		}
-		if n == maxPassed {
+		// Only an even counter proves the node was as read: an odd one
+		// may be a writer that took the node just after the reader's
+		// check (a locked read records it after taking the read lock),
+		// which can publish a split, whose halves take writes, before
+		// the counter moves on.
+		if seq&1 != 0 {
 			return it, false, false
 		}
-		ps[n], n = passed[K, V]{b, seq}, n+1
+		ps = append(ps, passed[K, V]{b, seq})
 		i = t.start(r, s, desc)
 		b = r.bases[i]
 		var valid bool

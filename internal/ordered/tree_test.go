@@ -931,3 +931,63 @@ func TestTree_StepLocked(t *testing.T) {
 	it, ok = tr.stepLocked(Span[int]{From: 600, HasFrom: true, After: true}, true)
 	require.Equal(t, []any{Item[int, int]{198, 99}, true}, []any{it, ok}, "down across the empty nodes")
 }
+
+// A step over many empty base nodes (a Clear keeps the nodes, and an
+// emptied node joins a neighbour only after writes) reads them without
+// locks and without allocating, up to passedOnStack of them. A first
+// version gave up after eight and read with every node write-locked: 49 µs
+// a First on a cleared tree of 40 nodes, moving every node's counter.
+func TestTree_StepOverManyEmptyBases(t *testing.T) {
+	tr := NewOrdered[int, int](false)
+	for k := range 1000 {
+		tr.Put(k, k)
+	}
+	splitToBases(t, tr, 40)
+	tr.Clear()
+	r := tr.route.Load()
+	require.Len(t, r.bases, 40, "Clear keeps the base nodes")
+	seqs := make([]uint64, len(r.bases))
+	for i, b := range r.bases {
+		seqs[i] = b.mu.l.Seq.Load()
+	}
+	if optimisticReads {
+		require.Zero(t, testing.AllocsPerRun(100, func() {
+			_, ok := tr.First()
+			require.False(t, ok)
+		}))
+		for i, b := range r.bases {
+			require.Equal(t, seqs[i], b.mu.l.Seq.Load(), "base node %d was write-locked", i)
+		}
+	}
+	tr.Put(999, 1)
+	it, ok := tr.First()
+	require.Equal(t, []any{Item[int, int]{999, 1}, true}, []any{it, ok})
+	it, ok = tr.Last()
+	require.Equal(t, []any{Item[int, int]{999, 1}, true}, []any{it, ok})
+	it, ok = tr.Next(0, false)
+	require.Equal(t, []any{Item[int, int]{999, 1}, true}, []any{it, ok})
+}
+
+// A step does not count a base node as passed on an odd counter: a writer
+// may have taken the node just after a locked reader's check and published
+// a split whose halves take writes before the counter moves again.
+func TestTree_StepRefusesOddPassedCounter(t *testing.T) {
+	tr := NewOrdered[int, int](false)
+	for k := range 100 {
+		tr.Put(k, k)
+	}
+	splitToBases(t, tr, 4)
+	r := tr.route.Load()
+	b := r.bases[0]
+	s := Span[int]{From: -10, HasFrom: true}
+	b.mu.Lock() // a writer holds node 0, as one that took it after a reader's check
+	odd := b.mu.l.Seq.Load()
+	require.Equal(t, uint64(1), odd&1)
+	_, _, done := tr.stepOn(r, 0, b, odd, s, false, true, 0)
+	b.mu.Unlock()
+	require.False(t, done, "an odd counter must start the step over")
+	it, ok, done := tr.stepOn(r, 0, b, b.mu.l.Seq.Load(), s, false, true, 0)
+	require.True(t, done)
+	require.True(t, ok)
+	require.Equal(t, r.lows[0].Key, it.Key, "the first key past node 0, where node 1 starts")
+}
