@@ -69,11 +69,10 @@ func (o *Owner) SetHeir(t Table, h *Owner, data any) error {
 	if err := o.owns(c, st, "sets the heir of"); err != nil {
 		return err
 	}
-	switch {
-	case h != nil && h.ctx == nil:
-		return fmt.Errorf("%w: SetHeir: %s", ErrInvalidOption, errZeroOwner)
-	case h != nil && !h.alive():
-		return fmt.Errorf("%w (SetHeir %v)", ErrOwnerDone, h)
+	if h != nil {
+		if err := errOwnerArg("SetHeir", h); err != nil {
+			return err
+		}
 	}
 	next := *st
 	next.heir, next.heirData = h, data
@@ -117,7 +116,5 @@ func (c *core) ownerEnded(o *Owner) {
 		c.mu.Unlock()
 		return
 	}
-	c.dropLocked(st)
-	c.mu.Unlock()
-	c.eng.Clear()
+	c.dropUnlock(st)
 }

@@ -302,10 +302,10 @@ func newTable[K, V any, T Table](kind Kind, cfg config, eng engine, wrap func(ha
 		// meanwhile, is freed).
 		c.mu.Lock()
 		if st := c.st.Load(); !st.dropped {
-			c.dropLocked(st)
+			c.dropUnlock(st)
+		} else {
+			c.mu.Unlock()
 		}
-		c.mu.Unlock()
-		c.eng.Clear()
 		return zero, fmt.Errorf("%w (WithOwner %v)", ErrOwnerDone, o)
 	}
 	return wrap(handle{c: c, as: cfg.owner}), nil
@@ -453,15 +453,13 @@ func (h handle) Drop() error {
 		c.mu.Unlock()
 		return err
 	}
-	c.dropLocked(st)
-	c.mu.Unlock()
-	c.eng.Clear()
+	c.dropUnlock(st)
 	return nil
 }
 
-// dropLocked marks the table dropped and forgets it everywhere; the caller
-// holds c.mu and clears the engine after releasing it.
-func (c *core) dropLocked(st *state) {
+// dropUnlock marks the table dropped and forgets it everywhere, releases
+// c.mu, which the caller holds, and then frees the objects.
+func (c *core) dropUnlock(st *state) {
 	next := *st
 	next.dropped, next.owner, next.heir, next.heirData = true, nil, nil, nil
 	c.publish(&next)
@@ -469,6 +467,8 @@ func (c *core) dropLocked(st *state) {
 	if st.owner != nil {
 		st.owner.release(c)
 	}
+	c.mu.Unlock()
+	c.eng.Clear()
 }
 
 // insertBatch is InsertMany and InsertNewMany of the hash kinds: it hashes
