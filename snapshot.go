@@ -658,6 +658,12 @@ func (fw *frameWriter) finish() []byte {
 // It holds the decoded objects in memory while it verifies, then builds the
 // table in O(n).
 func Load[T Table](r io.Reader, opts ...Option) (T, error) {
+	return load[T](r, false, opts)
+}
+
+// load is Load; whole says r holds the snapshot and nothing else (a file),
+// so that bytes after the trailer are ErrSnapshotCorrupt.
+func load[T Table](r io.Reader, whole bool, opts []Option) (T, error) {
 	var zero T
 	s, ok := any(zero).(snapshotter)
 	if !ok {
@@ -693,6 +699,14 @@ func Load[T Table](r io.Reader, opts ...Option) (T, error) {
 	batches, err := readBody(r, h, spec, lc.codec)
 	if err != nil {
 		return zero, err
+	}
+	if whole {
+		var b [1]byte
+		if n, err := io.ReadFull(r, b[:]); n != 0 {
+			return zero, corrupt("bytes after the snapshot's trailer")
+		} else if err != io.EOF {
+			return zero, readErr(err, "end")
+		}
 	}
 	t, err := s.loadTable(&snapshotLoad{cfg: cfg, compare: lc.compare, custom: custom, batches: batches})
 	if err != nil {
@@ -848,7 +862,9 @@ func syncDir(dir string) error {
 }
 
 // LoadFile loads the snapshot in the file at path (ETS file2tab/1): Load on
-// the file's contents, with the same options and errors.
+// the file's contents, with the same options and errors. The file must hold
+// the snapshot and nothing else: bytes after its end are
+// ErrSnapshotCorrupt, as a file that SaveFile wrote never has them.
 func LoadFile[T Table](path string, opts ...Option) (T, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -856,7 +872,7 @@ func LoadFile[T Table](path string, opts ...Option) (T, error) {
 		return zero, err
 	}
 	defer f.Close()
-	return Load[T](bufio.NewReaderSize(f, 64<<10), opts...)
+	return load[T](bufio.NewReaderSize(f, 64<<10), true, opts)
 }
 
 // Set's snapshot hooks: the model for every kind (see snapshotter).

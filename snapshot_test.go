@@ -390,6 +390,33 @@ func TestSaveFile_TempAndRename(t *testing.T) {
 	require.Error(t, ets.SaveFile(filepath.Join(dir, "no", "such", "dir"), s))
 }
 
+// A file holds one snapshot and nothing else: LoadFile refuses bytes after
+// its end (a file appended to, or two snapshots in one), where Load, which
+// reads a stream, leaves them to the caller.
+func TestLoadFile_RefusesTrailingBytes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.ets")
+	s, err := ets.NewSet[string, int](ets.WithName("trailing"))
+	require.NoError(t, err)
+	require.NoError(t, s.Insert("a", 1))
+	require.NoError(t, ets.SaveFile(path, s))
+	require.NoError(t, s.Drop())
+	good, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, append(good, 0), 0o600))
+	_, err = ets.LoadFile[*ets.Set[string, int]](path)
+	require.ErrorIs(t, err, ets.ErrSnapshotCorrupt)
+	_, err = ets.Open[*ets.Set[string, int]]("trailing")
+	require.ErrorIs(t, err, ets.ErrNotFound, "no table is made")
+
+	r := bytes.NewReader(append(good, good...))
+	for range 2 {
+		loaded, err := ets.Load[*ets.Set[string, int]](r)
+		require.NoError(t, err)
+		require.NoError(t, loaded.Drop())
+	}
+	require.Zero(t, r.Len())
+}
+
 // jsonCodec is a user's Codec: encoding/json.
 type jsonCodec struct{}
 
