@@ -87,14 +87,20 @@ func makeBag[K comparable, V comparable, T Table](kind Kind, cfg config, e *shar
 // holdsInterface reports whether values of t are, or hold, interfaces: the
 // only comparable types whose == can panic.
 func holdsInterface(t reflect.Type) bool {
-	switch t.Kind() {
-	case reflect.Interface:
+	return holds(t, func(k reflect.Kind) bool { return k == reflect.Interface })
+}
+
+// holds reports whether values of t are, or hold in a field or an array
+// element, values of a kind leaf reports true for.
+func holds(t reflect.Type, leaf func(reflect.Kind) bool) bool {
+	switch k := t.Kind(); {
+	case leaf(k):
 		return true
-	case reflect.Array:
-		return holdsInterface(t.Elem())
-	case reflect.Struct:
+	case k == reflect.Array:
+		return holds(t.Elem(), leaf)
+	case k == reflect.Struct:
 		for i := range t.NumField() {
-			if holdsInterface(t.Field(i).Type) {
+			if holds(t.Field(i).Type, leaf) {
 				return true
 			}
 		}
@@ -156,6 +162,9 @@ func (t *bag[K, V]) Insert(k K, v V) error {
 	if err := t.checkValue(v); err != nil {
 		return err
 	}
+	if nanKey(t.c, k) {
+		return errNaNKey
+	}
 	t.e.Insert(t.e.Hash(k), k, v)
 	t.settle()
 	return nil
@@ -183,6 +192,9 @@ func (t *bag[K, V]) InsertNew(k K, v V) (bool, error) {
 	}
 	if err := t.checkValue(v); err != nil {
 		return false, err
+	}
+	if nanKey(t.c, k) {
+		return false, errNaNKey
 	}
 	ok := t.e.InsertNew(t.e.Hash(k), k, v)
 	t.settle()

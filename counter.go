@@ -181,14 +181,22 @@ func (c *counterOp) step(old uint64, ok bool) (uint64, error) {
 // key is ErrNotFound; with it, the key is created. WithThreshold wraps the
 // counter as ETS does. Arithmetic that would overflow V returns ErrOverflow
 // and leaves the value as it was (ETS integers do not overflow; Go's do, so
-// this is the closest faithful rule). Errors of the table (ErrDeleted, and
-// ErrAccess for handles without write right) come first.
+// this is the closest faithful rule). A zero CounterOption is
+// ErrInvalidOption, before anything else; then errors of the table
+// (ErrDeleted, and ErrAccess for handles without write right) come before
+// ErrNotFound and ErrOverflow. On any error the value returned is 0.
 //
-// For an unsigned V every increment counts upwards: incr cannot be negative,
-// and the wrapped value of a negative one (^uint64(0) for -1) overflows, or
-// with WithThreshold sets the counter to setValue. ETS's decrement with a
+// For an unsigned V every increment counts upwards: incr is an unsigned
+// number (a constant -1 does not convert to one) and the sum must fit V.
+// What a decrement would wrap to, such as ^V(0) for -1, is added as the
+// largest V: from 0 it gives ^V(0), from anything above it overflows (or,
+// with WithThreshold, sets the counter to setValue). ETS's decrement with a
 // floor, {Pos, -1, 0, 0}, needs a signed V: UpdateCounter(t, k, -1,
 // WithThreshold(0, 0)).
+//
+// The options' V is inferred from their own arguments, not from t: an
+// untyped constant makes a CounterOption[int], so a counter of another type
+// names it, WithDefault[int64](0) or WithDefault(int64(0)).
 //
 // UpdateCounter is O(1) on a Set, O(log n) on an OrderedSet, and does not
 // allocate. Concurrent increments of one key are never lost.

@@ -53,7 +53,7 @@ var lastOwnerID atomic.Uint64
 // called. It panics if ctx is nil.
 func NewOwner(ctx context.Context) *Owner {
 	if ctx == nil {
-		panic("ets: NewOwner: nil context")
+		panic("ets: NewOwner or Go: nil context")
 	}
 	o := &Owner{
 		id:     lastOwnerID.Add(1),

@@ -551,6 +551,82 @@ func TestNames_OpenRacingDropAndRename(t *testing.T) {
 	require.Positive(t, opened.Load())
 }
 
+// A drop and the release of the name are one step: whoever has seen the
+// table dropped may take its name at once, and Open never returns a table
+// once it has been seen dropped. The name was freed after the dropped state
+// was published, and a goroutine that saw ErrDeleted then got ErrNameTaken
+// (14 times in 500 with Tables holding the registry lock in a loop, which
+// widened the gap). Found by a review.
+func TestNames_DropFreesTheNameAtOnce(t *testing.T) {
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !stop.Load() {
+			ets.Tables()
+		}
+	}()
+	defer func() { stop.Store(true); wg.Wait() }()
+	for i := range 300 {
+		name := fmt.Sprint("drop-frees-", i)
+		s, err := ets.NewSet[int, int](ets.WithName(name))
+		require.NoError(t, err)
+		done := make(chan struct{})
+		go func() { defer close(done); assert.NoError(t, s.Drop()) }()
+		for !errors.Is(s.Err(), ets.ErrDeleted) {
+			runtime.Gosched()
+		}
+		again, err := ets.NewSet[int, int](ets.WithName(name))
+		require.NoError(t, err, "round %d: the table was seen dropped, so its name is free", i)
+		require.Empty(t, s.Info().Name, "a dropped table has no name")
+		require.Equal(t, name, again.Info().Name)
+		require.NoError(t, again.Drop())
+		<-done
+	}
+}
+
+// Open finds a renamed table under its new name only once the table says
+// so: Rename published the new name after it let the registry go, and Open
+// could return a table whose Info still had the old one (185 times in 3000).
+// Found by a review.
+func TestNames_RenameIsOneStep(t *testing.T) {
+	for i := range 1000 {
+		from, to := fmt.Sprint("rename-from-", i), fmt.Sprint("rename-to-", i)
+		s, err := ets.NewSet[int, int](ets.WithName(from))
+		require.NoError(t, err)
+		done := make(chan struct{})
+		go func() { defer close(done); assert.NoError(t, s.Rename(to)) }()
+		for {
+			o, err := ets.Open[*ets.Set[int, int]](to)
+			if err == nil {
+				require.Equal(t, to, o.Info().Name, "round %d", i)
+				break
+			}
+			runtime.Gosched()
+		}
+		<-done
+		require.NoError(t, s.Drop())
+	}
+}
+
+// Open's wrong-type error names the type asked for, an interface too.
+func TestOpen_WrongTypeNamesBothTypes(t *testing.T) {
+	s, err := ets.NewSet[int, int](ets.WithName("wrong-type"))
+	require.NoError(t, err)
+	defer s.Drop()
+	type lookuper interface {
+		ets.Table
+		Lookup(string) (int, bool)
+	}
+	_, err = ets.Open[lookuper]("wrong-type")
+	require.ErrorIs(t, err, ets.ErrWrongType)
+	require.ErrorContains(t, err, "*ets.Set[int,int]")
+	require.ErrorContains(t, err, "lookuper")
+	_, err = ets.Open[*ets.Set[string, int]]("wrong-type")
+	require.ErrorContains(t, err, "not *ets.Set[string,int]")
+}
+
 // Transfers never block the giver and are never lost, however slow the
 // receiver.
 func TestTransfers_NeverBlockNeverLost(t *testing.T) {

@@ -3,6 +3,7 @@ package ets
 import (
 	"cmp"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"sync"
@@ -41,20 +42,24 @@ func unlist(id uint64) {
 	registry.mu.Unlock()
 }
 
-// unregister frees c's name and unlists it.
-func (c *core) unregister(name string) {
+// unregister publishes next, a dropped state, and in the same hold of
+// registry.mu frees c's name (held in st, the state before) and unlists it:
+// whoever sees the table dropped may take its name at once, and Open never
+// returns a table after it was seen dropped. The caller holds c.mu.
+func (c *core) unregister(st, next *state) {
 	registry.mu.Lock()
-	if name != "" && registry.byName[name] == c {
-		delete(registry.byName, name)
+	defer registry.mu.Unlock()
+	c.publish(next)
+	if st.name != "" && registry.byName[st.name] == c {
+		delete(registry.byName, st.name)
 	}
 	delete(registry.all, c.id)
-	registry.mu.Unlock()
 }
 
 // Rename gives the table a new name (ETS rename/2): the old name is freed and
 // Open finds the table under the new one. An unnamed table becomes named.
-// It needs write access; a name held by another table is ErrNameTaken, an
-// empty name ErrInvalidOption.
+// It needs write access (ErrAccess; a dropped table is ErrDeleted); a name
+// held by another table is ErrNameTaken, an empty name ErrInvalidOption.
 func (h handle) Rename(name string) error {
 	if name == "" {
 		return fmt.Errorf("%w: Rename to an empty name", ErrInvalidOption)
@@ -78,10 +83,12 @@ func (h handle) Rename(name string) error {
 	if st.name != "" {
 		delete(registry.byName, st.name)
 	}
-	registry.mu.Unlock()
+	// Published before the registry lets go, so that a table that Open
+	// finds under its new name reports that name.
 	next := *st
 	next.name = name
 	c.publish(&next)
+	registry.mu.Unlock()
 	return nil
 }
 
@@ -103,23 +110,24 @@ func Open[T Table](name string) (T, error) {
 	h := c.nobody
 	t, ok := h.(T)
 	if !ok {
-		return zero, fmt.Errorf("%w: table %q is %T, not %T", ErrWrongType, name, h, zero)
+		return zero, fmt.Errorf("%w: table %q is %T, not %v", ErrWrongType, name, h, reflect.TypeFor[T]())
 	}
 	return t, nil
 }
 
 // Tables describes every live table of the process (ETS all/0 with info/1),
-// ordered by ID: named tables, and unnamed ones that are still referenced.
+// ordered by ID: named tables, and unnamed ones that are still referenced
+// (by a handle, or by a live owner, which holds its tables).
 // Sizes are reported as each table's owner would see them.
 func Tables() []Info {
-	registry.mu.Lock()
+	registry.mu.RLock()
 	cores := make([]*core, 0, len(registry.all))
 	for _, w := range registry.all {
 		if c := w.Value(); c != nil {
 			cores = append(cores, c)
 		}
 	}
-	registry.mu.Unlock()
+	registry.mu.RUnlock()
 	infos := make([]Info, 0, len(cores))
 	for _, c := range cores {
 		if c.st.Load().dropped {

@@ -53,15 +53,20 @@ func newSetHandle[K comparable, V any](h handle, m *shard.Map[K, V]) *Set[K, V] 
 func (t *Set[K, V]) As(o *Owner) *Set[K, V] { return newSetHandle(handle{t.c, o}, t.m) }
 
 // Insert stores v under k, replacing any value k had (ETS insert/2). It is
-// O(1) and returns ErrDeleted if the table was dropped.
-//
-// It checks with writableIn and spells out Map.Put: writable and Map.Put
-// are not inlined into generic code instantiated in another package
-// (golang/go#56280; writable is also over the inlining budget), and the two
-// calls were a fifteenth of an overwrite's time (Write100, -cpu 1).
+// O(1) and returns ErrDeleted if the table was dropped. A key not equal to
+// itself (a NaN, or a value holding one) is ErrInvalidOption, in every
+// write of a hash table that can add a key: == could never find it again.
 func (t *Set[K, V]) Insert(k K, v V) error {
+	// It checks with writableIn and spells out Map.Put: writable and
+	// Map.Put are not inlined into generic code instantiated in another
+	// package (golang/go#56280; writable is also over the inlining budget),
+	// and the two calls were a fifteenth of an overwrite's time (Write100,
+	// -cpu 1).
 	if err := t.writableIn(t.c.st.Load()); err != nil {
 		return err
+	}
+	if nanKey(t.c, k) {
+		return errNaNKey
 	}
 	l, p := t.m.Ref(k)
 	if p != nil {
@@ -90,6 +95,9 @@ func (t *Set[K, V]) InsertNew(k K, v V) (bool, error) {
 	if err := t.writable(); err != nil {
 		return false, err
 	}
+	if nanKey(t.c, k) {
+		return false, errNaNKey
+	}
 	stored := t.m.PutNew(k, v)
 	t.settle()
 	return stored, nil
@@ -106,11 +114,12 @@ func (t *Set[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
 // Lookup returns the value stored under k (ETS lookup/2). It is O(1) and does
 // not allocate. It returns false if k is absent or the table cannot be read
 // (see Err).
-//
-// The engine checks the right to read (the table's read gate, which
-// core.publish keeps in step with its state), so that Lookup is small
-// enough to be inlined into its caller.
-func (t *Set[K, V]) Lookup(k K) (V, bool) { return t.m.Get(k, t.who) }
+func (t *Set[K, V]) Lookup(k K) (V, bool) {
+	// The engine checks the right to read (the table's read gate, which
+	// core.publish keeps in step with its state), so that Lookup is small
+	// enough to be inlined into its caller.
+	return t.m.Get(k, t.who)
+}
 
 // Member reports whether k is present (ETS member/2). It is O(1).
 func (t *Set[K, V]) Member(k K) bool {
@@ -155,6 +164,10 @@ func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error
 	if err := t.writable(); err != nil {
 		var zero V
 		return zero, false, err
+	}
+	if nanKey(t.c, k) {
+		var zero V
+		return zero, false, errNaNKey
 	}
 	v, ok := t.m.Update(k, func(old V, ok bool) (V, shard.Op) {
 		v, op := fn(old, ok)
@@ -265,6 +278,9 @@ func (t *Set[K, V]) updateCounter(k K, c counterOp) (V, error) {
 	var nv V
 	if err := t.writableIn(t.c.st.Load()); err != nil {
 		return nv, err
+	}
+	if nanKey(t.c, k) {
+		return nv, errNaNKey
 	}
 	l, p := t.m.Ref(k)
 	var old uint64

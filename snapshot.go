@@ -908,6 +908,22 @@ func emitShards[K, V any](h handle, collect func(pos uint64, fn func(K, V)) (uin
 	return nil
 }
 
+// checkKeys returns an error if a saved key is not equal to itself (see
+// nanKey): a snapshot that no table of this version saves, which a hash
+// table cannot hold.
+func checkKeys[K comparable, V any](l *snapshotLoad) error {
+	if !mayHoldNaN(reflect.TypeFor[K]()) {
+		return nil
+	}
+	var err error
+	eachLoaded(l, func(k K, _ V) {
+		if k != k {
+			err = errNaNKey
+		}
+	})
+	return err
+}
+
 // eachLoaded calls fn for every saved object, in saved order.
 func eachLoaded[K, V any](l *snapshotLoad, fn func(k K, v V)) {
 	for _, b := range l.batches {
@@ -921,6 +937,9 @@ func eachLoaded[K, V any](l *snapshotLoad, fn func(k K, v V)) {
 func (*Set[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 	if l.compare != nil {
 		return nil, fmt.Errorf("%w: WithComparator applies to an OrderedSet, not a Set", ErrInvalidOption)
+	}
+	if err := checkKeys[K, V](l); err != nil {
+		return nil, err
 	}
 	m := shard.New[K, V](l.cfg.engine())
 	eachLoaded(l, func(k K, v V) { m.Put(k, v) })
@@ -958,6 +977,9 @@ func (*DuplicateBag[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 func loadBag[K, V comparable, T Table](l *snapshotLoad, kind Kind, wrap func(bag[K, V]) T) (Table, error) {
 	if l.compare != nil {
 		return nil, fmt.Errorf("%w: WithComparator applies to an OrderedSet, not a %v", ErrInvalidOption, kind)
+	}
+	if err := checkKeys[K, V](l); err != nil {
+		return nil, err
 	}
 	e := shard.NewBag[K, V](l.cfg.engine(), kind == KindDuplicateBag)
 	eachLoaded(l, func(k K, v V) { e.Insert(e.Hash(k), k, v) })

@@ -220,6 +220,7 @@ var lastID atomic.Uint64
 type core struct {
 	id        uint64
 	kind      Kind
+	nanKeys   bool // a hash table whose keys can hold a NaN: see nanKey
 	keyType   string
 	valueType string
 	cfg       config
@@ -279,6 +280,7 @@ func newTable[K, V any, T Table](kind Kind, cfg config, eng engine, wrap func(ha
 	c := &core{
 		id:        lastID.Add(1),
 		kind:      kind,
+		nanKeys:   kind != KindOrderedSet && mayHoldNaN(reflect.TypeFor[K]()),
 		keyType:   reflect.TypeFor[K]().String(),
 		valueType: reflect.TypeFor[V]().String(),
 		cfg:       cfg,
@@ -393,8 +395,9 @@ func (h handle) Err() error {
 }
 
 // Size returns the number of objects in the table (ETS info(T, size)): O(1)
-// with a central counter, O(shards) with decentralized counters, and not a
-// snapshot while writers run. It returns 0 when the handle cannot read the
+// for a hash table with a central counter, O(shards) with decentralized
+// counters, O(base nodes) for an OrderedSet, and not a snapshot while
+// writers run. It returns 0 when the handle cannot read the
 // table.
 func (h handle) Size() int {
 	if !h.readable() {
@@ -405,8 +408,9 @@ func (h handle) Size() int {
 
 // Info returns the table's description (ETS info/1). It costs O(shards). Info
 // is available through every handle, even one that may not read the table;
-// Size is then 0. A dropped table's Info has no owner, no heir and Size 0
-// (where ETS's info/1 returns undefined); Err returns ErrDeleted.
+// Size is then 0. A dropped table's Info has no owner, no heir, no name (its
+// name is free for another table) and Size 0 (where ETS's info/1 returns
+// undefined); Err returns ErrDeleted.
 func (h handle) Info() Info {
 	c := h.c
 	st := c.st.Load()
@@ -461,9 +465,8 @@ func (h handle) Drop() error {
 // c.mu, which the caller holds, and then frees the objects.
 func (c *core) dropUnlock(st *state) {
 	next := *st
-	next.dropped, next.owner, next.heir, next.heirData = true, nil, nil, nil
-	c.publish(&next)
-	c.unregister(st.name)
+	next.dropped, next.owner, next.heir, next.heirData, next.name = true, nil, nil, nil, ""
+	c.unregister(st, &next)
 	if st.owner != nil {
 		st.owner.release(c)
 	}
@@ -482,6 +485,13 @@ func insertBatch[K comparable, V any](h handle, entries []Entry[K, V], onlyNew b
 	if len(entries) == 0 {
 		return true, nil
 	}
+	if h.c.nanKeys {
+		for i := range entries {
+			if k := entries[i].Key; k != k {
+				return false, errNaNKey
+			}
+		}
+	}
 	hashes := make([]uint64, len(entries))
 	for i := range entries {
 		hashes[i] = hash(entries[i].Key)
@@ -489,6 +499,33 @@ func insertBatch[K comparable, V any](h handle, entries []Entry[K, V], onlyNew b
 	ok := put(hashes, func(i int) (K, V) { return entries[i].Key, entries[i].Value }, onlyNew)
 	h.settle()
 	return ok, nil
+}
+
+// nanKey reports whether k, a key to add to the hash table of c, is not
+// equal to itself: a floating-point NaN, or a value holding one (in a
+// field, an array or an interface). Such a key hashes at random and == never
+// finds it again, so a hash table cannot hold it: every insert would add
+// another copy no lookup or delete could reach, and traversals, which find
+// their place again by hash and ==, would skip or repeat other keys. The
+// writes that can add a key refuse it (errNaNKey) before changing anything.
+// (An OrderedSet holds NaN as one key, below every other: its comparator,
+// cmp.Compare, says so.) For a key type that cannot hold a NaN c.nanKeys is
+// false and the test costs a load and a branch; for an integer key the
+// compiler folds k != k away and the test costs nothing.
+func nanKey[K comparable](c *core, k K) bool { return c.nanKeys && k != k }
+
+// errNaNKey is the error of a write of a key that is not equal to itself.
+var errNaNKey = fmt.Errorf("%w: a key not equal to itself (a NaN) cannot be found again in a hash table", ErrInvalidOption)
+
+// mayHoldNaN reports whether a value of type t can be unequal to itself.
+func mayHoldNaN(t reflect.Type) bool {
+	return holds(t, func(k reflect.Kind) bool {
+		switch k {
+		case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.Interface:
+			return true
+		}
+		return false
+	})
 }
 
 // The helpers below are the Select family, written once for every kind.

@@ -527,8 +527,8 @@ func (m *Map[K, V]) Grow() bool {
 //     new array was published, before any write to it, and its read takes
 //     effect there.)
 //
-// The old shards' groups are left as they were, for readers still in them.
-// A grow costs a rehash of the whole table, during which writers wait.
+// The old shards' groups are dropped once the new array is published;
+// readers still in them hold them. A grow costs a rehash of the whole table, during which writers wait.
 func (m *Map[K, V]) grow(shift uint64, since int64, force bool) bool {
 	g := m.growth
 	if g == nil {
@@ -591,6 +591,17 @@ func (m *Map[K, V]) grow(shift uint64, since int64, force bool) bool {
 		growPause(growStores)
 	}
 	m.shift.Store(next)
+	// Let the old shards' groups go. A paged walk's Pos points at the
+	// shard it stopped in, and a user may keep it (an ets Cursor) as long
+	// as they like: through that shard it kept the whole old table alive.
+	// A reader still in an old shard holds its own pointer to the groups
+	// it reads, which keeps them alive while it reads, and then finds the
+	// shard retired; nobody else reads a retired shard's table.
+	for i := range old.len() {
+		s := old.shard(i)
+		s.tab = table[K, V]{}
+		s.publish()
+	}
 	return true
 }
 
