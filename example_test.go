@@ -399,3 +399,322 @@ func ExampleNewOrderedSetFunc() {
 	fmt.Println(v, ok, slices.Collect(names.Keys()))
 	// Output: 2 true [ALICE]
 }
+
+// The manager/worker pattern: the manager names itself heir, gives the table
+// to a worker, and gets it back, with the worker's writes, when the worker
+// crashes. It stays the heir, so this works for every worker it hires.
+func ExampleOwner_SetHeir() {
+	ctx := context.Background()
+	manager := ets.NewOwner(ctx)
+	defer manager.Stop(nil) // heir to itself: the table is dropped with it
+	jobs, _ := ets.NewSet[string, string](ets.WithOwner(manager))
+	_ = manager.SetHeir(jobs, manager, "back to the manager")
+
+	// A worker waits for the table, records its job, then crashes.
+	work := func(job string) func(context.Context, *ets.Owner) error {
+		return func(ctx context.Context, self *ets.Owner) error {
+			select {
+			case tr := <-self.Transfers():
+				_ = tr.Table.(*ets.Set[string, string]).Insert(job, "done")
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			panic(job + " crashed")
+		}
+	}
+	for _, job := range []string{"job-1", "job-2"} {
+		worker := ets.Go(ctx, work(job))
+		_ = manager.GiveAway(jobs, worker, nil)
+
+		tr := <-manager.Transfers() // the worker ended: the table is back
+		<-worker.Done()
+		state, _ := jobs.Lookup(job)
+		info := jobs.Info()
+		fmt.Println(worker.Err())
+		fmt.Println(tr.Data, tr.From == worker.ID(), job, state)
+		fmt.Println(info.Owner == manager.ID(), info.Heir == manager.ID(), info.Size)
+	}
+	// Output:
+	// ets: owner panicked: job-1 crashed
+	// back to the manager true job-1 done
+	// true true 1
+	// ets: owner panicked: job-2 crashed
+	// back to the manager true job-2 done
+	// true true 2
+}
+
+// A table made by an owner goroutine dies with it.
+func ExampleGo() {
+	tables := make(chan *ets.Set[string, int])
+	release := make(chan struct{})
+	worker := ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error {
+		cache, err := ets.NewSet[string, int](ets.WithOwner(self), ets.WithName("example-go-cache"))
+		if err != nil {
+			return err
+		}
+		_ = cache.Insert("answer", 42)
+		tables <- cache.As(nil) // others get a handle acting for nobody
+		<-release
+		return nil
+	})
+
+	cache := <-tables
+	answer, _ := cache.Lookup("answer") // protected, the default: everyone reads
+	fmt.Println(answer, errors.Is(cache.Insert("answer", 0), ets.ErrAccess))
+
+	// fn returns, the owner ends, and its tables are dropped before Done is
+	// closed. A plain return ends the owner with ErrOwnerDone.
+	close(release)
+	<-worker.Done()
+	fmt.Println(worker.Err())
+	fmt.Println(cache.Err())
+	_, err := ets.Open[*ets.Set[string, int]]("example-go-cache")
+	fmt.Println(errors.Is(err, ets.ErrNotFound))
+	// Output:
+	// 42 true
+	// ets: owner has ended
+	// ets: table deleted
+	// true
+}
+
+// A handle acts for an owner, or for nobody with As(nil); the table's Access
+// decides what it may do.
+func ExampleSet_As() {
+	owner := ets.NewOwner(context.Background())
+	defer owner.Stop(nil) // drops both tables
+
+	secrets, _ := ets.NewSet[string, string](ets.WithOwner(owner), ets.WithAccess(ets.Private))
+	_ = secrets.Insert("token", "s3cr3t")
+	token, ok := secrets.Lookup("token") // the constructor's handle acts for owner
+	fmt.Println(token, ok)
+	outsider := secrets.As(nil)
+	_, ok = outsider.Lookup("token") // not found; Err says why
+	fmt.Println(ok, errors.Is(outsider.Err(), ets.ErrAccess))
+
+	config, _ := ets.NewSet[string, int](ets.WithOwner(owner)) // Protected by default
+	_ = config.Insert("workers", 4)
+	reader := config.As(nil)
+	workers, ok := reader.Lookup("workers")
+	fmt.Println(workers, ok, reader.Err())
+	fmt.Println(errors.Is(reader.Insert("workers", 8), ets.ErrAccess))
+	// Output:
+	// s3cr3t true
+	// false true
+	// 4 true <nil>
+	// true
+}
+
+func ExampleSet_Take() {
+	sessions, _ := ets.NewSet[string, int]()
+	defer sessions.Drop()
+	_ = sessions.Insert("s1", 7)
+
+	// Lookup and Delete in one atomic step: one caller gets the value.
+	v, ok, _ := sessions.Take("s1")
+	fmt.Println(v, ok, sessions.Member("s1"))
+	_, ok, _ = sessions.Take("s1")
+	fmt.Println(ok)
+	// Output:
+	// 7 true false
+	// false
+}
+
+func ExampleSet_SelectReplace() {
+	prices, _ := ets.NewSet[string, int]() // cents
+	defer prices.Drop()
+	_ = prices.InsertMany(
+		ets.Entry[string, int]{Key: "apple", Value: 50},
+		ets.Entry[string, int]{Key: "pear", Value: 70},
+		ets.Entry[string, int]{Key: "melon", Value: 300},
+	)
+	// Ten cents more on everything under a euro; the rest is left alone.
+	n, _ := prices.SelectReplace(func(fruit string, cents int) (int, bool) {
+		return cents + 10, cents < 100
+	})
+	all := prices.Select(nil)
+	sort.Slice(all, func(i, j int) bool { return all[i].Key < all[j].Key })
+	fmt.Println(n, all)
+	// Output: 2 [{apple 60} {melon 300} {pear 80}]
+}
+
+func ExampleSet_SelectCount() {
+	ages, _ := ets.NewSet[string, int]()
+	defer ages.Drop()
+	_ = ages.InsertMany(
+		ets.Entry[string, int]{Key: "alice", Value: 31},
+		ets.Entry[string, int]{Key: "bob", Value: 45},
+		ets.Entry[string, int]{Key: "carol", Value: 27},
+	)
+	fmt.Println(ages.SelectCount(func(name string, age int) bool { return age > 30 }))
+	fmt.Println(ages.SelectCount(nil)) // nil counts every object
+	// Output:
+	// 2
+	// 3
+}
+
+func ExampleSet_SelectDelete() {
+	// Sessions by last-seen minute: expire those not seen since minute 100.
+	sessions, _ := ets.NewSet[string, int]()
+	defer sessions.Drop()
+	_ = sessions.InsertMany(
+		ets.Entry[string, int]{Key: "s1", Value: 40},
+		ets.Entry[string, int]{Key: "s2", Value: 120},
+		ets.Entry[string, int]{Key: "s3", Value: 90},
+	)
+	// The predicate runs under the shard's lock: keep it short, and do not
+	// call the table from it.
+	n, _ := sessions.SelectDelete(func(id string, lastSeen int) bool { return lastSeen < 100 })
+	fmt.Println("expired", n, "left", slices.Collect(sessions.Keys()))
+	// Output: expired 2 left [s2]
+}
+
+func ExampleSet_Clear() {
+	cache, _ := ets.NewSet[string, int]()
+	defer cache.Drop()
+	_ = cache.Insert("a", 1)
+	_ = cache.Insert("b", 2)
+
+	// Unlike Drop, Clear empties the table and keeps it usable.
+	_ = cache.Clear()
+	fmt.Println(cache.Size(), cache.Err())
+	fmt.Println(cache.Insert("c", 3), cache.Size())
+	// Output:
+	// 0 <nil>
+	// <nil> 1
+}
+
+func ExampleSet_Rename() {
+	t, _ := ets.NewSet[string, int](ets.WithName("example-rename-old"))
+	defer t.Drop()
+	_ = t.Insert("a", 1)
+
+	if err := t.Rename("example-rename-new"); err != nil {
+		panic(err)
+	}
+	same, err := ets.Open[*ets.Set[string, int]]("example-rename-new")
+	if err != nil {
+		panic(err)
+	}
+	v, _ := same.Lookup("a")
+	fmt.Println(t.Info().Name, v)
+	_, err = ets.Open[*ets.Set[string, int]]("example-rename-old")
+	fmt.Println(errors.Is(err, ets.ErrNotFound))
+	// Output:
+	// example-rename-new 1
+	// true
+}
+
+func ExampleSet_Info() {
+	owner := ets.NewOwner(context.Background())
+	defer owner.Stop(nil) // drops the table
+
+	prices, _ := ets.NewSet[string, float64](ets.WithName("example-info-prices"), ets.WithOwner(owner))
+	_ = prices.Insert("apple", 0.5)
+	// ID, Memory and Shards vary; the rest describes the table as made.
+	in := prices.Info()
+	fmt.Println(in.Name, in.Kind, in.Size, in.Access, in.KeyType, in.ValueType)
+	fmt.Println(in.Owner == owner.ID(), in.Heir)
+	// Output:
+	// example-info-prices set 1 protected string float64
+	// true none
+}
+
+func ExampleTables() {
+	users, _ := ets.NewSet[string, int](ets.WithName("example-tables-users"))
+	defer users.Drop()
+	log, _ := ets.NewOrderedSet[int, string](ets.WithName("example-tables-log"))
+	defer log.Drop()
+	_ = log.Insert(1, "boot")
+
+	// Every live table of the process, in ID order (creation order): keep
+	// the ones this example made.
+	for _, in := range ets.Tables() {
+		if strings.HasPrefix(in.Name, "example-tables-") {
+			fmt.Println(in.Name, in.Kind, in.Size)
+		}
+	}
+	// Output:
+	// example-tables-users set 0
+	// example-tables-log ordered_set 1
+}
+
+func ExampleOrderedSet_First() {
+	scores, _ := ets.NewOrderedSet[int, string]()
+	defer scores.Drop()
+	_ = scores.InsertMany(
+		ets.Entry[int, string]{Key: 20, Value: "bob"},
+		ets.Entry[int, string]{Key: 10, Value: "ann"},
+		ets.Entry[int, string]{Key: 30, Value: "cid"},
+	)
+	k, v, ok := scores.First()
+	fmt.Println("first:", k, v, ok)
+	k, v, ok = scores.Last()
+	fmt.Println("last:", k, v, ok)
+	// Walk down with Prev; the key passed need not be present.
+	for k, v, ok := scores.Prev(25); ok; k, v, ok = scores.Prev(k) {
+		fmt.Println("below:", k, v)
+	}
+	// Output:
+	// first: 10 ann true
+	// last: 30 cid true
+	// below: 20 bob
+	// below: 10 ann
+}
+
+func ExampleOrderedSet_Ascend() {
+	// String keys sort by prefix: Ascend from the prefix is a prefix scan.
+	objects, _ := ets.NewOrderedSet[string, int]()
+	defer objects.Drop()
+	for i, k := range []string{"video:1", "user:bob", "album:9", "user:alice", "user:carol"} {
+		_ = objects.Insert(k, i)
+	}
+	for k := range objects.Ascend("user:") {
+		if !strings.HasPrefix(k, "user:") {
+			break // past the prefix: no later key has it
+		}
+		fmt.Println(k)
+	}
+	// Output:
+	// user:alice
+	// user:bob
+	// user:carol
+}
+
+func ExampleOrderedSet_Descend() {
+	// Readings by second: the two latest at or before second 35.
+	readings, _ := ets.NewOrderedSet[int, float64]()
+	defer readings.Drop()
+	for s, r := range []float64{1.5, 1.7, 1.6, 1.9, 2.0} {
+		_ = readings.Insert(s*10, r) // seconds 0, 10, ..., 40
+	}
+	n := 0
+	for s, r := range readings.Descend(35) {
+		fmt.Println(s, r)
+		if n++; n == 2 {
+			break
+		}
+	}
+	// Output:
+	// 30 1.9
+	// 20 1.6
+}
+
+func ExampleOrderedSet_SelectRange() {
+	// Orders by number: the large ones among orders 100 to 199.
+	orders, _ := ets.NewOrderedSet[int, int]() // number -> amount
+	defer orders.Drop()
+	_ = orders.InsertMany(
+		ets.Entry[int, int]{Key: 99, Value: 900},
+		ets.Entry[int, int]{Key: 100, Value: 500},
+		ets.Entry[int, int]{Key: 120, Value: 20},
+		ets.Entry[int, int]{Key: 150, Value: 700},
+		ets.Entry[int, int]{Key: 200, Value: 800},
+	)
+	// lo <= key < hi; pred sees only keys in range.
+	large := orders.SelectRange(100, 200, func(n, amount int) bool { return amount >= 100 })
+	fmt.Println(large)
+	fmt.Println(orders.SelectRange(100, 200, nil)) // nil: every object in range
+	// Output:
+	// [{100 500} {150 700}]
+	// [{100 500} {120 20} {150 700}]
+}

@@ -3,6 +3,7 @@ package ets_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -112,9 +113,44 @@ func ExampleI() {
 	defer sessions.Drop()
 	_ = sessions.Insert("s1", 1)
 
-	// Prints one aligned line per live table, like ets:i():
+	// Prints one aligned line per live table, like ets:i() (no Output check:
+	// IDs and the tables of other examples vary):
 	//
 	//	ID  NAME      KIND  SIZE  MEMORY  OWNER  HEIR  ACCESS  KEY     VALUE
-	//	7   sessions  set   1     9536    none   none  public  string  int
+	//	1   sessions  set   1     16584   none   none  public  string  int
 	_ = ets.I(os.Stdout)
+}
+
+func ExampleLoadFile() {
+	dir, err := os.MkdirTemp("", "ets-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "users.ets")
+
+	users, _ := ets.NewSet[string, int](ets.WithName("example-loadfile-users"))
+	defer users.Drop()
+	_ = users.Insert("alice", 31)
+	_ = users.Insert("bob", 45)
+	if err := ets.SaveFile(path, users); err != nil {
+		panic(err)
+	}
+
+	// The snapshot carries the name, which the original still holds...
+	_, err = ets.LoadFile[*ets.Set[string, int]](path)
+	fmt.Println(errors.Is(err, ets.ErrNameTaken))
+	// ...so load a copy under another name.
+	cp, err := ets.LoadFile[*ets.Set[string, int]](path, ets.WithName("example-loadfile-copy"))
+	if err != nil {
+		panic(err)
+	}
+	defer cp.Drop()
+	_ = cp.Insert("carol", 27) // the copy is a table of its own
+	fmt.Println(users.Info().Name, users.Size())
+	fmt.Println(cp.Info().Name, cp.Size())
+	// Output:
+	// true
+	// example-loadfile-users 2
+	// example-loadfile-copy 3
 }

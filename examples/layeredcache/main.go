@@ -6,12 +6,12 @@
 // It is "The Hierarchical Cache Pattern" of "ETS-backed registries" (the
 // second seed article), whose layers are the process dictionary, ETS and an
 // external source, plus that article's memory gotcha ("implement TTL-based
-// cleanup"). Go has no process dictionary: the first layer is a Memo, a plain
-// map made for one request and passed along with it, so it needs no lock and
-// vanishes with the request.
+// cleanup or bounded table sizes"). Go has no process dictionary: the first
+// layer is a Memo, a plain map made for one request and passed along with
+// it, so it needs no lock and vanishes with the request.
 //
-// The library has neither a TTL nor single-flight loading; both are built
-// here from table primitives:
+// The library has no TTL, no bound on a table's size and no single-flight
+// loading; all three are built here from table primitives:
 //
 //   - TTL: each entry carries its expiry. Lookup treats an expired entry as a
 //     miss, and Sweep deletes expired entries with one SelectDelete, whose
@@ -25,6 +25,23 @@
 //     Every other goroutine finds the pending entry and waits on done. A
 //     failed or panicking load removes the pending entry and hands the error
 //     to the waiters; errors are not cached.
+//   - Bound: each stored value also carries its insertion number, from a
+//     counter shared by the cache. When a store takes the table past its
+//     maximum, the storing goroutine evicts the oldest values, by insertion,
+//     down to nine tenths of the maximum: one walk (All) finds the cut-off
+//     number, one SelectDelete deletes the values at or below it. The
+//     predicate re-tests each entry under its shard's lock, so a value
+//     refreshed meanwhile (a newer number) and a load in flight are kept.
+//     Evicting a tenth at a time pays for the walk once per tenth of the
+//     maximum in stores, not at every store. (With one TTL for all, the
+//     oldest values are also the first to expire.)
+//
+// The bound is approximate under concurrency: a goroutine evicts after its
+// store, so while loads run the table may exceed the maximum by about the
+// number of goroutines storing at once (their pending entries count too),
+// and Size and the walk are not snapshots while writers run. Once the loads stop, the table is within its bound: the last
+// goroutine to check the size checks it after every store, and walks if it
+// is over. Two goroutines evicting at once may evict a few more than needed.
 package main
 
 import (
@@ -33,6 +50,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,11 +65,12 @@ type Source func(ctx context.Context, key string) (string, error)
 // not share it between goroutines.
 type Memo map[string]string
 
-// entry is a table value: a loaded value and its expiry, or, while the key
-// is being loaded, the flight to wait for.
+// entry is a table value: a loaded value, its expiry and its insertion
+// number, or, while the key is being loaded, the flight to wait for.
 type entry struct {
 	value   string
 	expires time.Time
+	seq     uint64 // stores so far when this one was made: orders evictions
 	flight  *flight
 }
 
@@ -66,23 +85,31 @@ type flight struct {
 // ErrLoadPanicked is what waiters get when the load they waited for panicked.
 var ErrLoadPanicked = errors.New("layeredcache: load panicked")
 
-// Stats counts where Get found its values.
-type Stats struct{ Memo, Table, Waited, Loads int64 }
+// Stats counts where Get found its values, and the values evicted to keep
+// the bound.
+type Stats struct{ Memo, Table, Waited, Loads, Evicted int64 }
 
 // Cache is the table and source layers. Its methods are safe for concurrent
 // use.
 type Cache struct {
 	table  *ets.Set[string, entry]
 	ttl    time.Duration
+	max    int // 0: no bound
 	now    func() time.Time
 	source Source
+	seq    atomic.Uint64
 
-	memo, hits, waited, loads atomic.Int64
+	memo, hits, waited, loads, evicted atomic.Int64
 }
 
-// New makes a cache whose table entries live for ttl after they are loaded;
-// now is the clock (nil: time.Now).
-func New(ttl time.Duration, source Source, now func() time.Time) (*Cache, error) {
+// New makes a cache whose table entries live for ttl after they are loaded,
+// and whose table holds at most maxEntries entries (0: no bound; see the
+// package documentation for how the bound holds); now is the clock (nil:
+// time.Now).
+func New(ttl time.Duration, maxEntries int, source Source, now func() time.Time) (*Cache, error) {
+	if maxEntries < 0 {
+		return nil, fmt.Errorf("layeredcache: maxEntries %d < 0", maxEntries)
+	}
 	t, err := ets.NewSet[string, entry](ets.WithReadConcurrency(true))
 	if err != nil {
 		return nil, err
@@ -90,7 +117,7 @@ func New(ttl time.Duration, source Source, now func() time.Time) (*Cache, error)
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{table: t, ttl: ttl, now: now, source: source}, nil
+	return &Cache{table: t, ttl: ttl, max: maxEntries, now: now, source: source}, nil
 }
 
 // Close drops the table.
@@ -98,7 +125,7 @@ func (c *Cache) Close() error { return c.table.Drop() }
 
 // Stats returns the counters so far.
 func (c *Cache) Stats() Stats {
-	return Stats{Memo: c.memo.Load(), Table: c.hits.Load(), Waited: c.waited.Load(), Loads: c.loads.Load()}
+	return Stats{Memo: c.memo.Load(), Table: c.hits.Load(), Waited: c.waited.Load(), Loads: c.loads.Load(), Evicted: c.evicted.Load()}
 }
 
 // Get returns key's value from the first layer that has it, filling the
@@ -139,7 +166,11 @@ func (c *Cache) get(ctx context.Context, key string) (string, error) {
 			return "", err
 		}
 		if cur.flight == mine {
-			return c.load(ctx, key, mine)
+			v, err := c.load(ctx, key, mine)
+			if err == nil && c.max > 0 && c.table.Size() > c.max {
+				err = c.evict() // fails only if the cache is closed
+			}
+			return v, err
 		}
 		// Lost the claim: look again, and wait or hit.
 	}
@@ -160,7 +191,7 @@ func (c *Cache) load(ctx context.Context, key string, f *flight) (string, error)
 	c.loads.Add(1)
 	f.err = ErrLoadPanicked // stays if the source panics
 	defer func() {
-		expires := c.now().Add(c.ttl)
+		expires, seq := c.now().Add(c.ttl), c.seq.Add(1)
 		_, _, _ = c.table.Update(key, func(old entry, ok bool) (entry, ets.Op) {
 			switch {
 			case !ok || old.flight != f: // removed or replaced meanwhile
@@ -168,7 +199,7 @@ func (c *Cache) load(ctx context.Context, key string, f *flight) (string, error)
 			case f.err != nil: // errors are not cached
 				return old, ets.Delete
 			}
-			return entry{value: f.value, expires: expires}, ets.Store
+			return entry{value: f.value, expires: expires, seq: seq}, ets.Store
 		})
 		close(f.done)
 	}()
@@ -184,6 +215,30 @@ func (c *Cache) Sweep() (int, error) {
 	return c.table.SelectDelete(func(_ string, e entry) bool {
 		return e.flight == nil && !now.Before(e.expires)
 	})
+}
+
+// evict deletes the oldest stored values, by insertion, until the table
+// holds nine tenths of its maximum, if it holds more than the maximum.
+func (c *Cache) evict() error {
+	n := 0
+	var seqs []uint64
+	for _, e := range c.table.All() {
+		n++
+		if e.flight == nil {
+			seqs = append(seqs, e.seq)
+		}
+	}
+	if n <= c.max || len(seqs) == 0 { // another goroutine evicted, or only loads are in flight
+		return nil
+	}
+	excess := min(n-(c.max-c.max/10), len(seqs))
+	slices.Sort(seqs)
+	cutoff := seqs[excess-1]
+	deleted, err := c.table.SelectDelete(func(_ string, e entry) bool {
+		return e.flight == nil && e.seq <= cutoff
+	})
+	c.evicted.Add(int64(deleted))
+	return err
 }
 
 // Invalidate removes key from the table; a load in flight for it is not
@@ -229,7 +284,7 @@ func run(out io.Writer) error {
 		return n.(*atomic.Int64).Load()
 	}
 	const ttl = time.Minute
-	cache, err := New(ttl, source, clk.Now)
+	cache, err := New(ttl, 0, source, clk.Now)
 	if err != nil {
 		return err
 	}
@@ -319,5 +374,61 @@ func run(out io.Writer) error {
 	clk.Advance(ttl)
 	n, err := cache.Sweep()
 	fmt.Fprintf(out, "sweep past the TTL: deleted %d of %d entries (%v), %d left\n", n, size, err, cache.table.Size())
+	return bounded(ctx, out, clk.Now)
+}
+
+// bounded shows the bound: a table of at most 100 entries, filled in order,
+// then from several goroutines at once.
+func bounded(ctx context.Context, out io.Writer, now func() time.Time) error {
+	const bound = 100
+	cache, err := New(time.Hour, bound, func(_ context.Context, key string) (string, error) {
+		return "value of " + key, nil
+	}, now)
+	if err != nil {
+		return err
+	}
+	defer cache.Close()
+
+	for i := range bound + 1 {
+		if _, err := cache.Get(ctx, nil, fmt.Sprintf("item:%d", i)); err != nil {
+			return err
+		}
+	}
+	kept := func(key string) bool { return cache.table.Member(key) }
+	fmt.Fprintf(out, "bound %d: item:0 to item:%d loaded in order; the last store evicted %d, the oldest (item:0 gone: %v, item:10 gone: %v, item:11 kept: %v), %d left\n",
+		bound, bound, cache.Stats().Evicted, !kept("item:0"), !kept("item:10"), kept("item:11"), cache.table.Size())
+
+	// Several goroutines load distinct keys at once; each notes the size it
+	// sees after its Get, eviction included.
+	before := cache.Stats().Evicted
+	const loaders, each = 8, 200
+	var peak atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, loaders)
+	for g := range loaders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := cache.Get(ctx, nil, fmt.Sprintf("key:%d:%d", g, i)); err != nil {
+					errs <- err
+					return
+				}
+				for size := int64(cache.table.Size()); ; {
+					old := peak.Load()
+					if size <= old || peak.CompareAndSwap(old, size) {
+						break
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "bound %d: %d goroutines loaded %d more keys at once: %d evicted, %d left; the largest size a goroutine saw: %d (the bound, plus up to about one per goroutine storing)\n",
+		bound, loaders, loaders*each, cache.Stats().Evicted-before, cache.table.Size(), peak.Load())
 	return nil
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,6 +27,78 @@ func TestRun(t *testing.T) {
 	require.Contains(t, s, `after 1m1s (past the 1m0s TTL): "User 42" <nil>, source loads of user:42: 2`)
 	require.Contains(t, s, "10 goroutines missed user:bad: 10 failed with one source load; a later Get tries again: source: no such user (loads 2)")
 	require.Contains(t, s, "sweep past the TTL: deleted 6 of 6 entries (<nil>), 0 left")
+	require.Contains(t, s, "bound 100: item:0 to item:100 loaded in order; the last store evicted 11, the oldest (item:0 gone: true, item:10 gone: true, item:11 kept: true), 90 left\n")
+	m := regexp.MustCompile(`bound 100: 8 goroutines loaded 1600 more keys at once: (\d+) evicted, (\d+) left; the largest size a goroutine saw: \d+ \(the bound, plus up to about one per goroutine storing\)\n`).FindStringSubmatch(s)
+	require.NotNil(t, m, s)
+	evicted, _ := strconv.Atoi(m[1])
+	left, _ := strconv.Atoi(m[2])
+	require.Equal(t, 90+1600, evicted+left, "every key is either evicted or left")
+	require.LessOrEqual(t, left, 100, "within the bound once the loads stop")
+}
+
+// Filled in order, a bounded cache keeps the newest keys: what is left is
+// the end of the order, never more than the bound, never less than nine
+// tenths of it; a refreshed key counts as new.
+func TestBoundKeepsNewest(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	var clk clock
+	cache, err := New(time.Minute, 50, func(_ context.Context, key string) (string, error) {
+		return "v" + key, nil
+	}, clk.Now)
+	require.NoError(t, err)
+	defer cache.Close()
+	ctx := context.Background()
+	order := []string{}
+	get := func(key string) {
+		v, err := cache.Get(ctx, nil, key)
+		require.NoError(t, err)
+		require.Equal(t, "v"+key, v)
+		order = append(slices.DeleteFunc(order, func(k string) bool { return k == key }), key)
+	}
+	for i := range 300 {
+		get(strconv.Itoa(i))
+		if i%40 == 39 { // refresh key 0: past its TTL it is loaded and stored again
+			clk.Advance(time.Minute)
+			get("0")
+		}
+		size := cache.table.Size()
+		require.LessOrEqual(t, size, 50)
+		for j, key := range order {
+			require.Equal(t, j >= len(order)-size, cache.table.Member(key), "key %s, %d from the end, size %d", key, len(order)-j, size)
+		}
+	}
+	require.GreaterOrEqual(t, cache.table.Size(), 45)
+}
+
+// Under concurrent loads the bound holds once they stop, no load is lost to
+// an eviction (every Get returns its value), and evicted plus left is every
+// key loaded.
+func TestBoundConcurrent(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	var loads atomic.Int64
+	cache, err := New(time.Minute, 64, func(_ context.Context, key string) (string, error) {
+		loads.Add(1)
+		return "v" + key, nil
+	}, nil)
+	require.NoError(t, err)
+	defer cache.Close()
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				key := strconv.Itoa(g*1000 + i%150) // each key twice: the second may hit or reload
+				v, err := cache.Get(context.Background(), nil, key)
+				assert.NoError(t, err)
+				assert.Equal(t, "v"+key, v)
+			}
+		}()
+	}
+	wg.Wait()
+	size := cache.table.Size()
+	require.LessOrEqual(t, size, 64)
+	require.Equal(t, loads.Load(), cache.Stats().Evicted+int64(size))
 }
 
 // A panicking source wakes its waiters with ErrLoadPanicked and leaves no
@@ -32,7 +107,7 @@ func TestLoadPanics(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	var calls atomic.Int64
 	release := make(chan struct{})
-	cache, err := New(time.Minute, func(ctx context.Context, key string) (string, error) {
+	cache, err := New(time.Minute, 0, func(ctx context.Context, key string) (string, error) {
 		if calls.Add(1) == 1 {
 			<-release
 			panic("source bug")
@@ -72,7 +147,7 @@ func TestLoadPanics(t *testing.T) {
 func TestWaiterContext(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	release := make(chan struct{})
-	cache, err := New(time.Minute, func(ctx context.Context, key string) (string, error) {
+	cache, err := New(time.Minute, 0, func(ctx context.Context, key string) (string, error) {
 		<-release
 		return "v", nil
 	}, nil)

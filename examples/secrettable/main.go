@@ -7,8 +7,8 @@
 // goroutine, so do not ask on every operation) and then runs as many
 // operations as it likes through the handle, in its own goroutine. That is
 // where the pattern shines: an operation through a handle goes straight to
-// the table, while ets.Open(name) takes the process-wide registry's lock and
-// builds a new handle on every call. The program times both and
+// the table, while ets.Open(name) takes the process-wide registry's shared
+// lock, looks the name up and checks the handle's type on every call. The program times both and
 // BenchmarkSecretTable_Get in main_test.go measures them properly.
 //
 // The service is an owner started with ets.Go: the table lives as long as
