@@ -283,23 +283,7 @@ func (t *bag[K, V]) Take(k K) ([]V, error) {
 // whole traversal is yielded exactly once. The loop body may write to the
 // table. Each shard is copied before its objects are yielded, so the
 // iterator allocates O(objects of the largest shard).
-func (t *bag[K, V]) All() iter.Seq2[K, V] {
-	return func(yield func(K, V) bool) {
-		var buf []Entry[K, V]
-		for pos, more := uint64(0), true; more; {
-			if !t.readable() {
-				return
-			}
-			buf = buf[:0]
-			pos, more = t.e.Collect(pos, func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) })
-			for _, e := range buf {
-				if !yield(e.Key, e.Value) {
-					return
-				}
-			}
-		}
-	}
-}
+func (t *bag[K, V]) All() iter.Seq2[K, V] { return allShards(t.handle, t.e.Collect) }
 
 // Keys returns an iterator over the table's keys, each key once however many
 // objects it has (ETS has no keys/1; this is the first/next walk), with the
@@ -327,8 +311,11 @@ func (t *bag[K, V]) Keys() iter.Seq[K] {
 // match_object/2), one entry per object, each key's in insertion order; a
 // nil pred matches every object. pred runs outside the table's locks, on a
 // copy of one shard at a time, and may call the table. Select is O(n) in
-// objects.
+// objects; Select(nil), ETS's tab2list/1, copies each object once.
 func (t *bag[K, V]) Select(pred func(K, V) bool) []Entry[K, V] {
+	if pred == nil {
+		return listShards(t.handle, t.e.Collect)
+	}
 	return selectFrom(t.All(), pred)
 }
 

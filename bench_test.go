@@ -257,6 +257,37 @@ func BenchmarkSet_All(b *testing.B) {
 	}
 }
 
+// BenchmarkSet_Select is tab2list: every object into one slice, with
+// Select(nil), against a loop over All appending to a slice.
+func BenchmarkSet_Select(b *testing.B) {
+	for _, size := range benchSizes {
+		s, _ := ets.NewSet[int64, int64]()
+		for i, k := range intKeys(size) {
+			_ = s.Insert(k, int64(i))
+		}
+		b.Run("size="+sizeName(size)+"/Select", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if len(s.Select(nil)) != size {
+					b.Fatal("short")
+				}
+			}
+		})
+		b.Run("size="+sizeName(size)+"/All", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var out []ets.Entry[int64, int64]
+				for k, v := range s.All() {
+					out = append(out, ets.Entry[int64, int64]{Key: k, Value: v})
+				}
+				if len(out) != size {
+					b.Fatal("short")
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkSet_SelectLimit(b *testing.B) {
 	s, _ := ets.NewSet[int64, int64]()
 	for i, k := range intKeys(100_000) {

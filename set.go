@@ -182,23 +182,7 @@ func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error
 // sees while writers run; the loop body may write to the table. Each shard is
 // copied before its objects are yielded, so the iterator allocates O(largest
 // shard).
-func (t *Set[K, V]) All() iter.Seq2[K, V] {
-	return func(yield func(K, V) bool) {
-		var buf []Entry[K, V]
-		for pos, more := uint64(0), true; more; {
-			if !t.readable() {
-				return
-			}
-			buf = buf[:0]
-			pos, more = t.m.Collect(pos, func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) })
-			for _, e := range buf {
-				if !yield(e.Key, e.Value) {
-					return
-				}
-			}
-		}
-	}
-}
+func (t *Set[K, V]) All() iter.Seq2[K, V] { return allShards(t.handle, t.m.Collect) }
 
 // Keys returns an iterator over the table's keys, with the guarantees of All.
 func (t *Set[K, V]) Keys() iter.Seq[K] {
@@ -208,8 +192,11 @@ func (t *Set[K, V]) Keys() iter.Seq[K] {
 // Select returns the objects for which pred returns true (ETS select/2 and
 // match_object/2); a nil pred matches every object. pred runs outside the
 // table's locks, on a copy of one shard at a time, and may call the table.
-// Select is O(n).
+// Select is O(n); Select(nil), ETS's tab2list/1, copies each object once.
 func (t *Set[K, V]) Select(pred func(K, V) bool) []Entry[K, V] {
+	if pred == nil {
+		return listShards(t.handle, t.m.Collect)
+	}
 	return selectFrom(t.All(), pred)
 }
 

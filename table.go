@@ -528,6 +528,49 @@ func mayHoldNaN(t reflect.Type) bool {
 	})
 }
 
+// allShards is All of the hash kinds: collect copies one shard's objects,
+// under its lock, into a buffer, whose objects are then yielded with no
+// lock held, so that the loop body may call the table. It checks the right
+// to read before each shard.
+func allShards[K, V any](h handle, collect func(pos uint64, fn func(K, V)) (uint64, bool)) iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		var buf []Entry[K, V]
+		add := func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) }
+		for pos, more := uint64(0), true; more; {
+			if !h.readable() {
+				return
+			}
+			buf = buf[:0]
+			pos, more = collect(pos, add)
+			for _, e := range buf {
+				if !yield(e.Key, e.Value) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// listShards is Select(nil) of the hash kinds, ETS's tab2list: every object,
+// as All visits them, but copied once, straight from each shard (under its
+// lock; no user code runs there) into the result, which starts at the
+// table's size. A loop over All copies each object twice, into All's buffer
+// and then into the caller's slice.
+func listShards[K, V any](h handle, collect func(pos uint64, fn func(K, V)) (uint64, bool)) []Entry[K, V] {
+	var out []Entry[K, V]
+	if n := h.Size(); n > 0 {
+		out = make([]Entry[K, V], 0, n+n/16) // room for a few writes meanwhile
+	}
+	add := func(k K, v V) { out = append(out, Entry[K, V]{k, v}) }
+	for pos, more := uint64(0), true; more && h.readable(); {
+		pos, more = collect(pos, add)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // The helpers below are the Select family, written once for every kind.
 
 // keysOf is Keys of every kind, over the kind's All.

@@ -41,7 +41,7 @@ func readWhileTheRootSplitsAndMerges(t *testing.T, large bool) {
 	for k := range full {
 		tr.Put(k, k)
 	}
-	require.Equal(t, large, tr.large.Load())
+	require.Equal(t, large, tr.route.Load().bases[0].large.Load())
 	defer background(1, 0, func(int, *rand.Rand, int) {
 		tr.Put(full+100, 0)
 		tr.Take(full + 100)

@@ -569,13 +569,25 @@ func TestTree_ReadersMeetingOneWriterSplit(t *testing.T) {
 	stop := background(1, 13, func(_ int, r *rand.Rand, i int) { tr.Put(r.IntN(10_000), i) })
 	defer stop()
 	r := rand.New(rand.NewPCG(14, 14))
-	deadline := time.Now().Add(10 * time.Second)
+	b := tr.route.Load().bases[0]
+	// The writer alone only cools the node; a rise of its statistic is a
+	// reader's charge. On a machine too loaded to run both goroutines at
+	// once (CI once failed here while other tests ran beside it) the
+	// reader may never meet the writer: that is no failure of the split.
+	met, prev := false, b.heat.Load()
+	deadline := time.Now().Add(20 * time.Second)
 	for len(tr.route.Load().bases) == 1 && time.Now().Before(deadline) {
 		for range 1000 {
 			tr.Get(r.IntN(10_000))
 		}
+		h := b.heat.Load()
+		met = met || h > prev
+		prev = h
 	}
-	require.Greater(t, len(tr.route.Load().bases), 1, "no split in 10 s")
+	if len(tr.route.Load().bases) == 1 && !met {
+		t.Skip("the reader never met the writer in 20 s: the machine did not run them at once")
+	}
+	require.Greater(t, len(tr.route.Load().bases), 1, "no split in 20 s, though the reader met the writer")
 }
 
 // TestTreeLayout keeps the tree and its routing layer, read by every
@@ -587,49 +599,72 @@ func TestTreeLayout(t *testing.T) {
 }
 
 // TestTree_LargeFollowsTheSize checks the estimate lookups take their leaf
-// search from: set by a write once the tree holds more than cached items,
-// cleared by a write below half of it, by Clear, and kept up by batches,
-// with the size of a split tree estimated from the written base node.
+// search from, kept by each base node: set by a write once the tree holds
+// more than cached items, cleared by a write below half of it, set on the
+// nodes of a split or join from their sizes, cleared by Clear, kept up by
+// batches, with the size of a split tree estimated from the written node.
 func TestTree_LargeFollowsTheSize(t *testing.T) {
 	tr := NewOrdered[int64, int64](true)
 	tr.cached = 1000
+	large := func(k int64) bool {
+		r := tr.route.Load()
+		return r.bases[tr.index(r, Item[int64, int64]{Key: k})].large.Load()
+	}
 	for k := range int64(1001) {
 		tr.Put(k, k)
 	}
-	require.False(t, tr.large.Load(), "1001 items, estimated before the last write")
+	require.False(t, large(0), "1001 items, estimated before the last write")
 	tr.Put(1001, 0)
-	require.True(t, tr.large.Load(), "more than cached")
+	require.True(t, large(0), "more than cached")
 	for k := range int64(503) { // the last sees 500 items: not below half
 		tr.Take(k)
 	}
-	require.True(t, tr.large.Load(), "499 left, 500 seen by the last write")
+	require.True(t, large(0), "499 left, 500 seen by the last write")
 	tr.Take(503)
-	require.False(t, tr.large.Load(), "below half of cached")
+	require.False(t, large(0), "below half of cached")
 
 	require.True(t, tr.PutBatch(2000, func(i int) (int64, int64) { return int64(10_000 + i), 0 }, false))
-	require.True(t, tr.large.Load(), "a batch that grows the tree")
+	require.True(t, large(0), "a batch that grows the tree")
 	tr.Clear()
-	require.False(t, tr.large.Load(), "Clear")
+	require.False(t, large(0), "Clear")
 
 	// Four base nodes of 300 keys: the tree's size is estimated as four
-	// times the written node's.
+	// times the written node's, and the halves of each split as their own
+	// size times the nodes after it.
 	for k := range int64(1200) {
 		tr.Put(k, k)
 	}
-	tr.large.Store(false)
 	for k := int64(300); k < 1200; k += 300 {
 		tr.SplitAt(k)
 	}
 	require.Equal(t, 4, tr.Shards())
+	require.False(t, large(0), "2 x 300 < 1000 when the first split made it")
+	require.True(t, large(900), "4 x 300 > 1000 when the last split made it")
 	tr.Put(0, 1)
-	require.True(t, tr.large.Load(), "4 x 300 > 1000")
+	require.True(t, large(0), "4 x 300 > 1000")
+	require.False(t, large(300), "another node's flag")
+	tr.Put(300, 1)
+	require.True(t, large(300))
+
+	// A node's flag flips only with its own size: writes alternating
+	// between a large node and a small one flipped one flag for the whole
+	// tree at every write.
+	tr.Clear()
+	tr.SplitAt(1 << 20)
+	require.True(t, tr.PutBatch(1000, func(i int) (int64, int64) { return int64(i), 0 }, false))
+	for i := range int64(100) {
+		tr.Put(i%10, i)
+		tr.Put(1<<20+i, i)
+	}
+	require.True(t, large(0), "2 x 1000 > 1000")
+	require.False(t, large(1<<20), "2 x 100 < 500")
 
 	// Trees without the counting search never set it.
 	st := NewOrdered[string, int](false)
 	for k := range 3000 {
 		st.Put(fmt.Sprint(k), k)
 	}
-	require.False(t, st.large.Load())
+	require.False(t, st.route.Load().bases[0].large.Load())
 }
 
 // A walk's buffer goes back to the pool holding no object, however far the
@@ -1056,5 +1091,150 @@ func TestTree_ClearStartsOver(t *testing.T) {
 		for j, k := range got {
 			require.Equal(t, last[g]-len(got)+1+j, k, "writer %d: the keys left are not a suffix of its writes", g)
 		}
+	}
+}
+
+// panicky returns a comparator that panics on its n-th call once armed.
+func panicky() (cmpf func(a, b int) int, arm func(n int64)) {
+	var left atomic.Int64
+	return func(a, b int) int {
+			if left.Load() > 0 && left.Add(-1) == 0 {
+				panic("comparator")
+			}
+			switch {
+			case a < b:
+				return -1
+			case a > b:
+				return 1
+			}
+			return 0
+		}, func(n int64) {
+			left.Store(n)
+		}
+}
+
+func mustPanic(t *testing.T, f func()) {
+	t.Helper()
+	defer func() { require.NotNil(t, recover(), "expected a panic") }()
+	f()
+}
+
+// A comparator that panics during a Take, after the btree merged the root's
+// two children, left the root with no items and one child: every later
+// delete in that base node did nothing, a split of it panicked, and a join
+// hung a zero item, never stored, into the joined node. The btree now
+// collapses such a root even when a panic unwinds the delete. Found by a
+// review of the ordered engine.
+func TestTree_PanicInDeleteLeavesKeysDeletable(t *testing.T) {
+	cmpf, arm := panicky()
+	tr := NewCompare[int, int](cmpf, false)
+	for i := 1; i <= 128; i++ {
+		tr.Put(i, i)
+	}
+	tr.Take(128) // root [64], children of 63 and 63 items
+	arm(3)       // root's find makes 2 comparisons; the child's first panics
+	mustPanic(t, func() { tr.Take(5) })
+	arm(0)
+	_, ok := tr.Get(5)
+	require.True(t, ok, "5 is present")
+	_, ok = tr.Take(5)
+	require.True(t, ok, "Take of a present key after the panic")
+}
+
+// The same state made a split of the base node panic.
+func TestTree_PanicInDeleteThenSplit(t *testing.T) {
+	cmpf, arm := panicky()
+	tr := NewCompare[int, int](cmpf, true)
+	tr.PutBatch(128, func(i int) (int, int) { return i + 1, i + 1 }, false)
+	tr.Take(128)
+	arm(3)
+	mustPanic(t, func() { tr.Take(5) })
+	arm(0)
+	b := tr.route.Load().bases[0]
+	tr.split(b) // what reshape does for a hot node
+	require.Equal(t, 2, bases(tr))
+}
+
+// The same state, in the lower of two base nodes that then join, put a key
+// that was never stored (zero key, zero value) into the joined node.
+func TestTree_PanicInDeleteThenJoin(t *testing.T) {
+	cmpf, arm := panicky()
+	tr := NewCompare[int, int](cmpf, true)
+	tr.SplitAt(100000)
+	tr.PutBatch(200, func(i int) (int, int) { return 100000 + i, 1 }, false)
+	// Ascending inserts: 8193 keys make a root of one item over two
+	// inner nodes of 63 items each.
+	tr.PutBatch(8193, func(i int) (int, int) { return i + 1, 1 }, false)
+	arm(5) // 2 comparisons route the key to its base node, 2 search the root
+	mustPanic(t, func() { tr.Take(5) })
+	arm(0)
+	for i := 0; i < 1100 && bases(tr) == 2; i++ {
+		tr.Take(7) // fails: the key stays; cold writes join the nodes
+	}
+	require.Equal(t, 1, bases(tr))
+	var prev int
+	tr.Walk(Span[int]{}, false, func(k, v int) bool {
+		require.Less(t, prev, k, "walk out of order")
+		require.Equal(t, 1, v, "value of key %d was never stored", k)
+		prev = k
+		return true
+	})
+}
+
+// A queue (puts at the tail, takes at the head) whose tail node contention
+// splits now and then: each node the takes empty joins a neighbour at once,
+// for Take, Update's Delete and a Sweep's deletes alike. Emptied nodes used
+// to stay until a write found them cold, which the head of a queue never
+// gets: 785 empty base nodes of 794 after 400,000 operations, each passed
+// by every First (90 µs and 4 allocations a First). Found by a review.
+func TestTree_EmptiedBasesJoin(t *testing.T) {
+	for _, how := range []string{"Take", "Update", "Sweep"} {
+		t.Run(how, func(t *testing.T) {
+			tr := NewOrdered[int, int](true)
+			head, tail := 0, 0
+			for ; tail < 5000; tail++ {
+				tr.Put(tail, tail)
+			}
+			for op := range 100_000 {
+				tr.Put(tail, tail)
+				tail++
+				if op%500 == 0 { // contention at the tail
+					r := tr.route.Load()
+					if b := r.bases[len(r.bases)-1]; b.tr.Len() >= minSplit {
+						tr.split(b)
+					}
+				}
+				switch how {
+				case "Take":
+					tr.Take(head)
+				case "Update":
+					tr.Update(head, func(int, bool) (int, Op) { return 0, Delete })
+				case "Sweep":
+					if op%100 != 99 {
+						continue
+					}
+					h := head + 100
+					tr.Sweep(func(k, v int) (int, Op) {
+						if k < h {
+							return 0, Delete
+						}
+						return v, Keep
+					}, func() bool { return true })
+					head = h - 1
+				}
+				head++
+			}
+			r := tr.route.Load()
+			empty := 0
+			for _, b := range r.bases {
+				if b.tr.Len() == 0 {
+					empty++
+				}
+			}
+			require.LessOrEqual(t, empty, 2, "%d of %d base nodes empty", empty, len(r.bases))
+			require.Equal(t, tail-head, tr.Len())
+			it, ok := tr.First()
+			require.Equal(t, []any{head, true}, []any{it.Key, ok})
+		})
 	}
 }

@@ -744,12 +744,16 @@ func (t *BTreeG[T]) deleteItem(item T, typ toRemove) (_ T, _ bool) {
 		return
 	}
 	t.root = t.root.mutableFor(t.cow)
+	// A less that panics after remove merged the root's last two children
+	// must not leave a root without items (deleteItem's check above).
+	defer func() {
+		if len(t.root.items) == 0 && len(t.root.children) > 0 {
+			oldroot := t.root
+			t.root = t.root.children[0]
+			t.cow.freeNode(oldroot)
+		}
+	}()
 	out, outb := t.root.remove(item, t.minItems(), typ)
-	if len(t.root.items) == 0 && len(t.root.children) > 0 {
-		oldroot := t.root
-		t.root = t.root.children[0]
-		t.cow.freeNode(oldroot)
-	}
 	if outb {
 		t.length--
 	}
