@@ -52,7 +52,28 @@ type linInput struct {
 	withDefault, withThreshold bool
 }
 
+// The whole-table calls of TestLinearizability_WholeTable beyond the fuzz
+// decoder's: an OrderedSet's steps.
+const (
+	linFirst = fuzzOpCount + iota
+	linLast
+	linNext
+	linPrev
+)
+
 func (in linInput) String() string {
+	switch in.op {
+	case fuzzClear:
+		return "Clear()"
+	case linFirst:
+		return "First()"
+	case linLast:
+		return "Last()"
+	case linNext:
+		return fmt.Sprintf("Next(%d)", in.key)
+	case linPrev:
+		return fmt.Sprintf("Prev(%d)", in.key)
+	}
 	name := fuzzOpNames[in.op]
 	switch in.op {
 	case fuzzInsertMany, fuzzInsertNewMany:
@@ -67,8 +88,13 @@ func (in linInput) String() string {
 	return fmt.Sprintf("%s(%d)", name, in.key)
 }
 
-// keys returns the keys the call touches.
+// keys returns the keys the call touches (every key, for a whole-table
+// call).
 func (in linInput) keys() []int {
+	switch in.op {
+	case fuzzClear, linFirst, linLast, linNext, linPrev:
+		return []int{0, 1, 2}
+	}
 	if in.op != fuzzInsertMany && in.op != fuzzInsertNewMany {
 		return []int{in.key}
 	}
@@ -81,12 +107,13 @@ func (in linInput) keys() []int {
 
 // linOutput is what a call returned.
 type linOutput struct {
+	k   int // the key a step found
 	v   int
 	ok  bool
 	err string
 }
 
-func (o linOutput) String() string { return fmt.Sprintf("(%d, %v, %s)", o.v, o.ok, o.err) }
+func (o linOutput) String() string { return fmt.Sprintf("(%d, %d, %v, %s)", o.k, o.v, o.ok, o.err) }
 
 // randomLinInput draws a call over the keys 0..linKeys-1.
 func randomLinInput(r *rand.Rand) linInput {
@@ -129,6 +156,14 @@ func linApplyShared(tab sharedTable, in linInput) (ok bool, errs string, done bo
 	return ok, errName(err), true
 }
 
+// orderedSteps is an OrderedSet's steps, for the whole-table check.
+type orderedSteps interface {
+	First() (int, int, bool)
+	Last() (int, int, bool)
+	Next(int) (int, int, bool)
+	Prev(int) (int, int, bool)
+}
+
 // linApply runs one call on a table with one value per key.
 func linApply(tab uniqueTable[int, int], in linInput) linOutput {
 	if ok, errs, done := linApplyShared(tab, in); done {
@@ -137,6 +172,16 @@ func linApply(tab uniqueTable[int, int], in linInput) linOutput {
 	var out linOutput
 	var err error
 	switch in.op {
+	case fuzzClear:
+		err = tab.Clear()
+	case linFirst:
+		out.k, out.v, out.ok = tab.(orderedSteps).First()
+	case linLast:
+		out.k, out.v, out.ok = tab.(orderedSteps).Last()
+	case linNext:
+		out.k, out.v, out.ok = tab.(orderedSteps).Next(in.key)
+	case linPrev:
+		out.k, out.v, out.ok = tab.(orderedSteps).Prev(in.key)
 	case fuzzLookup:
 		out.v, out.ok = tab.Lookup(in.key)
 	case fuzzTake:
@@ -182,6 +227,28 @@ type linState [linKeys]linCell
 // key: the state after in, and the output in must give.
 func linStep(s linState, in linInput) (linState, linOutput) {
 	nilErr := errName(nil)
+	// step answers a step from key from, by d (1 or -1): the first present
+	// key past it.
+	step := func(from, d int) linOutput {
+		for k := from + d; k >= 0 && k < linKeys; k += d {
+			if s[k].ok {
+				return linOutput{k: k, v: s[k].v, ok: true, err: nilErr}
+			}
+		}
+		return linOutput{err: nilErr}
+	}
+	switch in.op {
+	case fuzzClear:
+		return linState{}, linOutput{err: nilErr}
+	case linFirst:
+		return s, step(-1, 1)
+	case linLast:
+		return s, step(linKeys, -1)
+	case linNext:
+		return s, step(in.key, 1)
+	case linPrev:
+		return s, step(in.key, -1)
+	}
 	cell := s[in.key]
 	switch in.op {
 	case fuzzInsert:
@@ -409,6 +476,30 @@ func checkLinearizable(r *rand.Rand, n int, c linCheck) (rejected int, first str
 func TestLinearizability_Unique(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
 		requireLinearizable(t, uniqueCheck(newTable))
+	})
+}
+
+// TestLinearizability_WholeTable adds the calls that span the whole table
+// to the histories: Clear on every kind, and First, Last, Next and Prev on
+// an OrderedSet (whose keys 0, 1 and 2 sit in base nodes of their own, so
+// that a step crosses nodes, and deletes that empty a node join it). Such a
+// history is checked whole rather than key by key. Clear being atomic to
+// readers and the steps being atomic across base nodes had tests of their
+// own, not a model (a review of the suite asked for one).
+func TestLinearizability_WholeTable(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k uniqueKind, newTable func() uniqueTable[int, int]) {
+		ops := append(slices.Clip(linOps), fuzzClear)
+		if k.ordered {
+			ops = append(ops, linFirst, linLast, linNext, linNext, linPrev, linPrev)
+		}
+		c := uniqueCheck(newTable)
+		c.random = func(r *rand.Rand) linInput {
+			if op := ops[r.IntN(len(ops))]; op == fuzzClear || op >= linFirst {
+				return linInput{op: op, key: r.IntN(linKeys)}
+			}
+			return randomLinInput(r)
+		}
+		requireLinearizable(t, c)
 	})
 }
 

@@ -528,7 +528,8 @@ func (m *Map[K, V]) Grow() bool {
 //     effect there.)
 //
 // The old shards' groups are dropped once the new array is published;
-// readers still in them hold them. A grow costs a rehash of the whole table, during which writers wait.
+// readers still in them hold them. A grow costs a rehash of the whole
+// table, during which writers wait.
 func (m *Map[K, V]) grow(shift uint64, since int64, force bool) bool {
 	g := m.growth
 	if g == nil {
