@@ -154,7 +154,9 @@ func (t *DuplicateBag[K, V]) As(o *Owner) *DuplicateBag[K, V] {
 // keeps its place; a DuplicateBag adds every copy. It is O(1) amortized, does
 // not allocate when the object is already present in a Bag, and returns
 // ErrDeleted if the table was dropped. A value that cannot be compared (an
-// interface holding a slice, map or func) is ErrInvalidOption.
+// interface holding a slice, map or func) is ErrInvalidOption, and so is a
+// key not equal to itself (a NaN, or a value holding one: see Set.Insert),
+// in every write that can add a key.
 func (t *bag[K, V]) Insert(k K, v V) error {
 	if err := t.writable(); err != nil {
 		return err

@@ -187,10 +187,11 @@ func (c *counterOp) step(old uint64, ok bool) (uint64, error) {
 // ErrNotFound and ErrOverflow. On any error the value returned is 0.
 //
 // For an unsigned V every increment counts upwards: incr is an unsigned
-// number (a constant -1 does not convert to one) and the sum must fit V.
-// What a decrement would wrap to, such as ^V(0) for -1, is added as the
-// largest V: from 0 it gives ^V(0), from anything above it overflows (or,
-// with WithThreshold, sets the counter to setValue). ETS's decrement with a
+// number (a constant -1 does not convert to one) and the sum must fit V. A
+// decrement by d written as its wrapped value, ^V(0)-d+1 (^V(0) for 1), is
+// added as that large number: from a counter of at least d it overflows (or,
+// with WithThreshold, sets the counter to setValue), and from a smaller one
+// it gives a large number, not an error. ETS's decrement with a
 // floor, {Pos, -1, 0, 0}, needs a signed V: UpdateCounter(t, k, -1,
 // WithThreshold(0, 0)).
 //
