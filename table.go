@@ -485,11 +485,9 @@ func insertBatch[K comparable, V any](h handle, entries []Entry[K, V], onlyNew b
 	if len(entries) == 0 {
 		return true, nil
 	}
-	if h.c.nanKeys {
-		for i := range entries {
-			if k := entries[i].Key; k != k {
-				return false, errNaNKey
-			}
+	for i := range entries {
+		if nanKey(h.c, entries[i].Key) {
+			return false, errNaNKey
 		}
 	}
 	hashes := make([]uint64, len(entries))

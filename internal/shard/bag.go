@@ -239,18 +239,7 @@ func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
 }
 
 // Clear removes every key, atomically and in isolation, as Map.Clear does.
-func (b *Bag[K, V]) Clear() {
-	d := b.m.lockAll()
-	keys := 0
-	for si := range d.len() {
-		s := d.shard(si)
-		keys += s.tab.live
-		s.clear()
-		b.uncount(d, si)
-	}
-	b.m.added(-keys)
-	unlockAll(d)
-}
+func (b *Bag[K, V]) Clear() { b.m.clearAll(b.uncount) }
 
 // Collect calls fn for every object of the shard holding hash pos, each
 // key's objects in insertion order, under the shard's read lock, and returns

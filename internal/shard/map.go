@@ -599,9 +599,7 @@ func (m *Map[K, V]) grow(shift uint64, since int64, force bool) bool {
 	// it reads, which keeps them alive while it reads, and then finds the
 	// shard retired; nobody else reads a retired shard's table.
 	for i := range old.len() {
-		s := old.shard(i)
-		s.tab = table[K, V]{}
-		s.publish()
+		old.shard(i).clear()
 	}
 	return true
 }
@@ -986,13 +984,20 @@ func anyPresent[K comparable, V any](d dir[K, V], hashes []uint64, key func(i in
 // sees some shards emptied and others not, and no write lands between two
 // shards' clears. Emptying a shard drops its arrays, so the locks are held
 // for O(shards).
-func (m *Map[K, V]) Clear() {
+func (m *Map[K, V]) Clear() { m.clearAll(nil) }
+
+// clearAll is Clear; emptied, if not nil, runs for each shard of d once it
+// is emptied, with every lock still held (a Bag's counters).
+func (m *Map[K, V]) clearAll(emptied func(d dir[K, V], si int)) {
 	d := m.lockAll()
 	n := 0
 	for si := range d.len() {
 		s := d.shard(si)
 		n += s.tab.live
 		s.clear()
+		if emptied != nil {
+			emptied(d, si)
+		}
 	}
 	m.added(-n)
 	unlockAll(d)
