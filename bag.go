@@ -64,7 +64,7 @@ func NewBag[K comparable, V comparable](opts ...Option) (*Bag[K, V], error) {
 }
 
 // NewDuplicateBag makes an empty DuplicateBag (ETS new/2 with type
-// duplicate_bag). It takes the options of NewBag.
+// duplicate_bag). Its options and errors are those of NewBag.
 func NewDuplicateBag[K comparable, V comparable](opts ...Option) (*DuplicateBag[K, V], error) {
 	return newBag(KindDuplicateBag, opts, func(b bag[K, V]) *DuplicateBag[K, V] { return &DuplicateBag[K, V]{b} })
 }
@@ -217,8 +217,9 @@ func (t *bag[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
 // Lookup returns k's objects in insertion order (ETS lookup/2), in a new
 // slice the caller owns: changing it never changes the table. It returns nil
 // if k has no object or the table cannot be read (see Err). It is
-// O(objects of k), copies them under the read lock of k's shard, and
-// allocates only the slice it returns.
+// O(objects of k), copies them holding the lock of k's shard (which readers
+// of that shard take in turn, as writers do), and allocates only the slice
+// it returns.
 func (t *bag[K, V]) Lookup(k K) []V {
 	if !t.readable() {
 		return nil

@@ -718,3 +718,22 @@ func ExampleOrderedSet_SelectRange() {
 	// [{100 500} {150 700}]
 	// [{100 500} {120 20} {150 700}]
 }
+
+// Write concurrency chooses how many locks the writers spread over; Info
+// reports the choice and the count in use.
+func ExampleWithWriteConcurrency() {
+	one, _ := ets.NewSet[string, int](ets.WithWriteConcurrency(ets.WriteConcurrencyOff))
+	defer one.Drop()
+	fixed, _ := ets.NewSet[string, int](ets.WithWriteConcurrency(ets.WriteConcurrencyOn), ets.WithShards(16))
+	defer fixed.Drop()
+	tree, _ := ets.NewOrderedSet[int, int]() // auto: base nodes split where writers contend
+	defer tree.Drop()
+	for _, t := range []ets.Table{one, fixed, tree} {
+		in := t.Info()
+		fmt.Println(in.Kind, in.WriteConcurrency, in.Shards, in.DecentralizedCounters)
+	}
+	// Output:
+	// set false 1 false
+	// set true 16 true
+	// ordered_set auto 1 false
+}

@@ -60,7 +60,8 @@ func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 // owner may name itself heir: it inherits the table back whenever an owner
 // it gave the table to ends (ETS's manager/worker pattern; GiveAway leaves
 // the heir as it is). Only t's owner may set the heir (ErrNotOwner); an heir
-// that has ended is ErrOwnerDone.
+// that has ended is ErrOwnerDone, as is an owner that is ending (its Err is
+// no longer nil), as for GiveAway.
 func (o *Owner) SetHeir(t Table, h *Owner, data any) error {
 	c := t.tableCore()
 	c.mu.Lock()
@@ -68,6 +69,9 @@ func (o *Owner) SetHeir(t Table, h *Owner, data any) error {
 	st := c.st.Load()
 	if err := o.owns(c, st, "sets the heir of"); err != nil {
 		return err
+	}
+	if !o.alive() {
+		return fmt.Errorf("%w (SetHeir by %v)", ErrOwnerDone, o)
 	}
 	if h != nil {
 		if err := errOwnerArg("SetHeir", h); err != nil {

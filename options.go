@@ -21,12 +21,14 @@ type WriteConcurrency uint8
 const (
 	// WriteConcurrencyAuto lets the engine adapt the lock count to the
 	// contention it sees, as ETS's {write_concurrency, auto}. It is the
-	// default. A Set, Bag or DuplicateBag starts with 64 locks and, on a
-	// machine with more than 4 processors, once its writers have waited for
-	// a lock 16 times per lock within a second, splits every lock's keys in
-	// four (or in two, where four would pass the most), up to the count of
-	// WriteConcurrencyOn, 16 per processor: once on 8 processors, three
-	// times on 64. With 4 processors or fewer, 64 is already the most. A
+	// default here, where ETS's is false: a table made without options
+	// scales with its writers. A Set, Bag or DuplicateBag starts with 64
+	// locks and, when GOMAXPROCS (read when the table is made) is more than
+	// 4, once its writers have waited for a lock 16 times per lock within a
+	// second, splits every lock's keys in four (or in two, where four would
+	// pass the most), up to the count of WriteConcurrencyOn, 16 per
+	// processor: once with GOMAXPROCS 8, twice with 64, three times with
+	// 256. With 4 or fewer, 64 is already the most. A
 	// grow copies the whole table into the new locks' tables: meanwhile
 	// writers wait (tens of milliseconds for a million keys), and so do a
 	// bag's Lookup, Count and traversals, while a Set's lookups and Member
@@ -170,14 +172,21 @@ func (c *config) engine() shard.Config {
 	return e
 }
 
-// WithReadConcurrency is ETS's read_concurrency. The hash engine makes it
-// irrelevant: Lookup and Member never take a lock or write shared memory
-// (they validate an optimistic read against the shard's sequence counter),
-// so readers never contend with each other, whatever the value. (That is on
-// amd64, 386, s390x and arm64; on other architectures, ppc64 and riscv64
-// among them, they take their shard's lock, since Go does not promise there
-// that the slot's loads are not reordered after the counter's.) It is kept
-// and reported by Info.
+// WithReadConcurrency is ETS's read_concurrency (default false). Every kind
+// accepts it and Info reports it, but no engine uses it: each reads the same
+// way whatever the value.
+//   - A Set's Lookup and Member never take a lock or write shared memory
+//     (they validate an optimistic read against the shard's sequence
+//     counter), so its readers never contend with each other. That is on
+//     amd64, 386, s390x and arm64; on other architectures, ppc64 and riscv64
+//     among them, they take their shard's lock, since Go does not promise
+//     there that the slot's loads are not reordered after the counter's.
+//   - An OrderedSet's reads are lock-free in the same way on amd64, 386 and
+//     s390x; elsewhere they take their base node's read lock, which writes
+//     shared memory but lets readers run together.
+//   - A Bag's or DuplicateBag's Lookup and Count hold the exclusive lock of
+//     the key's shard while they copy its objects: readers of keys in one
+//     shard take turns (as do writers; 64 shards or more make that rare).
 func WithReadConcurrency(on bool) Option {
 	return Option{func(c *config) error {
 		c.readConcurrency = on
@@ -197,12 +206,17 @@ func WithWriteConcurrency(w WriteConcurrency) Option {
 	}}
 }
 
-// WithShards sets the lock count of a table with write concurrency: n must be
-// between 1 and 65536 and is rounded up to a power of two. It is ignored
-// under WriteConcurrencyOff, which always has one lock. The count is fixed:
-// a Set given WithShards does not grow under WriteConcurrencyAuto. Info
-// reports the count in use. An OrderedSet ignores it: its contention-adapting tree
-// chooses its lock count.
+// WithShards sets the lock count of a hash table (Set, Bag, DuplicateBag)
+// with write concurrency: n must be between 1 and 65536 and is rounded up to
+// a power of two. Without it the count is 64, or 16 per processor under
+// WriteConcurrencyOn when that is more (see WriteConcurrency). ETS has no
+// public counterpart (OTP 25's {write_concurrency, N} was withdrawn; a
+// hidden debug option remains). It is ignored under WriteConcurrencyOff,
+// which always has one lock. The count is fixed: a hash table given
+// WithShards does not grow under WriteConcurrencyAuto, although
+// Info.WriteConcurrency still says auto. Info.Shards reports the count in
+// use. An OrderedSet ignores it: its contention-adapting tree chooses its
+// lock count.
 func WithShards(n int) Option {
 	return Option{func(c *config) error {
 		if n < 1 || n > shard.MaxShards {
@@ -217,11 +231,14 @@ func WithShards(n int) Option {
 	}}
 }
 
-// WithDecentralizedCounters is ETS's decentralized_counters. On (the default
-// with write concurrency), each shard counts its own objects: writers never
-// share a counter, and Size sums the shards' counts. Off (the default under
-// WriteConcurrencyOff), one table-wide counter is updated by every insert and
-// delete, and Size reads it with one atomic load.
+// WithDecentralizedCounters is ETS's decentralized_counters, for a hash
+// table (Set, Bag, DuplicateBag). On (the default with write concurrency,
+// auto or on; ETS's default is on only for auto), each shard counts its own
+// objects: writers never share a counter, and Size sums the shards' counts.
+// Off (the default under WriteConcurrencyOff), one table-wide counter is
+// updated by every insert and delete, and Size reads it with one atomic
+// load. An OrderedSet ignores it (its Info reports false): its tree always
+// keeps a count per base node, which its writers hold the lock of anyway.
 func WithDecentralizedCounters(on bool) Option {
 	return Option{func(c *config) error {
 		c.decentralized = &on
@@ -232,14 +249,13 @@ func WithDecentralizedCounters(on bool) Option {
 // WithOwner makes o the table's owner (ETS: the process that creates a
 // table owns it): the table is dropped when o ends, unless its heir inherits
 // it. The constructor's handle acts for o. A nil owner is ErrInvalidOption;
-// one that has ended, ErrOwnerDone from the constructor.
+// one that has ended, or ends while the table is being made, ErrOwnerDone
+// (even when a later WithOwner names another owner, as for every option's
+// bad value).
 func WithOwner(o *Owner) Option {
 	return Option{func(c *config) error {
-		switch {
-		case o == nil:
-			return fmt.Errorf("%w: WithOwner(nil)", ErrInvalidOption)
-		case o.ctx == nil:
-			return fmt.Errorf("%w: WithOwner: %s", ErrInvalidOption, errZeroOwner)
+		if err := errOwnerArg("WithOwner", o); err != nil {
+			return err
 		}
 		c.owner = o
 		return nil
@@ -249,8 +265,9 @@ func WithOwner(o *Owner) Option {
 // WithHeir names h the table's heir (ETS {heir, Pid, HeirData}): when the
 // owner ends, a live h becomes the owner, receives a Transfer with data and
 // stays the heir (see Owner.SetHeir).
-// It needs WithOwner; h may be the owner itself. A nil h is ErrInvalidOption;
-// an h that has ended, ErrOwnerDone.
+// It needs WithOwner; h may be the owner itself. A nil h is ErrInvalidOption
+// (a table has no heir unless given one; SetHeir with a nil heir removes
+// it, as ETS's {heir, none}); an h that has ended, ErrOwnerDone.
 func WithHeir(h *Owner, data any) Option {
 	return Option{func(c *config) error {
 		if err := errOwnerArg("WithHeir", h); err != nil {

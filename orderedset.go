@@ -73,9 +73,10 @@ type OrderedSet[K, V any] struct {
 // keeps the table one B-tree under one lock, WriteConcurrencyOn and Auto (the
 // default) let it split contended base nodes (see OrderedSet). Info reports
 // WithReadConcurrency and WithWriteConcurrency as given, its base nodes as
-// Shards whatever WithShards says, and DecentralizedCounters false, because Size adds up the
-// base nodes' own counts (O(base nodes), each under its read lock). A bad
-// option is an error wrapping ErrInvalidOption.
+// Shards whatever WithShards says, and DecentralizedCounters false, because
+// Size adds up the base nodes' own counts (O(base nodes), each under its read
+// lock). A bad option is an error wrapping ErrInvalidOption; a taken name
+// ErrNameTaken; an owner that has ended ErrOwnerDone.
 func NewOrderedSet[K cmp.Ordered, V any](opts ...Option) (*OrderedSet[K, V], error) {
 	return newOrderedSet(ordered.NewOrdered[K, V], false, opts)
 }
@@ -84,8 +85,7 @@ func NewOrderedSet[K cmp.Ordered, V any](opts ...Option) (*OrderedSet[K, V], err
 // compare, which returns a negative number when a < b, zero when a and b are
 // the same key, and a positive number when a > b. compare must be a total
 // order and must not call the table; it runs under the table's lock. Options
-// are those of NewOrderedSet. A nil compare, or a bad option, is an error
-// wrapping ErrInvalidOption.
+// and errors are those of NewOrderedSet; a nil compare is ErrInvalidOption.
 func NewOrderedSetFunc[K, V any](compare func(a, b K) int, opts ...Option) (*OrderedSet[K, V], error) {
 	if compare == nil {
 		return nil, fmt.Errorf("%w: NewOrderedSetFunc: nil compare function", ErrInvalidOption)

@@ -24,9 +24,13 @@ import (
 // context.AfterFunc starts, and leaves none behind.
 //
 // All methods are safe for concurrent use. The end of an owner, including
-// the hand-over or drop of all its tables, synchronizes before Done is
-// closed. The zero Owner is not an owner: options and methods given one
-// return ErrInvalidOption, as does its Err, and its Stop panics.
+// the hand-over or drop of all its tables, is synchronized before the close
+// of Done: a receive from Done, or a return from Stop, observes every table
+// of the owner handed to its heir or dropped (a table being made for the
+// owner at that moment included). The zero Owner, or a nil *Owner, is not
+// an owner: options and methods given one return ErrInvalidOption, as does
+// its Err; its Done is closed, its Transfers never delivers, and its Stop
+// panics.
 type Owner struct {
 	id     uint64
 	rd     shard.Reader // the owner's token for the read gates of its private tables
@@ -74,13 +78,16 @@ func NewOwner(ctx context.Context) *Owner {
 // in fn is recovered and becomes the owner's Err, a *PanicError holding the
 // value and the stack: a crashing worker never takes the program down, and
 // its tables go to their heirs. It panics if ctx or fn is nil.
+//
+// If fn calls runtime.Goexit (as testing's FailNow does), the owner ends
+// with ErrOwnerDone wrapped with a message that says so.
 func Go(ctx context.Context, fn func(ctx context.Context, self *Owner) error) *Owner {
 	if fn == nil {
 		panic("ets: Go: nil function")
 	}
 	o := NewOwner(ctx)
 	go func() {
-		err := ErrOwnerDone
+		err := errGoexit
 		defer func() {
 			if v := recover(); v != nil {
 				err = &PanicError{Value: v, Stack: debug.Stack()}
@@ -88,15 +95,21 @@ func Go(ctx context.Context, fn func(ctx context.Context, self *Owner) error) *O
 			o.Stop(err)
 		}()
 		err = fn(o.ctx, o)
+		if err == nil {
+			err = ErrOwnerDone
+		}
 	}()
 	return o
 }
+
+// errGoexit is the Err of an owner whose Go function called runtime.Goexit.
+var errGoexit = fmt.Errorf("%w: its function called runtime.Goexit", ErrOwnerDone)
 
 // Stop ends the owner with reason (ErrOwnerDone if nil) and returns once its
 // tables have been handed to their heirs or dropped. Stopping an owner that
 // has ended does nothing: Err keeps the first reason.
 func (o *Owner) Stop(reason error) {
-	if o.cancel == nil {
+	if o == nil || o.cancel == nil {
 		panic("ets: Stop: " + errZeroOwner)
 	}
 	if reason == nil {
@@ -107,15 +120,27 @@ func (o *Owner) Stop(reason error) {
 }
 
 // Done returns a channel that is closed when the owner has ended and its
-// tables have been handed over or dropped.
-func (o *Owner) Done() <-chan struct{} { return o.done }
+// tables have been handed over or dropped. The zero Owner's is closed.
+func (o *Owner) Done() <-chan struct{} {
+	if o == nil || o.done == nil {
+		return closedChan
+	}
+	return o.done
+}
+
+// closedChan is the Done of the zero Owner, which is not alive.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // Err returns nil while the owner is alive, and then the first reason it
 // ended for: the reason given to Stop, the error its Go function returned, a
 // *PanicError, or the cause of its context (context.Canceled,
 // context.DeadlineExceeded...). The zero Owner's is ErrInvalidOption.
 func (o *Owner) Err() error {
-	if o.ctx == nil {
+	if o == nil || o.ctx == nil {
 		return fmt.Errorf("%w: %s", ErrInvalidOption, errZeroOwner)
 	}
 	if o.ctx.Err() == nil {
@@ -128,8 +153,19 @@ func (o *Owner) Err() error {
 // to it (GiveAway) or inherited as heir. Sends never block the giver and are
 // never lost: transfers beyond the channel's buffer wait in memory, in order,
 // until received or until the owner ends. The channel is never closed; select
-// on Done as well.
-func (o *Owner) Transfers() <-chan Transfer { return o.inbox }
+// on Done as well. When the owner ends, the tables of the transfers it has
+// not received go on with the rest of its tables (to their heirs, or
+// dropped); up to 16 of those transfers stay readable on the channel, so a
+// Transfer read after the end names a table the owner no longer owns (check
+// tr.Table.Info().Owner, or the owner's context). The transfers from one
+// ending owner to its heirs come in no particular order, as in ETS. The zero
+// Owner's channel is nil: it never delivers.
+func (o *Owner) Transfers() <-chan Transfer {
+	if o == nil {
+		return nil
+	}
+	return o.inbox
+}
 
 // ID returns the owner's identity, unique in the process; the ID of a nil
 // *Owner is 0. Info and Transfer name owners by ID: an *Owner is a

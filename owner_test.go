@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -60,6 +63,40 @@ var ownedKinds = []ownedKind{
 func forEachOwnedKind(t *testing.T, f func(t *testing.T, k ownedKind)) {
 	for _, k := range ownedKinds {
 		t.Run(k.name, func(t *testing.T) { f(t, k) })
+	}
+}
+
+// Every kind refuses a bad option with ErrInvalidOption, even one a later
+// option overrides, and returns a nil handle.
+func TestNew_InvalidOptions(t *testing.T) {
+	owner := newOwner(t)
+	kinds := append(slices.Clip(ownedKinds), ownedKind{name: "OrderedSetFunc", make: func(opts ...ets.Option) (ets.Table, error) {
+		return ets.NewOrderedSetFunc[int, int](func(a, b int) int { return a - b }, opts...)
+	}})
+	cases := map[string][]ets.Option{
+		"zero Option":            {{}},
+		"shards 0":               {ets.WithShards(0)},
+		"shards negative":        {ets.WithShards(-4)},
+		"shards too many":        {ets.WithShards(1<<16 + 1)},
+		"write concurrency 7":    {ets.WithWriteConcurrency(7)},
+		"bad then overridden":    {ets.WithShards(0), ets.WithShards(8)},
+		"bad wc then overridden": {ets.WithWriteConcurrency(9), ets.WithWriteConcurrency(ets.WriteConcurrencyOn)},
+		"empty name":             {ets.WithName("")},
+		"access 0":               {ets.WithOwner(owner), ets.WithAccess(0)},
+		"private without owner":  {ets.WithAccess(ets.Private)},
+		"heir without owner":     {ets.WithHeir(owner, nil)},
+		"nil owner":              {ets.WithOwner(nil)},
+		"nil heir":               {ets.WithOwner(owner), ets.WithHeir(nil, nil)},
+	}
+	for _, k := range kinds {
+		for name, opts := range cases {
+			t.Run(k.name+"/"+name, func(t *testing.T) {
+				tab, err := k.make(opts...)
+				require.ErrorIs(t, err, ets.ErrInvalidOption)
+				require.True(t, reflect.ValueOf(tab).IsNil(), "a handle with the error")
+				require.Contains(t, err.Error(), "ets: invalid option")
+			})
+		}
 	}
 }
 
@@ -131,7 +168,13 @@ func TestGo_ReturnAndPanic(t *testing.T) {
 
 	o = ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error { return nil })
 	<-o.Done()
+	require.Equal(t, ets.ErrOwnerDone, o.Err())
+
+	// runtime.Goexit (FailNow in a test) is not a clean return.
+	o = ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error { runtime.Goexit(); return nil })
+	<-o.Done()
 	require.ErrorIs(t, o.Err(), ets.ErrOwnerDone)
+	require.ErrorContains(t, o.Err(), "runtime.Goexit")
 
 	boom := errors.New("boom")
 	o = ets.Go(context.Background(), func(ctx context.Context, self *ets.Owner) error { panic(boom) })
@@ -610,6 +653,44 @@ func TestNames_RenameIsOneStep(t *testing.T) {
 	}
 }
 
+// Tables lists no table half dropped. It read a table's state three times
+// (dropped?, then Info, then Size's right to read), so a Drop between the
+// reads listed the dropped table as a live, public table without a name.
+// Found by a review.
+func TestNames_TablesListsNoDroppedTable(t *testing.T) {
+	type ghostKey int
+	keyType := reflect.TypeFor[ghostKey]().String()
+	var stop atomic.Bool
+	var made atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; !stop.Load(); i++ {
+			made.Add(1)
+			s, err := ets.NewSet[ghostKey, int](ets.WithName("tables-ghost"))
+			if !assert.NoError(t, err) {
+				return
+			}
+			if i%2 == 0 {
+				runtime.Gosched()
+			}
+			assert.NoError(t, s.Drop())
+		}
+	}()
+	defer func() { stop.Store(true); <-done }()
+	listed := 0
+	for made.Load() < 20000 {
+		runtime.Gosched() // on one processor, let the tables be made
+		for _, in := range ets.Tables() {
+			if in.KeyType == keyType {
+				listed++
+				require.Equal(t, "tables-ghost", in.Name, "listed a dropped table: %+v", in)
+			}
+		}
+	}
+	t.Logf("listed the table %d times", listed)
+}
+
 // Open's wrong-type error names the type asked for, an interface too.
 func TestOpen_WrongTypeNamesBothTypes(t *testing.T) {
 	s, err := ets.NewSet[int, int](ets.WithName("wrong-type"))
@@ -722,33 +803,71 @@ func TestOpen_DoesNotAllocate(t *testing.T) {
 	}))
 }
 
-// A constructor whose owner ends after the table was named, but before the
-// owner adopted it, fails; a handle that Open found in that window must see
-// a dropped table, not one that lives on without its owner.
+// A constructor whose owner ends while it makes the table, after WithOwner
+// checked the owner, fails with ErrOwnerDone and leaves nothing behind: the
+// name is free and no table is listed. Until a review found it, the table
+// was named before its owner adopted it, so Open could find it meanwhile
+// and give it away or drop it, and the constructor then dropped a table
+// another owner had been given.
 func TestOwner_EndsWhileConstructorRuns(t *testing.T) {
 	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
 		o := ets.NewOwner(context.Background())
 		name := "constructor-race-" + k.name
-		var found ets.Table
 		ets.SetTestHookBeforeAdopt(func() {
-			var err error
-			found, err = ets.Open[ets.Table](name)
-			require.NoError(t, err)
+			_, err := ets.Open[ets.Table](name)
+			require.ErrorIs(t, err, ets.ErrNotFound, "the table is not seen before its owner holds it")
 			o.Stop(nil)
 		})
 		t.Cleanup(func() { ets.SetTestHookBeforeAdopt(nil) })
 		_, err := k.make(ets.WithOwner(o), ets.WithName(name), ets.WithAccess(ets.Public))
 		ets.SetTestHookBeforeAdopt(nil)
 		require.ErrorIs(t, err, ets.ErrOwnerDone)
-		require.NotNil(t, found)
-		require.ErrorIs(t, found.Err(), ets.ErrDeleted, "the table died with the constructor")
-		require.ErrorIs(t, k.put(found, 1), ets.ErrDeleted)
 		_, err = ets.Open[ets.Table](name)
 		require.ErrorIs(t, err, ets.ErrNotFound, "the name is free")
 		for _, info := range ets.Tables() {
 			require.NotEqual(t, name, info.Name)
 		}
 	})
+}
+
+// An owner that ends while a table is being made for it leaves no table
+// behind once Stop returns: either the constructor failed, or the table it
+// returned is dropped (it has no heir) and its name is free. Before, a table
+// made in that window could be found by name, alive, with the ended owner.
+func TestOwner_StopRacingConstructor(t *testing.T) {
+	for i := range 2000 {
+		o := ets.NewOwner(context.Background())
+		name := fmt.Sprint("stop-racing-constructor-", i)
+		made := make(chan *ets.Set[int, int], 1)
+		go func() {
+			s, err := ets.NewSet[int, int](ets.WithOwner(o), ets.WithName(name), ets.WithAccess(ets.Public))
+			if err != nil {
+				assert.ErrorIs(t, err, ets.ErrOwnerDone)
+			}
+			made <- s
+		}()
+		if i%2 == 0 {
+			runtime.Gosched()
+		}
+		o.Stop(nil)
+		_, err := ets.Open[ets.Table](name)
+		require.ErrorIs(t, err, ets.ErrNotFound, "round %d: Stop returned, the owner's table lives on", i)
+		if s := <-made; s != nil {
+			require.ErrorIs(t, s.Err(), ets.ErrDeleted, "round %d", i)
+			require.ErrorIs(t, s.Insert(1, 1), ets.ErrDeleted, "round %d", i)
+		}
+	}
+}
+
+// An owner that has ended is refused even when a later WithOwner names a
+// live one: a bad value is an error whatever follows it. Found by a review.
+func TestWithOwner_RefusesAnEndedOwner(t *testing.T) {
+	ended, live := ets.NewOwner(context.Background()), newOwner(t)
+	ended.Stop(nil)
+	_, err := ets.NewSet[int, int](ets.WithOwner(ended), ets.WithOwner(live), ets.WithName("with-ended-owner"))
+	require.ErrorIs(t, err, ets.ErrOwnerDone)
+	_, err = ets.Open[ets.Table]("with-ended-owner")
+	require.ErrorIs(t, err, ets.ErrNotFound)
 }
 
 // An owner whose context is done has ended, as its Err says, even before
@@ -793,5 +912,200 @@ func TestOwner_ZeroValue(t *testing.T) {
 		require.ErrorIs(t, zero.GiveAway(tab, owner, nil), ets.ErrNotOwner)
 		require.PanicsWithValue(t, "ets: Stop: an Owner not made by NewOwner or Go", func() { zero.Stop(nil) })
 		require.ErrorIs(t, zero.Err(), ets.ErrInvalidOption)
+		// Neither is a nil *Owner; and neither has a Done that blocks.
+		var none *ets.Owner
+		require.PanicsWithValue(t, "ets: Stop: an Owner not made by NewOwner or Go", func() { none.Stop(nil) })
+		require.ErrorIs(t, none.Err(), ets.ErrInvalidOption)
+		for _, o := range []*ets.Owner{&zero, none} {
+			select {
+			case <-o.Done():
+			default:
+				t.Fatal("the Done of an Owner that is not one is not closed")
+			}
+			require.Nil(t, o.Transfers())
+		}
 	})
+}
+
+// An owner that is ending (its context is done, its end not yet run) may
+// not name an heir, as it may not give a table away.
+func TestSetHeir_ByAnEndingOwner(t *testing.T) {
+	for range 100 {
+		ctx, cancel := context.WithCancel(context.Background())
+		o := ets.NewOwner(ctx)
+		h := newOwner(t)
+		tab, err := ets.NewSet[int, int](ets.WithOwner(o))
+		require.NoError(t, err)
+		cancel()
+		err = o.SetHeir(tab, h, nil)
+		require.Error(t, err, "SetHeir by an owner whose context is done")
+		if !errors.Is(err, ets.ErrDeleted) { // its end may have dropped the table already
+			require.ErrorIs(t, err, ets.ErrOwnerDone)
+		}
+		<-o.Done()
+		require.ErrorIs(t, tab.Err(), ets.ErrDeleted, "the heir named too late did not inherit")
+	}
+}
+
+// Random GiveAway, SetHeir, Stop and Drop calls race between owners. Once
+// they are done, every table is dropped or owned by a live owner, and once
+// every owner has stopped, every table is dropped. From a review of the
+// ownership code (which found no failure with it).
+func TestOwnership_RandomRaces(t *testing.T) {
+	seed := testSeed(t)
+	rounds := 100
+	if *long {
+		rounds = 3000
+	}
+	for round := range rounds {
+		const nOwners, nTables = 6, 12
+		owners := make([]*ets.Owner, nOwners)
+		for i := range owners {
+			owners[i] = ets.NewOwner(context.Background())
+		}
+		tabs := make([]*ets.Set[int, int], nTables)
+		for i := range tabs {
+			var err error
+			tabs[i], err = ets.NewSet[int, int](ets.WithOwner(owners[i%nOwners]), ets.WithHeir(owners[(i+1)%nOwners], i))
+			require.NoError(t, err)
+		}
+		var readers sync.WaitGroup
+		for _, o := range owners {
+			readers.Add(1)
+			go func() {
+				defer readers.Done()
+				for {
+					select {
+					case <-o.Transfers():
+					case <-o.Done():
+						return
+					}
+				}
+			}()
+		}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(seed+uint64(round), uint64(g)))
+				for range 200 {
+					tab := tabs[r.IntN(nTables)]
+					from, to := owners[r.IntN(nOwners)], owners[r.IntN(nOwners)]
+					switch r.IntN(10) {
+					case 0, 1, 2, 3, 4, 5:
+						err := from.GiveAway(tab, to, nil)
+						if err != nil && !errors.Is(err, ets.ErrNotOwner) && !errors.Is(err, ets.ErrOwnerDone) &&
+							!errors.Is(err, ets.ErrInvalidOption) && !errors.Is(err, ets.ErrDeleted) {
+							t.Errorf("GiveAway: %v", err)
+						}
+					case 6, 7:
+						_ = from.SetHeir(tab, to, nil)
+					case 8:
+						if r.IntN(10) == 0 {
+							from.Stop(nil)
+						}
+					case 9:
+						if r.IntN(20) == 0 {
+							_ = tab.As(from).Drop()
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for i, tab := range tabs {
+			if errors.Is(tab.Err(), ets.ErrDeleted) {
+				continue
+			}
+			owner := tab.Info().Owner
+			j := slices.IndexFunc(owners, func(o *ets.Owner) bool { return o.ID() == owner })
+			require.NotEqual(t, -1, j, "round %d: table %d has owner %v", round, i, owner)
+			require.NoError(t, owners[j].Err(), "round %d: table %d owned by an ended owner", round, i)
+		}
+		for _, o := range owners {
+			o.Stop(nil)
+		}
+		readers.Wait()
+		for i, tab := range tabs {
+			require.ErrorIs(t, tab.Err(), ets.ErrDeleted, "round %d: table %d outlived every owner", round, i)
+		}
+	}
+}
+
+// Two owners, each the other's heir, give each other a table while both
+// end: no deadlock, and both tables are dropped.
+func TestOwnership_CrossGiveAwayWhileEnding(t *testing.T) {
+	for range 1000 {
+		a, b := ets.NewOwner(context.Background()), ets.NewOwner(context.Background())
+		ta, err := ets.NewSet[int, int](ets.WithOwner(a), ets.WithHeir(b, nil))
+		require.NoError(t, err)
+		tb, err := ets.NewSet[int, int](ets.WithOwner(b), ets.WithHeir(a, nil))
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		for _, f := range []func(){
+			func() { _ = a.GiveAway(ta, b, nil) },
+			func() { _ = b.GiveAway(tb, a, nil) },
+			func() { a.Stop(nil) },
+			func() { b.Stop(nil) },
+		} {
+			wg.Add(1)
+			go func() { defer wg.Done(); f() }()
+		}
+		wg.Wait()
+		require.ErrorIs(t, ta.Err(), ets.ErrDeleted)
+		require.ErrorIs(t, tb.Err(), ets.ErrDeleted)
+	}
+}
+
+// Transfers still queued (beyond the inbox) when their receiver ends are
+// not lost with it: each table goes on to its heir, or is dropped, and the
+// goroutine that fed the inbox ends (goleak, in TestMain).
+func TestTransfers_QueuedWhenReceiverEnds(t *testing.T) {
+	giver, heir := newOwner(t), newOwner(t)
+	recv := ets.NewOwner(context.Background())
+	const n = 100 // well beyond the inbox
+	tabs := make([]*ets.Set[int, int], n)
+	for i := range tabs {
+		opts := []ets.Option{ets.WithOwner(giver)}
+		if i%2 == 0 {
+			opts = append(opts, ets.WithHeir(heir, i))
+		}
+		var err error
+		tabs[i], err = ets.NewSet[int, int](opts...)
+		require.NoError(t, err)
+		require.NoError(t, giver.GiveAway(tabs[i], recv, i))
+	}
+	recv.Stop(nil)
+	inherited := map[any]bool{}
+	for range n / 2 {
+		tr := receive(t, heir)
+		inherited[tr.Data] = true
+		require.Equal(t, heir.ID(), tr.Table.Info().Owner)
+		require.Equal(t, recv.ID(), tr.From)
+	}
+	require.Len(t, inherited, n/2)
+	for i := 1; i < n; i += 2 {
+		require.ErrorIs(t, tabs[i].Err(), ets.ErrDeleted)
+	}
+}
+
+// A table given to its own heir stays with it when the giver ends, and is
+// dropped when the heir ends (it is then heir to itself), with no Transfer
+// to itself.
+func TestGiveAway_ToTheHeir(t *testing.T) {
+	a, h := ets.NewOwner(context.Background()), ets.NewOwner(context.Background())
+	tab, err := ets.NewSet[int, int](ets.WithOwner(a), ets.WithHeir(h, "d"))
+	require.NoError(t, err)
+	require.NoError(t, a.GiveAway(tab, h, nil))
+	receive(t, h)
+	a.Stop(nil)
+	require.Equal(t, h.ID(), tab.Info().Owner)
+	h.Stop(nil)
+	require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
+	select {
+	case tr := <-h.Transfers():
+		t.Fatalf("a Transfer from the heir to itself: %+v", tr)
+	default:
+	}
 }

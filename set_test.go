@@ -16,26 +16,6 @@ import (
 	"github.com/etsgo/ets"
 )
 
-func TestNewSet_InvalidOptions(t *testing.T) {
-	cases := map[string][]ets.Option{
-		"zero Option":            {{}},
-		"shards 0":               {ets.WithShards(0)},
-		"shards negative":        {ets.WithShards(-4)},
-		"shards too many":        {ets.WithShards(1<<16 + 1)},
-		"write concurrency 7":    {ets.WithWriteConcurrency(7)},
-		"bad then overridden":    {ets.WithShards(0), ets.WithShards(8)},
-		"bad wc then overridden": {ets.WithWriteConcurrency(9), ets.WithWriteConcurrency(ets.WriteConcurrencyOn)},
-	}
-	for name, opts := range cases {
-		t.Run(name, func(t *testing.T) {
-			s, err := ets.NewSet[int, int](opts...)
-			require.ErrorIs(t, err, ets.ErrInvalidOption)
-			require.Nil(t, s)
-			require.Contains(t, err.Error(), "ets: invalid option")
-		})
-	}
-}
-
 func TestNewSet_OptionsShowInInfo(t *testing.T) {
 	s, err := ets.NewSet[string, []byte]()
 	require.NoError(t, err)

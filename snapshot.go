@@ -646,7 +646,11 @@ func (fw *frameWriter) finish() []byte {
 // level applies only if the table has an owner (a table without owner is
 // public) and WithAccess does not override it. Load-only options:
 // WithLoadCodec for a snapshot saved WithCodec, WithComparator for an
-// OrderedSet made with NewOrderedSetFunc.
+// OrderedSet made with NewOrderedSetFunc. A saved name cannot be left off
+// (WithName("") is ErrInvalidOption, as in a constructor): to load a copy
+// while the saved table lives, give it another name, as ETS's file2tab
+// needs. Nor can a saved lock count (WithShards): a table saved with one
+// keeps it fixed.
 //
 // Load verifies everything before it makes the table: the header and every
 // frame against their checksums (ErrSnapshotCorrupt), the input's length

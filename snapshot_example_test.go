@@ -2,12 +2,14 @@ package ets_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/etsgo/ets"
 )
@@ -153,4 +155,30 @@ func ExampleLoadFile() {
 	// true
 	// example-loadfile-users 2
 	// example-loadfile-copy 3
+}
+
+// An OrderedSet made with NewOrderedSetFunc saves its objects, but not its
+// comparator: Load takes it back with WithComparator.
+func ExampleWithComparator() {
+	byLength := func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) }
+	words, _ := ets.NewOrderedSetFunc[string, int](byLength)
+	for _, w := range []string{"banana", "fig", "apple", "kiwi"} {
+		_ = words.Insert(w, len(w))
+	}
+	var buf bytes.Buffer
+	if err := ets.Save(&buf, words); err != nil {
+		panic(err)
+	}
+	_ = words.Drop()
+
+	restored, err := ets.Load[*ets.OrderedSet[string, int]](&buf, ets.WithComparator(byLength))
+	if err != nil {
+		panic(err)
+	}
+	defer restored.Drop()
+	for w := range restored.Keys() {
+		fmt.Print(w, " ")
+	}
+	fmt.Println()
+	// Output: fig kiwi apple banana
 }

@@ -652,6 +652,24 @@ func TestI_QuotesOddNames(t *testing.T) {
 	require.NotContains(t, buf.String(), "\n999")
 }
 
+// I prints no two names alike, and no name like no name: "-", a name that
+// starts with a quote, and names that are not UTF-8 are quoted too. Found by
+// a review: `"a\tb"` printed as the quoted a<TAB>b, and "-" as an unnamed
+// table.
+func TestI_NamesCannotPassForOthers(t *testing.T) {
+	for _, name := range []string{"-", `"a\tb"`, "a\tb", "rv\xff", "rv\xfe", "plain"} {
+		s, err := ets.NewSet[int, int](ets.WithName(name))
+		require.NoError(t, err)
+		defer s.Drop()
+	}
+	var buf bytes.Buffer
+	require.NoError(t, ets.I(&buf))
+	out := buf.String()
+	for _, want := range []string{`"-"`, strconv.Quote(`"a\tb"`), strconv.Quote("a\tb"), `"rv\xff"`, `"rv\xfe"`, " plain "} {
+		require.Contains(t, out, want)
+	}
+}
+
 // bufferedCodec is a Codec whose encoder writes through a bufio.Writer:
 // with flush, its encoder has the Flush method Save calls; without, it holds
 // a small frame back.

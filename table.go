@@ -276,6 +276,11 @@ type state struct {
 
 // newTable makes a table's core, gives it to its owner, claims its name and
 // returns the kind's handle acting for the owner. wrap builds that handle.
+// The last three steps happen under the table's lock, in that order: no
+// other goroutine can see the table (Open, Tables) before its owner holds
+// it, so none can give it away or drop it while it is being made, and an
+// owner that ends meanwhile either refuses it or hands it on (ownerEnded
+// waits for the lock) before its Done is closed.
 func newTable[K, V any, T Table](kind Kind, cfg config, eng engine, wrap func(handle) T) (T, error) {
 	c := &core{
 		id:        lastID.Add(1),
@@ -288,33 +293,34 @@ func newTable[K, V any, T Table](kind Kind, cfg config, eng engine, wrap func(ha
 	}
 	c.handleFor = func(o *Owner) Table { return wrap(handle{c: c, as: o}) }
 	c.nobody = c.handleFor(nil)
-	c.publish(&state{access: cfg.accessLevel(), owner: cfg.owner, heir: cfg.heir, heirData: cfg.heirData, name: cfg.name})
-	var zero T
-	if err := c.register(cfg.name); err != nil {
-		return zero, err
-	}
 	if testHookBeforeAdopt != nil {
 		testHookBeforeAdopt()
 	}
-	if o := cfg.owner; o != nil && !o.adopt(c) {
-		// o has ended, perhaps while the table was being made. The
-		// table is already published and named, so Open may have found
-		// it: drop it, as o's end would have, so that no handle keeps a
-		// table whose owner is gone (and its name, even if renamed
-		// meanwhile, is freed).
-		c.mu.Lock()
-		if st := c.st.Load(); !st.dropped {
-			c.dropUnlock(st)
-		} else {
-			c.mu.Unlock()
-		}
+	var zero T
+	o := cfg.owner
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.publish(&state{access: cfg.accessLevel(), owner: o, heir: cfg.heir, heirData: cfg.heirData, name: cfg.name})
+	if o != nil && !o.adopt(c) {
+		// o has ended since WithOwner checked it, perhaps while the
+		// table was being made. Nobody has seen the table.
+		c.publish(&state{dropped: true})
 		return zero, fmt.Errorf("%w (WithOwner %v)", ErrOwnerDone, o)
 	}
-	return wrap(handle{c: c, as: cfg.owner}), nil
+	if err := c.register(cfg.name); err != nil {
+		if o != nil {
+			// o's end may have listed the table meanwhile: it finds
+			// it dropped once it has the lock.
+			o.release(c)
+		}
+		c.publish(&state{dropped: true})
+		return zero, err
+	}
+	return wrap(handle{c: c, as: o}), nil
 }
 
 // testHookBeforeAdopt, if set (by tests only), runs in newTable between
-// naming the table and giving it to its owner.
+// making the table and giving it to its owner.
 var testHookBeforeAdopt func()
 
 // String names the table for error messages: its name, or its kind and ID.
@@ -336,9 +342,13 @@ type handle struct {
 func (h handle) tableCore() *core { return h.c }
 
 // readable reports whether the handle may read the table now.
-func (h handle) readable() bool {
-	r := h.c.st.Load().readers()
-	return r == shard.Everyone || r == h.as.reader()
+func (h handle) readable() bool { return h.c.st.Load().readableBy(h.as) }
+
+// readableBy reports whether a handle acting for o may read the table in
+// state st.
+func (st *state) readableBy(o *Owner) bool {
+	r := st.readers()
+	return r == shard.Everyone || r == o.reader()
 }
 
 // writable returns nil if the handle may write the table now, and otherwise
@@ -411,9 +421,17 @@ func (h handle) Size() int {
 // Size is then 0. A dropped table's Info has no owner, no heir, no name (its
 // name is free for another table) and Size 0 (where ETS's info/1 returns
 // undefined); Err returns ErrDeleted.
-func (h handle) Info() Info {
-	c := h.c
-	st := c.st.Load()
+func (h handle) Info() Info { return h.c.info(h.c.st.Load(), h.as) }
+
+// info is Info for a handle acting for as, with every field that the
+// table's state decides (name, owner, heir, access, whether Size may be
+// read) taken from the one state st, so that a change racing with it cannot
+// give a mix of two states.
+func (c *core) info(st *state, as *Owner) Info {
+	size := 0
+	if st.readableBy(as) {
+		size = c.eng.Len()
+	}
 	return Info{
 		ID:                    c.id,
 		Name:                  st.name,
@@ -423,7 +441,7 @@ func (h handle) Info() Info {
 		Access:                st.access,
 		KeyType:               c.keyType,
 		ValueType:             c.valueType,
-		Size:                  h.Size(),
+		Size:                  size,
 		Memory:                c.eng.Memory(),
 		ReadConcurrency:       c.cfg.readConcurrency,
 		WriteConcurrency:      c.cfg.writeConcurrency,

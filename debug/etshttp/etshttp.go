@@ -12,16 +12,24 @@
 //	mux.Handle("/debug/ets/", etshttp.Handler())
 //
 // The page lists each table's ID, name, kind, size, memory, owner, heir,
-// access, key and value types and concurrency options. JSON is served for
-// ?format=json, or when the request's Accept header asks for
-// application/json: an array of Table objects. Like pprof, the endpoint
-// reveals internals; expose it only where that is acceptable.
+// access, key and value types and concurrency options: every field of
+// ets.Info. JSON is served for ?format=json, or when the request's Accept
+// header asks for application/json: an array of Table objects. The handler
+// answers the same list on whatever path it is mounted, subpaths included.
+//
+// Like pprof, the endpoint reveals internals; expose it only where that is
+// acceptable. It shows every table as its owner sees it (ets.Tables): the
+// size of a private table too, as ETS's info/1 and Observer do. It shows no
+// keys or values, and it never writes a table.
 package etshttp
 
 import (
 	"encoding/json"
+	"fmt"
 	"html/template"
+	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/etsgo/ets"
@@ -31,25 +39,29 @@ func init() {
 	http.Handle("/debug/ets/", Handler())
 }
 
-// Table is one table as the JSON output describes it.
+// Table is one table as the JSON output describes it: an ets.Info with its
+// enumerations spelled as strings. The JSON field names are part of the
+// package's API and do not change.
 type Table struct {
-	ID                    uint64 `json:"id"`
-	Name                  string `json:"name"`
-	Kind                  string `json:"kind"`
-	Size                  int    `json:"size"`
-	Memory                int    `json:"memory"`
-	Owner                 string `json:"owner"`
-	Heir                  string `json:"heir"`
-	Access                string `json:"access"`
-	KeyType               string `json:"key_type"`
-	ValueType             string `json:"value_type"`
-	ReadConcurrency       bool   `json:"read_concurrency"`
-	WriteConcurrency      string `json:"write_concurrency"`
-	Shards                int    `json:"shards"`
-	DecentralizedCounters bool   `json:"decentralized_counters"`
+	ID                    uint64 `json:"id"`                     // ets.Info.ID
+	Name                  string `json:"name"`                   // "" for an unnamed table
+	Kind                  string `json:"kind"`                   // "set", "ordered_set", "bag" or "duplicate_bag"
+	Size                  int    `json:"size"`                   // objects
+	Memory                int    `json:"memory"`                 // approximate bytes of storage
+	Owner                 string `json:"owner"`                  // "owner#N", or "none"
+	Heir                  string `json:"heir"`                   // "owner#N", or "none"
+	Access                string `json:"access"`                 // "public", "protected" or "private"
+	KeyType               string `json:"key_type"`               // the key type, as Go prints it
+	ValueType             string `json:"value_type"`             // the value type, as Go prints it
+	ReadConcurrency       bool   `json:"read_concurrency"`       // ets.WithReadConcurrency
+	WriteConcurrency      string `json:"write_concurrency"`      // "false", "true" or "auto"
+	Shards                int    `json:"shards"`                 // locks the writers spread over now
+	DecentralizedCounters bool   `json:"decentralized_counters"` // ets.WithDecentralizedCounters
 }
 
-// Tables returns the live tables (ets.Tables) in the form Handler serves.
+// Tables returns the live tables (ets.Tables) in the form Handler serves, in
+// ID order. It costs O(tables × shards), is not a snapshot while tables are
+// made, dropped and written, and is safe for concurrent use.
 func Tables() []Table {
 	infos := ets.Tables()
 	out := make([]Table, 0, len(infos))
@@ -75,8 +87,13 @@ func Tables() []Table {
 }
 
 // Handler returns the handler that serves the table list: HTML by default,
-// JSON for ?format=json or an Accept header naming application/json. It
-// answers GET and HEAD; other methods get 405.
+// JSON for ?format=json or an Accept header that accepts application/json
+// (with a q above 0); ?format=html asks for HTML whatever Accept says, and
+// another format is 400 Bad Request. It answers GET and HEAD; other methods
+// get 405 Method Not Allowed. Responses are marked not to be cached, and to
+// vary with Accept. The handler is safe for concurrent use: it gathers the
+// whole list (Tables) before it writes a byte, so a slow client delays no
+// table.
 func Handler() http.Handler { return http.HandlerFunc(serve) }
 
 func serve(w http.ResponseWriter, r *http.Request) {
@@ -85,27 +102,51 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	var asJSON bool
+	switch f := r.URL.Query().Get("format"); f {
+	case "json":
+		asJSON = true
+	case "html":
+	case "":
+		asJSON = acceptsJSON(r.Header.Values("Accept"))
+	default:
+		http.Error(w, fmt.Sprintf("unknown format %q: json or html", f), http.StatusBadRequest)
+		return
+	}
 	tables := Tables()
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if wantsJSON(r) {
-		w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Accept")
+	if asJSON {
+		h.Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(tables)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Type", "text/html; charset=utf-8")
 	_ = page.Execute(w, tables)
 }
 
-func wantsJSON(r *http.Request) bool {
-	switch r.URL.Query().Get("format") {
-	case "json":
-		return true
-	case "html":
-		return false
+// acceptsJSON reports whether Accept headers name application/json with a
+// quality above 0.
+func acceptsJSON(accept []string) bool {
+	for _, line := range accept {
+		for part := range strings.SplitSeq(line, ",") {
+			typ, params, err := mime.ParseMediaType(part)
+			if err != nil || typ != "application/json" {
+				continue
+			}
+			if q, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(q, 64); err != nil || f <= 0 {
+					continue
+				}
+			}
+			return true
+		}
 	}
-	return strings.Contains(r.Header.Get("Accept"), "application/json")
+	return false
 }
 
 var page = template.Must(template.New("ets").Parse(`<!DOCTYPE html>
@@ -124,8 +165,8 @@ td.n { text-align: right; font-family: monospace; }
 <h1>ets tables</h1>
 <p>{{len .}} live tables. <a href="?format=json">JSON</a></p>
 <table>
-<tr><th>ID</th><th>Name</th><th>Kind</th><th>Size</th><th>Memory</th><th>Owner</th><th>Heir</th><th>Access</th><th>Key</th><th>Value</th><th>Write concurrency</th><th>Shards</th></tr>
-{{range .}}<tr><td class="n">{{.ID}}</td><td>{{.Name}}</td><td>{{.Kind}}</td><td class="n">{{.Size}}</td><td class="n">{{.Memory}}</td><td>{{.Owner}}</td><td>{{.Heir}}</td><td>{{.Access}}</td><td>{{.KeyType}}</td><td>{{.ValueType}}</td><td>{{.WriteConcurrency}}</td><td class="n">{{.Shards}}</td></tr>
+<tr><th>ID</th><th>Name</th><th>Kind</th><th>Size</th><th>Memory</th><th>Owner</th><th>Heir</th><th>Access</th><th>Key</th><th>Value</th><th>Read concurrency</th><th>Write concurrency</th><th>Shards</th><th>Decentralized counters</th></tr>
+{{range .}}<tr><td class="n">{{.ID}}</td><td>{{.Name}}</td><td>{{.Kind}}</td><td class="n">{{.Size}}</td><td class="n">{{.Memory}}</td><td>{{.Owner}}</td><td>{{.Heir}}</td><td>{{.Access}}</td><td>{{.KeyType}}</td><td>{{.ValueType}}</td><td>{{.ReadConcurrency}}</td><td>{{.WriteConcurrency}}</td><td class="n">{{.Shards}}</td><td>{{.DecentralizedCounters}}</td></tr>
 {{end}}</table>
 </body>
 </html>

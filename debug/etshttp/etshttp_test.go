@@ -3,8 +3,12 @@ package etshttp_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -106,4 +110,96 @@ func TestHTTP_MethodNotAllowed(t *testing.T) {
 	etshttp.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/debug/ets/", nil))
 	require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
 	require.Equal(t, "GET, HEAD", rec.Header().Get("Allow"))
+}
+
+// The JSON field names are the wire format scripts read: decoding into
+// Table itself would follow a renamed tag, so this reads plain maps.
+func TestHTTP_JSONFieldNames(t *testing.T) {
+	s, err := ets.NewOrderedSet[int, string](ets.WithName("http-fields"), ets.WithReadConcurrency(true))
+	require.NoError(t, err)
+	defer s.Drop()
+	require.NoError(t, s.Insert(1, "one"))
+	rec := get(t, etshttp.Handler(), "/debug/ets/?format=json", "")
+	var rows []map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &rows))
+	for _, row := range rows {
+		if row["name"] != "http-fields" {
+			continue
+		}
+		require.Equal(t, []string{"access", "decentralized_counters", "heir", "id", "key_type", "kind", "memory",
+			"name", "owner", "read_concurrency", "shards", "size", "value_type", "write_concurrency"},
+			slices.Sorted(maps.Keys(row)))
+		require.Equal(t, map[string]any{"kind": "ordered_set", "size": 1.0, "key_type": "int", "value_type": "string",
+			"access": "public", "owner": "none", "heir": "none", "read_concurrency": true, "write_concurrency": "auto"},
+			map[string]any{"kind": row["kind"], "size": row["size"], "key_type": row["key_type"], "value_type": row["value_type"],
+				"access": row["access"], "owner": row["owner"], "heir": row["heir"], "read_concurrency": row["read_concurrency"],
+				"write_concurrency": row["write_concurrency"]})
+		require.Equal(t, float64(s.Info().ID), row["id"])
+		return
+	}
+	t.Fatalf("table not listed in %s", rec.Body)
+}
+
+// What each request gets: the format, the status and the headers.
+func TestHTTP_Negotiation(t *testing.T) {
+	const html, js = "text/html; charset=utf-8", "application/json"
+	for _, c := range []struct {
+		method, target, accept string
+		code                   int
+		contentType            string
+	}{
+		{http.MethodGet, "/debug/ets/", "", http.StatusOK, html},
+		{http.MethodHead, "/debug/ets/", "", http.StatusOK, html},
+		{http.MethodHead, "/debug/ets/?format=json", "", http.StatusOK, js},
+		{http.MethodGet, "/debug/ets/", "text/html, application/json;q=0.5", http.StatusOK, js},
+		{http.MethodGet, "/debug/ets/", "application/json;q=0, text/html", http.StatusOK, html},
+		{http.MethodGet, "/debug/ets/", "application/jsonx", http.StatusOK, html},
+		{http.MethodGet, "/debug/ets/?format=html", "application/json", http.StatusOK, html},
+		{http.MethodGet, "/debug/ets/?format=json", "text/html", http.StatusOK, js},
+		{http.MethodGet, "/debug/ets/some/subpath", "", http.StatusOK, html},
+		{http.MethodGet, "/debug/ets/?format=xml", "", http.StatusBadRequest, "text/plain; charset=utf-8"},
+		{http.MethodPost, "/debug/ets/", "", http.StatusMethodNotAllowed, "text/plain; charset=utf-8"},
+		{http.MethodDelete, "/debug/ets/?format=json", "", http.StatusMethodNotAllowed, "text/plain; charset=utf-8"},
+	} {
+		name := fmt.Sprintf("%s %s Accept %q", c.method, c.target, c.accept)
+		req := httptest.NewRequest(c.method, c.target, nil)
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		rec := httptest.NewRecorder()
+		etshttp.Handler().ServeHTTP(rec, req)
+		require.Equal(t, c.code, rec.Code, name)
+		require.Equal(t, c.contentType, rec.Header().Get("Content-Type"), name)
+		require.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"), name)
+		if c.code == http.StatusOK {
+			require.Equal(t, "no-store", rec.Header().Get("Cache-Control"), name)
+			require.Equal(t, "Accept", rec.Header().Get("Vary"), name)
+		}
+		if c.code == http.StatusMethodNotAllowed {
+			require.Equal(t, "GET, HEAD", rec.Header().Get("Allow"), name)
+		}
+	}
+}
+
+// The HTML row of a table holds every field, each in its column.
+func TestHTTP_HTMLRow(t *testing.T) {
+	o, heir := ets.NewOwner(context.Background()), ets.NewOwner(context.Background())
+	defer o.Stop(nil)
+	defer heir.Stop(nil)
+	s, err := ets.NewBag[string, int](ets.WithName("http-row"), ets.WithOwner(o), ets.WithHeir(heir, nil),
+		ets.WithAccess(ets.Private), ets.WithShards(8), ets.WithReadConcurrency(true))
+	require.NoError(t, err)
+	require.NoError(t, s.Insert("a", 1))
+	require.NoError(t, s.Insert("a", 2))
+	in := s.Info()
+	rec := get(t, etshttp.Handler(), "/debug/ets/", "")
+	row := regexp.MustCompile(`<tr><td class="n">` + strconv.FormatUint(in.ID, 10) + `</td>.*</tr>`).FindString(rec.Body.String())
+	require.NotEmpty(t, row, rec.Body.String())
+	var cells []string
+	for _, m := range regexp.MustCompile(`<td[^>]*>([^<]*)</td>`).FindAllStringSubmatch(row, -1) {
+		cells = append(cells, m[1])
+	}
+	require.Equal(t, []string{strconv.FormatUint(in.ID, 10), "http-row", "bag", "2", strconv.Itoa(in.Memory),
+		o.String(), heir.String(), "private", "string", "int", "true", "auto", "8", "true"}, cells,
+		"a private table's size is shown, as ETS's info/1 shows it")
 }
