@@ -3,6 +3,7 @@ package ets_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,6 +126,19 @@ func bagLinStep(dup bool, s bagLinState, in linInput) (bagLinState, bagLinOutput
 		ok.n = len(s[in.key])
 	case fuzzMember:
 		ok.ok = s[in.key] != ""
+	case fuzzAll, fuzzSelect, fuzzSelectDelete, fuzzSelectReplace:
+		ok.vals = s[in.key]
+		switch in.op {
+		case fuzzSelectDelete:
+			s[in.key] = strings.ReplaceAll(s[in.key], "1", "")
+		case fuzzSelectReplace:
+			s[in.key] = strings.ReplaceAll(s[in.key], "0", "2")
+			if !dup { // the 2 that came first stays, in its place
+				if i := strings.Index(s[in.key], "2"); i >= 0 {
+					s[in.key] = s[in.key][:i+1] + strings.ReplaceAll(s[in.key][i+1:], "2", "")
+				}
+			}
+		}
 	default:
 		panic("bagLinStep: unknown operation")
 	}
@@ -146,13 +160,54 @@ func bagLinModel(dup bool) porcupine.Model {
 func bagCheck(dup bool, newTable func() bagTable) linCheck {
 	return linCheck{model: bagLinModel(dup), random: randomBagLinInput, newTable: func() linTable {
 		tab := newTable()
-		return linTable{apply: func(in linInput) any { return bagLinApply(tab, in) }, drop: tab.Drop}
+		return linTable{apply: func(in linInput) any {
+			if slices.Contains(bagLinTraversals, in.op) {
+				return bagLinTraverse(tab, in)
+			}
+			return bagLinApply(tab, in)
+		}, drop: tab.Drop}
 	}}
+}
+
+// bagLinTraversals are the traversals of the bags' histories: each visits a
+// key's objects together, under the key's shard lock, so each is checked key
+// by key as linVisits describes (SelectLimit is not: its pages may split a
+// key's objects).
+var bagLinTraversals = []fuzzOpCode{fuzzAll, fuzzSelect, fuzzSelectDelete, fuzzSelectReplace}
+
+// bagLinVisits is what a traversal of a bag saw of each key: its objects, one
+// digit each, in the order visited (vals), and the call's error.
+type bagLinVisits [linKeys]bagLinOutput
+
+func (vs bagLinVisits) perKey() []any { return perKey(vs) }
+
+// bagLinTraverse runs the traversal in.op on a bag: SelectDelete deletes
+// the objects of value 1, SelectReplace turns 0 into 2 (which, in a Bag,
+// merges with a 2 the key has).
+func bagLinTraverse(tab bagTable, in linInput) bagLinVisits {
+	var out bagLinVisits
+	err := traverse(tab, in.op, func(k, v int) { out[k].vals += string(rune('0' + v)) },
+		func(v int) bool { return v == 1 }, func(v int) (int, bool) { return 2, v == 0 })
+	for k := range out {
+		out[k].err = errName(err)
+	}
+	return out
 }
 
 func TestLinearizability_Bags(t *testing.T) {
 	forEachBag(t, func(t *testing.T, k bagKind, newTable func() bagTable) {
 		requireLinearizable(t, bagCheck(k.dup, newTable))
+	})
+}
+
+// TestLinearizability_BagTraversals adds All, Select, SelectDelete and
+// SelectReplace to the bags' histories, checked key by key, as
+// TestLinearizability_Traversals does for the other kinds.
+func TestLinearizability_BagTraversals(t *testing.T) {
+	forEachBag(t, func(t *testing.T, k bagKind, newTable func() bagTable) {
+		c := bagCheck(k.dup, newTable)
+		c.random = withTraversals(bagLinTraversals, randomBagLinInput)
+		requireLinearizable(t, c)
 	})
 }
 

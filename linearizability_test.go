@@ -128,36 +128,77 @@ func (o linOutput) String() string { return fmt.Sprintf("(%d, %d, %v, %s)", o.k,
 // values, SelectReplace adds 1 to even ones) at that moment.
 type linVisits [linKeys]linOutput
 
+// perKey is the recorder's split of a traversal into single-key calls.
+func (vs linVisits) perKey() []any { return perKey(vs) }
+
+// perKey returns the outputs of a traversal's single-key calls, by key.
+func perKey[O any](vs [linKeys]O) []any {
+	out := make([]any, len(vs))
+	for k, v := range vs {
+		out[k] = v
+	}
+	return out
+}
+
+// withTraversals returns a draw of calls for a traversal test: a third of
+// them one of traversals, the rest single-key calls drawn by random. No
+// batches: a history with one is checked whole, which takes porcupine 20
+// times longer here.
+func withTraversals(traversals []fuzzOpCode, random func(*rand.Rand) linInput) func(*rand.Rand) linInput {
+	return func(r *rand.Rand) linInput {
+		if r.IntN(3) == 0 {
+			return linInput{op: traversals[r.IntN(len(traversals))]}
+		}
+		for {
+			if in := random(r); len(in.keys()) == 1 {
+				return in
+			}
+		}
+	}
+}
+
 // linTraversals are the traversals linVisits describes.
 var linTraversals = []fuzzOpCode{fuzzAll, fuzzSelect, fuzzSelectLimit, fuzzSelectDelete, fuzzSelectReplace}
 
 // linTraverse runs the traversal in.op on tab and returns what it saw.
 func linTraverse(tab sharedTable, in linInput) linVisits {
 	var out linVisits
-	visit := func(k, v int) {
+	err := traverse(tab, in.op, func(k, v int) {
 		out[k].k++
 		out[k].v, out[k].ok = v, true
+	}, func(v int) bool { return v%2 != 0 }, func(v int) (int, bool) { return v + 1, v%2 == 0 })
+	for k := range out {
+		out[k].err = errName(err)
+	}
+	return out
+}
+
+// traverse runs the traversal op on tab: visit sees each object it reaches,
+// SelectDelete deletes the values del accepts, SelectReplace stores what
+// replace returns. It returns the traversal's error.
+func traverse(tab sharedTable, op fuzzOpCode, visit func(k, v int), del func(v int) bool, replace func(v int) (int, bool)) error {
+	seen := func(k, v int) {
+		visit(k, v)
 		// Let other clients run here: inside a sweep's function, under
 		// the lock, where they must wait for it, and between the keys
 		// of the other traversals, where they may write what the
 		// traversal is about to reach.
 		runtime.Gosched()
 	}
-	var err error
-	switch in.op {
+	switch op {
 	case fuzzAll:
 		for k, v := range tab.All() {
-			visit(k, v)
+			seen(k, v)
 		}
 	case fuzzSelect:
 		for _, e := range tab.Select(nil) {
-			visit(e.Key, e.Value)
+			seen(e.Key, e.Value)
 		}
 	case fuzzSelectLimit:
 		page, cur := tab.SelectLimit(nil, 1)
 		for {
 			for _, e := range page {
-				visit(e.Key, e.Value)
+				seen(e.Key, e.Value)
 			}
 			if cur == nil {
 				break
@@ -165,22 +206,21 @@ func linTraverse(tab sharedTable, in linInput) linVisits {
 			page, cur = cur.Next()
 		}
 	case fuzzSelectDelete:
-		_, err = tab.SelectDelete(func(k, v int) bool {
-			visit(k, v)
-			return v%2 != 0
+		_, err := tab.SelectDelete(func(k, v int) bool {
+			seen(k, v)
+			return del(v)
 		})
+		return err
 	case fuzzSelectReplace:
-		_, err = tab.SelectReplace(func(k, v int) (int, bool) {
-			visit(k, v)
-			return v + 1, v%2 == 0
+		_, err := tab.SelectReplace(func(k, v int) (int, bool) {
+			seen(k, v)
+			return replace(v)
 		})
+		return err
 	default:
-		panic("linTraverse: not a traversal")
+		panic("traverse: not a traversal")
 	}
-	for k := range out {
-		out[k].err = errName(err)
-	}
-	return out
+	return nil
 }
 
 // randomLinInput draws a call over the keys 0..linKeys-1.
@@ -446,8 +486,8 @@ func (r *linRecorder) doYielding(client int, tab linTable, in linInput, yield bo
 	}
 	out := tab.apply(in)
 	ret := r.clock.Add(1)
-	if visits, ok := out.(linVisits); ok {
-		for k, o := range visits {
+	if visits, ok := out.(interface{ perKey() []any }); ok {
+		for k, o := range visits.perKey() {
 			in.key = k
 			r.ops[client] = append(r.ops[client], porcupine.Operation{
 				ClientId: client, Input: in, Call: call, Output: o, Return: ret,
@@ -604,18 +644,7 @@ func TestLinearizability_WholeTable(t *testing.T) {
 func TestLinearizability_Traversals(t *testing.T) {
 	forEachKind(t, func(t *testing.T, _ uniqueKind, newTable func() uniqueTable[int, int]) {
 		c := uniqueCheck(newTable)
-		c.random = func(r *rand.Rand) linInput {
-			if r.IntN(3) == 0 {
-				return linInput{op: linTraversals[r.IntN(len(linTraversals))]}
-			}
-			for {
-				// No batches: a history with one is checked whole,
-				// which takes porcupine 20 times longer here.
-				if in := randomLinInput(r); len(in.keys()) == 1 {
-					return in
-				}
-			}
-		}
+		c.random = withTraversals(linTraversals, randomLinInput)
 		requireLinearizable(t, c)
 	})
 }

@@ -1200,3 +1200,88 @@ func TestTakeConservesObjects(t *testing.T) {
 		require.Equal(t, inserted.Load(), taken.Load()+left, "InsertNews that succeeded against Takes that succeeded plus keys left")
 	})
 }
+
+// counterEdges runs UpdateCounter's edges from several goroutines at once on
+// a table of small integers: increments that reach the type's top (every
+// call past it is ErrOverflow, and the successes return each value once),
+// decrements that reach its bottom, and increments that wrap at a
+// threshold (each value comes back as often as a sequential run gives it).
+// A counter that read and wrote in two steps would lose increments or give
+// a value twice.
+func counterEdges[T interface {
+	ets.Counters[int, int8]
+	Lookup(int) (int8, bool)
+	Drop() error
+}](t *testing.T, tab T) {
+	const goroutines, calls = 4, 250 // 1000 calls per edge
+	run := func(k int, incr int8, opts ...ets.CounterOption[int8]) (got map[int8]int, overflows int) {
+		var mu sync.Mutex
+		got = map[int8]int{}
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range calls {
+					v, err := ets.UpdateCounter(tab, k, incr, opts...)
+					mu.Lock()
+					if err != nil {
+						assert.ErrorIs(t, err, ets.ErrOverflow)
+						overflows++
+					} else {
+						got[v]++
+					}
+					mu.Unlock()
+					if i%16 == 0 {
+						runtime.Gosched()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return got, overflows
+	}
+	ones := func(from, to int) map[int8]int {
+		m := map[int8]int{}
+		for v := from; v <= to; v++ {
+			m[int8(v)] = 1
+		}
+		return m
+	}
+
+	got, overflows := run(0, 1, ets.WithDefault[int8](0))
+	require.Equal(t, ones(1, 127), got, "each value up to the top once")
+	require.Equal(t, goroutines*calls-127, overflows)
+	v, _ := tab.Lookup(0)
+	require.Equal(t, int8(127), v)
+
+	got, overflows = run(1, -1, ets.WithDefault[int8](0))
+	require.Equal(t, ones(-128, -1), got, "each value down to the bottom once")
+	require.Equal(t, goroutines*calls-128, overflows)
+
+	got, overflows = run(2, 1, ets.WithDefault[int8](0), ets.WithThreshold[int8](99, 0))
+	want := map[int8]int{}
+	for i := 1; i <= goroutines*calls; i++ {
+		want[int8(i%100)]++ // 1..99, then past 99 wraps to 0
+	}
+	require.Equal(t, want, got)
+	require.Zero(t, overflows)
+	v, _ = tab.Lookup(2)
+	require.Equal(t, int8(0), v, "1000 increments wrapping at 99")
+	require.NoError(t, tab.Drop())
+}
+
+func TestUpdateCounter_EdgesUnderConcurrency(t *testing.T) {
+	for _, o := range engineOptions {
+		t.Run("Set/"+o.name, func(t *testing.T) {
+			s, err := ets.NewSet[int, int8](o.opts...)
+			require.NoError(t, err)
+			counterEdges(t, s)
+		})
+		t.Run("OrderedSet/"+o.name, func(t *testing.T) {
+			s, err := ets.NewOrderedSet[int, int8](o.opts...)
+			require.NoError(t, err)
+			counterEdges(t, s)
+		})
+	}
+}
