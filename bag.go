@@ -46,9 +46,10 @@ type bag[K comparable, V comparable] struct {
 	handle
 	e *shard.Bag[K, V]
 	// check says that V is or holds an interface, whose dynamic value may
-	// be of a type that == panics on (see checkValue).
-	check bool
-	_     [cacheLine - 32]byte // a line of its own: see Set
+	// be of a type that == panics on; nan, that V may hold a NaN (a float,
+	// or an interface). See checkValue.
+	check, nan bool
+	_          [cacheLine - 32]byte // a line of its own: see Set
 }
 
 // NewBag makes an empty Bag (ETS new/2 with type bag). The handle it returns
@@ -80,8 +81,8 @@ func newBag[K comparable, V comparable, T Table](kind Kind, opts []Option, wrap 
 
 // makeBag makes a bag table of the given kind around engine e.
 func makeBag[K comparable, V comparable, T Table](kind Kind, cfg config, e *shard.Bag[K, V], wrap func(bag[K, V]) T) (T, error) {
-	check := holdsInterface(reflect.TypeFor[V]())
-	return newTable[K, V](kind, cfg, e, func(h handle) T { return wrap(bag[K, V]{handle: h, e: e, check: check}) })
+	check, nan := bagChecks[V]()
+	return newTable[K, V](kind, cfg, e, func(h handle) T { return wrap(bag[K, V]{handle: h, e: e, check: check, nan: nan}) })
 }
 
 // holdsInterface reports whether values of t are, or hold, interfaces: the
@@ -112,22 +113,38 @@ func holds(t reflect.Type, leaf func(reflect.Kind) bool) bool {
 // (a Bag to keep one copy of each, both kinds to index a key's objects and
 // to delete one), and otherwise an error wrapping ErrInvalidOption: v is,
 // or holds, an interface whose dynamic type == panics on, such as a slice
-// in a Bag[K, any]. Writes check before they change anything, so such a
-// value is refused whole rather than half stored. It costs nothing unless
-// V holds an interface.
-func (t *bag[K, V]) checkValue(v V) error {
-	if !t.check {
-		return nil
+// in a Bag[K, any]; or v is not equal to itself (a NaN, or a value holding
+// one), so that no object would ever be equal to it: a Bag would keep every
+// copy and DeleteObject could remove none. Writes check before they change
+// anything, so such a value is refused whole rather than half stored. It
+// costs nothing unless V holds an interface or a float.
+func (t *bag[K, V]) checkValue(v V) error { return checkBagValue(t.check, t.nan, t.c.kind, v) }
+
+// checkBagValue is checkValue for a bag of the kind whose flags are check
+// and nan (see bag); Load checks saved values with it too.
+func checkBagValue[V comparable](check, nan bool, kind Kind, v V) error {
+	if check {
+		if x := any(v); x != nil && !reflect.ValueOf(x).Comparable() {
+			return fmt.Errorf("%w: %s value %T cannot be compared, so a bag cannot hold it", ErrInvalidOption, kind, v)
+		}
 	}
-	if x := any(v); x == nil || reflect.ValueOf(x).Comparable() {
-		return nil
+	if nan && v != v {
+		return errNaNValue
 	}
-	return fmt.Errorf("%w: %s value %T cannot be compared, so a bag cannot hold it", ErrInvalidOption, t.c.kind, v)
+	return nil
 }
+
+// bagChecks returns the flags check and nan of a bag of values of type V.
+func bagChecks[V comparable]() (check, nan bool) {
+	return holdsInterface(reflect.TypeFor[V]()), mayHoldNaN(reflect.TypeFor[V]())
+}
+
+// errNaNValue is the error of a bag write of a value not equal to itself.
+var errNaNValue = fmt.Errorf("%w: a value not equal to itself (a NaN) is equal to no object of a bag", ErrInvalidOption)
 
 // checkEntries is checkValue for every entry of a batch.
 func (t *bag[K, V]) checkEntries(entries []Entry[K, V]) error {
-	if t.check {
+	if t.check || t.nan {
 		for _, e := range entries {
 			if err := t.checkValue(e.Value); err != nil {
 				return err
@@ -140,23 +157,25 @@ func (t *bag[K, V]) checkEntries(entries []Entry[K, V]) error {
 // As returns a handle on the same table acting for o (nil: for nobody); see
 // Set.As.
 func (t *Bag[K, V]) As(o *Owner) *Bag[K, V] {
-	return &Bag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e, check: t.check}}
+	return &Bag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e, check: t.check, nan: t.nan}}
 }
 
 // As returns a handle on the same table acting for o (nil: for nobody); see
 // Set.As.
 func (t *DuplicateBag[K, V]) As(o *Owner) *DuplicateBag[K, V] {
-	return &DuplicateBag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e, check: t.check}}
+	return &DuplicateBag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e, check: t.check, nan: t.nan}}
 }
 
 // Insert adds the object (k, v) after k's other objects (ETS insert/2). In a
 // Bag, an object equal to one k already has is not added again and the first
 // keeps its place; a DuplicateBag adds every copy. It is O(1) amortized, does
 // not allocate when the object is already present in a Bag, and returns
-// ErrDeleted if the table was dropped. A value that cannot be compared (an
-// interface holding a slice, map or func) is ErrInvalidOption, and so is a
-// key not equal to itself (a NaN, or a value holding one: see Set.Insert),
-// in every write that can add a key.
+// ErrDeleted if the table was dropped. Values are equal as Go's == says (so
+// +0.0 and -0.0 are one object, where Erlang's =:= tells them apart). A
+// value that cannot be compared (an interface holding a slice, map or func)
+// or is not equal to itself (a NaN, or a value holding one) is
+// ErrInvalidOption in every write that takes a value, and so is a key not
+// equal to itself (see Set.Insert) in every write that can add a key.
 func (t *bag[K, V]) Insert(k K, v V) error {
 	if err := t.writable(); err != nil {
 		return err
@@ -336,22 +355,29 @@ func (t *bag[K, V]) SelectCount(pred func(K, V) bool) int {
 // table nor stop its owner (either deadlocks). If pred panics, the objects of
 // the keys already swept stay deleted, the key being swept is left as it
 // was, the table stays consistent and unlocked, and the panic propagates. It
-// is O(n) in objects.
+// is O(n) in objects. If the table is dropped part-way, it returns the count
+// so far and ErrDeleted.
 func (t *bag[K, V]) SelectDelete(pred func(K, V) bool) (int, error) {
 	return sweepShards(t.handle, t.e.Sweep, deleteWhere[shard.Op](pred))
 }
 
 // SelectReplace calls fn for every object and, where fn returns true,
 // replaces the object's value with the one fn returns, keeping its place in
-// k's order (ETS select_replace/2, which cannot change keys either). It
-// returns how many objects it replaced. In a Bag, a replacement equal to
-// another object of the key merges with the earlier of the two, so no key
-// holds two equal objects. Each object is tested and replaced atomically,
-// with fn running under the shard's lock as in SelectDelete. It is O(n) in
-// objects. A replacement that cannot be compared (see Insert) panics, as a
-// panic of fn does, before it is stored.
+// k's order (ETS select_replace/2, which cannot change keys either; ETS
+// supports it on duplicate_bag, not on bag). It returns how many objects fn
+// replaced. In a Bag no key holds two equal objects, so a replacement equal
+// to an object of the key that fn left alone merges into that object, which
+// keeps its place (a walk of SelectLimit's pages that has not reached it
+// still finds it), and a replacement equal to another replacement merges
+// into the earlier of the two: Size then drops, and the count includes the
+// merged objects. Each object is tested and replaced atomically, with fn
+// running under the shard's lock as in SelectDelete. It is O(n) in objects.
+// A replacement that cannot be compared or is not equal to itself (see
+// Insert) panics, as a panic of fn does, before anything of its key is
+// stored. A drop of the table part-way returns the count so far and
+// ErrDeleted, as SelectDelete does.
 func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
-	if t.check && fn != nil {
+	if (t.check || t.nan) && fn != nil {
 		user := fn
 		fn = func(k K, v V) (V, bool) {
 			v, ok := user(k, v)

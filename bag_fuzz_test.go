@@ -177,20 +177,29 @@ func (s bagFuzzModel) apply(o fuzzOp) string {
 }
 
 // replace is SelectReplace: fn sees each object as it was, and in a Bag a
-// replacement equal to an earlier object of its key merges with it. It
-// returns how many objects fn replaced.
+// replacement equal to an object fn left alone merges into it, wherever it
+// is, and one equal to an earlier replacement merges into that. It returns
+// how many objects fn replaced.
 func (m *bagModel) replace(fn func(k, v int) (int, bool)) int {
 	replaced := 0
 	for k, vs := range m.m {
-		var next []int
-		for _, v := range vs {
+		var kept []int
+		stored := make([]bool, len(vs))
+		nvs := slices.Clone(vs)
+		for i, v := range vs {
 			if nv, ok := fn(k, v); ok {
-				v = nv
+				nvs[i], stored[i] = nv, true
 				replaced++
+			} else {
+				kept = append(kept, v)
 			}
-			if m.dup || !slices.Contains(next, v) {
-				next = append(next, v)
+		}
+		var next []int
+		for i, v := range nvs {
+			if !m.dup && (stored[i] && slices.Contains(kept, v) || slices.Contains(next, v)) {
+				continue
 			}
+			next = append(next, v)
 		}
 		m.m[k] = next
 	}

@@ -132,11 +132,10 @@ func bagLinStep(dup bool, s bagLinState, in linInput) (bagLinState, bagLinOutput
 		case fuzzSelectDelete:
 			s[in.key] = strings.ReplaceAll(s[in.key], "1", "")
 		case fuzzSelectReplace:
-			s[in.key] = strings.ReplaceAll(s[in.key], "0", "2")
-			if !dup { // the 2 that came first stays, in its place
-				if i := strings.Index(s[in.key], "2"); i >= 0 {
-					s[in.key] = s[in.key][:i+1] + strings.ReplaceAll(s[in.key][i+1:], "2", "")
-				}
+			if !dup && strings.Contains(s[in.key], "2") { // the 0 merges into the 2
+				s[in.key] = strings.ReplaceAll(s[in.key], "0", "")
+			} else {
+				s[in.key] = strings.ReplaceAll(s[in.key], "0", "2")
 			}
 		}
 	default:

@@ -985,6 +985,17 @@ func loadBag[K, V comparable, T Table](l *snapshotLoad, kind Kind, wrap func(bag
 	if err := checkKeys[K, V](l); err != nil {
 		return nil, err
 	}
+	if check, nan := bagChecks[V](); check || nan {
+		var err error
+		eachLoaded(l, func(_ K, v V) {
+			if err == nil {
+				err = checkBagValue(check, nan, kind, v)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	e := shard.NewBag[K, V](l.cfg.engine(), kind == KindDuplicateBag)
 	eachLoaded(l, func(k K, v V) { e.Insert(e.Hash(k), k, v) })
 	if err := l.checkLoaded(e.Len()); err != nil {

@@ -748,4 +748,13 @@ func TestLoad_RefusesNaNKeys(t *testing.T) {
 	require.NoError(t, b.Drop())
 	_, err = ets.Load[*ets.Bag[float64, int]](bytes.NewReader(data), ets.WithLoadCodec(nanCodec{}))
 	require.ErrorIs(t, err, ets.ErrInvalidOption)
+
+	// A bag refuses NaN values too (TestBag_RefusesNaNValues).
+	bv, err := ets.NewDuplicateBag[int, float64]()
+	require.NoError(t, err)
+	require.NoError(t, bv.Insert(1, 1))
+	data = saved(t, bv)
+	require.NoError(t, bv.Drop())
+	_, err = ets.Load[*ets.DuplicateBag[int, float64]](bytes.NewReader(data), ets.WithLoadCodec(nanCodec{}))
+	require.ErrorIs(t, err, ets.ErrInvalidOption)
 }

@@ -44,7 +44,7 @@ func init() {
 // package's API and do not change.
 type Table struct {
 	ID                    uint64 `json:"id"`                     // ets.Info.ID
-	Name                  string `json:"name"`                   // "" for an unnamed table
+	Name                  string `json:"name"`                   // "" for an unnamed table; bytes that are not UTF-8 come out as U+FFFD in JSON (ets.I quotes such names)
 	Kind                  string `json:"kind"`                   // "set", "ordered_set", "bag" or "duplicate_bag"
 	Size                  int    `json:"size"`                   // objects
 	Memory                int    `json:"memory"`                 // approximate bytes of storage

@@ -261,8 +261,9 @@ func (b *Bag[K, V]) CollectKeys(pos uint64, fn func(k K)) (next uint64, more boo
 // shard's write lock and applies the Op it returns, so each object is tested
 // and changed atomically. It returns how many objects were stored and
 // deleted, and where the next shard starts, as Collect. In a Bag without
-// duplicates, an object stored equal to an earlier object of its key merges
-// into it. If fn panics, the keys already swept keep their changes, the key
+// duplicates, a stored value equal to an object of its key fn left alone
+// merges into that object, and one equal to another stored value merges into
+// the earlier (see objects.apply). If fn panics, the keys already swept keep their changes, the key
 // being swept and the rest are untouched, and the lock is released.
 func (b *Bag[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op)) (stored, deleted int, next uint64, more bool) {
 	d, si := b.m.lockHash(pos)

@@ -37,6 +37,7 @@ const (
 	smallObjects = 8
 	noPrev       = -1
 	tombstone    = -2
+	replaced     = -3 // an object apply stored, until it rebuilds
 )
 
 // find returns a slot holding v, or -1. It is O(1) for an indexed key and a
@@ -95,7 +96,7 @@ func (o *objects[V]) remove(v V, dup bool) int {
 	n := 0
 	for i := p; i != noPrev; n++ {
 		next := o.list[i].prev
-		o.list[i] = obj[V]{prev: tombstone} // drop the value for the garbage collector
+		o.list[i] = obj[V]{seq: o.list[i].seq, prev: tombstone} // drop the value for the garbage collector
 		i = next
 	}
 	o.live -= n
@@ -103,7 +104,13 @@ func (o *objects[V]) remove(v V, dup bool) int {
 	for len(o.list) > 0 && o.list[len(o.list)-1].prev == tombstone {
 		o.list = o.list[:len(o.list)-1]
 	}
-	if len(o.list)-o.live > o.live {
+	// Compact when tombstones outnumber objects, or when the key has lost
+	// most of the objects it once had (the trimming above leaves the
+	// list's capacity as it was): a rebuild then gives back the list's and
+	// the index's memory. Either takes the key shrinking by half or more
+	// since the last rebuild, so the O(len(list)) rebuild is O(1)
+	// amortized.
+	if len(o.list)-o.live > o.live || cap(o.list) > 4*o.live+smallObjects {
 		o.rebuild(dup)
 	}
 	return n
@@ -135,7 +142,10 @@ type change[V any] struct {
 }
 
 // apply makes changes[i] to the i-th object and returns how many objects it
-// stored and deleted.
+// stored and deleted. Without dup, a stored value equal to an object the
+// changes left alone merges into that object, which keeps its place and
+// sequence number (a paged walk that has not passed it still finds it); a
+// stored value equal to another stored one merges into the earlier.
 func (o *objects[V]) apply(changes []change[V], dup bool) (stored, deleted int) {
 	j := 0
 	for i := range o.list {
@@ -146,17 +156,49 @@ func (o *objects[V]) apply(changes []change[V], dup bool) (stored, deleted int) 
 		switch c := changes[j]; c.op {
 		case Store:
 			x.v = c.v
+			x.prev = replaced // until rebuild, which resets every prev
 			stored++
 		case Delete:
-			*x = obj[V]{prev: tombstone}
+			*x = obj[V]{seq: x.seq, prev: tombstone}
 			deleted++
 		}
 		j++
+	}
+	if stored > 0 && !dup {
+		o.mergeIntoKept()
 	}
 	if stored+deleted > 0 {
 		o.rebuild(dup) // values changed: the index is stale
 	}
 	return stored, deleted
+}
+
+// mergeIntoKept deletes every replaced object (see apply) equal to an
+// object that was not replaced. The index, if any, still maps each value
+// the key held before to its slot: in a Bag, the only object of that value.
+func (o *objects[V]) mergeIntoKept() {
+	kept := func(p int, v V) bool {
+		y := &o.list[p]
+		return y.prev != replaced && y.prev != tombstone && y.v == v
+	}
+	for i := range o.list {
+		x := &o.list[i]
+		if x.prev != replaced {
+			continue
+		}
+		if o.idx != nil {
+			if p, ok := o.idx[x.v]; ok && kept(int(p), x.v) {
+				*x = obj[V]{seq: x.seq, prev: tombstone}
+			}
+			continue
+		}
+		for p := range o.list {
+			if kept(p, x.v) {
+				*x = obj[V]{seq: x.seq, prev: tombstone}
+				break
+			}
+		}
+	}
 }
 
 // rebuild compacts list, dropping tombstones (and, without dup, every object
@@ -172,8 +214,13 @@ func (o *objects[V]) rebuild(dup bool) {
 	var idx map[V]int32
 	switch {
 	case live <= smallObjects:
-	case o.idx != nil && live > len(o.idx)/2:
-		idx = o.idx // reuse its buckets: compacting then costs no allocation
+	case o.idx != nil && 4*live > cap(o.list):
+		// Reuse its buckets: compacting then costs no allocation. The
+		// list's capacity stands for the most objects the key held
+		// (the map never shrinks, and len(idx) counts values, not
+		// buckets): a key that lost three quarters of them gets a new,
+		// smaller map.
+		idx = o.idx
 		clear(idx)
 	default:
 		idx = make(map[V]int32, live)
