@@ -125,3 +125,34 @@ func BenchmarkDuplicateBag_DeleteObject(b *testing.B) { benchBagDeleteObject(b, 
 
 func BenchmarkBag_Lookup(b *testing.B)          { benchBagLookup(b, false) }
 func BenchmarkDuplicateBag_Lookup(b *testing.B) { benchBagLookup(b, true) }
+
+// BenchmarkBag_SelectLimit walks, page by page, a table whose objects are
+// all under one key: until the fourteenth session each page copied and
+// sorted the whole key again, so the walk cost O(objects²/limit).
+func BenchmarkBag_SelectLimit(b *testing.B) {
+	for _, objects := range []int{1_000, 20_000} {
+		for _, limit := range []int{10, 1000} {
+			b.Run(fmt.Sprintf("objects=%d/limit=%d", objects, limit), func(b *testing.B) {
+				t, err := ets.NewBag[int64, int64]()
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer t.Drop()
+				for v := range objects {
+					_ = t.Insert(1, int64(v))
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					n := 0
+					page, cur := t.SelectLimit(nil, limit)
+					for n += len(page); cur != nil; n += len(page) {
+						page, cur = cur.Next()
+					}
+					if n != objects {
+						b.Fatalf("walked %d objects of %d", n, objects)
+					}
+				}
+			})
+		}
+	}
+}

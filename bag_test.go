@@ -478,10 +478,15 @@ func TestBag_SelectLimitPagesInsideKeys(t *testing.T) {
 				require.NoError(t, tab.Insert(i, j))
 			}
 		}
+		for v := range 1000 { // a key of many objects, copied a part at a time
+			require.NoError(t, tab.Insert(1000, v))
+		}
 		odd := func(k, v int) bool { return v%2 == 1 }
+		none := func(k, v int) bool { return k == 1000 && v == 999 }
 		for _, limit := range []int{1, 3, 7, 12, 100, 5000} {
 			require.Equal(t, grouped(tab.Select(nil)), grouped(bagWalk(t, tab, nil, limit)), "limit %d", limit)
 			require.Equal(t, grouped(tab.Select(odd)), grouped(bagWalk(t, tab, odd, limit)), "limit %d", limit)
+			require.Equal(t, grouped(tab.Select(none)), grouped(bagWalk(t, tab, none, limit)), "limit %d", limit)
 		}
 		require.Panics(t, func() { tab.SelectLimit(nil, 0) })
 	})

@@ -55,8 +55,12 @@ import (
 //	          count above
 //
 // Every length is checked against its checksum before it is used, and every
-// buffer grows only as bytes actually arrive, so a corrupt or hostile input
-// costs at most a small multiple of its own size.
+// buffer grows only as bytes actually arrive, so reading a corrupt or hostile
+// input costs at most a small multiple of its own size. Decoding it does not:
+// a codec may encode an object in far fewer bytes than it takes in memory
+// (Gob leaves out zero fields), so the objects Load holds take up to about
+// count × (the sizes of K and V, and what they point to), whatever the
+// input's size. Load untrusted snapshots with that in mind.
 
 // The errors of Load, LoadFile and SnapshotInfo, tested with errors.Is.
 var (
@@ -76,7 +80,9 @@ var (
 	// header, the frames and the trailer disagree (a faulty writer), or the
 	// loaded table would hold fewer objects than the snapshot: keys saved
 	// distinct decode equal (a struct field the codec drops, a comparator
-	// that calls them equal), and Load refuses to lose objects silently.
+	// that calls them equal), and Load refuses to lose objects silently. (A
+	// DuplicateBag, or a Bag whose merged keys held different values, loses
+	// no object then: their objects load under one key, unnoticed.)
 	ErrSnapshotCount = errors.New("ets: snapshot object count mismatch")
 	// ErrSnapshotCodec: the snapshot was written with another codec than
 	// the one given to Load, or the codec could not decode verified data.
@@ -487,21 +493,27 @@ func SnapshotInfo(r io.Reader) (SnapshotHeader, error) {
 // goroutines of this process.
 //
 // Consistency: Save copies t one shard at a time under the shard's read
-// lock, as All does, and encodes each copy after releasing the lock, so
-// writers wait at most for one shard's copy, never for the whole save. Each
-// object is saved as it was either before or after any concurrent write to
-// it, never torn, and a key present for the whole save is saved exactly
-// once; but shards are copied at different moments, so while writers run
-// the snapshot is not a point-in-time image of the whole table (batch
-// inserts spanning shards may be partly saved). A table made with
-// WriteConcurrencyOff has one shard, and its snapshot is point-in-time.
+// lock, as All does (an OrderedSet: one batch of up to 1024 objects at a
+// time), and encodes each copy after releasing the lock, so writers wait at
+// most for one shard's copy, never for the whole save. Each object is saved
+// as it was either before or after any concurrent write to it, never torn,
+// and a key present for the whole save is saved exactly once; but shards are
+// copied at different moments, so while writers run the snapshot is not a
+// point-in-time image of the whole table (batch inserts spanning shards may
+// be partly saved). A Set, Bag or DuplicateBag made with WriteConcurrencyOff
+// has one shard, and its snapshot is point-in-time; an OrderedSet's never
+// is, beyond one batch.
 //
 // Save encodes the whole body in memory before writing (the header states
 // the exact object count), so it needs memory about the size of the
 // snapshot. It needs read access (t.Err is returned: ErrAccess, ErrDeleted,
-// also when t is dropped during the save); codec errors and w's errors are
-// returned as they are. On error, w may hold part of a snapshot, which Load
-// rejects; SaveFile never leaves one in place of a good file.
+// also when t is dropped during the save); codec errors are returned
+// wrapped (errors.Is and errors.As see them), w's as they are. A nil table,
+// a codec that writes nothing for a batch, a batch of 4096 objects that
+// encodes to more than 1 GiB, and names of more than 1 MiB are
+// ErrInvalidOption. Codecs run with no lock held and may call the table. On
+// error, w may hold part of a snapshot, which Load rejects; SaveFile never
+// leaves one in place of a good file.
 func Save(w io.Writer, t Table, opts ...SnapshotOption) error {
 	sc := saveConfig{codec: Gob}
 	for i, o := range opts {
@@ -515,6 +527,9 @@ func Save(w io.Writer, t Table, opts ...SnapshotOption) error {
 	s, ok := t.(snapshotter)
 	if !ok {
 		return fmt.Errorf("%w: Save of %T: not a table this package can save", ErrInvalidOption, t)
+	}
+	if v := reflect.ValueOf(t); v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Errorf("%w: Save of a nil %T", ErrInvalidOption, t)
 	}
 	if err := t.Err(); err != nil {
 		return err
@@ -553,8 +568,13 @@ func Save(w io.Writer, t Table, opts ...SnapshotOption) error {
 	if o, ok := t.(customOrdered); ok && o.snapshotCustomOrder() {
 		h.flags |= flagCustomOrder
 	}
+	fields := h.marshal()
+	if len(fields)-preambleSize-8 > maxFieldsBytes {
+		// Load would refuse it: a name (or type name) of a megabyte.
+		return fmt.Errorf("%w: Save: the header's names take %d bytes, more than the %d a snapshot holds", ErrInvalidOption, len(fields)-preambleSize-8, maxFieldsBytes)
+	}
 	body := fw.finish()
-	if _, err := w.Write(h.marshal()); err != nil {
+	if _, err := w.Write(fields); err != nil {
 		return err
 	}
 	_, err := w.Write(body)
@@ -658,9 +678,15 @@ func (fw *frameWriter) finish() []byte {
 // (ErrSnapshotType), the codec (ErrSnapshotCodec) and the object counts
 // (ErrSnapshotCount). On any error no table is made and no name is taken.
 // The constructor's errors apply too (ErrNameTaken, ErrInvalidOption,
-// ErrOwnerDone). Load reads exactly the snapshot from r, nothing after it.
-// It holds the decoded objects in memory while it verifies, then builds the
-// table in O(n).
+// ErrOwnerDone); an error reading r other than its end is returned wrapped.
+// Load reads exactly the snapshot from r, nothing after it. It holds the
+// decoded objects in memory while it verifies, then builds the table in O(n)
+// (an OrderedSet in O(n log n)). Types are matched by name, as Go prints them
+// (reflect.Type.String): two types of that name in different packages, or
+// two local types of one name, are not told apart, and a struct type whose
+// fields changed loads as the codec decodes it. A table saved without owner
+// is public, and saves that access: loaded WithOwner, it stays public unless
+// WithAccess says otherwise.
 func Load[T Table](r io.Reader, opts ...Option) (T, error) {
 	return load[T](r, false, opts)
 }
@@ -799,9 +825,13 @@ func decodeFrame(payload []byte, n int, spec snapshotSpec, codec Codec) (snapsho
 // writes a temporary file in the same directory, syncs it to disk, renames
 // it over path and syncs the directory, so that a crash or an error at any
 // point leaves either the old file or the new one at path, never a
-// truncated one. The file gets the mode of the file it replaces, or 0o600.
-// A symbolic link at path is replaced by the file, not followed.
-// See Save for the rest; on error the temporary file is removed.
+// truncated one. The file gets the mode of the file it replaces (of a
+// symbolic link's target), or 0o600. A symbolic link at path is replaced by
+// the file, not followed. See Save for the rest; on error the temporary file
+// (named ".NAME.tmp-" and digits, beside path) is removed, but a crash may
+// leave one behind. If syncing the directory fails after the rename, the new
+// file is in place and SaveFile still returns the error: its rename may not
+// survive a crash.
 func SaveFile(path string, t Table, opts ...SnapshotOption) error {
 	return saveFile(path, t, nil, opts)
 }
@@ -812,6 +842,9 @@ func saveFile(path string, t Table, wrap func(io.Writer) io.Writer, opts []Snaps
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
+	}
+	if len(base) > 200 { // leave room for the dot and the suffix in a 255-byte name
+		base = base[:200]
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -238,6 +239,59 @@ func TestSnapshot_CorruptionIsDetected(t *testing.T) {
 	require.NoError(t, err, "the intact snapshot still loads")
 	require.Equal(t, 50, got.Size())
 	require.NoError(t, got.Drop())
+}
+
+// Save refuses what Load would refuse, or cannot make sense of: names of
+// more than the header's megabyte (Save wrote them and Load called the
+// snapshot corrupt), and a nil table (Save panicked). Found by a review.
+func TestSave_RefusesWhatLoadCannotRead(t *testing.T) {
+	long, err := ets.NewSet[int, int](ets.WithName(strings.Repeat("n", 1<<20)))
+	require.NoError(t, err)
+	defer long.Drop()
+	var buf bytes.Buffer
+	require.ErrorIs(t, ets.Save(&buf, long), ets.ErrInvalidOption)
+	require.NoError(t, long.Rename(strings.Repeat("n", 1<<19)))
+	buf.Reset()
+	require.NoError(t, ets.Save(&buf, long))
+	require.NoError(t, long.Drop())
+	back, err := ets.Load[*ets.Set[int, int]](&buf)
+	require.NoError(t, err)
+	require.NoError(t, back.Drop())
+
+	require.ErrorIs(t, ets.Save(&buf, (*ets.Set[int, int])(nil)), ets.ErrInvalidOption)
+	require.ErrorIs(t, ets.Save(&buf, nil), ets.ErrInvalidOption)
+}
+
+// A payload whose checksums are all valid but whose frame holds fewer values
+// than keys, or whose trailer's count disagrees with its frames, is refused
+// (a checksum cannot tell a faulty writer). Mutation testing showed neither
+// check had a test: without the first, Load panicked.
+func TestLoad_RefusesInconsistentFrames(t *testing.T) {
+	var p bytes.Buffer
+	enc := gob.NewEncoder(&p)
+	require.NoError(t, enc.Encode([]string{"a", "b"}))
+	require.NoError(t, enc.Encode([]int{1}))
+	_, err := ets.Load[*ets.Set[string, int]](bytes.NewReader(withPayload(t, p.Bytes(), 2)))
+	require.ErrorIs(t, err, ets.ErrSnapshotCount)
+
+	s, err := ets.NewSet[string, int]()
+	require.NoError(t, err)
+	require.NoError(t, s.Insert("a", 1))
+	data := saved(t, s)
+	require.NoError(t, s.Drop())
+	// The trailer: count u64, then the body's xxh64. Claim 2, and sign it.
+	hn := int(binary.LittleEndian.Uint32(data[10:]))
+	body := slices.Clone(data[18+hn+8:])
+	binary.LittleEndian.PutUint64(body[len(body)-16:], 2)
+	binary.LittleEndian.PutUint64(body[len(body)-8:], xxhash.Sum64(body[:len(body)-8]))
+	_, err = ets.Load[*ets.Set[string, int]](bytes.NewReader(append(slices.Clone(data[:18+hn+8]), body...)))
+	require.ErrorIs(t, err, ets.ErrSnapshotCount)
+
+	// A header asking for more shards than a table may have (a power of
+	// two, signed): corrupt, not a table of 2³¹ locks.
+	huge := patch(data, func(_, f []byte) { binary.LittleEndian.PutUint32(f[6:], 1<<31) })
+	_, err = ets.Load[*ets.Set[string, int]](bytes.NewReader(huge))
+	require.ErrorIs(t, err, ets.ErrSnapshotCorrupt)
 }
 
 func TestSnapshot_ErrorsOfSave(t *testing.T) {

@@ -324,37 +324,70 @@ type hashedObject[K comparable, V any] struct {
 	seq uint64
 	k   K
 	v   V
+	cut bool // the last object copied of its key, which has more
 }
 
 // Page walks the objects from pos in hash order, each key's objects in
 // insertion order, calls accept for each outside any lock, and emit for each
 // accepted object, until limit objects were emitted or the table ends. It
 // returns the position after the last emitted object and whether the walk may
-// go on. Each shard is copied under its read lock when the walk reaches it.
-// Objects carry a sequence number that grows with each insert under their
-// key, so a page may end inside a key's objects and the next page still
-// emits every object present throughout the walk exactly once.
+// go on. Each shard is copied under its read lock when the walk reaches it,
+// from pos on: the objects a page has passed are not copied again (a key's
+// sequence numbers grow along its list, so the walk finds its place in a key
+// by binary search), and at most a page's worth of one key's objects is
+// copied at a time, so a walk through a key of many objects costs O(objects)
+// in all, not O(objects) per page. Objects carry a sequence number that grows
+// with each insert under their key, so a page may end inside a key's objects
+// and the next page still emits every object present throughout the walk
+// exactly once.
 func (b *Bag[K, V]) Page(pos BagPos[K], limit int, accept func(K, V) bool, emit func(K, V)) (BagPos[K], bool) {
 	var buf []hashedObject[K, V]
 	taken := 0
 	for {
 		buf = buf[:0]
+		perKey := max(limit-taken, 64)
 		next, more := b.m.Collect(pos.H, func(k K, o objects[V]) {
-			if h := b.m.Hash(k); h >= pos.H {
-				o.each(func(x *obj[V]) { buf = append(buf, hashedObject[K, V]{h, x.seq, k, x.v}) })
+			h := b.m.Hash(k)
+			if h < pos.H || h == pos.H && slices.Contains(pos.Seen, k) {
+				return
+			}
+			list := o.list
+			if h == pos.H && pos.InKey && pos.Key == k {
+				i, _ := slices.BinarySearchFunc(list, pos.Seq, func(x obj[V], seq uint64) int { return cmp.Compare(x.seq, seq+1) })
+				list = list[i:]
+			}
+			n := 0
+			for i := range list {
+				if x := &list[i]; x.prev != tombstone {
+					if n == perKey {
+						buf[len(buf)-1].cut = true
+						return
+					}
+					buf = append(buf, hashedObject[K, V]{h: h, seq: x.seq, k: k, v: x.v})
+					n++
+				}
 			}
 		})
 		// Stable: a key's objects stay together and in insertion order.
 		slices.SortStableFunc(buf, func(a, b hashedObject[K, V]) int { return cmp.Compare(a.h, b.h) })
+		cut := false
 		for _, e := range buf {
-			if pos.passed(e.h, e.k, e.seq) || !accept(e.k, e.v) {
-				continue
+			if !pos.passed(e.h, e.k, e.seq) {
+				ok := accept(e.k, e.v)
+				pos.advance(e.h, e.k, e.seq) // past a rejected object too
+				if ok {
+					emit(e.k, e.v)
+					if taken++; taken == limit {
+						return pos, true
+					}
+				}
 			}
-			emit(e.k, e.v)
-			pos.advance(e.h, e.k, e.seq)
-			if taken++; taken == limit {
-				return pos, true
+			if cut = e.cut; cut {
+				break // copy the rest of the key, and the shard, from pos
 			}
+		}
+		if cut {
+			continue
 		}
 		if !more {
 			return pos, false
