@@ -206,7 +206,8 @@ func (t *bag[K, V]) InsertMany(entries ...Entry[K, V]) error {
 }
 
 // InsertNew adds the object (k, v) only if k has no object (ETS
-// insert_new/2) and reports whether it did. It is O(1).
+// insert_new/2) and reports whether it did. It is O(1). Its errors are
+// Insert's.
 func (t *bag[K, V]) InsertNew(k K, v V) (bool, error) {
 	if err := t.writable(); err != nil {
 		return false, err
@@ -225,7 +226,9 @@ func (t *bag[K, V]) InsertNew(k K, v V) (bool, error) {
 // InsertNewMany adds every entry, in order, only if none of their keys has an
 // object (ETS insert_new/2 with a list): all or nothing, atomically and in
 // isolation. It reports whether it added. A key may appear more than once in
-// entries: its objects are added as InsertMany adds them.
+// entries: its objects are added as InsertMany adds them. It costs
+// O(len(entries)); its errors are InsertMany's, and nothing is added on
+// one.
 func (t *bag[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
 	if err := t.checkEntries(entries); err != nil {
 		return false, err
@@ -276,7 +279,8 @@ func (t *bag[K, V]) Delete(k K) error {
 // DuplicateBag it removes every copy. k's other objects keep their order.
 // Deleting an absent object is not an error. It is O(1) amortized in a Bag
 // and O(copies removed) amortized in a DuplicateBag, however many objects k
-// has.
+// has. A value that cannot be compared or is not equal to itself (see
+// Insert) is ErrInvalidOption: no object can be equal to it.
 func (t *bag[K, V]) DeleteObject(k K, v V) error {
 	if err := t.writable(); err != nil {
 		return err

@@ -122,14 +122,23 @@ type Codec interface {
 	NewDecoder(r io.Reader) Decoder
 }
 
-// Encoder encodes values for a Codec.
+// Encoder encodes values for a Codec: Save calls Encode once with a frame's
+// keys (a []K) and once with its values (a []V), on a fresh Encoder per
+// frame, with no lock held. An error it returns fails the Save, wrapped.
 type Encoder interface{ Encode(v any) error }
 
-// Decoder decodes values for a Codec; v is a pointer.
+// Decoder decodes values for a Codec: Load calls Decode with a pointer to a
+// []K, then to a []V, on a fresh Decoder per frame, after the frame's
+// checksum matched. An error it returns fails the Load, wrapped with
+// ErrSnapshotCodec.
 type Decoder interface{ Decode(v any) error }
 
 // Gob is the default Codec, encoding/gob, named "gob". Keys and values must
-// be types gob can encode: exported struct fields, no channels or functions.
+// be types gob can encode: exported struct fields (unexported ones are left
+// out, so keys that differ only there load as one: see ErrSnapshotCount),
+// no channels or functions, and no nil pointer among the values (gob refuses
+// a slice holding one). A Codec is shared by every Save and Load that names
+// it, at once: NewEncoder and NewDecoder must be safe for concurrent use.
 var Gob Codec = gobCodec{}
 
 type gobCodec struct{}
