@@ -186,9 +186,15 @@ func (t *bag[K, V]) Insert(k K, v V) error {
 	if nanKey(t.c, k) {
 		return errNaNKey
 	}
-	t.e.Insert(t.e.Hash(k), k, v)
-	t.settle()
-	return nil
+	h, who := t.e.Hash(k), t.as.token()
+	for {
+		if _, admitted := t.e.Insert(h, k, v, who); admitted {
+			return nil
+		}
+		if err := t.refused(); err != nil { // see core.publish
+			return err
+		}
+	}
 }
 
 // InsertMany adds every entry in the list's order, as Insert does (ETS
@@ -218,9 +224,15 @@ func (t *bag[K, V]) InsertNew(k K, v V) (bool, error) {
 	if nanKey(t.c, k) {
 		return false, errNaNKey
 	}
-	ok := t.e.InsertNew(t.e.Hash(k), k, v)
-	t.settle()
-	return ok, nil
+	h, who := t.e.Hash(k), t.as.token()
+	for {
+		if added, admitted := t.e.InsertNew(h, k, v, who); admitted {
+			return added, nil
+		}
+		if err := t.refused(); err != nil {
+			return false, err
+		}
+	}
 }
 
 // InsertNewMany adds every entry, in order, only if none of their keys has an
@@ -271,7 +283,12 @@ func (t *bag[K, V]) Delete(k K) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	t.e.Delete(t.e.Hash(k), k)
+	h, who := t.e.Hash(k), t.as.token()
+	for !t.e.Delete(h, k, who) {
+		if err := t.refused(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -288,8 +305,15 @@ func (t *bag[K, V]) DeleteObject(k K, v V) error {
 	if err := t.checkValue(v); err != nil {
 		return err
 	}
-	t.e.DeleteObject(t.e.Hash(k), k, v)
-	return nil
+	h, who := t.e.Hash(k), t.as.token()
+	for {
+		if _, admitted := t.e.DeleteObject(h, k, v, who); admitted {
+			return nil
+		}
+		if err := t.refused(); err != nil {
+			return err
+		}
+	}
 }
 
 // Take removes k and returns its objects in insertion order (ETS take/2), in
@@ -299,7 +323,15 @@ func (t *bag[K, V]) Take(k K) ([]V, error) {
 	if err := t.writable(); err != nil {
 		return nil, err
 	}
-	return t.e.Take(t.e.Hash(k), k), nil
+	h, who := t.e.Hash(k), t.as.token()
+	for {
+		if objects, admitted := t.e.Take(h, k, who); admitted {
+			return objects, nil
+		}
+		if err := t.refused(); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // All returns an iterator over the table's objects, one (k, v) pair per

@@ -1,8 +1,7 @@
 package ets
 
 // PublishDroppedKeepingData marks t dropped without emptying its storage:
-// the state of a table between Drop's two steps, or after a write that
-// raced with Drop and has not yet emptied the storage again (settle).
+// the state of a table between Drop's two steps (publish, then Purge).
 func PublishDroppedKeepingData(t Table) {
 	c := t.tableCore()
 	c.mu.Lock()

@@ -18,11 +18,12 @@ type Transfer struct {
 // (ErrNotOwner otherwise), and only to a live owner other than itself
 // (ErrOwnerDone, ErrInvalidOption). The heir is unchanged. From then on the
 // handles acting for o lose the owner's rights on t, and the Transfer's Table
-// has them. A write that another goroutine was making through o's handle
-// when the table changed hands, already past its check of the rights, may
-// still land just after the change: the change waits for no write in flight
-// (a write is checked with one atomic load, before it takes any lock). Writes
-// started after GiveAway returns are refused. A dropped table is ErrDeleted.
+// has them. The change is exact: a write through o's handle lands only if
+// it reached its lock (a hash shard's, a base node's) before the change,
+// and then every reader of what it writes sees it; one that checked o's
+// rights before the change but reached its lock after it is refused there
+// (ErrAccess), as is every write started after GiveAway returns. The same
+// holds when the table goes to its heir. A dropped table is ErrDeleted.
 func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 	c := t.tableCore()
 	c.mu.Lock()

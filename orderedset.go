@@ -6,6 +6,7 @@ import (
 	"iter"
 	"unsafe"
 
+	"github.com/etsgo/ets/internal/gate"
 	"github.com/etsgo/ets/internal/ordered"
 )
 
@@ -130,8 +131,12 @@ func (t *OrderedSet[K, V]) Insert(k K, v V) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	t.tr.Put(k, v)
-	t.settle()
+	who := t.as.token()
+	for !t.tr.Put(k, v, who) {
+		if err := t.refused(); err != nil { // see core.publish
+			return err
+		}
+	}
 	return nil
 }
 
@@ -151,9 +156,15 @@ func (t *OrderedSet[K, V]) InsertNew(k K, v V) (bool, error) {
 	if err := t.writable(); err != nil {
 		return false, err
 	}
-	ok := t.tr.PutNew(k, v)
-	t.settle()
-	return ok, nil
+	who := t.as.token()
+	for {
+		if stored, admitted := t.tr.PutNew(k, v, who); admitted {
+			return stored, nil
+		}
+		if err := t.refused(); err != nil {
+			return false, err
+		}
+	}
 }
 
 // InsertNewMany stores every entry only if none of their keys is present
@@ -165,15 +176,14 @@ func (t *OrderedSet[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
 }
 
 func (t *OrderedSet[K, V]) insertBatch(entries []Entry[K, V], onlyNew bool) (bool, error) {
-	if err := t.writable(); err != nil {
-		return false, err
-	}
 	if len(entries) == 0 {
+		if err := t.writable(); err != nil {
+			return false, err
+		}
 		return true, nil
 	}
-	ok := t.tr.PutBatch(len(entries), func(i int) (K, V) { return entries[i].Key, entries[i].Value }, onlyNew)
-	t.settle()
-	return ok, nil
+	item := func(i int) (K, V) { return entries[i].Key, entries[i].Value }
+	return retry(t.handle, func(who *gate.Token) (bool, bool) { return t.tr.PutBatch(len(entries), item, onlyNew, who) })
 }
 
 // Lookup returns the value stored under k or a key equal to it (ETS
@@ -195,11 +205,8 @@ func (t *OrderedSet[K, V]) Member(k K) bool {
 // Delete removes k if present (ETS delete/2). Deleting an absent key is not an
 // error. It is O(log n).
 func (t *OrderedSet[K, V]) Delete(k K) error {
-	if err := t.writable(); err != nil {
-		return err
-	}
-	t.tr.Take(k)
-	return nil
+	_, _, err := t.Take(k)
+	return err
 }
 
 // Take removes k and returns the value it held (ETS take/2); ok is false if k
@@ -208,8 +215,16 @@ func (t *OrderedSet[K, V]) Take(k K) (v V, ok bool, err error) {
 	if err := t.writable(); err != nil {
 		return v, false, err
 	}
-	v, ok = t.tr.Take(k)
-	return v, ok, nil
+	who := t.as.token()
+	for {
+		v, ok, admitted := t.tr.Take(k, who)
+		if admitted {
+			return v, ok, nil
+		}
+		if err := t.refused(); err != nil {
+			return v, false, err
+		}
+	}
 }
 
 // Update reads, modifies and writes k atomically (ETS update_element/3 and
@@ -232,12 +247,19 @@ func (t *OrderedSet[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool
 		var zero V
 		return zero, false, err
 	}
-	v, ok := t.tr.Update(k, func(old V, ok bool) (V, ordered.Op) {
-		v, op := fn(old, ok)
-		return v, ordered.Op(op.checked())
-	})
-	t.settle()
-	return v, ok, nil
+	who := t.as.token()
+	for {
+		v, ok, admitted := t.tr.Update(k, func(old V, ok bool) (V, ordered.Op) {
+			v, op := fn(old, ok)
+			return v, ordered.Op(op.checked())
+		}, who)
+		if admitted {
+			return v, ok, nil
+		}
+		if err := t.refused(); err != nil {
+			return v, false, err
+		}
+	}
 }
 
 // updateCounter applies one UpdateCounter call to k under the write lock.
@@ -247,17 +269,24 @@ func (t *OrderedSet[K, V]) updateCounter(k K, c counterOp) (V, error) {
 		return nv, err
 	}
 	var err error
-	t.tr.Update(k, func(old V, ok bool) (V, ordered.Op) {
-		var v uint64
-		v, err = c.step(c.load(unsafe.Pointer(&old)), ok)
-		c.store(unsafe.Pointer(&nv), v)
-		if err != nil {
-			return old, ordered.Keep
+	who := t.as.token()
+	for {
+		_, _, admitted := t.tr.Update(k, func(old V, ok bool) (V, ordered.Op) {
+			var v uint64
+			v, err = c.step(c.load(unsafe.Pointer(&old)), ok)
+			c.store(unsafe.Pointer(&nv), v)
+			if err != nil {
+				return old, ordered.Keep
+			}
+			return nv, ordered.Store
+		}, who)
+		if admitted {
+			return nv, err
 		}
-		return nv, ordered.Store
-	})
-	t.settle()
-	return nv, err
+		if err := t.refused(); err != nil {
+			return nv, err
+		}
+	}
 }
 
 // First returns the object with the smallest key (ETS first/1 and lookup/2
@@ -401,7 +430,7 @@ func (t *OrderedSet[K, V]) sweep(fn func(K, V) (V, ordered.Op)) (int, error) {
 	stored, deleted := t.tr.Sweep(fn, func() bool {
 		err = t.writable()
 		return err == nil
-	})
+	}, t.as.token())
 	return stored + deleted, err
 }
 

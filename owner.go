@@ -7,7 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/etsgo/ets/internal/shard"
+	"github.com/etsgo/ets/internal/gate"
 )
 
 // Owner is the handle of an owning goroutine, ETS's owner process. A table
@@ -16,7 +16,7 @@ import (
 // Handles acting for an owner (the one its constructor returns, t.As(o), a
 // Transfer's Table) carry the owner's rights on its protected and private
 // tables, until the table changes hands (see GiveAway for a write in flight
-// at that moment).
+// at that moment: it lands before the change, or is refused).
 //
 // An Owner ends once: when the context it was made with is done, when Stop is
 // called, or, for an owner started with Go, when its function returns or
@@ -33,7 +33,7 @@ import (
 // panics.
 type Owner struct {
 	id     uint64
-	rd     shard.Reader // the owner's token for the read gates of its private tables
+	tok    gate.Token // the owner's token for the gates of its tables (see core.publish)
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	done   chan struct{} // closed once the owner's tables are handed over or dropped
@@ -181,13 +181,13 @@ func (o *Owner) ID() OwnerID {
 // String returns a short identity for logs, such as "owner#3".
 func (o *Owner) String() string { return o.ID().String() }
 
-// reader is o's token for a table's read gate (see core.publish); nil for
-// nobody.
-func (o *Owner) reader() *shard.Reader {
+// token is o's token for a table's read and write gates (see
+// core.publish); nil for nobody.
+func (o *Owner) token() *gate.Token {
 	if o == nil {
 		return nil
 	}
-	return &o.rd
+	return &o.tok
 }
 
 // OwnerID identifies an Owner in Info and Transfer without granting its

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -1108,4 +1109,115 @@ func TestGiveAway_ToTheHeir(t *testing.T) {
 		t.Fatalf("a Transfer from the heir to itself: %+v", tr)
 	default:
 	}
+}
+
+// A write that checked its rights before the table changed hands, and then
+// waited for its lock until after the change, is refused: it returns
+// ErrAccess and changes nothing. (Before the engines' write gates it landed:
+// a protected table given to b was then written by a's handle after b had
+// it.) A holder keeps the table's one lock, inside a SelectReplace callback,
+// while the write waits for it; the owner gives the table away, or ends
+// with an heir, then the holder lets go. The holder's own write, admitted
+// before the change, may land: it started before the change returned.
+func TestGiveAway_RefusesAWriteWaitingForItsLock(t *testing.T) {
+	type write struct {
+		name string
+		do   func(tab ets.Table) error
+	}
+	writes := []write{
+		{"Insert", func(tab ets.Table) error { return tab.(sharedTable).Insert(2, 2) }},
+		{"InsertNew", func(tab ets.Table) error { _, err := tab.(sharedTable).InsertNew(2, 2); return err }},
+		{"InsertMany", func(tab ets.Table) error { return tab.(sharedTable).InsertMany(entries(2, 2, 3, 3)...) }},
+		{"InsertNewMany", func(tab ets.Table) error { _, err := tab.(sharedTable).InsertNewMany(entries(2, 2)...); return err }},
+		{"Delete", func(tab ets.Table) error { return tab.(sharedTable).Delete(1) }},
+		{"SelectDelete", func(tab ets.Table) error { _, err := tab.(sharedTable).SelectDelete(nil); return err }},
+		{"SelectReplace", func(tab ets.Table) error {
+			_, err := tab.(sharedTable).SelectReplace(func(k, v int) (int, bool) { return v + 1, true })
+			return err
+		}},
+		{"Clear", func(tab ets.Table) error { return tab.Clear() }},
+		{"Take", func(tab ets.Table) error {
+			switch tab := tab.(type) {
+			case uniqueTable[int, int]:
+				_, _, err := tab.Take(1)
+				return err
+			case interface{ Take(int) ([]int, error) }:
+				_, err := tab.Take(1)
+				return err
+			}
+			panic("no Take")
+		}},
+		{"Update/DeleteObject", func(tab ets.Table) error {
+			switch tab := tab.(type) {
+			case uniqueTable[int, int]:
+				_, _, err := tab.Update(1, func(v int, _ bool) (int, ets.Op) { return v + 1, ets.Store })
+				return err
+			case interface{ DeleteObject(int, int) error }:
+				return tab.DeleteObject(1, 1)
+			}
+			panic("no Update or DeleteObject")
+		}},
+		{"UpdateCounter", func(tab ets.Table) error {
+			if tab, ok := tab.(uniqueTable[int, int]); ok {
+				_, err := ets.UpdateCounter(tab, 1, 1)
+				return err
+			}
+			return tab.(sharedTable).Insert(1, 5) // bags have no counters
+		}},
+	}
+	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
+		for _, w := range writes {
+			for _, change := range []string{"GiveAway", "heir"} {
+				t.Run(w.name+"/"+change, func(t *testing.T) {
+					a, b := ets.NewOwner(context.Background()), newOwner(t)
+					defer a.Stop(nil)
+					tab, err := k.make(ets.WithOwner(a), ets.WithHeir(b, nil), ets.WithWriteConcurrency(ets.WriteConcurrencyOff))
+					require.NoError(t, err)
+					require.NoError(t, k.put(tab, 1))
+					holding, release := make(chan struct{}), make(chan struct{})
+					held := make(chan error, 1)
+					go func() {
+						_, err := tab.(sharedTable).SelectReplace(func(_, v int) (int, bool) {
+							close(holding)
+							<-release
+							return v, false
+						})
+						held <- err
+					}()
+					<-holding
+					wrote := make(chan error, 1)
+					go func() { wrote <- w.do(tab) }()
+					waitForALockWaiter(t)
+					if change == "GiveAway" {
+						require.NoError(t, a.GiveAway(tab, b, nil))
+					} else {
+						a.Stop(nil)
+					}
+					receive(t, b)
+					close(release)
+					require.NoError(t, <-held)
+					require.ErrorIs(t, <-wrote, ets.ErrAccess, "a's write, made after the table went to b")
+					got := k.as(tab, b).(sharedTable).Select(nil)
+					require.Equal(t, entries(1, 1), got, "the table as a left it")
+				})
+			}
+		}
+	})
+}
+
+// waitForALockWaiter waits until a goroutine waits for an engine lock
+// (seqlock.Lock.LockSlow), as the goroutine dump shows.
+func waitForALockWaiter(t *testing.T) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for range 5000 {
+		n := runtime.Stack(buf, true)
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			if strings.Contains(g, "seqlock.(*Lock).LockSlow") {
+				return
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("no goroutine waits for an engine lock")
 }

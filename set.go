@@ -4,6 +4,7 @@ import (
 	"iter"
 	"unsafe"
 
+	"github.com/etsgo/ets/internal/gate"
 	"github.com/etsgo/ets/internal/shard"
 )
 
@@ -17,7 +18,7 @@ import (
 type Set[K comparable, V any] struct {
 	handle
 	m   *shard.Map[K, V]
-	who *shard.Reader // the handle's owner's token for m's read gate: see core.publish
+	who *gate.Token // the handle's owner's token for m's gates: see core.publish
 	// A handle is read by every Lookup, from every goroutine: it fills a
 	// cache line of its own, so that no object the program writes shares
 	// the line (32 bytes would share it with another 32-byte object).
@@ -44,7 +45,7 @@ func NewSet[K comparable, V any](opts ...Option) (*Set[K, V], error) {
 }
 
 func newSetHandle[K comparable, V any](h handle, m *shard.Map[K, V]) *Set[K, V] {
-	return &Set[K, V]{handle: h, m: m, who: h.as.reader()}
+	return &Set[K, V]{handle: h, m: m, who: h.as.token()}
 }
 
 // As returns a handle on the same table acting for o (nil: for nobody). Its
@@ -68,14 +69,19 @@ func (t *Set[K, V]) Insert(k K, v V) error {
 	if nanKey(t.c, k) {
 		return errNaNKey
 	}
-	l, p := t.m.Ref(k)
+	l, p := t.m.Ref(k, t.who)
+	for l.Refused() { // by the write gate: see core.publish
+		if err := t.refused(); err != nil {
+			return err
+		}
+		l, p = t.m.Ref(k, t.who)
+	}
 	if p != nil {
 		*p = v
 	} else {
 		l.Insert(k, v)
 	}
 	l.Unlock()
-	t.settle()
 	return nil
 }
 
@@ -98,9 +104,14 @@ func (t *Set[K, V]) InsertNew(k K, v V) (bool, error) {
 	if nanKey(t.c, k) {
 		return false, errNaNKey
 	}
-	stored := t.m.PutNew(k, v)
-	t.settle()
-	return stored, nil
+	for {
+		if stored, admitted := t.m.PutNew(k, v, t.who); admitted {
+			return stored, nil
+		}
+		if err := t.refused(); err != nil {
+			return false, err
+		}
+	}
 }
 
 // InsertNewMany stores every entry only if none of their keys is present
@@ -133,8 +144,14 @@ func (t *Set[K, V]) Delete(k K) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	t.m.Take(k)
-	return nil
+	for {
+		if _, _, admitted := t.m.Take(k, t.who); admitted {
+			return nil
+		}
+		if err := t.refused(); err != nil {
+			return err
+		}
+	}
 }
 
 // Take removes k and returns the value it held (ETS take/2); ok is false if k
@@ -143,8 +160,15 @@ func (t *Set[K, V]) Take(k K) (v V, ok bool, err error) {
 	if err := t.writable(); err != nil {
 		return v, false, err
 	}
-	v, ok = t.m.Take(k)
-	return v, ok, nil
+	for {
+		v, ok, admitted := t.m.Take(k, t.who)
+		if admitted {
+			return v, ok, nil
+		}
+		if err := t.refused(); err != nil {
+			return v, false, err
+		}
+	}
 }
 
 // Update reads, modifies and writes k atomically (ETS update_element/3 and
@@ -169,12 +193,18 @@ func (t *Set[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool, error
 		var zero V
 		return zero, false, errNaNKey
 	}
-	v, ok := t.m.Update(k, func(old V, ok bool) (V, shard.Op) {
-		v, op := fn(old, ok)
-		return v, shard.Op(op.checked())
-	})
-	t.settle()
-	return v, ok, nil
+	for {
+		v, ok, admitted := t.m.Update(k, func(old V, ok bool) (V, shard.Op) {
+			v, op := fn(old, ok)
+			return v, shard.Op(op.checked())
+		}, t.who)
+		if admitted {
+			return v, ok, nil
+		}
+		if err := t.refused(); err != nil {
+			return v, false, err
+		}
+	}
 }
 
 // All returns an iterator over the table's objects (ETS tab2list/1, foldl/3),
@@ -269,7 +299,13 @@ func (t *Set[K, V]) updateCounter(k K, c counterOp) (V, error) {
 	if nanKey(t.c, k) {
 		return nv, errNaNKey
 	}
-	l, p := t.m.Ref(k)
+	l, p := t.m.Ref(k, t.who)
+	for l.Refused() { // as in Insert
+		if err := t.refused(); err != nil {
+			return nv, err
+		}
+		l, p = t.m.Ref(k, t.who)
+	}
 	var old uint64
 	if p != nil {
 		old = c.load(unsafe.Pointer(p))
@@ -290,6 +326,5 @@ func (t *Set[K, V]) updateCounter(k K, c counterOp) (V, error) {
 		l.Insert(k, nv)
 	}
 	l.Unlock()
-	t.settle()
 	return nv, nil
 }

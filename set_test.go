@@ -240,7 +240,7 @@ func TestSet_ManyTablesFreeTheirMemory(t *testing.T) {
 
 // TestSet_DroppedAnswersNoRead checks the Set's read gate: once the table
 // is marked dropped it answers no read, even while its storage still holds
-// keys (between Drop's two steps, or after a write racing with Drop).
+// keys (between Drop's two steps).
 func TestSet_DroppedAnswersNoRead(t *testing.T) {
 	s, err := ets.NewSet[int, int]()
 	require.NoError(t, err)

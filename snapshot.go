@@ -988,7 +988,7 @@ func (*Set[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 		return nil, err
 	}
 	m := shard.New[K, V](l.cfg.engine())
-	eachLoaded(l, func(k K, v V) { m.Put(k, v) })
+	eachLoaded(l, func(k K, v V) { m.Put(k, v, nil) }) // a new Map admits every writer
 	if err := l.checkLoaded(m.Len()); err != nil {
 		return nil, err
 	}
@@ -1039,7 +1039,7 @@ func loadBag[K, V comparable, T Table](l *snapshotLoad, kind Kind, wrap func(bag
 		}
 	}
 	e := shard.NewBag[K, V](l.cfg.engine(), kind == KindDuplicateBag)
-	eachLoaded(l, func(k K, v V) { e.Insert(e.Hash(k), k, v) })
+	eachLoaded(l, func(k K, v V) { e.Insert(e.Hash(k), k, v, nil) })
 	if err := l.checkLoaded(e.Len()); err != nil {
 		return nil, err
 	}
@@ -1097,7 +1097,7 @@ func (*OrderedSet[K, V]) loadTable(l *snapshotLoad) (Table, error) {
 		return nil, fmt.Errorf("%w: WithComparator(%T) does not compare %v", ErrInvalidOption, l.compare, reflect.TypeFor[K]())
 	}
 	tr := ordered.NewCompare[K, V](compare, l.cfg.adaptive())
-	eachLoaded(l, func(k K, v V) { tr.Put(k, v) })
+	eachLoaded(l, func(k K, v V) { tr.Put(k, v, nil) })
 	if err := l.checkLoaded(tr.Len()); err != nil {
 		return nil, err
 	}

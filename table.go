@@ -40,8 +40,10 @@
 // Handles act on behalf of an owner (t.As(o)), and the table's Access decides
 // what each handle may do: Public (all read and write), Protected (all read,
 // the owner writes; the default with an owner) or Private (only the owner).
-// Rights are checked on each call with one atomic load. WithName registers a
-// table so that Open finds it by name.
+// Rights are checked on each call with one atomic load, and a write checks
+// them again under the lock it writes under, so that a change of hands is
+// exact (see GiveAway). WithName registers a table so that Open finds it by
+// name.
 //
 // # Errors
 //
@@ -55,9 +57,11 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
+	"github.com/etsgo/ets/internal/gate"
 	"github.com/etsgo/ets/internal/shard"
 )
 
@@ -210,7 +214,9 @@ type engine interface {
 	Len() int
 	Shards() int // the locks writers spread over, now
 	Memory() int
-	Clear()
+	Clear(who *gate.Token) bool // as the engine's other writes, through its write gate (see core.publish)
+	Purge()                     // Clear whatever the gate says: a drop's last step
+	SetWriters(w *gate.Token)
 }
 
 var lastID atomic.Uint64
@@ -235,36 +241,69 @@ type core struct {
 	_ [256 - 200]byte
 }
 
-// publish makes next the table's state. It also sets the read gate of an
-// engine that has one (a Set's shard.Map, whose Get checks the right to
-// read itself) to next's readers. A reader racing with a change may be
-// answered by the gate just before it closes, as it may by a state loaded
-// just before: the read happens before the change. The caller holds mu,
-// except when the table is made.
+// publish makes next the table's state. First it sets the engine's gates
+// (package gate) to next's readers and writers: the write gate, which every
+// engine has and every write asks under the lock it writes under, and the
+// read gate of an engine that has one (a Set's shard.Map, whose Get checks
+// the right to read itself).
+//
+// The write gate is what makes a change of hands exact. A write checks the
+// state first (writable: one atomic load, and the error to return), then
+// the gate under its lock; it lands only if both let it. One that passed
+// the state just before the change and reaches its lock after the gate
+// closed is refused there, and the writer's retry (retry) then finds the
+// new state and returns its error. One the gate admitted holds its lock
+// from before the gate closed until it lands, so every reader of what it
+// writes waits for it and sees it: it happens before the change, as it may,
+// since it started before the change returned. The gates are set before
+// the state, so that a writer the new state admits (the receiver of a
+// GiveAway, with a handle from Open) is admitted by both only once both
+// say so.
+//
+// A reader racing with a change may be answered by the read gate just
+// before it closes, as it may by a state loaded just before: the read
+// happens before the change. The caller holds mu, except when the table is
+// made.
 func (c *core) publish(next *state) {
-	c.st.Store(next)
-	if g, ok := c.eng.(interface{ SetReaders(*shard.Reader) }); ok {
+	c.eng.SetWriters(next.writers())
+	if g, ok := c.eng.(interface{ SetReaders(*gate.Token) }); ok {
 		g.SetReaders(next.readers())
 	}
+	c.st.Store(next)
 }
 
 // readers is who may read the table in state st, as a read gate's setting:
 // nobody once it is dropped, only its owner's handles while it is private,
 // and everyone otherwise. It is the one statement of the rule: readable and
 // a Set's read gate both apply it.
-func (st *state) readers() *shard.Reader {
+func (st *state) readers() *gate.Token {
 	switch {
 	case st.dropped:
-		return shard.Nobody
+		return gate.Nobody
 	case st.access == Private:
-		return st.owner.reader()
+		return st.owner.token()
 	}
-	return shard.Everyone
+	return gate.Everyone
+}
+
+// writers is who may write the table in state st, as a write gate's
+// setting: nobody once it is dropped, everyone while it is public, and only
+// its owner's handles otherwise. writableIn and the engines' write gates
+// both apply it.
+func (st *state) writers() *gate.Token {
+	switch {
+	case st.dropped:
+		return gate.Nobody
+	case st.access == Public:
+		return gate.Everyone
+	}
+	return st.owner.token()
 }
 
 // state is the part of a table's lifecycle that changes. It is immutable once
 // published: a change stores a new state under core.mu, so an operation
-// checks its rights with one atomic load.
+// checks its rights with one atomic load (and a write again under its lock,
+// through the engine's write gate: see publish).
 type state struct {
 	dropped  bool
 	access   Access
@@ -348,7 +387,7 @@ func (h handle) readable() bool { return h.c.st.Load().readableBy(h.as) }
 // state st.
 func (st *state) readableBy(o *Owner) bool {
 	r := st.readers()
-	return r == shard.Everyone || r == o.reader()
+	return r == gate.Everyone || r == o.token()
 }
 
 // writable returns nil if the handle may write the table now, and otherwise
@@ -375,15 +414,39 @@ func (h handle) denied(st *state) error {
 	return fmt.Errorf("%w: %v writes %s table owned by %v", ErrAccess, h.as, st.access, st.owner)
 }
 
-// settle empties the table again if it was dropped while a write was in
-// flight. A write checks writable before it reaches the storage, so one that
-// passed just before Drop can land after Drop emptied the storage; the
-// writer's settle then sees the drop (Drop publishes it before it empties
-// the storage) and frees the object. Every write that can add an object calls
-// it after the storage returns. It costs one atomic load.
-func (h handle) settle() {
-	if h.c.st.Load().dropped {
-		h.c.eng.Clear()
+// refused is what a write does when the engine's write gate refused it
+// (see core.publish): it returns the error of a handle that may no longer
+// write the table, or nil, and the write is then made again. The gate
+// refuses a write only if the table changed hands, access or life since the
+// write checked its state, so the check here sees the change, unless it was
+// undone meanwhile. (The gate is set before the state, so the two may
+// disagree for the moment between their stores: refused yields the
+// processor so that the change can finish.)
+func (h handle) refused() error {
+	if err := h.writable(); err != nil {
+		return err
+	}
+	runtime.Gosched()
+	return nil
+}
+
+// retry makes write, one write through the engine on behalf of h, until
+// the engine's write gate admits it (write's second result), and returns
+// its result, or the error of a handle that may not write (see refused).
+// The hottest writes spell it out, without the closure.
+func retry[R any](h handle, write func(who *gate.Token) (R, bool)) (R, error) {
+	if err := h.writable(); err != nil {
+		var zero R
+		return zero, err
+	}
+	for {
+		if r, admitted := write(h.as.token()); admitted {
+			return r, nil
+		}
+		if err := h.refused(); err != nil {
+			var zero R
+			return zero, err
+		}
 	}
 }
 
@@ -456,11 +519,8 @@ func (c *core) info(st *state, as *Owner) Info {
 // objects or none, and a write is either cleared or made after the whole
 // Clear. It needs write access.
 func (h handle) Clear() error {
-	if err := h.writable(); err != nil {
-		return err
-	}
-	h.c.eng.Clear()
-	return nil
+	_, err := retry(h, func(who *gate.Token) (struct{}, bool) { return struct{}{}, h.c.eng.Clear(who) })
+	return err
 }
 
 // Drop deletes the table (ETS delete/1): its objects are freed, its name is
@@ -489,14 +549,14 @@ func (c *core) dropUnlock(st *state) {
 		st.owner.release(c)
 	}
 	c.mu.Unlock()
-	c.eng.Clear()
+	c.eng.Purge()
 }
 
 // insertBatch is InsertMany and InsertNewMany of the hash kinds: it hashes
 // every key once and hands the batch to the engine's atomic batch insert
 // (put), which locks the shards involved in order.
 func insertBatch[K comparable, V any](h handle, entries []Entry[K, V], onlyNew bool,
-	hash func(K) uint64, put func(hashes []uint64, item func(i int) (K, V), onlyNew bool) bool) (bool, error) {
+	hash func(K) uint64, put func(hashes []uint64, item func(i int) (K, V), onlyNew bool, who *gate.Token) (bool, bool)) (bool, error) {
 	if err := h.writable(); err != nil {
 		return false, err
 	}
@@ -512,9 +572,8 @@ func insertBatch[K comparable, V any](h handle, entries []Entry[K, V], onlyNew b
 	for i := range entries {
 		hashes[i] = hash(entries[i].Key)
 	}
-	ok := put(hashes, func(i int) (K, V) { return entries[i].Key, entries[i].Value }, onlyNew)
-	h.settle()
-	return ok, nil
+	item := func(i int) (K, V) { return entries[i].Key, entries[i].Value }
+	return retry(h, func(who *gate.Token) (bool, bool) { return put(hashes, item, onlyNew, who) })
 }
 
 // nanKey reports whether k, a key to add to the hash table of c, is not
@@ -650,15 +709,22 @@ func replaceWhere[O ~uint8, K, V any](fn func(K, V) (V, bool)) func(K, V) (V, O)
 
 // sweepShards runs an engine's Sweep over every shard in turn, checking
 // before each that the table may still be written, and returns how many
-// entries were stored or deleted.
-func sweepShards[K, V any](h handle, sweep func(pos uint64, fn func(K, V) (V, shard.Op)) (int, int, uint64, bool), fn func(K, V) (V, shard.Op)) (int, error) {
+// entries were stored or deleted. A shard the write gate refuses is swept
+// again after the check (the engine returns pos again), as retry does.
+func sweepShards[K, V any](h handle, sweep func(pos uint64, fn func(K, V) (V, shard.Op), who *gate.Token) (int, int, uint64, bool), fn func(K, V) (V, shard.Op)) (int, error) {
 	n := 0
+	who := h.as.token()
 	for pos, more := uint64(0), true; more; {
 		if err := h.writable(); err != nil {
 			return n, err
 		}
-		var stored, deleted int
-		stored, deleted, pos, more = sweep(pos, fn)
+		stored, deleted, next, left := sweep(pos, fn, who)
+		if next == pos && left { // refused (a sweep of a shard moves on)
+			if err := h.refused(); err != nil {
+				return n, err
+			}
+		}
+		pos, more = next, left
 		n += stored + deleted
 	}
 	return n, nil

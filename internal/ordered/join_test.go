@@ -63,7 +63,7 @@ func TestTree_ColdBasesJoin(t *testing.T) {
 		const n = 6000
 		m := map[int]int{}
 		for k := range n {
-			tr.Put(k, k)
+			tr.Put(k, k, nil)
 			m[k] = k
 		}
 		for k := 100; k < n; k += 100 {
@@ -76,13 +76,13 @@ func TestTree_ColdBasesJoin(t *testing.T) {
 			k, v := r.IntN(n+200)-100, r.IntN(1000)
 			switch r.IntN(3) {
 			case 0:
-				tr.Put(k, v)
+				tr.Put(k, v, nil)
 				m[k] = v
 			case 1:
-				tr.Take(k)
+				tr.Take(k, nil)
 				delete(m, k)
 			default:
-				tr.Update(k, func(int, bool) (int, Op) { return v, Store })
+				tr.Update(k, func(int, bool) (int, Op) { return v, Store }, nil)
 				m[k] = v
 			}
 			if b := bases(tr); b < before {
@@ -102,7 +102,7 @@ func TestTree_ColdBasesJoin(t *testing.T) {
 func TestTree_JoinRules(t *testing.T) {
 	tr := NewOrdered[int, int](true)
 	for k := range 400 {
-		tr.Put(k, k)
+		tr.Put(k, k, nil)
 	}
 	for k := 100; k < 400; k += 100 {
 		tr.SplitAt(k)
@@ -114,7 +114,7 @@ func TestTree_JoinRules(t *testing.T) {
 	r.bases[2].heat.Store(coldest)
 	r.bases[3].mu.RLock()
 	r.bases[1].heat.Store(1) // so that the right neighbour, 3, is the colder
-	tr.Put(250, 0)           // 2 is cold: it tries to join with 3
+	tr.Put(250, 0, nil)      // 2 is cold: it tries to join with 3
 	r.bases[3].mu.RUnlock()
 	require.Same(t, r, tr.route.Load(), "no join while the neighbour is locked")
 	require.Zero(t, r.bases[2].heat.Load())
@@ -122,7 +122,7 @@ func TestTree_JoinRules(t *testing.T) {
 	// The colder neighbour is chosen: 1 is colder than 3.
 	r.bases[1].heat.Store(-10)
 	r.bases[2].heat.Store(coldest + 1)
-	tr.Put(250, 0)
+	tr.Put(250, 0, nil)
 	nr := tr.route.Load()
 	require.Len(t, nr.bases, 3)
 	require.Equal(t, []int{100, 300}, []int{nr.lows[0].Key, nr.lows[1].Key})
@@ -135,7 +135,7 @@ func TestTree_JoinRules(t *testing.T) {
 
 	// The last base node joins with its left neighbour.
 	nr.bases[2].heat.Store(coldest + 1)
-	tr.Take(399)
+	tr.Take(399, nil)
 	nr = tr.route.Load()
 	require.Len(t, nr.bases, 2)
 	require.Equal(t, 100, nr.lows[0].Key)
@@ -146,7 +146,7 @@ func TestTree_JoinRules(t *testing.T) {
 	require.Equal(t, 1, bases(tr))
 	b := tr.route.Load().bases[0]
 	b.heat.Store(coldest)
-	b2, reshape := tr.lock(Item[int, int]{Key: 5})
+	b2, reshape := tr.lock(Item[int, int]{Key: 5}, nil)
 	b2.mu.Unlock()
 	require.Same(t, b, b2)
 	require.False(t, reshape)
@@ -184,7 +184,7 @@ func TestTree_WalksWhileBasesSplitAndJoin(t *testing.T) {
 	tr := NewOrdered[int, int](true)
 	stable := 0
 	for k := 0; k < span; k += 4 {
-		tr.Put(k, 0)
+		tr.Put(k, 0, nil)
 		stable++
 	}
 	var hot atomic.Bool
@@ -219,22 +219,22 @@ func TestTree_WalksWhileBasesSplitAndJoin(t *testing.T) {
 				}
 				switch op := r.IntN(6); {
 				case k%4 == 0 || op == 0:
-					tr.Put(k, i)
+					tr.Put(k, i, nil)
 					m[k] = i
 				case op == 1:
-					v, ok := tr.Take(k)
+					v, ok, _ := tr.Take(k, nil)
 					w, wok := m[k]
 					assert.Equal(t, []any{w, wok}, []any{v, ok}, "seed %d key %d", seed, k)
 					delete(m, k)
 				case op == 2:
 					_, had := m[k]
-					assert.Equal(t, !had, tr.PutNew(k, i), "seed %d key %d", seed, k)
+					assert.Equal(t, !had, admittedOK(tr.PutNew(k, i, nil)), "seed %d key %d", seed, k)
 					if !had {
 						m[k] = i
 					}
 				case op == 3:
 					k2 := own(0, span-4*writers)
-					tr.PutBatch(2, func(j int) (int, int) { return []int{k, k2}[j], i }, false)
+					tr.PutBatch(2, func(j int) (int, int) { return []int{k, k2}[j], i }, false, nil)
 					m[k], m[k2] = i, i
 				default:
 					tr.Update(k, func(old int, ok bool) (int, Op) {
@@ -242,7 +242,8 @@ func TestTree_WalksWhileBasesSplitAndJoin(t *testing.T) {
 							return 0, Delete
 						}
 						return i, Store
-					})
+					}, nil)
+
 					if old, ok := m[k]; ok && old%2 == 0 {
 						delete(m, k)
 					} else {
@@ -301,7 +302,7 @@ func TestTree_WalksWhileBasesSplitAndJoin(t *testing.T) {
 					check(fmt.Sprintf("walk desc=%v", desc), keys, desc)
 				case 2:
 					if g == 0 {
-						tr.Sweep(func(k, v int) (int, Op) { keys = append(keys, k); return v, Keep }, func() bool { return true })
+						tr.Sweep(func(k, v int) (int, Op) { keys = append(keys, k); return v, Keep }, func() bool { return true }, nil)
 						check("sweep", keys, false)
 					} else {
 						assert.GreaterOrEqual(t, tr.Len(), stable, "seed %d", seed)

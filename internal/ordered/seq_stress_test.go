@@ -39,14 +39,14 @@ func readWhileTheRootSplitsAndMerges(t *testing.T, large bool) {
 	}
 	full := 2*degree - 1
 	for k := range full {
-		tr.Put(k, k)
+		tr.Put(k, k, nil)
 	}
 	require.Equal(t, large, tr.route.Load().bases[0].large.Load())
 	defer background(1, 0, func(int, *rand.Rand, int) {
-		tr.Put(full+100, 0)
-		tr.Take(full + 100)
-		tr.Take(0)
-		tr.Put(0, 0)
+		tr.Put(full+100, 0, nil)
+		tr.Take(full+100, nil)
+		tr.Take(0, nil)
+		tr.Put(0, 0, nil)
 	})()
 	var got []int
 	collect := func(key, v int) bool {
@@ -110,14 +110,14 @@ func TestTree_FailedCopyHoldsNothing(t *testing.T) {
 		if !fired && a == 64 && b == 300 {
 			fired = true
 			for k := 1; k <= 150; k++ {
-				tr.Take(k)
+				tr.Take(k, nil)
 			}
 		}
 		return cmp.Compare(a, b)
 	}
 	tr = NewCompare[int, *int](compare, false)
 	for k := 1; k < 200; k++ {
-		tr.Put(k, new(int))
+		tr.Put(k, new(int), nil)
 	}
 	n := 0
 	tr.Walk(Span[int]{From: 1, HasFrom: true, To: 300, HasTo: true}, false, func(int, *int) bool { n++; return true })

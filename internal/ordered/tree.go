@@ -109,6 +109,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/etsgo/ets/internal/gate"
 	"github.com/etsgo/ets/internal/ordered/btree"
 	"github.com/etsgo/ets/internal/seqlock"
 )
@@ -177,14 +178,18 @@ type Tree[K, V any] struct {
 	mk    func() *btree.BTreeG[Item[K, V]] // makes an empty btree
 	proto *btree.BTreeG[Item[K, V]]        // empty: searches the routing layer in the btrees' order
 	adapt bool                             // split contended base nodes, join cold ones
-	bufs  sync.Pool                        // of *[]Item[K, V]: batch buffers, reused across walks
-	smu   sync.Mutex                       // serialises changes of the routing layer
+	// writers is who may write: every write takes its caller's Token and
+	// asks writers under the base node's lock it writes under, and changes
+	// nothing if refused (see gate). Purge alone ignores it.
+	writers gate.Gate
+	bufs    sync.Pool  // of *[]Item[K, V]: batch buffers, reused across walks
+	smu     sync.Mutex // serialises changes of the routing layer
 	// cached is the most items whose leaves a lookup takes to be in the
 	// processor's cache (see get); 0 if the btrees have no cached search.
 	cached int
 	// Every operation reads route: the tree fills whole cache lines, so
 	// that no object the program writes shares them.
-	_ [2*cacheLine - 96]byte
+	_ [2*cacheLine - 104]byte
 }
 
 // routing is the routing layer, immutable once published: bases[i] holds the
@@ -454,6 +459,7 @@ func naturalSearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq
 func newTree[K, V any](mk func() *btree.BTreeG[Item[K, V]], less func(a, b Item[K, V]) bool, adapt bool) *Tree[K, V] {
 	t := &Tree[K, V]{less: less, mk: mk, proto: mk(), adapt: adapt}
 	t.route.Store(&routing[K, V]{bases: []*base[K, V]{{tr: mk()}}})
+	t.writers.Set(gate.Everyone)
 	return t
 }
 
@@ -501,8 +507,9 @@ func (t *Tree[K, V]) rlock(it Item[K, V]) *base[K, V] {
 
 // lock write-locks the live base node that holds it, updates its contention
 // statistic, and reports whether it should now be split or joined (see
-// reshape).
-func (t *Tree[K, V]) lock(it Item[K, V]) (b *base[K, V], reshape bool) {
+// reshape). It returns nil, holding no lock, if the write gate does not
+// admit who.
+func (t *Tree[K, V]) lock(it Item[K, V], who *gate.Token) (b *base[K, V], reshape bool) {
 	for {
 		r := t.route.Load()
 		b = r.bases[t.index(r, it)]
@@ -522,6 +529,10 @@ func (t *Tree[K, V]) lock(it Item[K, V]) (b *base[K, V], reshape bool) {
 		if b.dead {
 			b.mu.Unlock()
 			continue
+		}
+		if !t.writers.Admits(who) {
+			b.mu.Unlock()
+			return nil, false
 		}
 		t.sized(b, len(r.bases))
 		if !t.adapt {
@@ -677,7 +688,16 @@ func (t *Tree[K, V]) SplitAt(k K) {
 		return
 	}
 	at := Item[K, V]{Key: k}
-	b, _ := t.lock(at)
+	var b *base[K, V]
+	for b == nil { // lock's loop, without its gate and statistic: a split is not a write
+		r := t.route.Load()
+		b = r.bases[t.index(r, at)]
+		b.mu.Lock()
+		if b.dead {
+			b.mu.Unlock()
+			b = nil
+		}
+	}
 	defer b.mu.Unlock()
 	t.smu.Lock()
 	defer t.smu.Unlock()
@@ -776,13 +796,30 @@ func (t *Tree[K, V]) Memory() int {
 // every First, Last, Next and Prev then stepped over them (a First on a
 // cleared tree of 40 nodes read all 40). Contention splits the new node
 // again as the tree refills.
-func (t *Tree[K, V]) Clear() {
+//
+// It reports false, and clears nothing, if the write gate does not admit
+// who.
+func (t *Tree[K, V]) Clear(who *gate.Token) bool { return t.clear(who, false) }
+
+// Purge is Clear whatever the write gate says: the last step of dropping a
+// table, whose gate then admits nobody.
+func (t *Tree[K, V]) Purge() { t.clear(nil, true) }
+
+// SetWriters sets who may write: everyone (gate.Everyone, a new Tree's
+// setting), nobody (gate.Nobody), or the one caller whose Token w is.
+func (t *Tree[K, V]) SetWriters(w *gate.Token) { t.writers.Set(w) }
+
+func (t *Tree[K, V]) clear(who *gate.Token, purge bool) bool {
 	r := t.lockAll()
 	defer unlockBases(r.bases)
+	if !purge && !t.writers.Admits(who) {
+		return false
+	}
 	b := &base[K, V]{tr: t.mk()}
 	t.smu.Lock()
 	defer t.smu.Unlock()
 	t.replace(r, 0, len(r.bases), nil, b)
+	return true
 }
 
 // getSeq is btree.GetSeq in b, without b's lock: valid is false if a
@@ -874,13 +911,18 @@ func (t *Tree[K, V]) get(key Item[K, V]) (Item[K, V], bool) {
 }
 
 // Put stores k and v, replacing the item of any key equal to k (key
-// included, as ETS replaces the whole object).
-func (t *Tree[K, V]) Put(k K, v V) {
-	b, reshape := t.lock(Item[K, V]{Key: k})
+// included, as ETS replaces the whole object). Put and every other write
+// change nothing, admitted false, if the write gate does not admit who.
+func (t *Tree[K, V]) Put(k K, v V, who *gate.Token) (admitted bool) {
+	b, reshape := t.lock(Item[K, V]{Key: k}, who)
+	if b == nil {
+		return false
+	}
 	put(b, Item[K, V]{k, v})
 	if reshape {
 		t.reshape(b)
 	}
+	return true
 }
 
 func put[K, V any](b *base[K, V], it Item[K, V]) {
@@ -890,13 +932,16 @@ func put[K, V any](b *base[K, V], it Item[K, V]) {
 
 // PutNew stores k and v only if no key equal to k is present, and reports
 // whether it did.
-func (t *Tree[K, V]) PutNew(k K, v V) bool {
-	b, reshape := t.lock(Item[K, V]{Key: k})
+func (t *Tree[K, V]) PutNew(k K, v V, who *gate.Token) (stored, admitted bool) {
+	b, reshape := t.lock(Item[K, V]{Key: k}, who)
+	if b == nil {
+		return false, false
+	}
 	ok := putNew(b, Item[K, V]{k, v})
 	if reshape {
 		t.reshape(b)
 	}
-	return ok
+	return ok, true
 }
 
 func putNew[K, V any](b *base[K, V], it Item[K, V]) bool {
@@ -912,7 +957,7 @@ func putNew[K, V any](b *base[K, V], it Item[K, V]) bool {
 // write locks of every base node the keys fall in, taken in key order. With
 // onlyNew it first checks that no key is present and stores nothing if one
 // is. It reports whether it stored.
-func (t *Tree[K, V]) PutBatch(n int, item func(i int) (K, V), onlyNew bool) bool {
+func (t *Tree[K, V]) PutBatch(n int, item func(i int) (K, V), onlyNew bool, who *gate.Token) (stored, admitted bool) {
 	for {
 		r := t.route.Load()
 		var bs []*base[K, V]
@@ -932,7 +977,11 @@ func (t *Tree[K, V]) PutBatch(n int, item func(i int) (K, V), onlyNew bool) bool
 		if !t.lockBases(bs) {
 			continue
 		}
-		return t.putBatch(r, bs, n, item, onlyNew)
+		if !t.writers.Admits(who) {
+			unlockBases(bs)
+			return false, false
+		}
+		return t.putBatch(r, bs, n, item, onlyNew), true
 	}
 }
 
@@ -961,13 +1010,17 @@ func (t *Tree[K, V]) putBatch(r *routing[K, V], bs []*base[K, V], n int, item fu
 }
 
 // Take removes k and returns the value it held.
-func (t *Tree[K, V]) Take(k K) (V, bool) {
-	b, reshape := t.lock(Item[K, V]{Key: k})
+func (t *Tree[K, V]) Take(k K, who *gate.Token) (_ V, ok, admitted bool) {
+	b, reshape := t.lock(Item[K, V]{Key: k}, who)
+	if b == nil {
+		var zero V
+		return zero, false, false
+	}
 	v, ok, emptied := t.take(b, Item[K, V]{Key: k})
 	if reshape || emptied {
 		t.reshape(b)
 	}
-	return v, ok
+	return v, ok, true
 }
 
 func (t *Tree[K, V]) take(b *base[K, V], it Item[K, V]) (V, bool, bool) {
@@ -997,13 +1050,17 @@ func (t *Tree[K, V]) emptied(b *base[K, V]) bool {
 // Store to a present key keeps the stored key and replaces its value. Update
 // returns the value k holds afterwards and whether it holds one. If fn
 // panics, the tree is left as it was and the lock is released.
-func (t *Tree[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
-	b, reshape := t.lock(Item[K, V]{Key: k})
+func (t *Tree[K, V]) Update(k K, fn func(old V, ok bool) (V, Op), who *gate.Token) (_ V, ok, admitted bool) {
+	b, reshape := t.lock(Item[K, V]{Key: k}, who)
+	if b == nil {
+		var zero V
+		return zero, false, false
+	}
 	v, ok, emptied := t.update(b, k, fn)
 	if reshape || emptied {
 		t.reshape(b)
 	}
-	return v, ok
+	return v, ok, true
 }
 
 func (t *Tree[K, V]) update(b *base[K, V], k K, fn func(old V, ok bool) (V, Op)) (_ V, _, emptied bool) {
@@ -1387,8 +1444,10 @@ func copyLocked[K, V any](b *base[K, V], buf []Item[K, V], s Span[K], desc bool,
 // one base node at a time under that node's write lock, calling more before
 // each batch and stopping when more returns false. It returns how many keys
 // were stored and deleted. If fn panics, the keys already swept keep their
-// changes, the rest are untouched, and the lock is released.
-func (t *Tree[K, V]) Sweep(fn func(k K, v V) (V, Op), more func() bool) (stored, deleted int) {
+// changes, the rest are untouched, and the lock is released. A batch the
+// write gate refuses changes nothing, and is tried again after more, which
+// is where the caller checks its rights.
+func (t *Tree[K, V]) Sweep(fn func(k K, v V) (V, Op), more func() bool, who *gate.Token) (stored, deleted int) {
 	var s Span[K]
 	p := t.buffer()
 	used := 0
@@ -1397,7 +1456,7 @@ func (t *Tree[K, V]) Sweep(fn func(k K, v V) (V, Op), more func() bool) (stored,
 		var st, del int
 		var done bool
 		*p, used = slices.Grow((*p)[:0], n), max(used, n)
-		*p, s, st, del, done = t.sweepBatch(*p, s, n, fn)
+		*p, s, st, del, done = t.sweepBatch(*p, s, n, fn, who)
 		stored, deleted = stored+st, deleted+del
 		if done {
 			break
@@ -1409,7 +1468,7 @@ func (t *Tree[K, V]) Sweep(fn func(k K, v V) (V, Op), more func() bool) (stored,
 // sweepBatch sweeps up to n items of s in one base node, under its write
 // lock, and returns the span left to sweep, or done. It copies the items out
 // first, because the btree must not change while it iterates.
-func (t *Tree[K, V]) sweepBatch(buf []Item[K, V], s Span[K], n int, fn func(k K, v V) (V, Op)) (_ []Item[K, V], next Span[K], stored, deleted int, done bool) {
+func (t *Tree[K, V]) sweepBatch(buf []Item[K, V], s Span[K], n int, fn func(k K, v V) (V, Op), who *gate.Token) (_ []Item[K, V], next Span[K], stored, deleted int, done bool) {
 	for {
 		r := t.route.Load()
 		i := 0
@@ -1421,6 +1480,11 @@ func (t *Tree[K, V]) sweepBatch(buf []Item[K, V], s Span[K], n int, fn func(k K,
 		if b.dead {
 			b.mu.Unlock()
 			continue
+		}
+		if !t.writers.Admits(who) {
+			b.mu.Unlock()
+			runtime.Gosched() // the caller's more checks its rights again: let the change that closed the gate finish
+			return buf, s, 0, 0, false
 		}
 		var emptied bool
 		buf, stored, deleted, emptied = t.sweepLocked(b, buf, s, n, fn)

@@ -15,7 +15,7 @@ func BenchmarkTree_WriteAfterClone(b *testing.B) {
 	for _, size := range []int{1_000, 1_000_000} {
 		t := NewOrdered[int, int](false)
 		for i := range size {
-			t.Put(i, i)
+			t.Put(i, i, nil)
 		}
 		for _, every := range []int{0, 100, 1} {
 			name := map[int]string{0: "never", 100: "every-100-writes", 1: "every-write"}[every]
@@ -30,7 +30,7 @@ func BenchmarkTree_WriteAfterClone(b *testing.B) {
 						_ = b.tr.Clone()
 						b.mu.Unlock()
 					}
-					t.Put(i*7919%size, i)
+					t.Put(i*7919%size, i, nil)
 				}
 			})
 		}
@@ -79,7 +79,7 @@ func BenchmarkTree_GetLeaves(b *testing.B) {
 		keys := make([]int64, size)
 		for i := range keys {
 			keys[i] = r.Int64()
-			t.Put(keys[i], 1)
+			t.Put(keys[i], 1, nil)
 		}
 		base := t.route.Load().bases[0]
 		for _, cached := range []bool{false, true} {

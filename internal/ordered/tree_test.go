@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/etsgo/ets/internal/gate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -107,7 +108,7 @@ func TestTree_WalkAfterIsStrict(t *testing.T) {
 	}
 	for name, tr := range trees {
 		for k := range 500 {
-			tr.Put(2*k, k)
+			tr.Put(2*k, k, nil)
 		}
 		collect := func(s Span[int], desc bool) []int {
 			var out []int
@@ -170,18 +171,18 @@ func TestTree_SplitBasesMatchModel(t *testing.T) {
 			switch op := r.IntN(14); op {
 			case 0, 1, 2:
 				k, v := key(), r.IntN(100)
-				tr.Put(k, v)
+				tr.Put(k, v, nil)
 				m[k] = v
 			case 3:
 				k, v := key(), r.IntN(100)
 				_, had := m[k]
-				require.Equal(t, !had, tr.PutNew(k, v), msg)
+				require.Equal(t, !had, admittedOK(tr.PutNew(k, v, nil)), msg)
 				if !had {
 					m[k] = v
 				}
 			case 4:
 				k := key()
-				v, ok := tr.Take(k)
+				v, ok, _ := tr.Take(k, nil)
 				wv, wok := m[k]
 				require.Equal(t, []any{wv, wok}, []any{v, ok}, msg)
 				delete(m, k)
@@ -206,7 +207,7 @@ func TestTree_SplitBasesMatchModel(t *testing.T) {
 						}
 					}
 				}
-				require.Equal(t, want, tr.PutBatch(n, func(i int) (int, int) { return ks[i], vs[i] }, onlyNew), msg)
+				require.Equal(t, want, admittedOK(tr.PutBatch(n, func(i int) (int, int) { return ks[i], vs[i] }, onlyNew, nil)), msg)
 				if want {
 					for i := range n {
 						m[ks[i]] = vs[i]
@@ -219,7 +220,8 @@ func TestTree_SplitBasesMatchModel(t *testing.T) {
 						return 0, Delete
 					}
 					return old + 1, Store
-				})
+				}, nil)
+
 				if old, ok := m[k]; ok && old%3 == 0 {
 					delete(m, k)
 				} else {
@@ -286,7 +288,8 @@ func TestTree_SplitBasesMatchModel(t *testing.T) {
 						return v + 1, Store
 					}
 					return v, Keep
-				}, func() bool { more--; return more >= 0 })
+				}, func() bool { more--; return more >= 0 }, nil)
+
 				// A sweep cut short by more covers a prefix of the keys.
 				ws, wd := 0, 0
 				for _, k := range sorted() {
@@ -308,7 +311,7 @@ func TestTree_SplitBasesMatchModel(t *testing.T) {
 				most = max(most, len(tr.route.Load().bases))
 			case 13:
 				if r.IntN(40) == 0 {
-					tr.Clear()
+					tr.Purge()
 					clear(m)
 				}
 			}
@@ -350,19 +353,19 @@ func TestTree_WalksSeeStableKeysOnceWhileBasesSplit(t *testing.T) {
 	const stable = 3000
 	tr := NewOrdered[int, int](true)
 	for k := range stable {
-		tr.Put(2*k, 0)
+		tr.Put(2*k, 0, nil)
 	}
 	defer background(3, 9, func(g int, r *rand.Rand, i int) {
 		switch k := r.IntN(2 * stable); {
 		case g == 2:
 			splitSome(tr, r, 1)
 		case k%2 == 1 && i%2 == 0:
-			tr.Put(k, i)
+			tr.Put(k, i, nil)
 		case k%2 == 1:
-			tr.Take(k)
+			tr.Take(k, nil)
 		default:
 			k2 := (k + 2*r.IntN(stable)) % (2 * stable)
-			tr.PutBatch(2, func(j int) (int, int) { return []int{k, k2}[j], i }, false)
+			tr.PutBatch(2, func(j int) (int, int) { return []int{k, k2}[j], i }, false, nil)
 		}
 	})()
 	for round := range 40 {
@@ -402,7 +405,7 @@ func TestTree_GetWhileWriting(t *testing.T) {
 	for name, tr := range trees {
 		t.Run(name, func(t *testing.T) {
 			for i := range stable {
-				tr.Put(key(2*i), short(key(2*i)))
+				tr.Put(key(2*i), short(key(2*i)), nil)
 			}
 			stop := background(3, 11, func(g int, r *rand.Rand, i int) {
 				k := key(r.IntN(2 * stable))
@@ -412,13 +415,13 @@ func TestTree_GetWhileWriting(t *testing.T) {
 						splitSome(tr, r, 1)
 					}
 				case k[len(k)-1]%2 == 1 && i%2 == 0:
-					tr.Put(k, long(k))
+					tr.Put(k, long(k), nil)
 				case k[len(k)-1]%2 == 1:
-					tr.Take(k)
+					tr.Take(k, nil)
 				case i%2 == 0:
-					tr.Put(k, long(k))
+					tr.Put(k, long(k), nil)
 				default:
-					tr.Put(k, short(k))
+					tr.Put(k, short(k), nil)
 				}
 			})
 			defer stop()
@@ -468,13 +471,13 @@ func TestTree_GetWhileWriting(t *testing.T) {
 func TestTree_DeadBaseIsNotRead(t *testing.T) {
 	tr := NewOrdered[int, int](true)
 	for k := range 1000 {
-		tr.Put(k, k)
+		tr.Put(k, k, nil)
 	}
 	b := tr.route.Load().bases[0]
 	tr.split(b)
 	require.True(t, b.dead)
 	for k := range 1000 {
-		tr.Put(k, -k)
+		tr.Put(k, -k, nil)
 	}
 	_, _, valid := b.getSeq(Item[int, int]{Key: 10}, true)
 	require.False(t, valid, "getSeq of a dead base node")
@@ -496,20 +499,20 @@ func TestTree_DeadBaseIsNotRead(t *testing.T) {
 func TestTree_SleepingWriterIsContention(t *testing.T) {
 	tr := NewOrdered[int, int](true)
 	b := tr.route.Load().bases[0]
-	tr.Put(1, 1)
+	tr.Put(1, 1, nil)
 	require.Equal(t, int32(uncontended), b.heat.Load())
 	b.mu.waiting.Add(1) // as a writer waiting in Lock
-	tr.Put(2, 2)
+	tr.Put(2, 2, nil)
 	require.Equal(t, int32(uncontended+contended), b.heat.Load())
 	b.mu.waiting.Add(-1)
-	tr.Put(3, 3)
+	tr.Put(3, 3, nil)
 	require.Equal(t, int32(2*uncontended+contended), b.heat.Load())
 
 	// A writer that finds the lock taken is counted while it waits, and
 	// no longer once it has the lock.
 	b.mu.Lock()
 	done := make(chan struct{})
-	go func() { defer close(done); tr.Put(4, 4) }()
+	go func() { defer close(done); tr.Put(4, 4, nil) }()
 	for b.mu.waiting.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
@@ -528,7 +531,7 @@ func TestTree_FailedReadIsContention(t *testing.T) {
 		t.Skip("reads take the read lock under the race detector")
 	}
 	tr := NewOrdered[int, int](true)
-	tr.Put(1, 1)
+	tr.Put(1, 1, nil)
 	b := tr.route.Load().bases[0]
 	h := b.heat.Load()
 	tr.readFailed(b, 0)
@@ -564,9 +567,9 @@ func TestTree_ReadersMeetingOneWriterSplit(t *testing.T) {
 	}
 	tr := NewOrdered[int, int](true)
 	for k := range 10_000 {
-		tr.Put(k, k)
+		tr.Put(k, k, nil)
 	}
-	stop := background(1, 13, func(_ int, r *rand.Rand, i int) { tr.Put(r.IntN(10_000), i) })
+	stop := background(1, 13, func(_ int, r *rand.Rand, i int) { tr.Put(r.IntN(10_000), i, nil) })
 	defer stop()
 	r := rand.New(rand.NewPCG(14, 14))
 	b := tr.route.Load().bases[0]
@@ -611,28 +614,28 @@ func TestTree_LargeFollowsTheSize(t *testing.T) {
 		return r.bases[tr.index(r, Item[int64, int64]{Key: k})].large.Load()
 	}
 	for k := range int64(1001) {
-		tr.Put(k, k)
+		tr.Put(k, k, nil)
 	}
 	require.False(t, large(0), "1001 items, estimated before the last write")
-	tr.Put(1001, 0)
+	tr.Put(1001, 0, nil)
 	require.True(t, large(0), "more than cached")
 	for k := range int64(503) { // the last sees 500 items: not below half
-		tr.Take(k)
+		tr.Take(k, nil)
 	}
 	require.True(t, large(0), "499 left, 500 seen by the last write")
-	tr.Take(503)
+	tr.Take(503, nil)
 	require.False(t, large(0), "below half of cached")
 
-	require.True(t, tr.PutBatch(2000, func(i int) (int64, int64) { return int64(10_000 + i), 0 }, false))
+	require.True(t, admittedOK(tr.PutBatch(2000, func(i int) (int64, int64) { return int64(10_000 + i), 0 }, false, nil)))
 	require.True(t, large(0), "a batch that grows the tree")
-	tr.Clear()
+	tr.Purge()
 	require.False(t, large(0), "Clear")
 
 	// Four base nodes of 300 keys: the tree's size is estimated as four
 	// times the written node's, and the halves of each split as their own
 	// size times the nodes after it.
 	for k := range int64(1200) {
-		tr.Put(k, k)
+		tr.Put(k, k, nil)
 	}
 	for k := int64(300); k < 1200; k += 300 {
 		tr.SplitAt(k)
@@ -640,21 +643,21 @@ func TestTree_LargeFollowsTheSize(t *testing.T) {
 	require.Equal(t, 4, tr.Shards())
 	require.False(t, large(0), "2 x 300 < 1000 when the first split made it")
 	require.True(t, large(900), "4 x 300 > 1000 when the last split made it")
-	tr.Put(0, 1)
+	tr.Put(0, 1, nil)
 	require.True(t, large(0), "4 x 300 > 1000")
 	require.False(t, large(300), "another node's flag")
-	tr.Put(300, 1)
+	tr.Put(300, 1, nil)
 	require.True(t, large(300))
 
 	// A node's flag flips only with its own size: writes alternating
 	// between a large node and a small one flipped one flag for the whole
 	// tree at every write.
-	tr.Clear()
+	tr.Purge()
 	tr.SplitAt(1 << 20)
-	require.True(t, tr.PutBatch(1000, func(i int) (int64, int64) { return int64(i), 0 }, false))
+	require.True(t, admittedOK(tr.PutBatch(1000, func(i int) (int64, int64) { return int64(i), 0 }, false, nil)))
 	for i := range int64(100) {
-		tr.Put(i%10, i)
-		tr.Put(1<<20+i, i)
+		tr.Put(i%10, i, nil)
+		tr.Put(1<<20+i, i, nil)
 	}
 	require.True(t, large(0), "2 x 1000 > 1000")
 	require.False(t, large(1<<20), "2 x 100 < 500")
@@ -662,7 +665,7 @@ func TestTree_LargeFollowsTheSize(t *testing.T) {
 	// Trees without the counting search never set it.
 	st := NewOrdered[string, int](false)
 	for k := range 3000 {
-		st.Put(fmt.Sprint(k), k)
+		st.Put(fmt.Sprint(k), k, nil)
 	}
 	require.False(t, st.route.Load().bases[0].large.Load())
 }
@@ -680,7 +683,7 @@ func TestTree_RecycledBufferHoldsNothing(t *testing.T) {
 	}
 	tr := NewCompare[int, *int](compare, false)
 	for k := 1; k <= 3000; k++ {
-		tr.Put(k, new(int))
+		tr.Put(k, new(int), nil)
 	}
 	// held reports whether any buffer the pool gives back holds an object
 	// in its whole capacity. The pool may drop buffers (it does at random
@@ -836,11 +839,11 @@ func TestTree_BaseLockExcludes(t *testing.T) {
 func TestTree_ReaderHeldIsContention(t *testing.T) {
 	tr := NewOrdered[int, int](true)
 	b := tr.route.Load().bases[0]
-	tr.Put(1, 1)
+	tr.Put(1, 1, nil)
 	h := b.heat.Load()
 	b.mu.RLock()
 	done := make(chan struct{})
-	go func() { defer close(done); tr.Put(2, 2) }()
+	go func() { defer close(done); tr.Put(2, 2, nil) }()
 	for b.mu.waiting.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
@@ -884,16 +887,16 @@ func TestTree_StepIsAtomicAcrossBases(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			tr := NewOrdered[int, int](false)
 			for k := range 600 {
-				tr.Put(k, k)
+				tr.Put(k, k, nil)
 			}
 			splitToBases(t, tr, 60)
 			for k := range 600 {
-				tr.Take(k)
+				tr.Take(k, nil)
 			}
 			r := tr.route.Load()
 			require.NotSame(t, r.bases[tr.index(r, Item[int, int]{Key: 5})], r.bases[tr.index(r, Item[int, int]{Key: 595})])
 			if mode == "never-empty" {
-				tr.Put(595, 595)
+				tr.Put(595, 595, nil)
 			}
 			var stop atomic.Bool
 			var wg sync.WaitGroup
@@ -902,16 +905,16 @@ func TestTree_StepIsAtomicAcrossBases(t *testing.T) {
 				defer wg.Done()
 				for !stop.Load() {
 					if mode == "never-empty" {
-						tr.Put(5, 5)
-						tr.Take(595)
-						tr.Put(595, 595)
-						tr.Take(5)
+						tr.Put(5, 5, nil)
+						tr.Take(595, nil)
+						tr.Put(595, 595, nil)
+						tr.Take(5, nil)
 						continue
 					}
-					tr.Put(5, 5)
-					tr.Put(595, 595)
-					tr.Take(595)
-					tr.Take(5)
+					tr.Put(5, 5, nil)
+					tr.Put(595, 595, nil)
+					tr.Take(595, nil)
+					tr.Take(5, nil)
 				}
 			}()
 			deadline := time.Now().Add(time.Second)
@@ -946,11 +949,11 @@ func TestTree_StepIsAtomicAcrossBases(t *testing.T) {
 func TestTree_StepLocked(t *testing.T) {
 	tr := NewOrdered[int, int](false)
 	for k := range 400 {
-		tr.Put(2*k, k)
+		tr.Put(2*k, k, nil)
 	}
 	splitToBases(t, tr, 20)
 	for k := 100; k < 300; k++ { // empty the nodes in the middle
-		tr.Take(2 * k)
+		tr.Take(2*k, nil)
 	}
 	spans := []Span[int]{{}}
 	for _, k := range []int{-1, 0, 1, 150, 199, 200, 201, 399, 400, 598, 599, 800, 900} {
@@ -977,11 +980,11 @@ func TestTree_StepLocked(t *testing.T) {
 func TestTree_StepOverManyEmptyBases(t *testing.T) {
 	tr := NewOrdered[int, int](false)
 	for k := range 1000 {
-		tr.Put(k, k)
+		tr.Put(k, k, nil)
 	}
 	splitToBases(t, tr, 40)
 	for k := range 1000 {
-		tr.Take(k)
+		tr.Take(k, nil)
 	}
 	r := tr.route.Load()
 	require.Len(t, r.bases, 40, "deletes keep the base nodes")
@@ -998,7 +1001,7 @@ func TestTree_StepOverManyEmptyBases(t *testing.T) {
 			require.Equal(t, seqs[i], b.mu.l.Seq.Load(), "base node %d was write-locked", i)
 		}
 	}
-	tr.Put(999, 1)
+	tr.Put(999, 1, nil)
 	it, ok := tr.First()
 	require.Equal(t, []any{Item[int, int]{999, 1}, true}, []any{it, ok})
 	it, ok = tr.Last()
@@ -1013,7 +1016,7 @@ func TestTree_StepOverManyEmptyBases(t *testing.T) {
 func TestTree_StepRefusesOddPassedCounter(t *testing.T) {
 	tr := NewOrdered[int, int](false)
 	for k := range 100 {
-		tr.Put(k, k)
+		tr.Put(k, k, nil)
 	}
 	splitToBases(t, tr, 4)
 	r := tr.route.Load()
@@ -1038,11 +1041,11 @@ func TestTree_StepRefusesOddPassedCounter(t *testing.T) {
 func TestTree_ClearStartsOver(t *testing.T) {
 	tr := NewOrdered[int, int](true)
 	for k := range 1000 {
-		tr.Put(k, k)
+		tr.Put(k, k, nil)
 	}
 	splitToBases(t, tr, 40)
 	old := tr.route.Load()
-	tr.Clear()
+	tr.Purge()
 	r := tr.route.Load()
 	require.Len(t, r.bases, 1)
 	require.Empty(t, r.lows)
@@ -1070,13 +1073,13 @@ func TestTree_ClearStartsOver(t *testing.T) {
 				if end == n && stop.Load() {
 					end = i + tail // these come after the last Clear
 				}
-				tr.Put(g*n+i, i)
+				tr.Put(g*n+i, i, nil)
 				last[g] = i
 			}
 		}()
 	}
 	for range 100 {
-		tr.Clear()
+		tr.Purge()
 		runtime.Gosched()
 	}
 	stop.Store(true)
@@ -1129,15 +1132,15 @@ func TestTree_PanicInDeleteLeavesKeysDeletable(t *testing.T) {
 	cmpf, arm := panicky()
 	tr := NewCompare[int, int](cmpf, false)
 	for i := 1; i <= 128; i++ {
-		tr.Put(i, i)
+		tr.Put(i, i, nil)
 	}
-	tr.Take(128) // root [64], children of 63 and 63 items
-	arm(3)       // root's find makes 2 comparisons; the child's first panics
-	mustPanic(t, func() { tr.Take(5) })
+	tr.Take(128, nil) // root [64], children of 63 and 63 items
+	arm(3)            // root's find makes 2 comparisons; the child's first panics
+	mustPanic(t, func() { tr.Take(5, nil) })
 	arm(0)
 	_, ok := tr.Get(5)
 	require.True(t, ok, "5 is present")
-	_, ok = tr.Take(5)
+	_, ok, _ = tr.Take(5, nil)
 	require.True(t, ok, "Take of a present key after the panic")
 }
 
@@ -1145,10 +1148,10 @@ func TestTree_PanicInDeleteLeavesKeysDeletable(t *testing.T) {
 func TestTree_PanicInDeleteThenSplit(t *testing.T) {
 	cmpf, arm := panicky()
 	tr := NewCompare[int, int](cmpf, true)
-	tr.PutBatch(128, func(i int) (int, int) { return i + 1, i + 1 }, false)
-	tr.Take(128)
+	tr.PutBatch(128, func(i int) (int, int) { return i + 1, i + 1 }, false, nil)
+	tr.Take(128, nil)
 	arm(3)
-	mustPanic(t, func() { tr.Take(5) })
+	mustPanic(t, func() { tr.Take(5, nil) })
 	arm(0)
 	b := tr.route.Load().bases[0]
 	tr.split(b) // what reshape does for a hot node
@@ -1161,15 +1164,15 @@ func TestTree_PanicInDeleteThenJoin(t *testing.T) {
 	cmpf, arm := panicky()
 	tr := NewCompare[int, int](cmpf, true)
 	tr.SplitAt(100000)
-	tr.PutBatch(200, func(i int) (int, int) { return 100000 + i, 1 }, false)
+	tr.PutBatch(200, func(i int) (int, int) { return 100000 + i, 1 }, false, nil)
 	// Ascending inserts: 8193 keys make a root of one item over two
 	// inner nodes of 63 items each.
-	tr.PutBatch(8193, func(i int) (int, int) { return i + 1, 1 }, false)
+	tr.PutBatch(8193, func(i int) (int, int) { return i + 1, 1 }, false, nil)
 	arm(5) // 2 comparisons route the key to its base node, 2 search the root
-	mustPanic(t, func() { tr.Take(5) })
+	mustPanic(t, func() { tr.Take(5, nil) })
 	arm(0)
 	for i := 0; i < 1100 && bases(tr) == 2; i++ {
-		tr.Take(7) // fails: the key stays; cold writes join the nodes
+		tr.Take(7, nil) // fails: the key stays; cold writes join the nodes
 	}
 	require.Equal(t, 1, bases(tr))
 	var prev int
@@ -1193,10 +1196,10 @@ func TestTree_EmptiedBasesJoin(t *testing.T) {
 			tr := NewOrdered[int, int](true)
 			head, tail := 0, 0
 			for ; tail < 5000; tail++ {
-				tr.Put(tail, tail)
+				tr.Put(tail, tail, nil)
 			}
 			for op := range 100_000 {
-				tr.Put(tail, tail)
+				tr.Put(tail, tail, nil)
 				tail++
 				if op%500 == 0 { // contention at the tail
 					r := tr.route.Load()
@@ -1206,9 +1209,9 @@ func TestTree_EmptiedBasesJoin(t *testing.T) {
 				}
 				switch how {
 				case "Take":
-					tr.Take(head)
+					tr.Take(head, nil)
 				case "Update":
-					tr.Update(head, func(int, bool) (int, Op) { return 0, Delete })
+					tr.Update(head, func(int, bool) (int, Op) { return 0, Delete }, nil)
 				case "Sweep":
 					if op%100 != 99 {
 						continue
@@ -1219,7 +1222,8 @@ func TestTree_EmptiedBasesJoin(t *testing.T) {
 							return 0, Delete
 						}
 						return v, Keep
-					}, func() bool { return true })
+					}, func() bool { return true }, nil)
+
 					head = h - 1
 				}
 				head++
@@ -1236,5 +1240,70 @@ func TestTree_EmptiedBasesJoin(t *testing.T) {
 			it, ok := tr.First()
 			require.Equal(t, []any{head, true}, []any{it.Key, ok})
 		})
+	}
+}
+
+// admittedOK returns the result of a write the Tree's gate must have
+// admitted (the tests' Trees admit everyone), and panics if it did not.
+func admittedOK(ok, admitted bool) bool {
+	if !admitted {
+		panic("a write to a Tree that admits everyone was refused")
+	}
+	return ok
+}
+
+// TestWriters checks the write gate: every write changes nothing and says
+// so (admitted false) when the gate does not admit its caller, in a tree of
+// one base node and in one of many, and works for the callers it admits;
+// Purge ignores the gate.
+func TestWriters(t *testing.T) {
+	a, b := new(gate.Token), new(gate.Token)
+	for _, adapt := range []bool{false, true} {
+		tr := NewOrdered[int, int](adapt)
+		for k := range 1000 {
+			tr.Put(k, k, nil)
+		}
+		if adapt {
+			for k := 100; k < 1000; k += 100 {
+				tr.SplitAt(k)
+			}
+			require.Equal(t, 10, tr.Shards())
+		}
+		tr.SetWriters(a)
+		inc := func(k, v int) (int, Op) { return v + 1, Store }
+		for _, who := range []*gate.Token{nil, b, gate.Everyone, gate.Nobody} {
+			require.False(t, tr.Put(1, -1, who))
+			stored, admitted := tr.PutNew(2000, 1, who)
+			require.False(t, stored || admitted)
+			stored, admitted = tr.PutBatch(2, func(i int) (int, int) { return 500 * i, -1 }, false, who)
+			require.False(t, stored || admitted)
+			_, ok, admitted := tr.Take(1, who)
+			require.False(t, ok || admitted)
+			_, ok, admitted = tr.Update(1, func(int, bool) (int, Op) { panic("called") }, who)
+			require.False(t, ok || admitted)
+			tries := 0
+			st, del := tr.Sweep(inc, func() bool { tries++; return tries <= 3 }, who)
+			require.Equal(t, []int{0, 0, 4}, []int{st, del, tries}, "a refused batch is tried again after more")
+			require.False(t, tr.Clear(who))
+			require.Equal(t, 1000, tr.Len(), "a refused write changes nothing")
+			for _, k := range []int{0, 1, 500, 999} {
+				v, ok := tr.Get(k)
+				require.True(t, ok)
+				require.Equal(t, k, v)
+			}
+		}
+		require.True(t, tr.Put(1, -1, a))
+		st, _ := tr.Sweep(inc, func() bool { return true }, a)
+		require.Equal(t, 1000, st)
+		v, ok, admitted := tr.Take(1, a)
+		require.True(t, ok && admitted)
+		require.Zero(t, v)
+		tr.SetWriters(gate.Nobody)
+		tr.Purge()
+		require.Zero(t, tr.Len())
+		tr.SetWriters(gate.Everyone)
+		require.True(t, tr.Put(1, 1, b))
+		require.True(t, tr.Clear(nil))
+		require.Zero(t, tr.Len())
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/etsgo/ets/internal/gate"
 )
 
 // Bag is the engine of ETS's bag and duplicate_bag: a Map whose value under
@@ -100,17 +102,28 @@ func (b *Bag[K, V]) uncount(d dir[K, objects[V]], si int) {
 }
 
 // Insert adds v to k's objects and reports whether it did: false when the Bag
-// keeps no duplicates and k already has v.
-func (b *Bag[K, V]) Insert(h uint64, k K, v V) bool {
-	s := b.lock(h)
+// keeps no duplicates and k already has v. Every write of a Bag takes the
+// Token of its caller and changes nothing, admitted false, if the Map's
+// write gate does not admit it (see Map.SetWriters).
+func (b *Bag[K, V]) Insert(h uint64, k K, v V, who *gate.Token) (added, admitted bool) {
+	s := b.lock(h, who)
+	if s == nil {
+		return false, false
+	}
 	defer s.unlock()
-	return b.insertLocked(s, h, k, v)
+	return b.insertLocked(s, h, k, v), true
 }
 
-// lock write-locks the shard of hash h and returns it.
-func (b *Bag[K, V]) lock(h uint64) *shard[K, objects[V]] {
+// lock write-locks the shard of hash h and returns it, or returns nil,
+// holding no lock, if the write gate does not admit who.
+func (b *Bag[K, V]) lock(h uint64, who *gate.Token) *shard[K, objects[V]] {
 	d, si := b.m.lockHash(h)
-	return d.shard(si)
+	s := d.shard(si)
+	if !b.m.writers.Admits(who) {
+		s.unlock()
+		return nil
+	}
+	return s
 }
 
 // insertLocked adds v under k in s, whose lock the caller holds.
@@ -131,30 +144,36 @@ func (b *Bag[K, V]) insertLocked(s *shard[K, objects[V]], h uint64, k K, v V) bo
 
 // InsertNew adds v under k only if k has no object, and reports whether it
 // did.
-func (b *Bag[K, V]) InsertNew(h uint64, k K, v V) bool {
-	s := b.lock(h)
+func (b *Bag[K, V]) InsertNew(h uint64, k K, v V, who *gate.Token) (added, admitted bool) {
+	s := b.lock(h, who)
+	if s == nil {
+		return false, false
+	}
 	defer s.unlock()
 	if s.tab.find(h, k) >= 0 {
-		return false
+		return false, true
 	}
-	return b.insertLocked(s, h, k, v)
+	return b.insertLocked(s, h, k, v), true
 }
 
 // InsertBatch adds the n objects item(i), in order, atomically: it locks every
 // shard the hashes fall in, applies them, and unlocks. With onlyNew it first
 // checks that none of the keys has an object and adds nothing if one does. It
 // reports whether it added. hashes[i] must be the hash of item i's key.
-func (b *Bag[K, V]) InsertBatch(hashes []uint64, item func(i int) (K, V), onlyNew bool) bool {
+func (b *Bag[K, V]) InsertBatch(hashes []uint64, item func(i int) (K, V), onlyNew bool, who *gate.Token) (added, admitted bool) {
 	d, locked := b.m.lockShards(hashes)
 	defer unlockShards(d, locked)
+	if !b.m.writers.Admits(who) {
+		return false, false
+	}
 	if onlyNew && anyPresent(d, hashes, func(i int) K { k, _ := item(i); return k }) {
-		return false
+		return false, true
 	}
 	for i, h := range hashes {
 		k, v := item(i)
 		b.insertLocked(d.at(h), h, k, v)
 	}
-	return true
+	return true, true
 }
 
 // view calls fn with k's objects under the read lock of k's shard, or does
@@ -192,21 +211,25 @@ func (b *Bag[K, V]) Has(k K) bool { return b.m.Has(k, nil) } // a bag's Map admi
 
 // Take removes k and returns its objects in insertion order (nil if it had
 // none).
-func (b *Bag[K, V]) Take(h uint64, k K) []V {
-	return b.remove(h, k, true)
+func (b *Bag[K, V]) Take(h uint64, k K, who *gate.Token) (objects []V, admitted bool) {
+	return b.remove(h, k, true, who)
 }
 
 // Delete removes k and all its objects.
-func (b *Bag[K, V]) Delete(h uint64, k K) {
-	b.remove(h, k, false)
+func (b *Bag[K, V]) Delete(h uint64, k K, who *gate.Token) (admitted bool) {
+	_, admitted = b.remove(h, k, false, who)
+	return admitted
 }
 
-func (b *Bag[K, V]) remove(h uint64, k K, collect bool) []V {
-	s := b.lock(h)
+func (b *Bag[K, V]) remove(h uint64, k K, collect bool, who *gate.Token) ([]V, bool) {
+	s := b.lock(h, who)
+	if s == nil {
+		return nil, false
+	}
 	defer s.unlock()
 	i := s.tab.find(h, k)
 	if i < 0 {
-		return nil
+		return nil, true
 	}
 	o := &s.tab.slot(i).val
 	var out []V
@@ -216,17 +239,20 @@ func (b *Bag[K, V]) remove(h uint64, k K, collect bool) []V {
 	b.counted(h, -o.live)
 	s.tab.remove(i)
 	b.m.added(-1)
-	return out
+	return out, true
 }
 
 // DeleteObject removes v from k's objects (every copy of it) and returns how
 // many objects it removed.
-func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
-	s := b.lock(h)
+func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V, who *gate.Token) (removed int, admitted bool) {
+	s := b.lock(h, who)
+	if s == nil {
+		return 0, false
+	}
 	defer s.unlock()
 	i := s.tab.find(h, k)
 	if i < 0 {
-		return 0
+		return 0, true
 	}
 	o := &s.tab.slot(i).val
 	n := o.remove(v, b.dup)
@@ -235,11 +261,17 @@ func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V) int {
 		s.tab.remove(i)
 		b.m.added(-1)
 	}
-	return n
+	return n, true
 }
 
 // Clear removes every key, atomically and in isolation, as Map.Clear does.
-func (b *Bag[K, V]) Clear() { b.m.clearAll(b.uncount) }
+func (b *Bag[K, V]) Clear(who *gate.Token) bool { return b.m.clearAll(b.uncount, who, false) }
+
+// Purge is Clear whatever the write gate says, as Map.Purge.
+func (b *Bag[K, V]) Purge() { b.m.clearAll(b.uncount, nil, true) }
+
+// SetWriters sets who may write, as Map.SetWriters.
+func (b *Bag[K, V]) SetWriters(w *gate.Token) { b.m.SetWriters(w) }
 
 // Collect calls fn for every object of the shard holding hash pos, each
 // key's objects in insertion order, under the shard's read lock, and returns
@@ -265,10 +297,13 @@ func (b *Bag[K, V]) CollectKeys(pos uint64, fn func(k K)) (next uint64, more boo
 // merges into that object, and one equal to another stored value merges into
 // the earlier (see objects.apply). If fn panics, the keys already swept keep their changes, the key
 // being swept and the rest are untouched, and the lock is released.
-func (b *Bag[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op)) (stored, deleted int, next uint64, more bool) {
+func (b *Bag[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op), who *gate.Token) (stored, deleted int, next uint64, more bool) {
 	d, si := b.m.lockHash(pos)
 	s := d.shard(si)
 	defer s.unlock()
+	if !b.m.writers.Admits(who) {
+		return 0, 0, pos, true // as Map.Sweep
+	}
 	next, more = d.next(si)
 	var changes []change[V]
 	s.tab.full(func(j int) {

@@ -16,7 +16,7 @@ func roundTrip[K comparable](t *testing.T, keys []K) bool {
 	t.Helper()
 	m := New[K, int](Config{Shards: 4})
 	for i, k := range keys {
-		m.Put(k, i)
+		m.Put(k, i, nil)
 	}
 	require.Equal(t, len(keys), m.Len())
 	for i, k := range keys {
@@ -45,7 +45,7 @@ func TestHasherIntegerKinds(t *testing.T) {
 // bits (floats' +0 and -0).
 func TestHasherFollowsEquality(t *testing.T) {
 	m := New[float64, int](Config{Shards: 4})
-	m.Put(0.0, 1)
+	m.Put(0.0, 1, nil)
 	v, ok := m.Get(math.Copysign(0, -1), nil)
 	require.True(t, ok)
 	require.Equal(t, 1, v)

@@ -32,6 +32,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/etsgo/ets/internal/gate"
 	"github.com/etsgo/ets/internal/seqlock"
 )
 
@@ -104,9 +105,13 @@ type Map[K comparable, V any] struct {
 	// tells, as every shard records its array's shift (see dir).
 	shift   atomic.Uint64
 	base    atomic.Pointer[shard[K, V]]
-	readers atomic.Pointer[Reader] // who Get and Has answer: see SetReaders
-	central *counter               // nil when each shard counts its own keys
-	growth  *growth                // nil when the shard count is fixed
+	readers gate.Gate // who Get and Has answer: see SetReaders
+	writers gate.Gate // who writes: see SetWriters
+	central *counter  // nil when each shard counts its own keys
+	// The fields above fill the first cache line, which every Get and Ref
+	// reads; growth, which only waiting writers read, starts the second.
+	growth *growth // nil when the shard count is fixed
+	_      [cacheLine - 8]byte
 }
 
 // growth is the state of a Map that may grow, away from the Map's fields
@@ -163,21 +168,19 @@ func (d dir[K, V]) next(i int) (uint64, bool) {
 	return uint64(i+1) << d.shift, true
 }
 
-// A Reader is a token a caller of Get and Has passes to say who reads; the
-// Map answers only the readers SetReaders admits. (The ets package gives
-// each owner one, so that a private table answers its owner's handles
-// alone, with one load and a comparison inside Get rather than a check of
-// the table's state in a call around it.)
-type Reader struct{ _ byte }
+// SetReaders sets who Get and Has answer: everyone (gate.Everyone, a new
+// Map's setting), nobody (gate.Nobody), or the one caller whose Token r is;
+// to the others they answer as if every key were absent. (The ets package
+// gives each owner a Token, so that a private table answers its owner's
+// handles alone, with one load and a comparison inside Get rather than a
+// check of the table's state in a call around it.)
+func (m *Map[K, V]) SetReaders(r *gate.Token) { m.readers.Set(r) }
 
-// Everyone and Nobody are the two settings of SetReaders that admit every
-// Reader (nil included) and none.
-var Everyone, Nobody = new(Reader), new(Reader)
-
-// SetReaders sets who Get and Has answer: Everyone (a new Map's setting),
-// Nobody, or the one Reader r; to the others they answer as if every key
-// were absent.
-func (m *Map[K, V]) SetReaders(r *Reader) { m.readers.Store(r) }
+// SetWriters sets who may write, as SetReaders sets who may read: every
+// write (Ref, PutBatch, Sweep, Clear) takes its caller's Token and asks
+// the gate under the lock it writes under, and a write the gate refuses
+// changes nothing. Purge alone ignores the gate.
+func (m *Map[K, V]) SetWriters(w *gate.Token) { m.writers.Set(w) }
 
 // A shard is a table and the seqLock guarding it (lock.go). Writers take the
 // lock through lock/unlock, which make the counter odd while they hold it,
@@ -341,8 +344,8 @@ const optimisticTries = 4
 // A candidate slot is copied, and the counter checked unchanged, before its
 // key is compared: a slot torn by a concurrent writer is never compared (a
 // torn string or interface could point anywhere), only discarded.
-func (m *Map[K, V]) Get(k K, who *Reader) (V, bool) {
-	if r := m.readers.Load(); r != Everyone && r != who {
+func (m *Map[K, V]) Get(k K, who *gate.Token) (V, bool) {
+	if !m.readers.Admits(who) {
 		var zero V
 		return zero, false
 	}
@@ -482,7 +485,8 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 	}
 	m.base.Store(&shards[0])
 	m.shift.Store(shift)
-	m.readers.Store(Everyone)
+	m.readers.Set(gate.Everyone)
+	m.writers.Set(gate.Everyone)
 	if cfg.Central {
 		m.central = new(counter)
 	}
@@ -691,51 +695,65 @@ func (m *Map[K, V]) Memory() int {
 }
 
 // Has reports whether k is present, as Get does.
-func (m *Map[K, V]) Has(k K, who *Reader) bool {
+func (m *Map[K, V]) Has(k K, who *gate.Token) bool {
 	_, ok := m.Get(k, who)
 	return ok
 }
 
-// Put stores v under k and reports whether k was new.
-func (m *Map[K, V]) Put(k K, v V) bool {
-	l, p := m.Ref(k)
+// Put stores v under k and reports whether k was new. Put, PutNew, Take
+// and Update change nothing, admitted false, if the write gate does not
+// admit who (see Ref).
+func (m *Map[K, V]) Put(k K, v V, who *gate.Token) (added, admitted bool) {
+	l, p := m.Ref(k, who)
+	if l.Refused() {
+		return false, false
+	}
 	if p != nil {
 		*p = v
 	} else {
 		l.Insert(k, v)
 	}
 	l.Unlock()
-	return p == nil
+	return p == nil, true
 }
 
 // PutNew stores v under k only if k is absent, and reports whether it did.
-func (m *Map[K, V]) PutNew(k K, v V) bool {
-	l, p := m.Ref(k)
+func (m *Map[K, V]) PutNew(k K, v V, who *gate.Token) (stored, admitted bool) {
+	l, p := m.Ref(k, who)
+	if l.Refused() {
+		return false, false
+	}
 	if p == nil {
 		l.Insert(k, v)
 	}
 	l.Unlock()
-	return p == nil
+	return p == nil, true
 }
 
 // Take removes k and returns the value it held.
-func (m *Map[K, V]) Take(k K) (V, bool) {
-	l, p := m.Ref(k)
-	var v V
+func (m *Map[K, V]) Take(k K, who *gate.Token) (v V, ok, admitted bool) {
+	l, p := m.Ref(k, who)
+	if l.Refused() {
+		return v, false, false
+	}
 	if p != nil {
 		v = *p
 		l.Delete()
 	}
 	l.Unlock()
-	return v, p != nil
+	return v, p != nil, true
 }
 
 // Update calls fn with k's value (ok reports whether k is present) while
 // holding k's shard lock, then applies the Op fn returns. It returns the value
 // k holds afterwards and whether it holds one. If fn panics, the table is
 // left as it was and the lock is released.
-func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
-	l, p := m.Ref(k)
+func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) (V, Op), who *gate.Token) (_ V, ok, admitted bool) {
+	l, p := m.Ref(k, who)
+	if l.Refused() {
+		var zero V
+		return zero, false, false
+	}
 	defer l.Unlock()
 	var old V
 	if p != nil {
@@ -749,26 +767,28 @@ func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) (V, Op)) (V, bool) {
 		} else {
 			l.Insert(k, v)
 		}
-		return v, true
+		return v, true, true
 	case Delete:
 		if p != nil {
 			l.Delete()
 		}
 		var zero V
-		return zero, false
+		return zero, false, true
 	default:
-		return old, p != nil
+		return old, p != nil, true
 	}
 }
 
 // Ref hashes k, write-locks its shard, and returns the lock and a pointer to
 // k's value, nil if k is absent. The pointer is valid until Insert, Delete
 // or Unlock. Every single-key write goes through it; the caller must call
-// Unlock.
+// Unlock. If the write gate does not admit who (see SetWriters), Ref lets go
+// of the lock and returns a Locked whose Refused is true, and a nil pointer:
+// the caller must then neither write nor Unlock.
 //
 // Like Get, it spells out the hash and the lock's fast path (lockHash),
 // which the compiler would not inline here (golang/go#56280).
-func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
+func (m *Map[K, V]) Ref(k K, who *gate.Token) (Locked[K, V], *V) {
 	var h uint64
 	if m.intKey {
 		h = m.intHash(k)
@@ -796,6 +816,10 @@ func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 		if m.lockSlow(s, shift) {
 			break
 		}
+	}
+	if !m.writers.Admits(who) {
+		Locked[K, V]{s: s}.Unlock()
+		return Locked[K, V]{}, nil
 	}
 	// The key's first group, spelled out as in Get (find, a call, is the
 	// general case): it holds the key, or shows it absent, in all but a few
@@ -832,6 +856,10 @@ type Locked[K comparable, V any] struct {
 	h uint64
 	i int // the key's slot, -1 if absent
 }
+
+// Refused reports whether Ref's write gate refused the caller; l then holds
+// no lock.
+func (l Locked[K, V]) Refused() bool { return l.s == nil }
 
 // Insert adds the key, which Ref found absent, with value v; k must be the
 // key given to Ref.
@@ -913,12 +941,16 @@ func (s *shard[K, V]) publish() {
 // hashes fall in (in shard order, so batches never deadlock each other),
 // applies them in order, and unlocks. With onlyNew it first checks that no
 // key is present and stores nothing if one is. It reports whether it stored.
-// hashes[i] must be the hash of item i's key.
-func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew bool) bool {
+// hashes[i] must be the hash of item i's key. If the write gate does not
+// admit who, it stores nothing and admitted is false.
+func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew bool, who *gate.Token) (stored, admitted bool) {
 	d, locked := m.lockShards(hashes)
 	defer unlockShards(d, locked)
+	if !m.writers.Admits(who) {
+		return false, false
+	}
 	if onlyNew && anyPresent(d, hashes, func(i int) K { k, _ := item(i); return k }) {
-		return false
+		return false, true
 	}
 	for i, h := range hashes {
 		k, v := item(i)
@@ -930,7 +962,7 @@ func (m *Map[K, V]) PutBatch(hashes []uint64, item func(i int) (K, V), onlyNew b
 		s.insert(&m.hasher, h, k, v)
 		m.added(1)
 	}
-	return true
+	return true, true
 }
 
 // lockShards write-locks every shard the hashes fall in, in shard order so
@@ -983,13 +1015,23 @@ func anyPresent[K comparable, V any](d dir[K, V], hashes []uint64, key func(i in
 // delete_all_objects): it holds every shard's lock at once, so no reader
 // sees some shards emptied and others not, and no write lands between two
 // shards' clears. Emptying a shard drops its arrays, so the locks are held
-// for O(shards).
-func (m *Map[K, V]) Clear() { m.clearAll(nil) }
+// for O(shards). It reports false, and clears nothing, if the write gate
+// does not admit who.
+func (m *Map[K, V]) Clear(who *gate.Token) bool { return m.clearAll(nil, who, false) }
 
-// clearAll is Clear; emptied, if not nil, runs for each shard of d once it
-// is emptied, with every lock still held (a Bag's counters).
-func (m *Map[K, V]) clearAll(emptied func(d dir[K, V], si int)) {
+// Purge is Clear whatever the write gate says: the last step of dropping a
+// table, whose gate then admits nobody.
+func (m *Map[K, V]) Purge() { m.clearAll(nil, nil, true) }
+
+// clearAll is Clear (Purge if purge); emptied, if not nil, runs for each
+// shard of d once it is emptied, with every lock still held (a Bag's
+// counters).
+func (m *Map[K, V]) clearAll(emptied func(d dir[K, V], si int), who *gate.Token, purge bool) bool {
 	d := m.lockAll()
+	if !purge && !m.writers.Admits(who) {
+		unlockAll(d)
+		return false
+	}
 	n := 0
 	for si := range d.len() {
 		s := d.shard(si)
@@ -1001,6 +1043,7 @@ func (m *Map[K, V]) clearAll(emptied func(d dir[K, V], si int)) {
 	}
 	m.added(-n)
 	unlockAll(d)
+	return true
 }
 
 // lockAll write-locks every shard, in shard order as lockShards does (so it
@@ -1055,11 +1098,16 @@ func (m *Map[K, V]) Collect(pos uint64, fn func(k K, v V)) (next uint64, more bo
 // and changed atomically. It returns how many keys were stored and deleted,
 // and where the next shard starts, as Collect. If fn panics, the keys
 // already swept keep their changes, the rest are untouched, and the lock is
-// released.
-func (m *Map[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op)) (stored, deleted int, next uint64, more bool) {
+// released. If the write gate does not admit who, it changes nothing and
+// returns pos and true: the caller, which checks its rights before each
+// shard, tries the shard again or stops.
+func (m *Map[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op), who *gate.Token) (stored, deleted int, next uint64, more bool) {
 	d, si := m.lockHash(pos)
 	s := d.shard(si)
 	defer s.unlock()
+	if !m.writers.Admits(who) {
+		return 0, 0, pos, true
+	}
 	next, more = d.next(si)
 	s.tab.full(func(j int) {
 		sl := s.tab.slot(j)

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/etsgo/ets/internal/gate"
 	"github.com/stretchr/testify/require"
 )
 
@@ -66,14 +67,14 @@ func TestOptimisticReadsUnderChurn(t *testing.T) {
 						}
 						switch i % 5 {
 						case 0, 1:
-							m.Put(k, wideOf(int64(i)))
+							m.Put(k, wideOf(int64(i)), nil)
 						case 2:
-							m.Take(k)
+							m.Take(k, nil)
 						case 3:
-							m.Update(k, func(old wide, ok bool) (wide, Op) { return wideOf(old[0] + 1), Store })
+							m.Update(k, func(old wide, ok bool) (wide, Op) { return wideOf(old[0] + 1), Store }, nil)
 						case 4:
 							if i%1000 == 4 {
-								m.Clear() // shrinks, so the next inserts grow again
+								m.Purge() // shrinks, so the next inserts grow again
 							}
 						}
 					}
@@ -118,7 +119,7 @@ func TestOptimisticReadsUnderChurn(t *testing.T) {
 func TestOptimisticReadsStableKeys(t *testing.T) {
 	m := New[any, int](Config{Shards: 1})
 	for i := range 1000 {
-		m.Put(any(i), i)
+		m.Put(any(i), i, nil)
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -133,9 +134,9 @@ func TestOptimisticReadsStableKeys(t *testing.T) {
 			}
 			k := any(fmt.Sprint("churn", i%5000)) // interface keys of another type
 			if i%2 == 0 {
-				m.Put(k, -1)
+				m.Put(k, -1, nil)
 			} else {
-				m.Take(k)
+				m.Take(k, nil)
 			}
 		}
 	}()
@@ -167,6 +168,7 @@ func TestShardLayout(t *testing.T) {
 		require.LessOrEqual(t, uintptr(unsafe.Pointer(&g.slots[1].val))-uintptr(unsafe.Pointer(&s))+8, uintptr(cacheLine),
 			"the lock word, the control word and slots 0 and 1 share the first line")
 		require.Equal(t, uintptr(3*cacheLine), unsafe.Offsetof(s.grp), "what readers read, on a line writers of a key seldom write")
+		require.Equal(t, uintptr(cacheLine), unsafe.Offsetof(Map[int64, int64]{}.growth), "what Get and Ref read of the Map, on one line")
 	}
 
 	// Which Maps keep their first group in line: those whose keys and
@@ -196,9 +198,9 @@ func TestShardLayout(t *testing.T) {
 // SetReaders admits and no one else.
 func TestReaders(t *testing.T) {
 	m := New[int, int](Config{Shards: 4})
-	m.Put(1, 10)
-	a, b := new(Reader), new(Reader)
-	for _, who := range []*Reader{nil, a, b} {
+	m.Put(1, 10, nil)
+	a, b := new(gate.Token), new(gate.Token)
+	for _, who := range []*gate.Token{nil, a, b} {
 		v, ok := m.Get(1, who)
 		require.True(t, ok, "a new Map answers everyone")
 		require.Equal(t, 10, v)
@@ -209,13 +211,125 @@ func TestReaders(t *testing.T) {
 	v, ok := m.Get(1, nil)
 	require.False(t, ok)
 	require.Zero(t, v)
-	m.SetReaders(Nobody)
-	for _, who := range []*Reader{nil, a, b, Everyone} {
+	m.SetReaders(gate.Nobody)
+	for _, who := range []*gate.Token{nil, a, b, gate.Everyone} {
 		require.False(t, m.Has(1, who), "Nobody admits no one")
 	}
-	m.SetReaders(Everyone)
+	m.SetReaders(gate.Everyone)
 	require.True(t, m.Has(1, b))
 	require.Equal(t, 1, m.Len(), "the gate hides keys, it does not remove them")
+}
+
+// TestWriters checks the write gate: every write of a Map and of a Bag
+// changes nothing and says so (admitted false) when the gate does not admit
+// its caller, and works as before for the callers it admits; Purge ignores
+// the gate. The ets package relies on it to refuse a write that reaches its
+// lock after the table changed hands.
+func TestWriters(t *testing.T) {
+	a, b := new(gate.Token), new(gate.Token)
+	keep := func(k, v int) (int, Op) { return v + 1, Store }
+	t.Run("Map", func(t *testing.T) {
+		m := New[int, int](Config{Shards: 4})
+		m.Put(1, 10, nil)
+		m.SetWriters(a)
+		for _, who := range []*gate.Token{nil, b, gate.Everyone, gate.Nobody} {
+			added, admitted := m.Put(1, -1, who)
+			require.False(t, added || admitted)
+			l, p := m.Ref(1, who)
+			require.True(t, l.Refused())
+			require.Nil(t, p)
+			l, p = m.Ref(2, who)
+			require.True(t, l.Refused())
+			require.Nil(t, p)
+			stored, admitted := m.PutNew(2, 20, who)
+			require.False(t, stored || admitted)
+			_, ok, admitted := m.Take(1, who)
+			require.False(t, ok || admitted)
+			_, ok, admitted = m.Update(1, func(old int, _ bool) (int, Op) { panic("called") }, who)
+			require.False(t, ok || admitted)
+			stored, admitted = m.PutBatch([]uint64{m.Hash(3)}, func(int) (int, int) { return 3, 30 }, false, who)
+			require.False(t, stored || admitted)
+			for pos := range []uint64{0, 1 << 62, 1 << 63} {
+				st, del, next, more := m.Sweep(uint64(pos), keep, who)
+				require.Equal(t, []any{0, 0, uint64(pos), true}, []any{st, del, next, more})
+			}
+			require.False(t, m.Clear(who))
+			v, ok := m.Get(1, nil)
+			require.True(t, ok)
+			require.Equal(t, 10, v, "a refused write changes nothing")
+			require.Equal(t, 1, m.Len())
+		}
+		l, p := m.Ref(1, a)
+		require.False(t, l.Refused())
+		*p = 11
+		l.Unlock()
+		stored, admitted := m.PutNew(2, 20, a)
+		require.True(t, stored && admitted)
+		v, ok, admitted := m.Update(2, func(old int, _ bool) (int, Op) { return old + 1, Store }, a)
+		require.True(t, ok && admitted)
+		require.Equal(t, 21, v)
+		stored, admitted = m.PutBatch([]uint64{m.Hash(3)}, func(int) (int, int) { return 3, 30 }, false, a)
+		require.True(t, stored && admitted)
+		n := 0
+		for pos, more := uint64(0), true; more; {
+			var st int
+			st, _, pos, more = m.Sweep(pos, keep, a)
+			n += st
+		}
+		require.Equal(t, 3, n)
+		v, ok, admitted = m.Take(1, a)
+		require.True(t, ok && admitted)
+		require.Equal(t, 12, v)
+		m.SetWriters(gate.Nobody)
+		require.False(t, m.Clear(a), "Nobody admits no one")
+		m.Purge()
+		require.Zero(t, m.Len())
+		m.SetWriters(gate.Everyone)
+		added, admitted := m.Put(1, 1, nil)
+		require.True(t, added && admitted, "Everyone admits every caller, nil included")
+		require.True(t, m.Clear(b))
+		require.Zero(t, m.Len())
+	})
+	t.Run("Bag", func(t *testing.T) {
+		bg := NewBag[int, int](Config{Shards: 4}, false)
+		h := bg.Hash(1)
+		_, admitted := bg.Insert(h, 1, 10, nil)
+		require.True(t, admitted)
+		bg.SetWriters(a)
+		for _, who := range []*gate.Token{nil, b, gate.Everyone, gate.Nobody} {
+			added, admitted := bg.Insert(h, 1, 11, who)
+			require.False(t, added || admitted)
+			added, admitted = bg.InsertNew(bg.Hash(2), 2, 20, who)
+			require.False(t, added || admitted)
+			added, admitted = bg.InsertBatch([]uint64{bg.Hash(3)}, func(int) (int, int) { return 3, 30 }, false, who)
+			require.False(t, added || admitted)
+			objs, admitted := bg.Take(h, 1, who)
+			require.False(t, objs != nil || admitted)
+			require.False(t, bg.Delete(h, 1, who))
+			n, admitted := bg.DeleteObject(h, 1, 10, who)
+			require.False(t, n != 0 || admitted)
+			st, del, next, more := bg.Sweep(0, keep, who)
+			require.Equal(t, []any{0, 0, uint64(0), true}, []any{st, del, next, more})
+			require.False(t, bg.Clear(who))
+			require.Equal(t, []int{10}, bg.Get(h, 1), "a refused write changes nothing")
+			require.Equal(t, 1, bg.Len())
+		}
+		added, admitted := bg.Insert(h, 1, 11, a)
+		require.True(t, added && admitted)
+		n, admitted := bg.DeleteObject(h, 1, 10, a)
+		require.True(t, admitted)
+		require.Equal(t, 1, n)
+		objs, admitted := bg.Take(h, 1, a)
+		require.True(t, admitted)
+		require.Equal(t, []int{11}, objs)
+		bg.SetWriters(gate.Nobody)
+		bg.Purge()
+		bg.SetWriters(gate.Everyone)
+		added, admitted = bg.Insert(h, 1, 1, b)
+		require.True(t, added && admitted)
+		require.True(t, bg.Clear(nil))
+		require.Zero(t, bg.Len())
+	})
 }
 
 // A shard keeps a table of one group in line when its keys and values hold
@@ -228,25 +342,25 @@ func TestInlineGroupUnderChurn(t *testing.T) {
 	s := m.dir().shard(0)
 	inline := func() bool { return s.grp.Load() == s.inlineGroup() }
 	for k := range int64(7) { // a group holds seven keys before it grows
-		m.Put(k, k*1000)
+		m.Put(k, k*1000, nil)
 		require.True(t, inline(), "after %d keys", k+1)
 	}
-	m.Put(7, 7000)
+	m.Put(7, 7000, nil)
 	require.False(t, inline(), "eight keys do not fit one group")
 	for k := range int64(8) {
-		v, ok := m.Get(k, Everyone)
+		v, ok := m.Get(k, gate.Everyone)
 		require.True(t, ok)
 		require.Equal(t, k*1000, v)
 	}
-	m.Clear()
-	_, ok := m.Get(3, Everyone)
+	m.Purge()
+	_, ok := m.Get(3, gate.Everyone)
 	require.False(t, ok)
-	m.Put(3, 3001)
+	m.Put(3, 3001, nil)
 	require.True(t, inline(), "the first insert after a clear")
-	v, ok := m.Get(3, Everyone)
+	v, ok := m.Get(3, gate.Everyone)
 	require.True(t, ok)
 	require.Equal(t, int64(3001), v)
-	_, ok = m.Get(4, Everyone) // still in the inline group from before the clear
+	_, ok = m.Get(4, gate.Everyone) // still in the inline group from before the clear
 	require.False(t, ok)
 	require.Equal(t, 1, m.Len())
 	require.False(t, New[string, int64](Config{Shards: 1}).inline)
@@ -255,7 +369,7 @@ func TestInlineGroupUnderChurn(t *testing.T) {
 	// holds them.
 	m = New[int64, int64](Config{Shards: 1, MaxShards: 4})
 	for k := range int64(5) {
-		m.Put(k, k*1000)
+		m.Put(k, k*1000, nil)
 	}
 	require.True(t, m.Grow())
 	require.Equal(t, 4, m.Shards())
@@ -265,7 +379,7 @@ func TestInlineGroupUnderChurn(t *testing.T) {
 		}
 	}
 	for k := range int64(5) {
-		v, ok := m.Get(k, Everyone)
+		v, ok := m.Get(k, gate.Everyone)
 		require.True(t, ok)
 		require.Equal(t, k*1000, v)
 	}
@@ -287,9 +401,9 @@ func TestInlineGroupUnderChurn(t *testing.T) {
 					n := 1 + r%keys
 					for k := range n {
 						if r%3 == 0 {
-							m.Put(k, k*1000+r%1000)
+							m.Put(k, k*1000+r%1000, nil)
 						} else {
-							l, p := m.Ref(k)
+							l, p := m.Ref(k, nil)
 							if p != nil {
 								*p = k*1000 + r%1000
 							} else {
@@ -303,10 +417,10 @@ func TestInlineGroupUnderChurn(t *testing.T) {
 					}
 					switch r % 4 {
 					case 0:
-						m.Clear()
+						m.Purge()
 					case 1:
 						for k := range n {
-							m.Take(k)
+							m.Take(k, nil)
 						}
 					}
 					if r%64 == 2 { // a round that leaves its keys in
@@ -320,7 +434,7 @@ func TestInlineGroupUnderChurn(t *testing.T) {
 					defer wg.Done()
 					for i := int64(0); !done.Load(); i++ {
 						k := i % keys
-						if v, ok := m.Get(k, Everyone); ok {
+						if v, ok := m.Get(k, gate.Everyone); ok {
 							reads.Add(1)
 							if v/1000 != k {
 								t.Errorf("key %d read value %d", k, v)
@@ -355,14 +469,14 @@ func TestClearIsAtomic(t *testing.T) {
 			var hash func(k int) uint64
 			if bag {
 				b := NewBag[int, int](Config{Shards: shards}, false)
-				put = func(k int) { b.Insert(b.Hash(k), k, 1) }
+				put = func(k int) { b.Insert(b.Hash(k), k, 1, nil) }
 				has = func(k int) bool { return b.Has(k) }
-				clearAll, hash = b.Clear, b.Hash
+				clearAll, hash = func() { b.Clear(nil) }, b.Hash
 			} else {
 				m := New[int, int](Config{Shards: shards})
-				put = func(k int) { m.Put(k, 1) }
-				has = func(k int) bool { return m.Has(k, Everyone) }
-				clearAll, hash = m.Clear, m.Hash
+				put = func(k int) { m.Put(k, 1, nil) }
+				has = func(k int) bool { return m.Has(k, gate.Everyone) }
+				clearAll, hash = func() { m.Clear(nil) }, m.Hash
 			}
 			x, y := -1, -1
 			for k := 0; x < 0 || y < 0; k++ {

@@ -115,7 +115,7 @@ func TestProbesWithSharedTags(t *testing.T) {
 			got, ok := m.Get(k, nil)
 			require.True(t, ok, "%s: Get(%d)", stage, k)
 			require.Equal(t, v, got, "%s: Get(%d)", stage, k)
-			l, p := m.Ref(k)
+			l, p := m.Ref(k, nil)
 			require.NotNil(t, p, "%s: Ref(%d)", stage, k)
 			require.Equal(t, v, *p, "%s: Ref(%d)", stage, k)
 			l.Unlock()
@@ -126,13 +126,13 @@ func TestProbesWithSharedTags(t *testing.T) {
 			}
 			_, ok := m.Get(k, nil)
 			require.False(t, ok, "%s: Get(%d) of an absent key", stage, k)
-			l, p := m.Ref(k)
+			l, p := m.Ref(k, nil)
 			require.Nil(t, p, "%s: Ref(%d) of an absent key", stage, k)
 			l.Unlock()
 		}
 	}
 	put := func(k int) {
-		m.Put(k, 1000+k)
+		m.Put(k, 1000+k, nil)
 		present[k] = 1000 + k
 	}
 	// Seven keys fill the shard's one group; the eighth doubles the table,
@@ -147,12 +147,12 @@ func TestProbesWithSharedTags(t *testing.T) {
 	require.Len(t, tab.groups, 2)
 	require.Zero(t, matchEmpty(tab.groups[0].ctrl), "group 0 is full")
 	check("a full group and one beyond")
-	m.Take(same[1])
+	m.Take(same[1], nil)
 	delete(present, same[1])
 	require.NotZero(t, matchFree(tab.groups[0].ctrl), "a tombstone in group 0")
 	require.Zero(t, matchEmpty(tab.groups[0].ctrl), "the tombstone is not empty")
 	check("a tombstone among the shared tags")
-	m.Take(near[0])
+	m.Take(near[0], nil)
 	delete(present, near[0])
 	put(same[1])
 	put(near[0])
