@@ -205,8 +205,18 @@ func (t *OrderedSet[K, V]) Member(k K) bool {
 // Delete removes k if present (ETS delete/2). Deleting an absent key is not an
 // error. It is O(log n).
 func (t *OrderedSet[K, V]) Delete(k K) error {
-	_, _, err := t.Take(k)
-	return err
+	if err := t.writable(); err != nil {
+		return err
+	}
+	who := t.as.token()
+	for {
+		if _, _, admitted := t.tr.Take(k, who); admitted {
+			return nil
+		}
+		if err := t.refused(); err != nil {
+			return err
+		}
+	}
 }
 
 // Take removes k and returns the value it held (ETS take/2); ok is false if k

@@ -19,10 +19,11 @@ type Set[K comparable, V any] struct {
 	handle
 	m   *shard.Map[K, V]
 	who *gate.Token // the handle's owner's token for m's gates: see core.publish
+	wg  *gate.Gate  // m's write gate, which Insert and updateCounter ask after m.Ref
 	// A handle is read by every Lookup, from every goroutine: it fills a
 	// cache line of its own, so that no object the program writes shares
 	// the line (32 bytes would share it with another 32-byte object).
-	_ [cacheLine - 32]byte
+	_ [cacheLine - 40]byte
 }
 
 // cacheLine is the size of a cache line on the machines ets is tuned for.
@@ -45,7 +46,7 @@ func NewSet[K comparable, V any](opts ...Option) (*Set[K, V], error) {
 }
 
 func newSetHandle[K comparable, V any](h handle, m *shard.Map[K, V]) *Set[K, V] {
-	return &Set[K, V]{handle: h, m: m, who: h.as.token()}
+	return &Set[K, V]{handle: h, m: m, who: h.as.token(), wg: m.WriteGate()}
 }
 
 // As returns a handle on the same table acting for o (nil: for nobody). Its
@@ -69,12 +70,10 @@ func (t *Set[K, V]) Insert(k K, v V) error {
 	if nanKey(t.c, k) {
 		return errNaNKey
 	}
-	l, p := t.m.Ref(k, t.who)
-	for l.Refused() { // by the write gate: see core.publish
-		if err := t.refused(); err != nil {
-			return err
-		}
-		l, p = t.m.Ref(k, t.who)
+	l, p := t.m.Ref(k)
+	if w := t.wg.Load(); w != nil && w != t.who { // the write gate (see core.publish), as gate.Admits
+		l.Unlock()
+		return t.insertRefused(k, v)
 	}
 	if p != nil {
 		*p = v
@@ -83,6 +82,20 @@ func (t *Set[K, V]) Insert(k K, v V) error {
 	}
 	l.Unlock()
 	return nil
+}
+
+// insertRefused is Insert once the write gate has refused it: again, with
+// the gate's check in Map.Put, until the gate admits it or the handle may
+// no longer write (see handle.refused).
+func (t *Set[K, V]) insertRefused(k K, v V) error {
+	for {
+		if err := t.refused(); err != nil {
+			return err
+		}
+		if _, admitted := t.m.Put(k, v, t.who); admitted {
+			return nil
+		}
+	}
 }
 
 // InsertMany stores every entry (ETS insert/2 with a list), atomically and in
@@ -299,12 +312,13 @@ func (t *Set[K, V]) updateCounter(k K, c counterOp) (V, error) {
 	if nanKey(t.c, k) {
 		return nv, errNaNKey
 	}
-	l, p := t.m.Ref(k, t.who)
-	for l.Refused() { // as in Insert
+	l, p := t.m.Ref(k)
+	if w := t.wg.Load(); w != nil && w != t.who { // as in Insert
+		l.Unlock()
 		if err := t.refused(); err != nil {
 			return nv, err
 		}
-		l, p = t.m.Ref(k, t.who)
+		return t.updateCounter(k, c)
 	}
 	var old uint64
 	if p != nil {

@@ -367,7 +367,7 @@ func TestGrowGivesUpBehindAHolder(t *testing.T) {
 	for m.dir().index(m.Hash(held)) != 3 {
 		held++
 	}
-	l, p := m.Ref(held, nil) // holds its shard, as a slow Update callback would
+	l, p := m.Ref(held) // holds its shard, as a slow Update callback would
 	require.NotNil(t, p)
 	require.False(t, m.Grow())
 	require.Equal(t, 4, m.Shards())

@@ -174,13 +174,13 @@ func (d dir[K, V]) next(i int) (uint64, bool) {
 // gives each owner a Token, so that a private table answers its owner's
 // handles alone, with one load and a comparison inside Get rather than a
 // check of the table's state in a call around it.)
-func (m *Map[K, V]) SetReaders(r *gate.Token) { m.readers.Set(r) }
+func (m *Map[K, V]) SetReaders(r *gate.Token) { m.readers.Store(r) }
 
 // SetWriters sets who may write, as SetReaders sets who may read: every
 // write (Ref, PutBatch, Sweep, Clear) takes its caller's Token and asks
 // the gate under the lock it writes under, and a write the gate refuses
 // changes nothing. Purge alone ignores the gate.
-func (m *Map[K, V]) SetWriters(w *gate.Token) { m.writers.Set(w) }
+func (m *Map[K, V]) SetWriters(w *gate.Token) { m.writers.Store(w) }
 
 // A shard is a table and the seqLock guarding it (lock.go). Writers take the
 // lock through lock/unlock, which make the counter odd while they hold it,
@@ -345,7 +345,7 @@ const optimisticTries = 4
 // key is compared: a slot torn by a concurrent writer is never compared (a
 // torn string or interface could point anywhere), only discarded.
 func (m *Map[K, V]) Get(k K, who *gate.Token) (V, bool) {
-	if !m.readers.Admits(who) {
+	if r := m.readers.Load(); r != nil && r != who { // gate.Admits, spelled out (see gate.Gate)
 		var zero V
 		return zero, false
 	}
@@ -485,8 +485,6 @@ func New[K comparable, V any](cfg Config) *Map[K, V] {
 	}
 	m.base.Store(&shards[0])
 	m.shift.Store(shift)
-	m.readers.Set(gate.Everyone)
-	m.writers.Set(gate.Everyone)
 	if cfg.Central {
 		m.central = new(counter)
 	}
@@ -704,8 +702,9 @@ func (m *Map[K, V]) Has(k K, who *gate.Token) bool {
 // and Update change nothing, admitted false, if the write gate does not
 // admit who (see Ref).
 func (m *Map[K, V]) Put(k K, v V, who *gate.Token) (added, admitted bool) {
-	l, p := m.Ref(k, who)
-	if l.Refused() {
+	l, p := m.Ref(k)
+	if w := m.writers.Load(); w != nil && w != who { // the write gate, as gate.Admits (see Ref)
+		l.Unlock()
 		return false, false
 	}
 	if p != nil {
@@ -719,8 +718,9 @@ func (m *Map[K, V]) Put(k K, v V, who *gate.Token) (added, admitted bool) {
 
 // PutNew stores v under k only if k is absent, and reports whether it did.
 func (m *Map[K, V]) PutNew(k K, v V, who *gate.Token) (stored, admitted bool) {
-	l, p := m.Ref(k, who)
-	if l.Refused() {
+	l, p := m.Ref(k)
+	if w := m.writers.Load(); w != nil && w != who { // the write gate, as gate.Admits (see Ref)
+		l.Unlock()
 		return false, false
 	}
 	if p == nil {
@@ -732,8 +732,9 @@ func (m *Map[K, V]) PutNew(k K, v V, who *gate.Token) (stored, admitted bool) {
 
 // Take removes k and returns the value it held.
 func (m *Map[K, V]) Take(k K, who *gate.Token) (v V, ok, admitted bool) {
-	l, p := m.Ref(k, who)
-	if l.Refused() {
+	l, p := m.Ref(k)
+	if w := m.writers.Load(); w != nil && w != who {
+		l.Unlock()
 		return v, false, false
 	}
 	if p != nil {
@@ -749,8 +750,9 @@ func (m *Map[K, V]) Take(k K, who *gate.Token) (v V, ok, admitted bool) {
 // k holds afterwards and whether it holds one. If fn panics, the table is
 // left as it was and the lock is released.
 func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) (V, Op), who *gate.Token) (_ V, ok, admitted bool) {
-	l, p := m.Ref(k, who)
-	if l.Refused() {
+	l, p := m.Ref(k)
+	if w := m.writers.Load(); w != nil && w != who {
+		l.Unlock()
 		var zero V
 		return zero, false, false
 	}
@@ -782,13 +784,16 @@ func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) (V, Op), who *gate.Token
 // Ref hashes k, write-locks its shard, and returns the lock and a pointer to
 // k's value, nil if k is absent. The pointer is valid until Insert, Delete
 // or Unlock. Every single-key write goes through it; the caller must call
-// Unlock. If the write gate does not admit who (see SetWriters), Ref lets go
-// of the lock and returns a Locked whose Refused is true, and a nil pointer:
-// the caller must then neither write nor Unlock.
+// Unlock. Ref does not ask the write gate: its caller must, under the lock,
+// before it writes (Put, PutNew, Take and Update do; Set.Insert with the
+// gate WriteGate returns), and spells the check out, as gate.Admits is not
+// inlined here. Asked in Ref, with the caller's Token kept live across the
+// lock's slow path, an overwrite of an int key at 1e3 keys took 15.2 ns
+// rather than 14.0 (-cpu 1).
 //
 // Like Get, it spells out the hash and the lock's fast path (lockHash),
 // which the compiler would not inline here (golang/go#56280).
-func (m *Map[K, V]) Ref(k K, who *gate.Token) (Locked[K, V], *V) {
+func (m *Map[K, V]) Ref(k K) (Locked[K, V], *V) {
 	var h uint64
 	if m.intKey {
 		h = m.intHash(k)
@@ -816,10 +821,6 @@ func (m *Map[K, V]) Ref(k K, who *gate.Token) (Locked[K, V], *V) {
 		if m.lockSlow(s, shift) {
 			break
 		}
-	}
-	if !m.writers.Admits(who) {
-		Locked[K, V]{s: s}.Unlock()
-		return Locked[K, V]{}, nil
 	}
 	// The key's first group, spelled out as in Get (find, a call, is the
 	// general case): it holds the key, or shows it absent, in all but a few
@@ -857,9 +858,8 @@ type Locked[K comparable, V any] struct {
 	i int // the key's slot, -1 if absent
 }
 
-// Refused reports whether Ref's write gate refused the caller; l then holds
-// no lock.
-func (l Locked[K, V]) Refused() bool { return l.s == nil }
+// WriteGate returns the Map's write gate, for callers of Ref (see Ref).
+func (m *Map[K, V]) WriteGate() *gate.Gate { return &m.writers }
 
 // Insert adds the key, which Ref found absent, with value v; k must be the
 // key given to Ref.

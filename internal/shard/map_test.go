@@ -235,12 +235,7 @@ func TestWriters(t *testing.T) {
 		for _, who := range []*gate.Token{nil, b, gate.Everyone, gate.Nobody} {
 			added, admitted := m.Put(1, -1, who)
 			require.False(t, added || admitted)
-			l, p := m.Ref(1, who)
-			require.True(t, l.Refused())
-			require.Nil(t, p)
-			l, p = m.Ref(2, who)
-			require.True(t, l.Refused())
-			require.Nil(t, p)
+			require.False(t, m.WriteGate().Admits(who), "what Ref's callers ask")
 			stored, admitted := m.PutNew(2, 20, who)
 			require.False(t, stored || admitted)
 			_, ok, admitted := m.Take(1, who)
@@ -249,9 +244,9 @@ func TestWriters(t *testing.T) {
 			require.False(t, ok || admitted)
 			stored, admitted = m.PutBatch([]uint64{m.Hash(3)}, func(int) (int, int) { return 3, 30 }, false, who)
 			require.False(t, stored || admitted)
-			for pos := range []uint64{0, 1 << 62, 1 << 63} {
-				st, del, next, more := m.Sweep(uint64(pos), keep, who)
-				require.Equal(t, []any{0, 0, uint64(pos), true}, []any{st, del, next, more})
+			for _, pos := range []uint64{0, 1 << 62, 1 << 63} {
+				st, del, next, more := m.Sweep(pos, keep, who)
+				require.Equal(t, []any{0, 0, pos, true}, []any{st, del, next, more})
 			}
 			require.False(t, m.Clear(who))
 			v, ok := m.Get(1, nil)
@@ -259,8 +254,8 @@ func TestWriters(t *testing.T) {
 			require.Equal(t, 10, v, "a refused write changes nothing")
 			require.Equal(t, 1, m.Len())
 		}
-		l, p := m.Ref(1, a)
-		require.False(t, l.Refused())
+		require.True(t, m.WriteGate().Admits(a))
+		l, p := m.Ref(1)
 		*p = 11
 		l.Unlock()
 		stored, admitted := m.PutNew(2, 20, a)
@@ -403,7 +398,7 @@ func TestInlineGroupUnderChurn(t *testing.T) {
 						if r%3 == 0 {
 							m.Put(k, k*1000+r%1000, nil)
 						} else {
-							l, p := m.Ref(k, nil)
+							l, p := m.Ref(k)
 							if p != nil {
 								*p = k*1000 + r%1000
 							} else {

@@ -115,7 +115,7 @@ func TestProbesWithSharedTags(t *testing.T) {
 			got, ok := m.Get(k, nil)
 			require.True(t, ok, "%s: Get(%d)", stage, k)
 			require.Equal(t, v, got, "%s: Get(%d)", stage, k)
-			l, p := m.Ref(k, nil)
+			l, p := m.Ref(k)
 			require.NotNil(t, p, "%s: Ref(%d)", stage, k)
 			require.Equal(t, v, *p, "%s: Ref(%d)", stage, k)
 			l.Unlock()
@@ -126,7 +126,7 @@ func TestProbesWithSharedTags(t *testing.T) {
 			}
 			_, ok := m.Get(k, nil)
 			require.False(t, ok, "%s: Get(%d) of an absent key", stage, k)
-			l, p := m.Ref(k, nil)
+			l, p := m.Ref(k)
 			require.Nil(t, p, "%s: Ref(%d) of an absent key", stage, k)
 			l.Unlock()
 		}
