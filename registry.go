@@ -118,8 +118,8 @@ func Open[T Table](name string) (T, error) {
 // Tables describes every live table of the process (ETS all/0 with info/1),
 // ordered by ID: named tables, and unnamed ones that are still referenced
 // (by a handle, or by a live owner, which holds its tables).
-// Each Info is as the table's owner would see it: private tables' sizes
-// included, as ETS's info/1 and Observer show them. Each comes from one
+// Each Info is the table's Info: private tables' sizes included, as ETS's
+// info/1 and Observer show them. Each comes from one
 // state of its table (a table dropped meanwhile is left out, not listed
 // half dropped); the list is not a snapshot of the process.
 func Tables() []Info {
@@ -134,7 +134,7 @@ func Tables() []Info {
 	infos := make([]Info, 0, len(cores))
 	for _, c := range cores {
 		if st := c.st.Load(); !st.dropped {
-			infos = append(infos, c.info(st, st.owner))
+			infos = append(infos, c.info(st))
 		}
 	}
 	slices.SortFunc(infos, func(a, b Info) int { return cmp.Compare(a.ID, b.ID) })

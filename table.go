@@ -156,7 +156,7 @@ type Info struct {
 	Access                Access
 	KeyType               string // the key type parameter, as fmt's %v of its reflect.Type
 	ValueType             string
-	Size                  int // objects; 0 when the handle may not read the table
+	Size                  int // objects, whoever asks (as ETS's info/1); 0 once dropped
 	Memory                int // approximate bytes held by the table's storage
 	ReadConcurrency       bool
 	WriteConcurrency      WriteConcurrency
@@ -470,31 +470,31 @@ func (h handle) Err() error {
 // Size returns the number of objects in the table (ETS info(T, size)): O(1)
 // for a hash table with a central counter, O(shards) with decentralized
 // counters, O(base nodes) for an OrderedSet, and not a snapshot while
-// writers run. It returns 0 when the handle cannot read the
-// table.
-func (h handle) Size() int {
-	if !h.readable() {
+// writers run. As in ETS, whose info/1 answers every process whatever the
+// table's access, it needs no right to read: a private table's size is
+// given to every handle. It returns 0 once the table is dropped.
+func (h handle) Size() int { return h.c.size(h.c.st.Load()) }
+
+// size is the table's size in state st: 0 if it is dropped.
+func (c *core) size(st *state) int {
+	if st.dropped {
 		return 0
 	}
-	return h.c.eng.Len()
+	return c.eng.Len()
 }
 
-// Info returns the table's description (ETS info/1). It costs O(shards). Info
-// is available through every handle, even one that may not read the table;
-// Size is then 0. A dropped table's Info has no owner, no heir, no name (its
-// name is free for another table) and Size 0 (where ETS's info/1 returns
-// undefined); Err returns ErrDeleted.
-func (h handle) Info() Info { return h.c.info(h.c.st.Load(), h.as) }
+// Info returns the table's description (ETS info/1). It costs O(shards). As
+// ETS's info/1, it is available through every handle, even one that may not
+// read the table, and gives the same description to all. A dropped table's
+// Info has no owner, no heir, no name (its name is free for another table)
+// and Size 0 (where ETS's info/1 returns undefined); Err returns
+// ErrDeleted.
+func (h handle) Info() Info { return h.c.info(h.c.st.Load()) }
 
-// info is Info for a handle acting for as, with every field that the
-// table's state decides (name, owner, heir, access, whether Size may be
-// read) taken from the one state st, so that a change racing with it cannot
-// give a mix of two states.
-func (c *core) info(st *state, as *Owner) Info {
-	size := 0
-	if st.readableBy(as) {
-		size = c.eng.Len()
-	}
+// info is Info, with every field that the table's state decides (name,
+// owner, heir, access, whether it is dropped) taken from the one state st,
+// so that a change racing with it cannot give a mix of two states.
+func (c *core) info(st *state) Info {
 	return Info{
 		ID:                    c.id,
 		Name:                  st.name,
@@ -504,7 +504,7 @@ func (c *core) info(st *state, as *Owner) Info {
 		Access:                st.access,
 		KeyType:               c.keyType,
 		ValueType:             c.valueType,
-		Size:                  size,
+		Size:                  c.size(st),
 		Memory:                c.eng.Memory(),
 		ReadConcurrency:       c.cfg.readConcurrency,
 		WriteConcurrency:      c.cfg.writeConcurrency,

@@ -18,9 +18,9 @@
 // answers the same list on whatever path it is mounted, subpaths included.
 //
 // Like pprof, the endpoint reveals internals; expose it only where that is
-// acceptable. It shows every table as its owner sees it (ets.Tables): the
-// size of a private table too, as ETS's info/1 and Observer do. It shows no
-// keys or values, and it never writes a table.
+// acceptable. It shows every table's ets.Info (ets.Tables): the size of a
+// private table too, as ETS's info/1 and Observer do. It shows no keys or
+// values, and it never writes a table.
 package etshttp
 
 import (

@@ -340,10 +340,6 @@ type BagPos[K comparable] struct {
 	Seq   uint64
 }
 
-func (p *BagPos[K]) passed(h uint64, k K, seq uint64) bool {
-	return h == p.H && (slices.Contains(p.Seen, k) || (p.InKey && p.Key == k && seq <= p.Seq))
-}
-
 func (p *BagPos[K]) advance(h uint64, k K, seq uint64) {
 	switch {
 	case h != p.H:
@@ -406,15 +402,15 @@ func (b *Bag[K, V]) Page(pos BagPos[K], limit int, accept func(K, V) bool, emit 
 		// Stable: a key's objects stay together and in insertion order.
 		slices.SortStableFunc(buf, func(a, b hashedObject[K, V]) int { return cmp.Compare(a.h, b.h) })
 		cut := false
+		// buf holds no object pos has passed: the copy skipped them, and
+		// pos moves forward through buf, past each key's objects in order.
 		for _, e := range buf {
-			if !pos.passed(e.h, e.k, e.seq) {
-				ok := accept(e.k, e.v)
-				pos.advance(e.h, e.k, e.seq) // past a rejected object too
-				if ok {
-					emit(e.k, e.v)
-					if taken++; taken == limit {
-						return pos, true
-					}
+			ok := accept(e.k, e.v)
+			pos.advance(e.h, e.k, e.seq) // past a rejected object too
+			if ok {
+				emit(e.k, e.v)
+				if taken++; taken == limit {
+					return pos, true
 				}
 			}
 			if cut = e.cut; cut {
