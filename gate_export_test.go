@@ -10,3 +10,13 @@ func PublishDroppedKeepingData(t Table) {
 	next.dropped = true
 	c.publish(&next)
 }
+
+// SetPublishHook makes every change of a table's state call f between
+// setting the engine's gates and storing the state (nil: no hook).
+func SetPublishHook(f func()) {
+	if f == nil {
+		testHookInPublish.Store(nil)
+		return
+	}
+	testHookInPublish.Store(&f)
+}

@@ -22,8 +22,10 @@ type Transfer struct {
 // it reached its lock (a hash shard's, a base node's) before the change,
 // and then every reader of what it writes sees it; one that checked o's
 // rights before the change but reached its lock after it is refused there
-// (ErrAccess), as is every write started after GiveAway returns. The same
-// holds when the table goes to its heir. A dropped table is ErrDeleted.
+// (ErrAccess), as is every write started after GiveAway returns, unless the
+// table is o's again by then. The same holds when the table goes to its
+// heir, and when it is dropped (ErrDeleted). A dropped table cannot be given
+// away: ErrDeleted.
 func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 	c := t.tableCore()
 	c.mu.Lock()

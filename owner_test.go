@@ -1159,20 +1159,34 @@ func TestGiveAway_RefusesAWriteWaitingForItsLock(t *testing.T) {
 			panic("no Update or DeleteObject")
 		}},
 		{"UpdateCounter", func(tab ets.Table) error {
-			if tab, ok := tab.(uniqueTable[int, int]); ok {
-				_, err := ets.UpdateCounter(tab, 1, 1)
-				return err
-			}
-			return tab.(sharedTable).Insert(1, 5) // bags have no counters
+			_, err := ets.UpdateCounter(tab.(uniqueTable[int, int]), 1, 1)
+			return err
 		}},
+	}
+	type change struct {
+		name   string
+		access ets.Access
+		want   error // what the waiting write returns
+	}
+	changes := []change{
+		{"GiveAway", ets.Protected, ets.ErrAccess},
+		{"heir", ets.Protected, ets.ErrAccess},
+		{"GiveAway/private", ets.Private, ets.ErrAccess},
+		{"GiveAway/public", ets.Public, nil}, // anyone may write a public table: the write lands
+		{"GiveAway/paused-in-publish", ets.Protected, ets.ErrAccess},
+		{"Drop", ets.Protected, ets.ErrDeleted},
 	}
 	forEachOwnedKind(t, func(t *testing.T, k ownedKind) {
 		for _, w := range writes {
-			for _, change := range []string{"GiveAway", "heir"} {
-				t.Run(w.name+"/"+change, func(t *testing.T) {
+			for _, c := range changes {
+				t.Run(w.name+"/"+c.name, func(t *testing.T) {
+					if w.name == "UpdateCounter" && k.name != "Set" && k.name != "OrderedSet" {
+						t.Skip("bags have no counters")
+					}
 					a, b := ets.NewOwner(context.Background()), newOwner(t)
 					defer a.Stop(nil)
-					tab, err := k.make(ets.WithOwner(a), ets.WithHeir(b, nil), ets.WithWriteConcurrency(ets.WriteConcurrencyOff))
+					tab, err := k.make(ets.WithOwner(a), ets.WithHeir(b, nil), ets.WithAccess(c.access),
+						ets.WithWriteConcurrency(ets.WriteConcurrencyOff))
 					require.NoError(t, err)
 					require.NoError(t, k.put(tab, 1))
 					holding, release := make(chan struct{}), make(chan struct{})
@@ -1189,24 +1203,67 @@ func TestGiveAway_RefusesAWriteWaitingForItsLock(t *testing.T) {
 					wrote := make(chan error, 1)
 					go func() { wrote <- w.do(tab) }()
 					waitForALockWaiter(t)
-					if change == "GiveAway" {
-						require.NoError(t, a.GiveAway(tab, b, nil))
-					} else {
+					switch c.name {
+					case "heir":
 						a.Stop(nil)
+						receive(t, b)
+						close(release)
+					case "Drop":
+						dropped := make(chan error, 1)
+						go func() { dropped <- tab.Drop() }() // it empties the table once the holder lets go
+						for tab.Err() == nil {
+							runtime.Gosched()
+						}
+						close(release)
+						require.NoError(t, <-dropped)
+					case "GiveAway/paused-in-publish":
+						// The change stops between setting the gates and
+						// the state: a write the state still admits must
+						// wait, not land, until the change is made.
+						paused, resume := make(chan struct{}), make(chan struct{})
+						var resumed sync.Once
+						defer resumed.Do(func() { close(resume) }) // on a failure too, before a.Stop
+						ets.SetPublishHook(func() { close(paused); <-resume })
+						given := make(chan error, 1)
+						go func() { given <- a.GiveAway(tab, b, nil) }()
+						<-paused
+						ets.SetPublishHook(nil)
+						close(release)
+						require.NoError(t, <-held)
+						select {
+						case err := <-wrote:
+							t.Fatalf("the write returned %v in the middle of the change", err)
+						case <-time.After(20 * time.Millisecond):
+						}
+						resumed.Do(func() { close(resume) })
+						require.NoError(t, <-given)
+						receive(t, b)
+					default:
+						require.NoError(t, a.GiveAway(tab, b, nil))
+						receive(t, b)
+						close(release)
 					}
-					receive(t, b)
-					close(release)
-					require.NoError(t, <-held)
-					require.ErrorIs(t, <-wrote, ets.ErrAccess, "a's write, made after the table went to b")
-					got := k.as(tab, b).(sharedTable).Select(nil)
-					require.Equal(t, entries(1, 1), got, "the table as a left it")
+					if c.name != "GiveAway/paused-in-publish" {
+						require.NoError(t, <-held)
+					}
+					err = <-wrote
+					if c.want == nil {
+						require.NoError(t, err)
+						return
+					}
+					require.ErrorIs(t, err, c.want, "a's write, made after the change")
+					if c.want == ets.ErrAccess {
+						got := k.as(tab, b).(sharedTable).Select(nil)
+						require.Equal(t, entries(1, 1), got, "the table as a left it")
+					}
 				})
 			}
 		}
 	})
 }
 
-// waitForALockWaiter waits until a goroutine waits for an engine lock
+// waitForALockWaiter waits until a goroutine of
+// TestGiveAway_RefusesAWriteWaitingForItsLock waits for an engine lock
 // (seqlock.Lock.LockSlow), as the goroutine dump shows.
 func waitForALockWaiter(t *testing.T) {
 	t.Helper()
@@ -1214,7 +1271,7 @@ func waitForALockWaiter(t *testing.T) {
 	for range 5000 {
 		n := runtime.Stack(buf, true)
 		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
-			if strings.Contains(g, "seqlock.(*Lock).LockSlow") {
+			if strings.Contains(g, "seqlock.(*Lock).LockSlow") && strings.Contains(g, "TestGiveAway_RefusesAWriteWaitingForItsLock") {
 				return
 			}
 		}

@@ -360,3 +360,25 @@ func TestHashTables_RefuseNaNKeys(t *testing.T) {
 	require.NoError(t, o.Insert(nan, 2))
 	require.Equal(t, 1, o.Size())
 }
+
+// A Set that empties gives its memory back (as ETS's hash tables shrink),
+// without a Clear: its Memory falls back near an empty table's, and the
+// keys left are all there.
+func TestSet_GivesBackMemoryAsItEmpties(t *testing.T) {
+	s, err := ets.NewSet[int, int]()
+	require.NoError(t, err)
+	empty := s.Info().Memory
+	for k := range 100_000 {
+		require.NoError(t, s.Insert(k, k))
+	}
+	full := s.Info().Memory
+	for k := 10; k < 100_000; k++ {
+		require.NoError(t, s.Delete(k))
+	}
+	require.Less(t, s.Info().Memory-empty, (full-empty)/50, "empty %d, full %d", empty, full)
+	for k := range 10 {
+		v, ok := s.Lookup(k)
+		require.True(t, ok)
+		require.Equal(t, k, v)
+	}
+}

@@ -257,7 +257,7 @@ type core struct {
 // writes waits for it and sees it: it happens before the change, as it may,
 // since it started before the change returned. The gates are set before
 // the state, so that a writer the new state admits (the receiver of a
-// GiveAway, with a handle from Open) is admitted by both only once both
+// GiveAway, with a handle it made with As) is admitted by both only once both
 // say so.
 //
 // A reader racing with a change may be answered by the read gate just
@@ -269,8 +269,15 @@ func (c *core) publish(next *state) {
 	if g, ok := c.eng.(interface{ SetReaders(*gate.Token) }); ok {
 		g.SetReaders(next.readers())
 	}
+	if hook := testHookInPublish.Load(); hook != nil {
+		(*hook)()
+	}
 	c.st.Store(next)
 }
+
+// testHookInPublish, if set (by tests only), runs in publish between the
+// gates and the state.
+var testHookInPublish atomic.Pointer[func()]
 
 // readers is who may read the table in state st, as a read gate's setting:
 // nobody once it is dropped, only its owner's handles while it is private,
@@ -417,7 +424,7 @@ func (h handle) denied(st *state) error {
 // refused is what a write does when the engine's write gate refused it
 // (see core.publish): it returns the error of a handle that may no longer
 // write the table, or nil, and the write is then made again. The gate
-// refuses a write only if the table changed hands, access or life since the
+// refuses a write only if the table changed hands or was dropped since the
 // write checked its state, so the check here sees the change, unless it was
 // undone meanwhile. (The gate is set before the state, so the two may
 // disagree for the moment between their stores: refused yields the

@@ -1,9 +1,9 @@
 // Package gate is the rights check the engines make themselves: a Gate
 // admits everyone, nobody or the one Token it is set to, and an engine asks
 // its Gate, with the Token of whoever calls it, before it reads (a Set's
-// lock-free Get) or under the lock it writes under (every write). The ets
-// package gives each Owner a Token and sets a table's gates whenever the
-// table changes hands, access or life. A check under the write's lock is
+// lock-free Get) or under the lock it writes under (every write; for
+// shard.Map.Ref, its caller asks). The ets package gives each Owner a Token
+// and sets a table's gates whenever the table changes hands or is dropped. A check under the write's lock is
 // what makes a change of owner exact: a write that passed the ets package's
 // own check just before a GiveAway, and reaches its lock after it, is
 // refused there rather than landing on a table its owner no longer has.
@@ -38,7 +38,7 @@ var (
 type Gate struct{ atomic.Pointer[Token] }
 
 // Admits reports whether the Gate lets who in: one atomic load (a plain
-// load on amd64 and arm64) and two comparisons.
+// load on amd64) and two comparisons.
 func (g *Gate) Admits(who *Token) bool {
 	w := g.Load()
 	return w == nil || w == who

@@ -239,6 +239,7 @@ func (b *Bag[K, V]) remove(h uint64, k K, collect bool, who *gate.Token) ([]V, b
 	b.counted(h, -o.live)
 	s.tab.remove(i)
 	b.m.added(-1)
+	s.shrink(&b.m.hasher)
 	return out, true
 }
 
@@ -260,6 +261,7 @@ func (b *Bag[K, V]) DeleteObject(h uint64, k K, v V, who *gate.Token) (removed i
 	if o.live == 0 {
 		s.tab.remove(i)
 		b.m.added(-1)
+		s.shrink(&b.m.hasher)
 	}
 	return n, true
 }
@@ -325,6 +327,7 @@ func (b *Bag[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op), who *gate.Token
 			b.m.added(-1)
 		}
 	})
+	s.shrink(&b.m.hasher)
 	return stored, deleted, next, more
 }
 

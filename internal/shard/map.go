@@ -15,9 +15,10 @@
 // across a grow too.
 //
 // The engine knows nothing of owners, access or names; the ets package checks
-// those before it calls in, except for Get and Has, which check a token
-// against the read gate the ets package sets (SetReaders), so that a lookup
-// is one call.
+// those before it calls in. The engine asks gates it sets too (package
+// gate): Get and Has check the caller's Token against the read gate
+// (SetReaders), so that a lookup is one call, and every write checks it
+// against the write gate (SetWriters) under the lock it writes under.
 package shard
 
 import (
@@ -177,9 +178,10 @@ func (d dir[K, V]) next(i int) (uint64, bool) {
 func (m *Map[K, V]) SetReaders(r *gate.Token) { m.readers.Store(r) }
 
 // SetWriters sets who may write, as SetReaders sets who may read: every
-// write (Ref, PutBatch, Sweep, Clear) takes its caller's Token and asks
-// the gate under the lock it writes under, and a write the gate refuses
-// changes nothing. Purge alone ignores the gate.
+// write (Put, PutNew, Take, Update, PutBatch, Sweep, Clear) takes its
+// caller's Token and asks the gate under the lock it writes under, and a
+// write the gate refuses changes nothing. Ref leaves the question to its
+// caller (see Ref); Purge alone ignores the gate.
 func (m *Map[K, V]) SetWriters(w *gate.Token) { m.writers.Store(w) }
 
 // A shard is a table and the seqLock guarding it (lock.go). Writers take the
@@ -785,8 +787,8 @@ func (m *Map[K, V]) Update(k K, fn func(old V, ok bool) (V, Op), who *gate.Token
 // k's value, nil if k is absent. The pointer is valid until Insert, Delete
 // or Unlock. Every single-key write goes through it; the caller must call
 // Unlock. Ref does not ask the write gate: its caller must, under the lock,
-// before it writes (Put, PutNew, Take and Update do; Set.Insert with the
-// gate WriteGate returns), and spells the check out, as gate.Admits is not
+// before it writes (Put, PutNew, Take and Update do; Set.Insert and
+// Set.updateCounter with the gate WriteGate returns), and spells the check out, as gate.Admits is not
 // inlined here. Asked in Ref, with the caller's Token kept live across the
 // lock's slow path, an overwrite of an int key at 1e3 keys took 15.2 ns
 // rather than 14.0 (-cpu 1).
@@ -870,8 +872,12 @@ func (l Locked[K, V]) Insert(k K, v V) {
 
 // Delete removes the key, which Ref found present.
 func (l Locked[K, V]) Delete() {
-	l.s.tab.remove(l.i)
+	t := &l.s.tab
+	t.remove(l.i)
 	l.m.added(-1)
+	if n := len(t.groups); t.live*8 < n*groupSize*7/8 && n > 1 { // sparse (see shrink), spelled out
+		l.s.shrink(&l.m.hasher)
+	}
 }
 
 // Unlock releases the lock. It is every writer's unlock (shard.unlock calls
@@ -909,6 +915,45 @@ func (s *shard[K, V]) insert(hs *hasher[K], h uint64, k K, v V) {
 	if s.tab.arrays != a {
 		s.publish()
 	}
+}
+
+// shrink gives the shard's table smaller arrays, and publishes them, once
+// deletes have left it less than an eighth full: the smallest, halving,
+// that the keys fill to at most a quarter (a table of one group, in line if
+// the Map keeps it there), so that it must take many inserts to grow again
+// and many deletes to shrink again; a rebuild of the table costs O(its
+// groups), paid for by the eighth of them deleted since it last changed
+// size. Without it a table kept the arrays of the most keys it ever held
+// (ETS's hash tables shrink too; Go's maps do not). The caller holds the
+// lock, and calls it after its deletes, never during a walk of the table's
+// slots (full).
+func (s *shard[K, V]) shrink(hs *hasher[K]) {
+	t := &s.tab
+	if t.arrays == nil || len(t.groups) == 1 || t.live*8 >= capacityOf(len(t.groups)) {
+		return
+	}
+	if t.live == 0 {
+		s.clear()
+		return
+	}
+	old := t.arrays
+	groups := len(old.groups)
+	for groups > 1 && t.live*4 <= capacityOf(groups/2) {
+		groups /= 2
+	}
+	if groups == 1 && hs.inline {
+		s.tab = table[K, V]{} // s.insert moves the table into the shard's own group
+	} else {
+		t.reset(groups)
+	}
+	for g := range old.groups {
+		gr := &old.groups[g]
+		for m := matchFull(gr.ctrl); m != 0; m &= m - 1 {
+			sl := &gr.slots[bits.TrailingZeros64(m)>>3]
+			s.insert(hs, hs.hash(sl.key), sl.key, sl.val)
+		}
+	}
+	s.publish()
 }
 
 // clear empties the shard's table, whose lock the caller holds.
@@ -1122,6 +1167,7 @@ func (m *Map[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op), who *gate.Token
 			deleted++
 		}
 	})
+	s.shrink(&m.hasher)
 	return stored, deleted, next, more
 }
 

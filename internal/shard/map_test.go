@@ -499,3 +499,98 @@ func TestClearIsAtomic(t *testing.T) {
 		})
 	}
 }
+
+// A table that held many keys gives its arrays back as deletes empty it,
+// through every path that deletes (a Map's Take, Update's Delete and
+// Sweep; a Bag's Take, Delete, DeleteObject and Sweep): the keys left are
+// all there, with their values, and the table grows again. Before, a shard
+// kept the arrays of the most keys it ever held (2.2 MB for 10 keys here).
+func TestShrinkGivesBackMemory(t *testing.T) {
+	const n, kept = 100_000, 10
+	check := func(t *testing.T, memory func() int, big int, get func(k int64) (int64, bool)) {
+		t.Helper()
+		require.Less(t, memory(), big/100, "arrays given back")
+		for k := range int64(kept) {
+			v, ok := get(k)
+			require.True(t, ok, "key %d", k)
+			require.Equal(t, k, v)
+		}
+	}
+	mapPaths := map[string]func(m *Map[int64, int64]){
+		"Take": func(m *Map[int64, int64]) {
+			for k := int64(kept); k < n; k++ {
+				m.Take(k, nil)
+			}
+		},
+		"Update": func(m *Map[int64, int64]) {
+			for k := int64(kept); k < n; k++ {
+				m.Update(k, func(int64, bool) (int64, Op) { return 0, Delete }, nil)
+			}
+		},
+		"Sweep": func(m *Map[int64, int64]) { sweepFrom(kept, m.Sweep) },
+	}
+	for name, del := range mapPaths {
+		t.Run("Map/"+name, func(t *testing.T) {
+			m := New[int64, int64](Config{Shards: 1})
+			for k := range int64(n) {
+				m.Put(k, k, nil)
+			}
+			big := m.Memory()
+			del(m)
+			check(t, m.Memory, big, func(k int64) (int64, bool) { return m.Get(k, nil) })
+			for k := range int64(n) {
+				m.Put(k, k, nil)
+			}
+			check(t, func() int { return 0 }, 100, func(k int64) (int64, bool) { return m.Get(k, nil) })
+			require.Equal(t, n, m.Len())
+		})
+	}
+	bagPaths := map[string]func(b *Bag[int64, int64]){
+		"Take":   func(b *Bag[int64, int64]) { eachKey(b, func(h uint64, k int64) { b.Take(h, k, nil) }) },
+		"Delete": func(b *Bag[int64, int64]) { eachKey(b, func(h uint64, k int64) { b.Delete(h, k, nil) }) },
+		"DeleteObject": func(b *Bag[int64, int64]) {
+			eachKey(b, func(h uint64, k int64) { b.DeleteObject(h, k, k, nil); b.DeleteObject(h, k, k+n, nil) })
+		},
+		"Sweep": func(b *Bag[int64, int64]) { sweepFrom(kept, b.Sweep) },
+	}
+	for name, del := range bagPaths {
+		t.Run("Bag/"+name, func(t *testing.T) {
+			b := NewBag[int64, int64](Config{Shards: 1}, false)
+			for k := range int64(n) {
+				b.Insert(b.Hash(k), k, k, nil)
+				b.Insert(b.Hash(k), k, k+n, nil)
+			}
+			big := b.Memory()
+			del(b)
+			get := func(k int64) (int64, bool) {
+				vs := b.Get(b.Hash(k), k)
+				if len(vs) != 2 || vs[1] != k+n {
+					return 0, false
+				}
+				return vs[0], true
+			}
+			check(t, b.Memory, big, get)
+			require.Equal(t, 2*kept, b.Len())
+		})
+	}
+}
+
+// sweepFrom deletes every key from kept on with sweep, a Map's or a Bag's.
+func sweepFrom(kept int64, sweep func(uint64, func(k, v int64) (int64, Op), *gate.Token) (int, int, uint64, bool)) {
+	for pos, more := uint64(0), true; more; {
+		_, _, pos, more = sweep(pos, func(k, v int64) (int64, Op) {
+			if k >= kept {
+				return v, Delete
+			}
+			return v, Keep
+		}, nil)
+	}
+}
+
+// eachKey calls del for each key of TestShrinkGivesBackMemory's Bag past
+// the kept ones.
+func eachKey(b *Bag[int64, int64], del func(h uint64, k int64)) {
+	for k := int64(10); k < 100_000; k++ {
+		del(b.Hash(k), k)
+	}
+}
