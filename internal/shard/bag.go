@@ -306,6 +306,7 @@ func (b *Bag[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op), who *gate.Token
 	if !b.m.writers.Admits(who) {
 		return 0, 0, pos, true // as Map.Sweep
 	}
+	defer s.shrink(&b.m.hasher) // as in Map.Sweep
 	next, more = d.next(si)
 	var changes []change[V]
 	s.tab.full(func(j int) {
@@ -327,7 +328,6 @@ func (b *Bag[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op), who *gate.Token
 			b.m.added(-1)
 		}
 	})
-	s.shrink(&b.m.hasher)
 	return stored, deleted, next, more
 }
 

@@ -875,7 +875,7 @@ func (l Locked[K, V]) Delete() {
 	t := &l.s.tab
 	t.remove(l.i)
 	l.m.added(-1)
-	if n := len(t.groups); t.live*8 < n*groupSize*7/8 && n > 1 { // sparse (see shrink), spelled out
+	if n := len(t.groups); t.live*8 < n*groupSize*7/8 && n > shrinkFloor { // sparse (see shrink), spelled out
 		l.s.shrink(&l.m.hasher)
 	}
 }
@@ -919,42 +919,40 @@ func (s *shard[K, V]) insert(hs *hasher[K], h uint64, k K, v V) {
 
 // shrink gives the shard's table smaller arrays, and publishes them, once
 // deletes have left it less than an eighth full: the smallest, halving,
-// that the keys fill to at most a quarter (a table of one group, in line if
-// the Map keeps it there), so that it must take many inserts to grow again
-// and many deletes to shrink again; a rebuild of the table costs O(its
-// groups), paid for by the eighth of them deleted since it last changed
-// size. Without it a table kept the arrays of the most keys it ever held
-// (ETS's hash tables shrink too; Go's maps do not). The caller holds the
-// lock, and calls it after its deletes, never during a walk of the table's
-// slots (full).
+// that the keys fill to at most a quarter, and no smaller than shrinkFloor
+// groups. A table grows again only after a quarter of its capacity in
+// inserts; a rebuild costs O(its groups), paid for by the deletes since it
+// last changed size (after a sweep that deleted in bulk, two rebuilds may
+// follow each other). Without it a table kept the arrays of the most keys
+// it ever held (ETS's hash tables shrink too; Go's maps do not). The caller
+// holds the lock, and calls it after its deletes, never during a walk of
+// the table's slots (full).
 func (s *shard[K, V]) shrink(hs *hasher[K]) {
 	t := &s.tab
-	if t.arrays == nil || len(t.groups) == 1 || t.live*8 >= capacityOf(len(t.groups)) {
-		return
-	}
-	if t.live == 0 {
-		s.clear()
+	if t.arrays == nil || len(t.groups) <= shrinkFloor || t.live*8 >= capacityOf(len(t.groups)) {
 		return
 	}
 	old := t.arrays
 	groups := len(old.groups)
-	for groups > 1 && t.live*4 <= capacityOf(groups/2) {
+	for groups > shrinkFloor && t.live*4 <= capacityOf(groups/2) {
 		groups /= 2
 	}
-	if groups == 1 && hs.inline {
-		s.tab = table[K, V]{} // s.insert moves the table into the shard's own group
-	} else {
-		t.reset(groups)
-	}
+	t.reset(groups)
 	for g := range old.groups {
 		gr := &old.groups[g]
 		for m := matchFull(gr.ctrl); m != 0; m &= m - 1 {
 			sl := &gr.slots[bits.TrailingZeros64(m)>>3]
-			s.insert(hs, hs.hash(sl.key), sl.key, sl.val)
+			t.insert(hs, hs.hash(sl.key), sl.key, sl.val)
 		}
 	}
 	s.publish()
 }
+
+// shrinkFloor is the fewest groups shrink leaves a table: a table of at
+// most eight groups (56 keys, about 1 KB of int64 pairs) is never shrunk,
+// so that a shard whose few keys come and go does not reallocate its
+// arrays at every turn (one of two groups did, at every eighth write).
+const shrinkFloor = 8
 
 // clear empties the shard's table, whose lock the caller holds.
 func (s *shard[K, V]) clear() {
@@ -1153,6 +1151,7 @@ func (m *Map[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op), who *gate.Token
 	if !m.writers.Admits(who) {
 		return 0, 0, pos, true
 	}
+	defer s.shrink(&m.hasher) // after the walk, and if fn panics too
 	next, more = d.next(si)
 	s.tab.full(func(j int) {
 		sl := s.tab.slot(j)
@@ -1167,7 +1166,6 @@ func (m *Map[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op), who *gate.Token
 			deleted++
 		}
 	})
-	s.shrink(&m.hasher)
 	return stored, deleted, next, more
 }
 

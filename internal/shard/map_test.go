@@ -528,6 +528,22 @@ func TestShrinkGivesBackMemory(t *testing.T) {
 			}
 		},
 		"Sweep": func(m *Map[int64, int64]) { sweepFrom(kept, m.Sweep) },
+		"Sweep that panics": func(m *Map[int64, int64]) { // after deleting all but 100 of the others: it shrinks as it unwinds
+			deleted := 0
+			func() {
+				defer func() { _ = recover() }()
+				m.Sweep(0, func(k, v int64) (int64, Op) {
+					if deleted == n-kept-100 {
+						panic("stop")
+					}
+					if k >= kept {
+						deleted++
+						return v, Delete
+					}
+					return v, Keep
+				}, nil)
+			}()
+		},
 	}
 	for name, del := range mapPaths {
 		t.Run("Map/"+name, func(t *testing.T) {
@@ -592,5 +608,24 @@ func sweepFrom(kept int64, sweep func(uint64, func(k, v int64) (int64, Op), *gat
 func eachKey(b *Bag[int64, int64], del func(h uint64, k int64)) {
 	for k := int64(10); k < 100_000; k++ {
 		del(b.Hash(k), k)
+	}
+}
+
+// A table of at most shrinkFloor groups is never shrunk: a shard whose few
+// keys come and go keeps its arrays, where with a floor of one group it
+// reallocated them at every turn.
+func TestShrinkFloor(t *testing.T) {
+	for _, keys := range []int{8, 56} {
+		m := New[int64, int64](Config{Shards: 1})
+		for k := range int64(keys) {
+			m.Put(k, k, nil)
+		}
+		s := m.dir().shard(0)
+		groups := len(s.tab.groups)
+		require.LessOrEqual(t, groups, shrinkFloor)
+		for k := range int64(keys) {
+			m.Take(k, nil)
+		}
+		require.Equal(t, groups, len(s.tab.groups), "%d keys", keys)
 	}
 }
