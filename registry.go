@@ -119,9 +119,9 @@ func Open[T Table](name string) (T, error) {
 // ordered by ID: named tables, and unnamed ones that are still referenced
 // (by a handle, or by a live owner, which holds its tables).
 // Each Info is the table's Info: private tables' sizes included, as ETS's
-// info/1 and Observer show them. Each comes from one
-// state of its table (a table dropped meanwhile is left out, not listed
-// half dropped); the list is not a snapshot of the process.
+// info/1 and Observer show them. Each comes from one state of its table (a
+// table dropped meanwhile is left out, not listed half dropped); the list
+// is not a snapshot of the process.
 func Tables() []Info {
 	registry.mu.RLock()
 	cores := make([]*core, 0, len(registry.all))

@@ -251,7 +251,7 @@ type core struct {
 // state first (writable: one atomic load, and the error to return), then
 // the gate under its lock; it lands only if both let it. One that passed
 // the state just before the change and reaches its lock after the gate
-// closed is refused there, and the writer's retry (retry) then finds the
+// closed is refused there, and the writer (handle.refused) then finds the
 // new state and returns its error. One the gate admitted holds its lock
 // from before the gate closed until it lands, so every reader of what it
 // writes waits for it and sees it: it happens before the change, as it may,

@@ -3,10 +3,11 @@
 // its Gate, with the Token of whoever calls it, before it reads (a Set's
 // lock-free Get) or under the lock it writes under (every write; for
 // shard.Map.Ref, its caller asks). The ets package gives each Owner a Token
-// and sets a table's gates whenever the table changes hands or is dropped. A check under the write's lock is
-// what makes a change of owner exact: a write that passed the ets package's
-// own check just before a GiveAway, and reaches its lock after it, is
-// refused there rather than landing on a table its owner no longer has.
+// and sets a table's gates whenever the table changes hands or is dropped.
+// A check under the write's lock is what makes a change of owner exact: a
+// write that passed the ets package's own check just before a GiveAway, and
+// reaches its lock after it, is refused there rather than landing on a
+// table its owner no longer has.
 package gate
 
 import "sync/atomic"
