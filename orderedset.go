@@ -176,10 +176,10 @@ func (t *OrderedSet[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
 }
 
 func (t *OrderedSet[K, V]) insertBatch(entries []Entry[K, V], onlyNew bool) (bool, error) {
+	if err := t.writable(); err != nil {
+		return false, err
+	}
 	if len(entries) == 0 {
-		if err := t.writable(); err != nil {
-			return false, err
-		}
 		return true, nil
 	}
 	item := func(i int) (K, V) { return entries[i].Key, entries[i].Value }

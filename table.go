@@ -440,12 +440,10 @@ func (h handle) refused() error {
 // retry makes write, one write through the engine on behalf of h, until
 // the engine's write gate admits it (write's second result), and returns
 // its result, or the error of a handle that may not write (see refused).
-// The hottest writes spell it out, without the closure.
+// The caller has checked writable first. The single-key writes of every
+// kind spell it out instead: through retry's closure, a bag's Insert took
+// 4-8% longer (Bag_Insert, Bag_InsertPresent, -cpu 1).
 func retry[R any](h handle, write func(who *gate.Token) (R, bool)) (R, error) {
-	if err := h.writable(); err != nil {
-		var zero R
-		return zero, err
-	}
 	for {
 		if r, admitted := write(h.as.token()); admitted {
 			return r, nil
@@ -526,6 +524,9 @@ func (c *core) info(st *state) Info {
 // objects or none, and a write is either cleared or made after the whole
 // Clear. It needs write access.
 func (h handle) Clear() error {
+	if err := h.writable(); err != nil {
+		return err
+	}
 	_, err := retry(h, func(who *gate.Token) (struct{}, bool) { return struct{}{}, h.c.eng.Clear(who) })
 	return err
 }
