@@ -251,9 +251,11 @@ func (t *bag[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
 // Lookup returns k's objects in insertion order (ETS lookup/2), in a new
 // slice the caller owns: changing it never changes the table. It returns nil
 // if k has no object or the table cannot be read (see Err). It is
-// O(objects of k), copies them holding the lock of k's shard (which readers
-// of that shard take in turn, as writers do), and allocates only the slice
-// it returns.
+// O(objects of k) and allocates only the slice it returns. It reads as a
+// Set's Lookup does, taking no lock and writing no shared memory: it copies
+// the objects and keeps the copy if no writer of k's shard ran meanwhile,
+// and copies under the shard's lock if writers keep it busy (see
+// WithReadConcurrency).
 func (t *bag[K, V]) Lookup(k K) []V {
 	if !t.readable() {
 		return nil

@@ -8,11 +8,13 @@ import (
 	"unsafe"
 
 	"github.com/etsgo/ets/internal/gate"
+	"github.com/etsgo/ets/internal/seqlock"
 )
 
 // Bag is the engine of ETS's bag and duplicate_bag: a Map whose value under
 // each key is that key's objects, in insertion order. All methods are safe for
-// concurrent use; each takes the lock of the key's shard once.
+// concurrent use. Each write takes the lock of the key's shard once; Get,
+// Count and Has read without it, as Map.Get does.
 //
 // Sizes count objects, not keys. The objects are counted per range of
 // hashes, as many ranges as the Bag has shards at most (Config.MaxShards,
@@ -176,7 +178,7 @@ func (b *Bag[K, V]) InsertBatch(hashes []uint64, item func(i int) (K, V), onlyNe
 	return true, true
 }
 
-// view calls fn with k's objects under the read lock of k's shard, or does
+// view calls fn with k's objects under the lock of k's shard, or does
 // nothing if k is absent.
 func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
 	s := b.m.dir().at(h)
@@ -191,19 +193,87 @@ func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
 	}
 }
 
+// bigObjects is the size of a key past which Get copies its objects
+// without the lock once only: a writer of the shard during the copy would
+// make it copy them again.
+const bigObjects = 1024
+
 // Get returns a new slice of k's objects in insertion order, nil if k is
 // absent.
+//
+// It reads as Map.Get does, without the lock and writing no shared memory:
+// it copies the objects of the list peek found, and checks the shard's
+// counter again: if it has not moved, no writer changed the objects during
+// the copy. Values a writer tore are only copied, never used, and the copy
+// is then discarded: every word of the array is one some writer stored
+// there, so the garbage collector finds only real pointers in it. (The
+// index, a Go map, is never read without the lock.) If writers keep moving
+// the counter, Get copies under the lock.
 func (b *Bag[K, V]) Get(h uint64, k K) []V {
 	var out []V
+	if optimisticReads {
+		for range optimisticTries {
+			s, start, list, live, found, valid := b.peek(h, k)
+			if !valid {
+				continue
+			}
+			if !found {
+				return nil
+			}
+			if cap(out) < live {
+				out = make([]V, 0, live)
+			}
+			out = out[:0]
+			for i := range list {
+				if list[i].prev != tombstone {
+					out = append(out, list[i].v)
+				}
+			}
+			if fenced {
+				seqlock.LoadFence() // the copy before the check (seqlock's fence_arm64.go)
+			}
+			if s.l.Seq.Load() == start {
+				return out
+			}
+			if live > bigObjects {
+				break
+			}
+		}
+	}
 	b.view(h, k, func(o *objects[V]) { out = o.appendTo(make([]V, 0, o.live)) })
 	return out
 }
 
-// Count returns the number of k's objects.
+// Count returns the number of k's objects. It reads as Get does.
 func (b *Bag[K, V]) Count(h uint64, k K) int {
+	if optimisticReads {
+		for range optimisticTries {
+			if _, _, _, live, _, valid := b.peek(h, k); valid {
+				return live
+			}
+		}
+	}
 	n := 0
 	b.view(h, k, func(o *objects[V]) { n = o.live })
 	return n
+}
+
+// peek is one lock-free look at k's objects in its shard s (see
+// shard.peek): the header of their list and their count, read while s's
+// counter stayed start, so that the header is one list's, whose array holds
+// its length. It is not valid if a writer held s or moved its counter
+// meanwhile. found is false if k is absent.
+func (b *Bag[K, V]) peek(h uint64, k K) (s *shard[K, objects[V]], start uint64, list []obj[V], live int, found, valid bool) {
+	s = b.m.dir().at(h)
+	sl, start, valid := s.peek(h, k)
+	if !valid || sl == nil {
+		return s, start, nil, 0, false, valid
+	}
+	list, live = sl.val.list, sl.val.live
+	if fenced {
+		seqlock.LoadFence() // the header before the check
+	}
+	return s, start, list, live, true, s.l.Seq.Load() == start
 }
 
 // Has reports whether k has any object.

@@ -391,18 +391,11 @@ func TestGrowGivesUpBehindAHolder(t *testing.T) {
 // shards.
 func TestGrowFreezesForWritersOnly(t *testing.T) {
 	defer watchdog(t, 20*time.Second)()
-	defer func() { growPause = nil }()
 	m := New[int, int](Config{Shards: 1, MaxShards: 64})
 	for k := range 1000 {
 		m.Put(k, k, nil)
 	}
-	frozen, release := make(chan struct{}), make(chan struct{})
-	growPause = func(stage int) {
-		if stage == growFrozen {
-			close(frozen)
-			<-release
-		}
-	}
+	frozen, release := pauseFrozenGrow(t)
 	grown := make(chan bool)
 	go func() { grown <- m.Grow() }()
 	<-frozen
@@ -430,6 +423,21 @@ func TestGrowFreezesForWritersOnly(t *testing.T) {
 	v, _ := m.Get(5, nil)
 	require.Equal(t, 50, v)
 	require.Equal(t, 4, m.Shards())
+}
+
+// pauseFrozenGrow makes grows stop once they have frozen the shards until
+// the test ends: frozen closes then, and the grow goes on when release is
+// closed.
+func pauseFrozenGrow(t *testing.T) (frozen, release chan struct{}) {
+	frozen, release = make(chan struct{}), make(chan struct{})
+	growPause = func(stage int) {
+		if stage == growFrozen {
+			close(frozen)
+			<-release
+		}
+	}
+	t.Cleanup(func() { growPause = nil })
+	return frozen, release
 }
 
 // BenchmarkGrow measures one grow of a Map of 1e6 int keys from 16 shards to

@@ -405,51 +405,70 @@ func (m *Map[K, V]) getSlow(h uint64, k K) (V, bool) {
 
 // get looks k up in s, as getSlow; live is false if s is retired.
 func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
-	var zero V
 	if optimisticReads {
-	tries:
 		for range optimisticTries {
-			start := s.l.Seq.Load()
-			mask := s.mask.Load() // before grp: see shard.publish
-			p := s.grp.Load()
-			if !readable(start) || s.l.Seq.Load() != start {
-				continue // p and mask may not belong together: see shard.publish
+			sl, start, valid := s.peek(h, k)
+			if !valid {
+				continue
 			}
-			if p == nil {
-				return zero, false, true
+			if sl == nil {
+				return v, false, true
 			}
-			g := (h >> 7) & mask
-			tag := lsb * (h&0x7f | ctrlFull)
-			for step := uint64(1); ; step++ {
-				gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr(g)*unsafe.Sizeof(*p)))
-				w := atomic.LoadUint64(&gr.ctrl)
-				x := w ^ tag
-				for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // bytes of w equal to the tag (false positives possible)
-					sl := gr.slots[bits.TrailingZeros64(m)>>3&(groupSize-1)]
-					if fenced {
-						seqlock.LoadFence()
-					}
-					if s.l.Seq.Load() != start {
-						continue tries
-					}
-					if sl.key == k {
-						return sl.val, true, true
-					}
-				}
-				if ^(w|w<<7)&msb != 0 { // matchEmpty: k is absent
-					if s.l.Seq.Load() != start {
-						continue tries
-					}
-					return zero, false, true
-				}
-				if step > mask {
-					continue tries // only a torn view of the groups can be this long
-				}
-				g = (g + step) & mask
+			v = sl.val
+			if fenced {
+				seqlock.LoadFence() // the copy before the check (seqlock's fence_arm64.go)
+			}
+			if s.l.Seq.Load() == start {
+				return v, true, true
 			}
 		}
 	}
 	return s.getLocked(h, k)
+}
+
+// peek is one lock-free probe for k in s. It is valid if no writer held s
+// or moved its counter while it probed, and then returns k's slot (nil if k
+// is absent) as of the counter start. The slot is only a place: a reader
+// copies what it needs from it, then checks that the counter is still
+// start (get, Bag.Get). It is never valid for a retired shard, whose
+// counter is odd for good.
+func (s *shard[K, V]) peek(h uint64, k K) (sl *slot[K, V], start uint64, valid bool) {
+	start = s.l.Seq.Load()
+	mask := s.mask.Load() // before grp: see shard.publish
+	p := s.grp.Load()
+	if !readable(start) || s.l.Seq.Load() != start {
+		return nil, start, false // p and mask may not belong together: see shard.publish
+	}
+	if p == nil {
+		return nil, start, true
+	}
+	g := (h >> 7) & mask
+	tag := lsb * (h&0x7f | ctrlFull)
+	for step := uint64(1); ; step++ {
+		gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), uintptr(g)*unsafe.Sizeof(*p)))
+		w := atomic.LoadUint64(&gr.ctrl)
+		x := w ^ tag
+		for m := (x - lsb) &^ x & msb; m != 0; m &= m - 1 { // bytes of w equal to the tag (false positives possible)
+			sl := &gr.slots[bits.TrailingZeros64(m)>>3&(groupSize-1)]
+			key := sl.key
+			if fenced {
+				seqlock.LoadFence()
+			}
+			if s.l.Seq.Load() != start {
+				return nil, start, false // key may be torn: never compare it
+			}
+			if key == k {
+				return sl, start, true
+			}
+		}
+		if ^(w|w<<7)&msb != 0 { // matchEmpty: k is absent
+			return nil, start, s.l.Seq.Load() == start
+		}
+		if step > mask {
+			return nil, start, false // only a torn view of the groups can be this long
+		}
+		g = (g + step) & mask
+	}
 }
 
 // getLocked looks k up under the lock, unless s is retired (live false).

@@ -1,0 +1,155 @@
+package shard
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// windowValue is object i of TestBagReadsUnderWriters: i in decimal and i%7
+// x's, so that a torn string (one object's pointer, another's length) does
+// not parse back.
+func windowValue(i int) string { return strconv.Itoa(i) + strings.Repeat("x", i%7) }
+
+func parseWindowValue(s string) (int, bool) {
+	digits := strings.TrimRight(s, "x")
+	i, err := strconv.Atoi(digits)
+	return i, err == nil && len(s)-len(digits) == i%7
+}
+
+// Get and Count, which read without the lock, see a key's objects as some
+// moment left them, while a writer slides the key's objects along as a
+// window (insert the next, delete the oldest: the key always holds window
+// consecutive objects, or window+1 between the two writes) and another
+// writer churns the other keys of the shard, which rehashes its table. A
+// small key's deletes shift its objects in place and an indexed key's leave
+// tombstones and compact: a copy that a writer tore is caught by the check
+// of the counter after the copy, or Get returns a run that skips, repeats
+// or reorders objects, or a string that does not parse back. A key of more
+// than bigObjects objects is copied without the lock once, then under it.
+// The test means most without -race (with -race, readers take the lock).
+func TestBagReadsUnderWriters(t *testing.T) {
+	for _, dup := range []bool{false, true} {
+		for _, window := range []int{3, 20, 1500} {
+			for _, procs := range []int{1, 2} {
+				t.Run(fmt.Sprintf("dup=%v/window=%d/procs=%d", dup, window, procs), func(t *testing.T) {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+					bagReadsUnderWriters(t, dup, window)
+				})
+			}
+		}
+	}
+}
+
+func bagReadsUnderWriters(t *testing.T, dup bool, window int) {
+	b := NewBag[int, string](Config{Shards: 1, MaxShards: 4, GrowAfter: 1}, dup)
+	h := b.Hash(0)
+	for i := range window {
+		b.Insert(h, 0, windowValue(i), nil)
+	}
+	slides := 40_000
+	if window > bigObjects {
+		slides = 4_000
+	}
+	var done atomic.Bool
+	var reads, copied atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { // the window
+		defer wg.Done()
+		defer done.Store(true)
+		for i := window; i < window+slides; i++ {
+			if i%16 == 0 {
+				runtime.Gosched()
+			}
+			b.Insert(h, 0, windowValue(i), nil)
+			b.DeleteObject(h, 0, windowValue(i-window), nil)
+		}
+	}()
+	go func() { // the other keys
+		defer wg.Done()
+		for i := 0; !done.Load(); i++ {
+			if i%16 == 0 {
+				runtime.Gosched()
+			}
+			k := 1 + i%3000
+			if i/3000%2 == 0 {
+				b.Insert(b.Hash(k), k, "other", nil)
+			} else {
+				b.Delete(b.Hash(k), k, nil)
+			}
+		}
+	}()
+	go func() { // the reader
+		defer wg.Done()
+		for i := 0; !done.Load(); i++ {
+			if i%8 == 0 {
+				runtime.Gosched()
+			}
+			reads.Add(1)
+			if n := b.Count(h, 0); n != window && n != window+1 {
+				t.Errorf("Count = %d, want %d or %d", n, window, window+1)
+				return
+			}
+			vs := b.Get(h, 0)
+			copied.Add(int64(len(vs)))
+			if len(vs) != window && len(vs) != window+1 {
+				t.Errorf("Get returned %d objects, want %d or %d", len(vs), window, window+1)
+				return
+			}
+			first, ok := parseWindowValue(vs[0])
+			for j, v := range vs {
+				n, okj := parseWindowValue(v)
+				if !ok || !okj || n != first+j {
+					t.Errorf("Get returned %q, not %d consecutive objects", vs, len(vs))
+					return
+				}
+			}
+		}
+	}()
+	stop := make(chan struct{})
+	go func() { wg.Wait(); close(stop) }()
+	select {
+	case <-stop:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no progress")
+	}
+	require.Positive(t, reads.Load())
+	t.Logf("%d reads, %d objects copied, %d shards", reads.Load(), copied.Load(), b.Shards())
+}
+
+// While a grow has frozen its shards, Get and Count read them without
+// waiting, as Map.Get does (TestGrowFreezesForWritersOnly).
+func TestBagReadsDuringAGrow(t *testing.T) {
+	if !optimisticReads {
+		t.Skip("with -race, readers take the lock and wait for the grow")
+	}
+	defer watchdog(t, 20*time.Second)()
+	b := NewBag[int, string](Config{Shards: 1, MaxShards: 64}, true)
+	for k := range 1000 {
+		for j := range 1 + k%3 {
+			b.Insert(b.Hash(k), k, windowValue(j), nil)
+		}
+	}
+	frozen, release := pauseFrozenGrow(t)
+	grown := make(chan bool)
+	go func() { grown <- b.m.Grow() }()
+	<-frozen
+	for k := range 1000 {
+		h := b.Hash(k)
+		want := []string{"0", "1x", "2xx"}[:1+k%3]
+		require.Equal(t, want, b.Get(h, k), "key %d", k)
+		require.Equal(t, len(want), b.Count(h, k), "key %d", k)
+	}
+	require.Nil(t, b.Get(b.Hash(-1), -1))
+	close(release)
+	require.True(t, <-grown)
+	require.Equal(t, []string{"0", "1x"}, b.Get(b.Hash(4), 4))
+}
