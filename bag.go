@@ -263,6 +263,20 @@ func (t *bag[K, V]) Lookup(k K) []V {
 	return t.e.Get(t.e.Hash(k), k)
 }
 
+// AppendLookup appends k's objects to dst in insertion order and returns
+// the extended slice, growing it as append does; it returns dst if k has no
+// object or the table cannot be read (see Err). It reads as Lookup does,
+// into a slice the caller keeps: a dispatch loop that reuses its buffer
+// (buf = t.AppendLookup(buf[:0], k)) reads without allocating once the
+// buffer has grown to its keys' sizes. AppendLookup writes nothing past the
+// slice it returns.
+func (t *bag[K, V]) AppendLookup(dst []V, k K) []V {
+	if !t.readable() {
+		return dst
+	}
+	return t.e.Append(dst, t.e.Hash(k), k)
+}
+
 // Count returns how many objects k has: 0 if none or if the table cannot be
 // read. It is O(1) and does not allocate. ETS has no count of one key's
 // objects; this is length(lookup(T, K)) without the copy.

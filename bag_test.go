@@ -21,6 +21,7 @@ import (
 type bagTable interface {
 	sharedTable
 	Lookup(int) []int
+	AppendLookup([]int, int) []int
 	Count(int) int
 	DeleteObject(int, int) error
 	Take(int) ([]int, error)
@@ -719,11 +720,13 @@ func TestBag_ZeroAllocs(t *testing.T) {
 				for i := range objects {
 					require.NoError(t, tab.Insert(1, i))
 				}
+				buf := make([]int, 0, objects)
 				ops := map[string]func(){
 					"Member":        func() { tab.Member(1) },
 					"MemberMissing": func() { tab.Member(99) },
 					"Count":         func() { tab.Count(1) },
 					"LookupMissing": func() { tab.Lookup(99) },
+					"AppendLookup":  func() { buf = tab.AppendLookup(buf[:0], 1) },
 					"DeleteMissing": func() { _ = tab.Delete(99) },
 					"DeleteObjectMissing": func() {
 						_ = tab.DeleteObject(1, -1)
@@ -738,6 +741,7 @@ func TestBag_ZeroAllocs(t *testing.T) {
 				}
 				require.Equal(t, 1.0, testing.AllocsPerRun(200, func() { tab.Lookup(1) }), "Lookup allocates only its result")
 				require.Equal(t, objects, tab.Count(1))
+				require.Equal(t, tab.Lookup(1), tab.AppendLookup(buf[:0], 1))
 			})
 		}
 	}

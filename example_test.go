@@ -286,6 +286,26 @@ func ExampleNewDuplicateBag() {
 	// [login logout] false
 }
 
+func ExampleDuplicateBag_AppendLookup() {
+	// A registry: the subscribers of each topic. Dispatch reuses one
+	// buffer, so that a lookup allocates only until the buffer has grown.
+	subs, _ := ets.NewDuplicateBag[string, int]()
+	defer subs.Drop()
+	_ = subs.Insert("prices", 1)
+	_ = subs.Insert("prices", 2)
+	_ = subs.Insert("news", 3)
+
+	var buf []int
+	for _, topic := range []string{"prices", "news", "sports"} {
+		buf = subs.AppendLookup(buf[:0], topic)
+		fmt.Println(topic, buf)
+	}
+	// Output:
+	// prices [1 2]
+	// news [3]
+	// sports []
+}
+
 func ExampleBag_SelectLimit() {
 	tags, _ := ets.NewBag[int, string]()
 	_ = tags.InsertMany(

@@ -14,7 +14,7 @@ import (
 // Bag is the engine of ETS's bag and duplicate_bag: a Map whose value under
 // each key is that key's objects, in insertion order. All methods are safe for
 // concurrent use. Each write takes the lock of the key's shard once; Get,
-// Count and Has read without it, as Map.Get does.
+// Append, Count and Has read without it, as Map.Get does.
 //
 // Sizes count objects, not keys. The objects are counted per range of
 // hashes, as many ranges as the Bag has shards at most (Config.MaxShards,
@@ -199,18 +199,24 @@ func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
 const bigObjects = 1024
 
 // Get returns a new slice of k's objects in insertion order, nil if k is
-// absent.
+// absent. It reads as Append does.
+func (b *Bag[K, V]) Get(h uint64, k K) []V { return b.Append(nil, h, k) }
+
+// Append appends k's objects to dst in insertion order and returns the
+// extended slice (dst if k is absent), growing it as append does.
 //
 // It reads as Map.Get does, without the lock and writing no shared memory:
 // it copies the objects of the list peek found, and checks the shard's
 // counter again: if it has not moved, no writer changed the objects during
-// the copy. Values a writer tore are only copied, never used, and the copy
-// is then discarded: every word of the array is one some writer stored
-// there, so the garbage collector finds only real pointers in it. (The
-// index, a Go map, is never read without the lock.) If writers keep moving
-// the counter, Get copies under the lock.
-func (b *Bag[K, V]) Get(h uint64, k K) []V {
-	var out []V
+// the copy. Values a writer tore are only copied, never used, and a copy
+// that fails the check is cleared before Append tries again or returns
+// (dst[len(dst):cap(dst)] is the caller's, and must not hold them): every
+// word of the array is one some writer stored there, so the garbage
+// collector finds only real pointers in it meanwhile. (The index, a Go map,
+// is never read without the lock.) If writers keep moving the counter,
+// Append copies under the lock.
+func (b *Bag[K, V]) Append(dst []V, h uint64, k K) []V {
+	n := len(dst)
 	if optimisticReads {
 		for range optimisticTries {
 			s, start, list, live, found, valid := b.peek(h, k)
@@ -218,30 +224,39 @@ func (b *Bag[K, V]) Get(h uint64, k K) []V {
 				continue
 			}
 			if !found {
-				return nil
+				return dst
 			}
-			if cap(out) < live {
-				out = make([]V, 0, live)
-			}
-			out = out[:0]
+			dst = grow(dst, live)
 			for i := range list {
 				if list[i].prev != tombstone {
-					out = append(out, list[i].v)
+					dst = append(dst, list[i].v)
 				}
 			}
 			if fenced {
 				seqlock.LoadFence() // the copy before the check (seqlock's fence_arm64.go)
 			}
 			if s.l.Seq.Load() == start {
-				return out
+				return dst
 			}
+			clear(dst[n:])
+			dst = dst[:n]
 			if live > bigObjects {
 				break
 			}
 		}
 	}
-	b.view(h, k, func(o *objects[V]) { out = o.appendTo(make([]V, 0, o.live)) })
-	return out
+	b.view(h, k, func(o *objects[V]) { dst = o.appendTo(grow(dst, o.live)) })
+	return dst
+}
+
+// grow returns dst with room for n more elements, as slices.Grow does; a
+// nil dst (Get's) gets exactly n, in one allocation even where the compiler
+// does not fuse slices.Grow's append of a make (under -race it does not).
+func grow[V any](dst []V, n int) []V {
+	if dst == nil {
+		return make([]V, 0, n)
+	}
+	return slices.Grow(dst, n)
 }
 
 // Count returns the number of k's objects. It reads as Get does.
@@ -269,11 +284,19 @@ func (b *Bag[K, V]) peek(h uint64, k K) (s *shard[K, objects[V]], start uint64, 
 	if !valid || sl == nil {
 		return s, start, nil, 0, false, valid
 	}
+	list, live, valid = header(s, sl, start)
+	return s, start, list, live, true, valid
+}
+
+// header reads the list header and the count of the objects in slot sl,
+// which shard.peek found in s at counter start: valid if the counter is
+// still start.
+func header[K, V comparable](s *shard[K, objects[V]], sl *slot[K, objects[V]], start uint64) (list []obj[V], live int, valid bool) {
 	list, live = sl.val.list, sl.val.live
 	if fenced {
 		seqlock.LoadFence() // the header before the check
 	}
-	return s, start, list, live, true, s.l.Seq.Load() == start
+	return list, live, s.l.Seq.Load() == start
 }
 
 // Has reports whether k has any object.

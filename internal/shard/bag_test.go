@@ -62,9 +62,11 @@ func bagReadsUnderWriters(t *testing.T, dup bool, window int) {
 	var reads, copied atomic.Int64
 	var wg sync.WaitGroup
 	wg.Add(3)
+	reading := make(chan struct{})
 	go func() { // the window
 		defer wg.Done()
 		defer done.Store(true)
+		<-reading
 		for i := window; i < window+slides; i++ {
 			if i%16 == 0 {
 				runtime.Gosched()
@@ -89,7 +91,8 @@ func bagReadsUnderWriters(t *testing.T, dup bool, window int) {
 	}()
 	go func() { // the reader
 		defer wg.Done()
-		for i := 0; !done.Load(); i++ {
+		close(reading)
+		for i := 0; i == 0 || !done.Load(); i++ {
 			if i%8 == 0 {
 				runtime.Gosched()
 			}
@@ -152,4 +155,69 @@ func TestBagReadsDuringAGrow(t *testing.T) {
 	close(release)
 	require.True(t, <-grown)
 	require.Equal(t, []string{"0", "1x"}, b.Get(b.Hash(4), 4))
+}
+
+// header, which Get and Count trust for the list's bounds and the count,
+// refuses a slot that a writer changed after shard.peek found it: here an
+// insert that outgrows the list's array (and indexes the key).
+func TestBagHeaderChecksTheCounter(t *testing.T) {
+	b := NewBag[int, string](Config{Shards: 1}, true)
+	h := b.Hash(0)
+	for i := range smallObjects {
+		b.Insert(h, 0, windowValue(i), nil)
+	}
+	s := b.m.dir().at(h)
+	sl, start, valid := s.peek(h, 0)
+	require.True(t, valid)
+	require.NotNil(t, sl)
+	list, live, valid := header(s, sl, start)
+	require.True(t, valid)
+	require.Equal(t, smallObjects, live)
+	require.Len(t, list, smallObjects)
+
+	b.Insert(h, 0, windowValue(smallObjects), nil)
+	_, _, valid = header(s, sl, start)
+	require.False(t, valid, "a header read after a write passed the check")
+}
+
+// Append appends to the caller's slice and leaves nothing past what it
+// returns, even when a copy it discarded was longer: a writer keeps adding
+// and deleting a dozen objects under a key that keeps one.
+func TestBagAppendLeavesNoDiscardedCopy(t *testing.T) {
+	b := NewBag[int, string](Config{Shards: 1}, true)
+	h := b.Hash(0)
+	b.Insert(h, 0, "keep", nil)
+	require.Equal(t, []string{"x", "keep"}, b.Append([]string{"x"}, h, 0))
+	require.Equal(t, []string{"x"}, b.Append([]string{"x"}, h, 1))
+	require.Nil(t, b.Get(h, 1))
+
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !done.Load() {
+			for i := range 12 {
+				b.Insert(h, 0, windowValue(i), nil)
+			}
+			for i := range 12 {
+				b.DeleteObject(h, 0, windowValue(i), nil)
+			}
+		}
+	}()
+	defer wg.Wait()
+	defer done.Store(true)
+	buf := make([]string, 1, 64)
+	for i := range 200_000 {
+		vs := b.Append(buf[:1], h, 0)
+		if len(vs) == 2 { // the writer is between rounds: the key holds "keep" alone
+			for j, x := range vs[2:cap(vs)] {
+				if x != "" {
+					t.Fatalf("read %d: Append returned %q, and %q at %d past it", i, vs, x, j+2)
+				}
+			}
+		}
+		clear(buf[:cap(buf)])
+	}
 }

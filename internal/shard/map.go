@@ -412,14 +412,14 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 				continue
 			}
 			if sl == nil {
-				return v, false, true
+				return v, false, true // v is still zero
 			}
-			v = sl.val
+			x := sl.val // not v: a copy that fails the check must not be returned as an absent key's value
 			if fenced {
 				seqlock.LoadFence() // the copy before the check (seqlock's fence_arm64.go)
 			}
 			if s.l.Seq.Load() == start {
-				return v, true, true
+				return x, true, true
 			}
 		}
 	}

@@ -629,3 +629,54 @@ func TestShrinkFloor(t *testing.T) {
 		require.Equal(t, groups, len(s.tab.groups), "%d keys", keys)
 	}
 }
+
+// Get answers an absent key with the zero value, even after an attempt
+// that copied the key's value and then failed its check: a writer puts and
+// takes the key, pausing between, and the values are wide, so that a copy
+// often straddles a write. (From a review: a version that kept the failed
+// copy returned it, torn, with ok false, in 2 runs of 3.)
+func TestGetAbsentIsZero(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	type huge [4096]int64
+	m := New[int, huge](Config{Shards: 1})
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var v huge
+		for i := int64(1); !done.Load(); i++ {
+			for j := range v {
+				v[j] = i
+			}
+			m.Put(0, v, nil)
+			spin(int(i % 64))
+			m.Take(0, nil)
+			spin(int(i % 64))
+		}
+	}()
+	defer wg.Wait()
+	defer done.Store(true)
+	reads, absent := 0, 0
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		for range 1000 {
+			reads++
+			if v, ok := m.Get(0, nil); !ok {
+				absent++
+				require.Equal(t, huge{}, v, "read %d: an absent key's value", reads)
+			}
+		}
+	}
+	t.Logf("%d reads, %d absent", reads, absent)
+}
+
+var spinSink atomic.Int64
+
+// spin burns about n*10 additions.
+func spin(n int) {
+	x := int64(0)
+	for i := range n * 10 {
+		x += int64(i)
+	}
+	spinSink.Add(x)
+}

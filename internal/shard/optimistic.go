@@ -2,13 +2,13 @@
 
 package shard
 
-// optimisticReads lets Get, Has and a shard's live count read without the
-// shard's lock, validated by the shard's sequence counter. A reader's plain
-// copy of a slot must not be satisfied after its second load of the
-// counter, and a writer's stores must not be seen before its store of the
-// odd counter: so on these architectures loads are not reordered with later
-// loads nor stores with later stores, and on arm64, where an atomic load
-// (load-acquire) orders only later loads and the lock's compare-and-swap
-// (store-release) only earlier stores, the reader and the writer put
-// barriers there (seqlock's fence_arm64.go).
+// optimisticReads lets Get, Has, a Bag's Get, Append and Count, and a
+// shard's live count read without the shard's lock, validated by the shard's
+// sequence counter. A reader's plain copy of a slot must not be satisfied
+// after its second load of the counter, and a writer's stores must not be
+// seen before its store of the odd counter: so on these architectures loads
+// are not reordered with later loads nor stores with later stores, and on
+// arm64, where an atomic load (load-acquire) orders only later loads and the
+// lock's compare-and-swap (store-release) only earlier stores, the reader
+// and the writer put barriers there (seqlock's fence_arm64.go).
 const optimisticReads = true
