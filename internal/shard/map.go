@@ -621,6 +621,13 @@ func (m *Map[K, V]) grow(shift uint64, since int64, force bool) bool {
 	// A reader still in an old shard holds its own pointer to the groups
 	// it reads, which keeps them alive while it reads, and then finds the
 	// shard retired; nobody else reads a retired shard's table.
+	if fenced {
+		// clear's plain stores (the table's count, which shard.live reads
+		// without the lock) after the retired words: on arm64 a later
+		// store may pass a store-release, and a reader that saw the count
+		// zeroed but the shard still frozen would accept it.
+		seqlock.StoreFence()
+	}
 	for i := range old.len() {
 		old.shard(i).clear()
 	}
