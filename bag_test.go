@@ -352,6 +352,22 @@ func TestBag_LookupSliceIsTheCallers(t *testing.T) {
 		taken[0] = -5
 		require.NoError(t, tab.Insert(1, 0))
 		require.Equal(t, []int{0}, tab.Lookup(1))
+
+		// AppendLookup appends after the caller's elements, returns a
+		// nil dst for a missing key, and grows dst as append does.
+		buf := make([]int, 1, 4)
+		buf[0] = 42
+		got = tab.AppendLookup(buf, 1)
+		require.Equal(t, []int{42, 0}, got)
+		require.Same(t, &buf[0], &got[0], "dst had room: its array is used")
+		require.Nil(t, tab.AppendLookup(nil, 2))
+		require.Equal(t, []int{42}, tab.AppendLookup(buf, 2))
+		for i := 1; i < 20; i++ {
+			require.NoError(t, tab.Insert(1, i))
+		}
+		got = tab.AppendLookup(buf, 1)
+		require.Len(t, got, 21)
+		require.Equal(t, 42, got[0])
 	})
 }
 
@@ -587,6 +603,7 @@ func TestBag_Drop(t *testing.T) {
 
 		// Every read is not-found.
 		require.Nil(t, tab.Lookup(1))
+		require.Equal(t, []int{7}, tab.AppendLookup([]int{7}, 1))
 		require.Zero(t, tab.Count(1))
 		require.Empty(t, bagContents(tab))
 		requireDroppedReads(t, tab, cur)
@@ -796,6 +813,8 @@ func TestBag_DifferentialAgainstModel(t *testing.T) {
 			case 6, 7:
 				kk := key()
 				require.Equal(t, m.m[kk], tab.Lookup(kk), msg)
+				prefix := []int{-1, -2}[:r.IntN(3)]
+				require.Equal(t, append(slices.Clip(prefix), m.m[kk]...), tab.AppendLookup(prefix, kk), msg)
 				require.Equal(t, len(m.m[kk]), tab.Count(kk), msg)
 				require.Equal(t, len(m.m[kk]) > 0, tab.Member(kk), msg)
 			case 8:

@@ -203,20 +203,22 @@ const bigObjects = 1024
 func (b *Bag[K, V]) Get(h uint64, k K) []V { return b.Append(nil, h, k) }
 
 // Append appends k's objects to dst in insertion order and returns the
-// extended slice (dst if k is absent), growing it as append does.
+// extended slice, growing it as append does; it returns dst itself if k is
+// absent.
 //
 // It reads as Map.Get does, without the lock and writing no shared memory:
-// it copies the objects of the list peek found, and checks the shard's
-// counter again: if it has not moved, no writer changed the objects during
-// the copy. Values a writer tore are only copied, never used, and a copy
-// that fails the check is cleared before Append tries again or returns
-// (dst[len(dst):cap(dst)] is the caller's, and must not hold them): every
-// word of the array is one some writer stored there, so the garbage
-// collector finds only real pointers in it meanwhile. (The index, a Go map,
-// is never read without the lock.) If writers keep moving the counter,
-// Append copies under the lock.
+// it copies the objects of the list peek found into dst[len(dst):][:live]
+// (copyLive), and checks the shard's counter again: if it has not moved, no
+// writer changed the objects during the copy. Values a writer tore are only
+// copied, never used, and a copy that fails the check is cleared before
+// Append tries again or returns, so that nothing of it stays in dst's
+// array; meanwhile every word of it is one some writer stored there, so the
+// garbage collector finds only real pointers. (The index, a Go map, is never
+// read without the lock.) If writers keep moving the counter, Append copies
+// under the lock.
 func (b *Bag[K, V]) Append(dst []V, h uint64, k K) []V {
 	n := len(dst)
+	out := dst
 	if optimisticReads {
 		for range optimisticTries {
 			s, start, list, live, found, valid := b.peek(h, k)
@@ -226,33 +228,52 @@ func (b *Bag[K, V]) Append(dst []V, h uint64, k K) []V {
 			if !found {
 				return dst
 			}
-			dst = grow(dst, live)
-			for i := range list {
-				if list[i].prev != tombstone {
-					dst = append(dst, list[i].v)
-				}
-			}
+			out = growFor(out, live)
+			ok := copyLive(out[n:n+live], list)
 			if fenced {
 				seqlock.LoadFence() // the copy before the check (seqlock's fence_arm64.go)
 			}
-			if s.l.Seq.Load() == start {
-				return dst
+			if ok && s.l.Seq.Load() == start {
+				return out[:n+live]
 			}
-			clear(dst[n:])
-			dst = dst[:n]
+			clear(out[n : n+live])
 			if live > bigObjects {
 				break
 			}
 		}
 	}
-	b.view(h, k, func(o *objects[V]) { dst = o.appendTo(grow(dst, o.live)) })
-	return dst
+	b.view(h, k, func(o *objects[V]) { out = o.appendTo(growFor(out, o.live)) })
+	if len(out) == n {
+		return dst // absent: not the array a discarded copy grew
+	}
+	return out
 }
 
-// grow returns dst with room for n more elements, as slices.Grow does; a
-// nil dst (Get's) gets exactly n, in one allocation even where the compiler
-// does not fuse slices.Grow's append of a make (under -race it does not).
-func grow[V any](dst []V, n int) []V {
+// copyLive copies the values of list's live objects (not tombstones) into
+// out and reports whether list held exactly len(out) of them. It writes
+// nothing past out: a list that a writer changed during the copy can hold
+// any number of objects (a rebuild compacts in place and zeroes the tail,
+// whose slots then read as live), and the caller's array past out is not
+// the copy's to fill.
+func copyLive[V comparable](out []V, list []obj[V]) bool {
+	j := 0
+	for i := range list {
+		if list[i].prev != tombstone {
+			if j == len(out) {
+				return false
+			}
+			out[j] = list[i].v
+			j++
+		}
+	}
+	return j == len(out)
+}
+
+// growFor returns dst with room for n more elements, as slices.Grow does;
+// a nil dst (Get's) gets exactly n, in one allocation even where the
+// compiler does not fuse slices.Grow's append of a make (under -race it
+// does not).
+func growFor[V any](dst []V, n int) []V {
 	if dst == nil {
 		return make([]V, 0, n)
 	}

@@ -636,6 +636,9 @@ func TestShrinkFloor(t *testing.T) {
 // often straddles a write. (From a review: a version that kept the failed
 // copy returned it, torn, with ok false, in 2 runs of 3.)
 func TestGetAbsentIsZero(t *testing.T) {
+	if !optimisticReads {
+		t.Skip("readers lock")
+	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	type huge [4096]int64
 	m := New[int, huge](Config{Shards: 1})
@@ -663,7 +666,9 @@ func TestGetAbsentIsZero(t *testing.T) {
 			reads++
 			if v, ok := m.Get(0, nil); !ok {
 				absent++
-				require.Equal(t, huge{}, v, "read %d: an absent key's value", reads)
+				if v != (huge{}) {
+					t.Fatalf("read %d: an absent key's value is not zero: %d, ..., %d", reads, v[0], v[len(v)-1])
+				}
 			}
 		}
 	}

@@ -8,7 +8,8 @@ package shard
 // after its second load of the counter, and a writer's stores must not be
 // seen before its store of the odd counter: so on these architectures loads
 // are not reordered with later loads nor stores with later stores, and on
-// arm64, where an atomic load (load-acquire) orders only later loads and the
-// lock's compare-and-swap (store-release) only earlier stores, the reader
-// and the writer put barriers there (seqlock's fence_arm64.go).
+// arm64, where a load-acquire does not keep earlier loads from passing it
+// nor a store-release (the lock's compare-and-swap) later stores, the reader
+// and the writer put barriers there (seqlock's fence_arm64.go), as does a
+// grow between retiring its old shards and clearing them.
 const optimisticReads = true
