@@ -268,9 +268,10 @@ func (t *bag[K, V]) Lookup(k K) []V {
 // (nil if dst is nil) if k has no object or the table cannot be read (see
 // Err). It reads as Lookup does, into a slice the caller keeps: a dispatch
 // loop that reuses its buffer (buf = t.AppendLookup(buf[:0], k)) reads
-// without allocating once the buffer has grown to its keys' sizes. Like
-// append, it may write to dst's array past len(dst); a copy it discards
-// (one a concurrent writer interrupted) is zeroed, not left there.
+// without allocating once the buffer has grown to its keys' sizes. It may
+// zero elements of dst's array past len(dst), even when it returns dst: a
+// copy it discards (one a concurrent writer interrupted) is cleared, not
+// left there.
 func (t *bag[K, V]) AppendLookup(dst []V, k K) []V {
 	if !t.readable() {
 		return dst

@@ -185,10 +185,10 @@ func (c *config) engine() shard.Config {
 //     s390x; elsewhere they take their base node's read lock, which writes
 //     shared memory but lets readers run together.
 //   - A Bag's or DuplicateBag's Lookup, AppendLookup, Count and Member read
-//     as a Set's do: Lookup copies the key's objects without the lock and keeps the
-//     copy if the shard's counter did not move meanwhile. Only a key whose
-//     shard writers keep busy is copied under the lock, after a few tries
-//     (after one, for a key of more than 1,024 objects).
+//     as a Set's do: Lookup copies the key's objects without the lock and
+//     keeps the copy if the shard's counter did not move meanwhile. Only a
+//     key whose shard writers keep busy is copied under the lock, after a
+//     few tries (after one, for a key of more than 1,024 objects).
 func WithReadConcurrency(on bool) Option {
 	return Option{func(c *config) error {
 		c.readConcurrency = on

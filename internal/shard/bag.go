@@ -207,18 +207,19 @@ func (b *Bag[K, V]) Get(h uint64, k K) []V { return b.Append(nil, h, k) }
 // absent.
 //
 // It reads as Map.Get does, without the lock and writing no shared memory:
-// it copies the objects of the list peek found into dst[len(dst):][:live]
-// (copyLive), and checks the shard's counter again: if it has not moved, no
-// writer changed the objects during the copy. Values a writer tore are only
-// copied, never used, and a copy that fails the check is cleared before
-// Append tries again or returns, so that nothing of it stays in dst's
-// array; meanwhile every word of it is one some writer stored there, so the
-// garbage collector finds only real pointers. (The index, a Go map, is never
-// read without the lock.) If writers keep moving the counter, Append copies
-// under the lock.
+// it copies the objects of the list peek found into the live slots past
+// len(dst) (copyLive), in dst's array or a grown one, and checks the
+// shard's counter again: if it has not moved, no writer changed the objects
+// during the copy. Values a writer tore are only copied, never used, and a
+// copy that fails the check is cleared before Append tries again or
+// returns, so that nothing of it stays in dst's array; meanwhile every word
+// of it is one some writer stored there, so the garbage collector finds
+// only real pointers. (The index, a Go map, is never read without the
+// lock.) An attempt never changes dst: an array it grew is dropped with
+// the copy. If writers keep moving the counter, Append copies under the
+// lock.
 func (b *Bag[K, V]) Append(dst []V, h uint64, k K) []V {
 	n := len(dst)
-	out := dst
 	if optimisticReads {
 		for range optimisticTries {
 			s, start, list, live, found, valid := b.peek(h, k)
@@ -228,7 +229,7 @@ func (b *Bag[K, V]) Append(dst []V, h uint64, k K) []V {
 			if !found {
 				return dst
 			}
-			out = growFor(out, live)
+			out := growFor(dst, live)
 			ok := copyLive(out[n:n+live], list)
 			if fenced {
 				seqlock.LoadFence() // the copy before the check (seqlock's fence_arm64.go)
@@ -242,11 +243,8 @@ func (b *Bag[K, V]) Append(dst []V, h uint64, k K) []V {
 			}
 		}
 	}
-	b.view(h, k, func(o *objects[V]) { out = o.appendTo(growFor(out, o.live)) })
-	if len(out) == n {
-		return dst // absent: not the array a discarded copy grew
-	}
-	return out
+	b.view(h, k, func(o *objects[V]) { dst = o.appendTo(growFor(dst, o.live)) })
+	return dst
 }
 
 // copyLive copies the values of list's live objects (not tombstones) into

@@ -639,27 +639,20 @@ func TestGetAbsentIsZero(t *testing.T) {
 	if !optimisticReads {
 		t.Skip("readers lock")
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	type huge [4096]int64
 	m := New[int, huge](Config{Shards: 1})
-	var done atomic.Bool
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var v huge
-		for i := int64(1); !done.Load(); i++ {
-			for j := range v {
-				v[j] = i
-			}
-			m.Put(0, v, nil)
-			spin(int(i % 64))
-			m.Take(0, nil)
-			spin(int(i % 64))
+	var v huge
+	i := int64(0)
+	whileWriting(t, func() {
+		i++
+		for j := range v {
+			v[j] = i
 		}
-	}()
-	defer wg.Wait()
-	defer done.Store(true)
+		m.Put(0, v, nil)
+		spin(int(i % 64))
+		m.Take(0, nil)
+		spin(int(i % 64))
+	})
 	reads, absent := 0, 0
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
 		for range 1000 {
@@ -673,6 +666,27 @@ func TestGetAbsentIsZero(t *testing.T) {
 		}
 	}
 	t.Logf("%d reads, %d absent", reads, absent)
+}
+
+// whileWriting calls write over and over on another goroutine, with
+// GOMAXPROCS at least 2, until the test ends.
+func whileWriting(t *testing.T, write func()) {
+	t.Helper()
+	prev := runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !done.Load() {
+			write()
+		}
+	}()
+	t.Cleanup(func() {
+		done.Store(true)
+		wg.Wait()
+		runtime.GOMAXPROCS(prev)
+	})
 }
 
 var spinSink atomic.Int64
