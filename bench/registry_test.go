@@ -1,6 +1,7 @@
 // The registry workloads: a key (a topic) and the objects registered under
-// it (its subscribers), as in the seed article's registries, where ETS keeps
-// them in a duplicate_bag and dispatch is a lookup of the key. ets's
+// it (its subscribers), as a process registry with duplicate keys keeps them
+// in an ETS duplicate_bag (Elixir's Registry with keys: :duplicate, the
+// base of pub/sub dispatch), where dispatch is a lookup of the key. ets's
 // DuplicateBag against the two ways a Go program keeps a multimap:
 // map[K][]V under a sync.RWMutex and xsync's Map of copy-on-write slices
 // (every write copies the key's slice). Each lookup appends the key's
