@@ -252,8 +252,18 @@ func (b *Bag[K, V]) Append(dst []V, h uint64, k K) []V {
 // nothing past out: a list that a writer changed during the copy can hold
 // any number of objects (a rebuild compacts in place and zeroes the tail,
 // whose slots then read as live), and the caller's array past out is not
-// the copy's to fill.
+// the copy's to fill. A list as long as out is copied whole, without a look
+// for tombstones: one whose header and count were read together (peek) has
+// none, and one a writer changed since fails the caller's check of the
+// counter. (Registry lookups of four objects a key, 1e3 keys, one core:
+// 28.2 -> 25.8 ns.)
 func copyLive[V comparable](out []V, list []obj[V]) bool {
+	if len(list) == len(out) {
+		for i := range out {
+			out[i] = list[i].v
+		}
+		return true
+	}
 	j := 0
 	for i := range list {
 		if list[i].prev != tombstone {

@@ -190,17 +190,26 @@ func TestBagHeaderChecksTheCounter(t *testing.T) {
 // copyLive fills out with exactly len(out) live objects, and refuses a
 // list of more or fewer (one a writer changed during the copy, as a rebuild
 // that compacts in place and zeroes the tail, whose slots read as live)
-// without writing past out.
+// without writing past out; a list as long as out it copies whole.
 func TestCopyLiveWritesNothingPastOut(t *testing.T) {
+	// Five slots, four not tombstones (the zeroed tail of an in-place
+	// rebuild reads as live).
 	list := []obj[string]{{v: "a", prev: noPrev}, {prev: tombstone}, {v: "b", prev: noPrev}, {v: "c"}, {}}
 	arr := []string{"x", "", "", "y"}
-	out := arr[1:3]
-	require.False(t, copyLive(out, list), "5 slots, 4 not tombstones, 2 wanted")
+	require.False(t, copyLive(arr[1:3], list), "4 live, 2 wanted")
 	require.Equal(t, []string{"x", "a", "b", "y"}, arr, "nothing past out")
-	require.False(t, copyLive(arr[1:4], list[:3]), "2 live objects, 3 wanted")
-	require.True(t, copyLive(out, list[:3]))
+	require.False(t, copyLive(arr[1:3], list[1:5]), "3 live, 2 wanted")
+	require.Equal(t, []string{"x", "b", "c", "y"}, arr, "nothing past out")
+	require.False(t, copyLive(arr[1:4], list[:2]), "1 live, 3 wanted")
+	require.True(t, copyLive(arr[1:3], list[:3]), "2 live, 2 wanted")
 	require.Equal(t, []string{"x", "a", "b", "y"}, arr)
 	require.True(t, copyLive(arr[:0], list[1:2]), "a tombstone alone is no object")
+
+	// A list as long as out is copied whole: if its header was one list's
+	// it has no tombstone, and if a writer changed it since, the caller's
+	// check of the counter fails.
+	require.True(t, copyLive(arr[1:4], list[:3]))
+	require.Equal(t, []string{"x", "a", "", "b"}, arr)
 }
 
 // Append appends to the caller's slice and leaves nothing past what it
