@@ -193,7 +193,7 @@ func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
 	}
 }
 
-// bigObjects is the size of a key past which Get copies its objects
+// bigObjects is the size of a key past which Append copies its objects
 // without the lock once only: a writer of the shard during the copy would
 // make it copy them again.
 const bigObjects = 1024
@@ -243,42 +243,12 @@ func (b *Bag[K, V]) Append(dst []V, h uint64, k K) []V {
 			}
 		}
 	}
-	b.view(h, k, func(o *objects[V]) { dst = o.appendTo(growFor(dst, o.live)) })
+	b.view(h, k, func(o *objects[V]) { dst = o.appendTo(dst) })
 	return dst
 }
 
-// copyLive copies the values of list's live objects (not tombstones) into
-// out and reports whether list held exactly len(out) of them. It writes
-// nothing past out: a list that a writer changed during the copy can hold
-// any number of objects (a rebuild compacts in place and zeroes the tail,
-// whose slots then read as live), and the caller's array past out is not
-// the copy's to fill. A list as long as out is copied whole, without a look
-// for tombstones: one whose header and count were read together (peek) has
-// none, and one a writer changed since fails the caller's check of the
-// counter. (Registry lookups of four objects a key, 1e3 keys, one core:
-// 28.2 -> 25.8 ns.)
-func copyLive[V comparable](out []V, list []obj[V]) bool {
-	if len(list) == len(out) {
-		for i := range out {
-			out[i] = list[i].v
-		}
-		return true
-	}
-	j := 0
-	for i := range list {
-		if list[i].prev != tombstone {
-			if j == len(out) {
-				return false
-			}
-			out[j] = list[i].v
-			j++
-		}
-	}
-	return j == len(out)
-}
-
 // growFor returns dst with room for n more elements, as slices.Grow does;
-// a nil dst (Get's) gets exactly n, in one allocation even where the
+// a nil dst (Get's, Take's) gets exactly n, in one allocation even where the
 // compiler does not fuse slices.Grow's append of a make (under -race it
 // does not).
 func growFor[V any](dst []V, n int) []V {
@@ -356,7 +326,7 @@ func (b *Bag[K, V]) remove(h uint64, k K, collect bool, who *gate.Token) ([]V, b
 	o := &s.tab.slot(i).val
 	var out []V
 	if collect {
-		out = o.appendTo(make([]V, 0, o.live))
+		out = o.appendTo(nil)
 	}
 	b.counted(h, -o.live)
 	s.tab.remove(i)

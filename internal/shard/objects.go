@@ -125,14 +125,43 @@ func (o *objects[V]) each(fn func(x *obj[V])) {
 	}
 }
 
-// appendTo appends the values in insertion order to dst.
+// appendTo appends the values in insertion order to dst, growing it once
+// (growFor). The caller holds the lock, so the list holds exactly o.live.
 func (o *objects[V]) appendTo(dst []V) []V {
-	for i := range o.list {
-		if o.list[i].prev != tombstone {
-			dst = append(dst, o.list[i].v)
+	n := len(dst)
+	dst = growFor(dst, o.live)[:n+o.live]
+	copyLive(dst[n:], o.list)
+	return dst
+}
+
+// copyLive copies the values of list's live objects (not tombstones) into
+// out and reports whether list held exactly len(out) of them. It writes
+// nothing past out: a list that a writer changed during the copy can hold
+// any number of objects (a rebuild compacts in place and zeroes the tail,
+// whose slots then read as live), and the caller's array past out is not
+// the copy's to fill. A list as long as out is copied whole, without a look
+// for tombstones: one whose header and count were read together (peek) has
+// none, and one a writer changed since fails the caller's check of the
+// counter. (Registry lookups of four objects a key, 1e3 keys, one core:
+// 28.2 -> 25.8 ns.)
+func copyLive[V comparable](out []V, list []obj[V]) bool {
+	if len(list) == len(out) {
+		for i := range out {
+			out[i] = list[i].v
+		}
+		return true
+	}
+	j := 0
+	for i := range list {
+		if list[i].prev != tombstone {
+			if j == len(out) {
+				return false
+			}
+			out[j] = list[i].v
+			j++
 		}
 	}
-	return dst
+	return j == len(out)
 }
 
 // change is what a Sweep callback asked for one object.
