@@ -124,13 +124,7 @@ func bagReadsUnderWriters(t *testing.T, dup bool, window int) {
 			}
 		}
 	}()
-	stop := make(chan struct{})
-	go func() { wg.Wait(); close(stop) }()
-	select {
-	case <-stop:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("no progress")
-	}
+	waitOrFail(t, &wg, 2*time.Minute)
 	require.Positive(t, reads.Load())
 	t.Logf("%d reads, %d objects copied, %d shards", reads.Load(), copied.Load(), b.Shards())
 }

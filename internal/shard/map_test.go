@@ -101,13 +101,7 @@ func TestOptimisticReadsUnderChurn(t *testing.T) {
 					}
 				}()
 			}
-			done := make(chan struct{})
-			go func() { wg.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(60 * time.Second):
-				t.Fatal("no progress")
-			}
+			waitOrFail(t, &wg, 60*time.Second)
 			require.Positive(t, hits.Load())
 			t.Logf("%d reads, %d hits", reads.Load(), hits.Load())
 		})
@@ -687,6 +681,18 @@ func whileWriting(t *testing.T, write func()) {
 		wg.Wait()
 		runtime.GOMAXPROCS(prev)
 	})
+}
+
+// waitOrFail waits for wg, and fails the test if that takes longer than d.
+func waitOrFail(t *testing.T, wg *sync.WaitGroup, d time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatal("no progress")
+	}
 }
 
 var spinSink atomic.Int64
