@@ -479,17 +479,17 @@ func (b *Bag[K, V]) Page(pos BagPos[K], limit int, accept func(K, V) bool, emit 
 			}
 			list := o.list
 			if h == pos.H && pos.InKey && pos.Key == k {
-				i, _ := slices.BinarySearchFunc(list, pos.Seq, func(x obj[V], seq uint64) int { return cmp.Compare(x.seq, seq+1) })
+				i, _ := slices.BinarySearchFunc(list, pos.Seq, func(x obj[V], seq uint64) int { return cmp.Compare(x.number(), seq+1) })
 				list = list[i:]
 			}
 			n := 0
 			for i := range list {
-				if x := &list[i]; x.prev != tombstone {
+				if x := &list[i]; !x.isDead() {
 					if n == perKey {
 						buf[len(buf)-1].cut = true
 						return
 					}
-					buf = append(buf, hashedObject[K, V]{h: h, seq: x.seq, k: k, v: x.v})
+					buf = append(buf, hashedObject[K, V]{h: h, seq: x.number(), k: k, v: x.v})
 					n++
 				}
 			}

@@ -188,7 +188,7 @@ func TestBagHeaderChecksTheCounter(t *testing.T) {
 func TestCopyLiveWritesNothingPastOut(t *testing.T) {
 	// Five slots, four not tombstones (the zeroed tail of an in-place
 	// rebuild reads as live).
-	list := []obj[string]{{v: "a", prev: noPrev}, {prev: tombstone}, {v: "b", prev: noPrev}, {v: "c"}, {}}
+	list := []obj[string]{{v: "a", seq: 1}, {seq: 2 | dead}, {v: "b", seq: 3}, {v: "c", seq: 4}, {}}
 	arr := []string{"x", "", "", "y"}
 	require.False(t, copyLive(arr[1:3], list), "4 live, 2 wanted")
 	require.Equal(t, []string{"x", "a", "b", "y"}, arr, "nothing past out")

@@ -15,24 +15,38 @@ func (o *objects[V]) check(t *testing.T, want []V, step int) {
 	lastSeq := uint64(0)
 	o.each(func(x *obj[V]) {
 		got = append(got, x.v)
+		if x.seq != x.number() {
+			t.Fatalf("step %d: a live object flagged %#x", step, x.seq)
+		}
 		if x.seq <= lastSeq {
 			t.Fatalf("step %d: sequence numbers not increasing", step)
 		}
 		lastSeq = x.seq
 	})
+	for i := 1; i < len(o.list); i++ {
+		if o.list[i].number() <= o.list[i-1].number() {
+			t.Fatalf("step %d: the list is not sorted by insertion number (paged walks search it) at %d", step, i)
+		}
+	}
 	if !slices.Equal(got, want) || o.live != len(want) {
 		t.Fatalf("step %d: objects %v (live %d), want %v", step, got, o.live, want)
 	}
-	if o.idx == nil {
+	if o.ix == nil {
 		if len(o.list) != o.live {
 			t.Fatalf("step %d: a small key has tombstones", step)
 		}
 		return
 	}
+	if len(o.ix.prev) != len(o.list) {
+		t.Fatalf("step %d: %d chain links for %d slots", step, len(o.ix.prev), len(o.list))
+	}
+	if n := len(o.list); n > 0 && o.list[n-1].isDead() {
+		t.Fatalf("step %d: a trailing tombstone", step)
+	}
 	indexed := 0
-	for v, i := range o.idx {
-		for ; i != noPrev; i = o.list[i].prev {
-			if o.list[i].v != v || o.list[i].prev == tombstone {
+	for v, i := range o.ix.m {
+		for ; i != noPrev; i = o.ix.prev[i] {
+			if o.list[i].v != v || o.list[i].isDead() {
 				t.Fatalf("step %d: chain of %v reaches slot %d holding %v", step, v, i, o.list[i].v)
 			}
 			indexed++
@@ -117,7 +131,7 @@ func TestObjects_ShrinkGivesBackMemory(t *testing.T) {
 			for v := range n {
 				o.add(v, dup)
 			}
-			big := reflect.ValueOf(o.idx).UnsafePointer()
+			big := reflect.ValueOf(o.ix.m).UnsafePointer()
 			for i := range n - left {
 				v := i // oldest first
 				if stack {
@@ -128,7 +142,7 @@ func TestObjects_ShrinkGivesBackMemory(t *testing.T) {
 			if c := cap(o.list); c > 4*left+smallObjects {
 				t.Errorf("dup %v, stack %v: %d objects left in a list of capacity %d", dup, stack, o.live, c)
 			}
-			if o.idx != nil && reflect.ValueOf(o.idx).UnsafePointer() == big {
+			if o.ix != nil && reflect.ValueOf(o.ix.m).UnsafePointer() == big {
 				t.Errorf("dup %v, stack %v: %d objects left in the index of %d", dup, stack, o.live, n)
 			}
 		}
