@@ -260,7 +260,7 @@ func (t *bag[K, V]) Lookup(k K) []V {
 	if !t.readable() {
 		return nil
 	}
-	return t.e.Get(t.e.Hash(k), k)
+	return t.e.Get(k)
 }
 
 // AppendLookup appends k's objects to dst in insertion order and returns
@@ -276,7 +276,7 @@ func (t *bag[K, V]) AppendLookup(dst []V, k K) []V {
 	if !t.readable() {
 		return dst
 	}
-	return t.e.Append(dst, t.e.Hash(k), k)
+	return t.e.Append(dst, k)
 }
 
 // Count returns how many objects k has: 0 if none or if the table cannot be

@@ -300,7 +300,7 @@ func TestWriters(t *testing.T) {
 			st, del, next, more := bg.Sweep(0, keep, who)
 			require.Equal(t, []any{0, 0, uint64(0), true}, []any{st, del, next, more})
 			require.False(t, bg.Clear(who))
-			require.Equal(t, []int{10}, bg.Get(h, 1), "a refused write changes nothing")
+			require.Equal(t, []int{10}, bg.Get(1), "a refused write changes nothing")
 			require.Equal(t, 1, bg.Len())
 		}
 		added, admitted := bg.Insert(h, 1, 11, a)
@@ -573,7 +573,7 @@ func TestShrinkGivesBackMemory(t *testing.T) {
 			big := b.Memory()
 			del(b)
 			get := func(k int64) (int64, bool) {
-				vs := b.Get(b.Hash(k), k)
+				vs := b.Get(k)
 				if len(vs) != 2 || vs[1] != k+n {
 					return 0, false
 				}
