@@ -148,3 +148,23 @@ func TestObjects_ShrinkGivesBackMemory(t *testing.T) {
 		}
 	}
 }
+
+// A sweep that stores one value over every object of a Bag's key merges
+// them into one object, which keeps no index and no list for forty (found
+// by a review: rebuild chose the index before dropping the duplicates, and
+// the key kept its 40-entry map).
+func TestObjects_MergedKeyKeepsNoIndex(t *testing.T) {
+	var o objects[int]
+	for v := range 40 {
+		o.add(v, false)
+	}
+	changes := make([]change[int], 40)
+	for i := range changes {
+		changes[i] = change[int]{v: 1000, op: Store}
+	}
+	o.apply(changes, false)
+	o.check(t, []int{1000}, 0)
+	if o.ix != nil || cap(o.list) > 4+smallObjects {
+		t.Fatalf("a key of one object keeps an index (%v) or a list of capacity %d", o.ix != nil, cap(o.list))
+	}
+}
