@@ -5,6 +5,7 @@ import (
 	"iter"
 	"reflect"
 
+	"github.com/etsgo/ets/internal/gate"
 	"github.com/etsgo/ets/internal/shard"
 )
 
@@ -44,12 +45,13 @@ type DuplicateBag[K comparable, V comparable] struct {
 // in the engine's duplicates flag.
 type bag[K comparable, V comparable] struct {
 	handle
-	e *shard.Bag[K, V]
+	e   *shard.Bag[K, V]
+	who *gate.Token // the handle's owner's token for e's gates: see Set
 	// check says that V is or holds an interface, whose dynamic value may
 	// be of a type that == panics on; nan, that V may hold a NaN (a float,
 	// or an interface). See checkValue.
 	check, nan bool
-	_          [cacheLine - 32]byte // a line of its own: see Set
+	_          [cacheLine - 40]byte // a line of its own: see Set
 }
 
 // NewBag makes an empty Bag (ETS new/2 with type bag). The handle it returns
@@ -82,7 +84,7 @@ func newBag[K comparable, V comparable, T Table](kind Kind, opts []Option, wrap 
 // makeBag makes a bag table of the given kind around engine e.
 func makeBag[K comparable, V comparable, T Table](kind Kind, cfg config, e *shard.Bag[K, V], wrap func(bag[K, V]) T) (T, error) {
 	check, nan := bagChecks[V]()
-	return newTable[K, V](kind, cfg, e, func(h handle) T { return wrap(bag[K, V]{handle: h, e: e, check: check, nan: nan}) })
+	return newTable[K, V](kind, cfg, e, func(h handle) T { return wrap(bag[K, V]{handle: h, e: e, who: h.as.token(), check: check, nan: nan}) })
 }
 
 // holdsInterface reports whether values of t are, or hold, interfaces: the
@@ -157,13 +159,13 @@ func (t *bag[K, V]) checkEntries(entries []Entry[K, V]) error {
 // As returns a handle on the same table acting for o (nil: for nobody); see
 // Set.As.
 func (t *Bag[K, V]) As(o *Owner) *Bag[K, V] {
-	return &Bag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e, check: t.check, nan: t.nan}}
+	return &Bag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e, who: o.token(), check: t.check, nan: t.nan}}
 }
 
 // As returns a handle on the same table acting for o (nil: for nobody); see
 // Set.As.
 func (t *DuplicateBag[K, V]) As(o *Owner) *DuplicateBag[K, V] {
-	return &DuplicateBag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e, check: t.check, nan: t.nan}}
+	return &DuplicateBag[K, V]{bag[K, V]{handle: handle{t.c, o}, e: t.e, who: o.token(), check: t.check, nan: t.nan}}
 }
 
 // Insert adds the object (k, v) after k's other objects (ETS insert/2). In a
@@ -257,10 +259,9 @@ func (t *bag[K, V]) InsertNewMany(entries ...Entry[K, V]) (bool, error) {
 // and copies under the shard's lock if writers keep it busy (see
 // WithReadConcurrency).
 func (t *bag[K, V]) Lookup(k K) []V {
-	if !t.readable() {
-		return nil
-	}
-	return t.e.Get(k)
+	// The engine checks the right to read (its read gate, which
+	// core.publish keeps in step with the table's state), as a Set's does.
+	return t.e.Get(k, t.who)
 }
 
 // AppendLookup appends k's objects to dst in insertion order and returns
@@ -273,26 +274,20 @@ func (t *bag[K, V]) Lookup(k K) []V {
 // copy it discards (one a concurrent writer interrupted) is cleared, not
 // left there.
 func (t *bag[K, V]) AppendLookup(dst []V, k K) []V {
-	if !t.readable() {
-		return dst
-	}
-	return t.e.Append(dst, k)
+	return t.e.Append(dst, k, t.who)
 }
 
 // Count returns how many objects k has: 0 if none or if the table cannot be
 // read. It is O(1) and does not allocate. ETS has no count of one key's
 // objects; this is length(lookup(T, K)) without the copy.
 func (t *bag[K, V]) Count(k K) int {
-	if !t.readable() {
-		return 0
-	}
-	return t.e.Count(t.e.Hash(k), k)
+	return t.e.Count(t.e.Hash(k), k, t.who)
 }
 
 // Member reports whether k has any object (ETS member/2). It is O(1) and
 // does not allocate.
 func (t *bag[K, V]) Member(k K) bool {
-	return t.readable() && t.e.Has(k)
+	return t.e.Has(k, t.who)
 }
 
 // Delete removes k and all its objects (ETS delete/2). Deleting an absent key

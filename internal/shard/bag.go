@@ -195,13 +195,13 @@ func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
 }
 
 // bigObjects is the size of a key past which Append copies its objects
-// without the lock once only: a writer of the shard during the copy would
-// make it copy them again.
+// without the lock once only (in its fast path or in appendSlow): a writer
+// of the shard during the copy would make it copy them again.
 const bigObjects = 1024
 
 // Get returns a new slice of k's objects in insertion order, nil if k is
 // absent. It reads as Append does.
-func (b *Bag[K, V]) Get(k K) []V { return b.Append(nil, k) }
+func (b *Bag[K, V]) Get(k K, who *gate.Token) []V { return b.Append(nil, k, who) }
 
 // Append appends k's objects to dst in insertion order and returns the
 // extended slice, growing it as append does; it returns dst itself if k is
@@ -228,21 +228,24 @@ func (b *Bag[K, V]) Get(k K) []V { return b.Append(nil, k) }
 // lookups of four objects a key, 1e3 keys, one core: 335 instructions
 // each through appendSlow's calls, 231 here, and 11% less time; see
 // bench/README.md, "Eighteenth session".)
-func (b *Bag[K, V]) Append(dst []V, k K) []V {
+func (b *Bag[K, V]) Append(dst []V, k K, who *gate.Token) []V {
 	m := b.m
+	if r := m.readers.Load(); r != nil && r != who { // gate.Admits, spelled out (see gate.Gate)
+		return dst
+	}
 	var h uint64 // m.Hash(k), which is not inlined
 	if m.intKey {
 		h = m.intHash(k)
 	} else {
 		h = maphash.Comparable(m.seed, k)
 	}
+	shift := m.shift.Load() // before base: see Map
+	base := m.base.Load()
+	if checkIndexes {
+		checkIndex(h>>shift, base)
+	}
+	s := (*shard[K, objects[V]])(unsafe.Add(unsafe.Pointer(base), uintptr(h>>shift)*unsafe.Sizeof(shard[K, objects[V]]{})))
 	if optimisticReads {
-		shift := m.shift.Load() // before base: see Map
-		base := m.base.Load()
-		if checkIndexes {
-			checkIndex(h>>shift, base)
-		}
-		s := (*shard[K, objects[V]])(unsafe.Add(unsafe.Pointer(base), uintptr(h>>shift)*unsafe.Sizeof(shard[K, objects[V]]{})))
 		start := s.l.Seq.Load()
 		mask := s.mask.Load() // before grp: see shard.publish
 		p := s.grp.Load()
@@ -266,6 +269,9 @@ func (b *Bag[K, V]) Append(dst []V, k K) []V {
 						return out
 					}
 					clear(out[n:])
+					if live > bigObjects {
+						return b.appendLocked(dst, h, k)
+					}
 				}
 			} else if ^(w|w<<7)&msb != 0 && s.l.Seq.Load() == start { // no match, and an empty slot: k is absent
 				return dst
@@ -302,6 +308,11 @@ func (b *Bag[K, V]) appendSlow(dst []V, h uint64, k K) []V {
 			}
 		}
 	}
+	return b.appendLocked(dst, h, k)
+}
+
+// appendLocked appends k's objects to dst under the lock of k's shard.
+func (b *Bag[K, V]) appendLocked(dst []V, h uint64, k K) []V {
 	b.view(h, k, func(o *objects[V]) { dst = o.appendTo(dst) })
 	return dst
 }
@@ -318,7 +329,10 @@ func growFor[V any](dst []V, n int) []V {
 }
 
 // Count returns the number of k's objects. It reads as Get does.
-func (b *Bag[K, V]) Count(h uint64, k K) int {
+func (b *Bag[K, V]) Count(h uint64, k K, who *gate.Token) int {
+	if !b.m.readers.Admits(who) {
+		return 0
+	}
 	if optimisticReads {
 		for range optimisticTries {
 			if _, _, _, live, _, valid := b.peek(h, k); valid {
@@ -358,7 +372,7 @@ func header[K, V comparable](s *shard[K, objects[V]], sl *slot[K, objects[V]], s
 }
 
 // Has reports whether k has any object.
-func (b *Bag[K, V]) Has(k K) bool { return b.m.Has(k, nil) } // a bag's Map admits everyone: the ets package checks rights first
+func (b *Bag[K, V]) Has(k K, who *gate.Token) bool { return b.m.Has(k, who) }
 
 // Take removes k and returns its objects in insertion order (nil if it had
 // none).
@@ -425,6 +439,11 @@ func (b *Bag[K, V]) Purge() { b.m.clearAll(b.uncount, nil, true) }
 
 // SetWriters sets who may write, as Map.SetWriters.
 func (b *Bag[K, V]) SetWriters(w *gate.Token) { b.m.SetWriters(w) }
+
+// SetReaders sets who may read, as Map.SetReaders: Get, Append, Count and
+// Has answer as if every key were absent for anyone else. (Collect, CollectKeys
+// and Page do not ask: the ets package checks rights before it walks.)
+func (b *Bag[K, V]) SetReaders(r *gate.Token) { b.m.SetReaders(r) }
 
 // Collect calls fn for every object of the shard holding hash pos, each
 // key's objects in insertion order, under the shard's read lock, and returns
@@ -521,10 +540,11 @@ type hashedObject[K comparable, V any] struct {
 // sequence numbers grow along its list, so the walk finds its place in a key
 // by binary search), and at most a page's worth of one key's objects is
 // copied at a time, so a walk through a key of many objects costs O(objects)
-// in all, not O(objects) per page. Objects carry a sequence number that grows
-// with each insert under their key, so a page may end inside a key's objects
-// and the next page still emits every object present throughout the walk
-// exactly once.
+// in all, not O(objects) per page. Objects carry an insertion number that
+// grows along their key's list and that an object keeps while it is there
+// (a number is reused only after the newest object is deleted; see
+// objects.nextSeq), so a page may end inside a key's objects and the next
+// page still emits every object present throughout the walk exactly once.
 func (b *Bag[K, V]) Page(pos BagPos[K], limit int, accept func(K, V) bool, emit func(K, V)) (BagPos[K], bool) {
 	var buf []hashedObject[K, V]
 	taken := 0

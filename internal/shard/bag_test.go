@@ -100,15 +100,15 @@ func bagReadsUnderWriters(t *testing.T, dup bool, window int) {
 			}
 			reads.Add(1)
 			k := 1 + i%3000 // a key the other writer inserts and deletes
-			if vs := b.Get(k); vs != nil && !slices.Equal(vs, []string{"other"}) {
+			if vs := b.Get(k, nil); vs != nil && !slices.Equal(vs, []string{"other"}) {
 				t.Errorf("Get(%d) = %#v, want nil or [other]", k, vs)
 				return
 			}
-			if n := b.Count(h, 0); n != window && n != window+1 {
+			if n := b.Count(h, 0, nil); n != window && n != window+1 {
 				t.Errorf("Count = %d, want %d or %d", n, window, window+1)
 				return
 			}
-			vs := b.Get(0)
+			vs := b.Get(0, nil)
 			copied.Add(int64(len(vs)))
 			if len(vs) != window && len(vs) != window+1 {
 				t.Errorf("Get returned %d objects, want %d or %d", len(vs), window, window+1)
@@ -149,13 +149,13 @@ func TestBagReadsDuringAGrow(t *testing.T) {
 	for k := range 1000 {
 		h := b.Hash(k)
 		want := []string{"0", "1x", "2xx"}[:1+k%3]
-		require.Equal(t, want, b.Get(k), "key %d", k)
-		require.Equal(t, len(want), b.Count(h, k), "key %d", k)
+		require.Equal(t, want, b.Get(k, nil), "key %d", k)
+		require.Equal(t, len(want), b.Count(h, k, nil), "key %d", k)
 	}
-	require.Nil(t, b.Get(-1))
+	require.Nil(t, b.Get(-1, nil))
 	close(release)
 	require.True(t, <-grown)
-	require.Equal(t, []string{"0", "1x"}, b.Get(4))
+	require.Equal(t, []string{"0", "1x"}, b.Get(4, nil))
 }
 
 // header, which Get and Count trust for the list's bounds and the count,
@@ -217,9 +217,9 @@ func TestBagAppendLeavesNoDiscardedCopy(t *testing.T) {
 	b := NewBag[int, string](Config{Shards: 1}, true)
 	h := b.Hash(0)
 	b.Insert(h, 0, "keep", nil)
-	require.Equal(t, []string{"x", "keep"}, b.Append([]string{"x"}, 0))
-	require.Equal(t, []string{"x"}, b.Append([]string{"x"}, 1))
-	require.Nil(t, b.Get(1))
+	require.Equal(t, []string{"x", "keep"}, b.Append([]string{"x"}, 0, nil))
+	require.Equal(t, []string{"x"}, b.Append([]string{"x"}, 1, nil))
+	require.Nil(t, b.Get(1, nil))
 
 	whileWriting(t, func() {
 		for i := range 12 {
@@ -238,7 +238,7 @@ func TestBagAppendLeavesNoDiscardedCopy(t *testing.T) {
 	}
 	for i := range 200_000 {
 		buf := bufs[i%len(bufs)]
-		vs := b.Append(buf[:1], 0)
+		vs := b.Append(buf[:1], 0, nil)
 		if len(vs) == 2 { // the writer is between rounds: the key holds "keep" alone
 			for j, x := range vs[2:cap(vs)] {
 				if x != "" {
@@ -276,10 +276,10 @@ func TestBagGetOfAKeyComingAndGoing(t *testing.T) {
 		b.Delete(h, 0, nil)
 	})
 	for i := range 200_000 {
-		if vs := b.Get(0); vs != nil && !slices.Equal(vs, []string{"v"}) {
+		if vs := b.Get(0, nil); vs != nil && !slices.Equal(vs, []string{"v"}) {
 			t.Fatalf("read %d: Get = %#v, want nil or [v]", i, vs)
 		}
-		if vs := b.Append([]string{}, 0); len(vs) != 0 && !slices.Equal(vs, []string{"v"}) {
+		if vs := b.Append([]string{}, 0, nil); len(vs) != 0 && !slices.Equal(vs, []string{"v"}) {
 			t.Fatalf("read %d: Append = %#v, want [] or [v]", i, vs)
 		}
 	}

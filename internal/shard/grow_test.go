@@ -482,7 +482,7 @@ func TestBagGrowKeepsObjectsAndCounts(t *testing.T) {
 				require.Equal(t, objects, b.Len(), stage)
 				want := make([]int64, len(b.objs))
 				for k := range n {
-					c := b.Count(b.Hash(k), k)
+					c := b.Count(b.Hash(k), k, nil)
 					want[b.Hash(k)>>b.cshift] += int64(c)
 				}
 				if !central {

@@ -430,7 +430,7 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 // or moved its counter while it probed, and then returns k's slot (nil if k
 // is absent) as of the counter start. The slot is only a place: a reader
 // copies what it needs from it, then checks that the counter is still
-// start (get, Bag.Get). It is never valid for a retired shard, whose
+// start (get, Bag.appendSlow). It is never valid for a retired shard, whose
 // counter is odd for good.
 func (s *shard[K, V]) peek(h uint64, k K) (sl *slot[K, V], start uint64, valid bool) {
 	start = s.l.Seq.Load()

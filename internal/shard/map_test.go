@@ -214,6 +214,47 @@ func TestReaders(t *testing.T) {
 	require.Equal(t, 1, m.Len(), "the gate hides keys, it does not remove them")
 }
 
+// TestBagReaders checks a Bag's read gate: Get, Append, Count and Has
+// answer the readers SetReaders admits, and for anyone else answer as if the
+// key were absent (Append returns dst itself).
+func TestBagReaders(t *testing.T) {
+	b := NewBag[int, int](Config{Shards: 4}, true)
+	b.Insert(b.Hash(1), 1, 10, nil)
+	b.Insert(b.Hash(1), 1, 11, nil)
+	a, c := new(gate.Token), new(gate.Token)
+	seen := func(who *gate.Token) bool {
+		vs, n, has := b.Get(1, who), b.Count(b.Hash(1), 1, who), b.Has(1, who)
+		buf := []int{7}
+		out := b.Append(buf, 1, who)
+		if vs == nil {
+			require.Zero(t, n)
+			require.False(t, has)
+			require.Equal(t, []int{7}, out)
+			require.Same(t, &buf[0], &out[0], "Append refused: dst itself")
+			return false
+		}
+		require.Equal(t, []int{10, 11}, vs)
+		require.Equal(t, 2, n)
+		require.True(t, has)
+		require.Equal(t, []int{7, 10, 11}, out)
+		return true
+	}
+	for _, who := range []*gate.Token{nil, a, c} {
+		require.True(t, seen(who), "a new Bag answers everyone")
+	}
+	b.SetReaders(a)
+	require.True(t, seen(a))
+	require.False(t, seen(c))
+	require.False(t, seen(nil))
+	b.SetReaders(gate.Nobody)
+	for _, who := range []*gate.Token{nil, a, c} {
+		require.False(t, seen(who), "Nobody admits no one")
+	}
+	b.SetReaders(gate.Everyone)
+	require.True(t, seen(c))
+	require.Equal(t, 2, b.Len(), "the gate hides objects, it does not remove them")
+}
+
 // TestWriters checks the write gate: every write of a Map and of a Bag
 // changes nothing and says so (admitted false) when the gate does not admit
 // its caller, and works as before for the callers it admits; Purge ignores
@@ -300,7 +341,7 @@ func TestWriters(t *testing.T) {
 			st, del, next, more := bg.Sweep(0, keep, who)
 			require.Equal(t, []any{0, 0, uint64(0), true}, []any{st, del, next, more})
 			require.False(t, bg.Clear(who))
-			require.Equal(t, []int{10}, bg.Get(1), "a refused write changes nothing")
+			require.Equal(t, []int{10}, bg.Get(1, nil), "a refused write changes nothing")
 			require.Equal(t, 1, bg.Len())
 		}
 		added, admitted := bg.Insert(h, 1, 11, a)
@@ -459,7 +500,7 @@ func TestClearIsAtomic(t *testing.T) {
 			if bag {
 				b := NewBag[int, int](Config{Shards: shards}, false)
 				put = func(k int) { b.Insert(b.Hash(k), k, 1, nil) }
-				has = func(k int) bool { return b.Has(k) }
+				has = func(k int) bool { return b.Has(k, nil) }
 				clearAll, hash = func() { b.Clear(nil) }, b.Hash
 			} else {
 				m := New[int, int](Config{Shards: shards})
@@ -573,7 +614,7 @@ func TestShrinkGivesBackMemory(t *testing.T) {
 			big := b.Memory()
 			del(b)
 			get := func(k int64) (int64, bool) {
-				vs := b.Get(k)
+				vs := b.Get(k, nil)
 				if len(vs) != 2 || vs[1] != k+n {
 					return 0, false
 				}
