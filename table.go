@@ -244,8 +244,8 @@ type core struct {
 // publish makes next the table's state. First it sets the engine's gates
 // (package gate) to next's readers and writers: the write gate, which every
 // engine has and every write asks under the lock it writes under, and the
-// read gate of an engine that has one (a Set's shard.Map, whose Get checks
-// the right to read itself).
+// read gate of an engine that has one (a Set's shard.Map and a bag's
+// shard.Bag, whose reads of a key check the right to read themselves).
 //
 // The write gate is what makes a change of hands exact. A write checks the
 // state first (writable: one atomic load, and the error to return), then
@@ -282,7 +282,7 @@ var testHookInPublish atomic.Pointer[func()]
 // readers is who may read the table in state st, as a read gate's setting:
 // nobody once it is dropped, only its owner's handles while it is private,
 // and everyone otherwise. It is the one statement of the rule: readable and
-// a Set's read gate both apply it.
+// the Set's and the bags' read gates all apply it.
 func (st *state) readers() *gate.Token {
 	switch {
 	case st.dropped:

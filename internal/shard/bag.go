@@ -200,12 +200,12 @@ func (b *Bag[K, V]) view(h uint64, k K, fn func(o *objects[V])) {
 const bigObjects = 1024
 
 // Get returns a new slice of k's objects in insertion order, nil if k is
-// absent. It reads as Append does.
+// absent or the read gate does not admit who. It reads as Append does.
 func (b *Bag[K, V]) Get(k K, who *gate.Token) []V { return b.Append(nil, k, who) }
 
 // Append appends k's objects to dst in insertion order and returns the
 // extended slice, growing it as append does; it returns dst itself if k is
-// absent.
+// absent or the read gate does not admit who (see SetReaders).
 //
 // It reads as Map.Get does, without the lock and writing no shared memory:
 // it copies the objects of the list it found into the live slots past
@@ -328,7 +328,8 @@ func growFor[V any](dst []V, n int) []V {
 	return slices.Grow(dst, n)
 }
 
-// Count returns the number of k's objects. It reads as Get does.
+// Count returns the number of k's objects, 0 if the read gate does not
+// admit who. It reads as Get does.
 func (b *Bag[K, V]) Count(h uint64, k K, who *gate.Token) int {
 	if !b.m.readers.Admits(who) {
 		return 0
@@ -371,7 +372,8 @@ func header[K, V comparable](s *shard[K, objects[V]], sl *slot[K, objects[V]], s
 	return list, live, s.l.Seq.Load() == start
 }
 
-// Has reports whether k has any object.
+// Has reports whether k has any object, false if the read gate does not
+// admit who.
 func (b *Bag[K, V]) Has(k K, who *gate.Token) bool { return b.m.Has(k, who) }
 
 // Take removes k and returns its objects in insertion order (nil if it had
