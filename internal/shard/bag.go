@@ -261,7 +261,12 @@ func (b *Bag[K, V]) Append(dst []V, k K, who *gate.Token) []V {
 				if s.l.Seq.Load() == start && sl.key == k {
 					n, live := len(dst), sl.val.live
 					out := growFor(dst, live)[:n+live]
-					ok := copyLive(out[n:], sl.val.list)
+					var ok bool
+					if live <= smallObjects {
+						ok = copyLive(out[n:], sl.val.list)
+					} else {
+						ok = copyLiveCalled(out[n:], sl.val.list)
+					}
 					if fenced {
 						seqlock.LoadFence()
 					}
