@@ -223,8 +223,9 @@ func (b *Bag[K, V]) Get(k K, who *gate.Token) []V { return b.Append(nil, k, who)
 // Append itself is the common case only, written out as Map.Get's (and
 // for Get's reasons: helpers are not inlined into generic code
 // instantiated in another package): one attempt at the key's first group,
-// whose candidate slot is copied and checked before its key is compared.
-// Every other case goes to appendSlow, which starts over. (Registry
+// whose candidate slots (tag matches) are copied and checked before their
+// keys are compared. Every other case goes to appendSlow, which starts
+// over. (Registry
 // lookups of four objects a key, 1e3 keys, one core: 335 instructions
 // each through appendSlow's calls, 231 here, and 11% less time; see
 // bench/README.md, "Eighteenth session".)
@@ -249,40 +250,53 @@ func (b *Bag[K, V]) Append(dst []V, k K, who *gate.Token) []V {
 		start := s.l.Seq.Load()
 		mask := s.mask.Load() // before grp: see shard.publish
 		p := s.grp.Load()
-		if start&1 == 0 && p != nil && s.shift == shift && s.l.Seq.Load() == start {
+		if start&1 != 0 || p == nil || s.shift != shift {
+			goto slow
+		}
+		if s.l.Seq.Load() != start {
+			goto slow
+		}
+		{
 			gr := (*group[K, objects[V]])(unsafe.Add(unsafe.Pointer(p), uintptr((h>>7)&mask)*unsafe.Sizeof(*p)))
 			w := atomic.LoadUint64(&gr.ctrl)
 			x := w ^ lsb*(h&0x7f|ctrlFull)
-			if bm := (x - lsb) &^ x & msb; bm != 0 {
+			for bm := (x - lsb) &^ x & msb; bm != 0; bm &= bm - 1 { // bytes of w equal to the tag (false positives possible)
 				sl := gr.slots[bits.TrailingZeros64(bm)>>3&(groupSize-1)]
 				if fenced {
 					seqlock.LoadFence() // the copy before the check (seqlock's fence_arm64.go)
 				}
-				if s.l.Seq.Load() == start && sl.key == k {
-					n, live := len(dst), sl.val.live
-					out := growFor(dst, live)[:n+live]
-					var ok bool
-					if live <= smallObjects {
-						ok = copyLive(out[n:], sl.val.list)
-					} else {
-						ok = copyLiveCalled(out[n:], sl.val.list)
-					}
-					if fenced {
-						seqlock.LoadFence()
-					}
-					if ok && s.l.Seq.Load() == start {
-						return out
-					}
-					clear(out[n:])
-					if live > bigObjects {
-						return b.appendLocked(dst, h, k)
-					}
+				if s.l.Seq.Load() != start {
+					goto slow // sl may be torn: never compare it
 				}
-			} else if ^(w|w<<7)&msb != 0 && s.l.Seq.Load() == start { // no match, and an empty slot: k is absent
+				if sl.key != k {
+					continue
+				}
+				n, live := len(dst), sl.val.live
+				out := growFor(dst, live)[:n+live]
+				var ok bool
+				if live <= smallObjects {
+					ok = copyLive(out[n:], sl.val.list)
+				} else {
+					ok = copyLiveCalled(out[n:], sl.val.list)
+				}
+				if fenced {
+					seqlock.LoadFence()
+				}
+				if ok && s.l.Seq.Load() == start {
+					return out
+				}
+				clear(out[n:])
+				if live > bigObjects {
+					return b.appendLocked(dst, h, k)
+				}
+				goto slow
+			}
+			if ^(w|w<<7)&msb != 0 && s.l.Seq.Load() == start { // no match, and an empty slot: k is absent
 				return dst
 			}
 		}
 	}
+slow:
 	return b.appendSlow(dst, h, k)
 }
 

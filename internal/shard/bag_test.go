@@ -284,3 +284,42 @@ func TestBagGetOfAKeyComingAndGoing(t *testing.T) {
 		}
 	}
 }
+
+// TestBagProbesWithSharedTags is TestProbesWithSharedTags for a bag's
+// lookups: keys whose first group is group 0 and whose tags are one, so
+// that Append's first-group path meets candidates that are other keys
+// before it meets the key (or meets none that is, for absent keys of the
+// tag), and keys that overflow the group into the next.
+func TestBagProbesWithSharedTags(t *testing.T) {
+	b := NewBag[int, int](Config{Shards: 1}, true)
+	var keys []int // 0, 1, 2, ... whose first group is group 0 and whose tag is the first one's
+	for k := 0; len(keys) < 12; k++ {
+		if h := b.Hash(k); h>>7&1 == 0 && (keys == nil || tagOf(h) == tagOf(b.Hash(keys[0]))) {
+			keys = append(keys, k)
+		}
+	}
+	same, absent := keys[:9], keys[9:]
+	present := map[int][]int{}
+	check := func(stage string) {
+		t.Helper()
+		for k, vs := range present {
+			require.Equal(t, vs, b.Append(nil, k, nil), "%s: Append(%d)", stage, k)
+			require.Equal(t, append([]int{-1}, vs...), b.Append([]int{-1}, k, nil), "%s: Append(%d) after a value", stage, k)
+		}
+		for _, k := range append(slices.Clone(absent), same...) {
+			if _, ok := present[k]; !ok {
+				require.Empty(t, b.Append(nil, k, nil), "%s: Append(%d) of an absent key", stage, k)
+			}
+		}
+	}
+	for i, k := range same {
+		for j := range i%3 + 1 {
+			b.Insert(b.Hash(k), k, 100*k+j, nil)
+			present[k] = append(present[k], 100*k+j)
+		}
+		check(fmt.Sprintf("%d keys of one tag", i+1))
+	}
+	b.Delete(b.Hash(same[1]), same[1], nil)
+	delete(present, same[1])
+	check("a tombstone among the shared tags")
+}
