@@ -335,19 +335,19 @@ const optimisticTries = 4
 //
 // Get itself is the common case only: one attempt at the key's first group,
 // which holds the key, or shows it absent, in all but a few percent of
-// lookups. It tries every slot of the group whose tag matches (a false
-// match, another key of the same tag first, sent one lookup in 30 to
-// getSlow at 1e3 int keys; one in 70 goes there now, for longer probes).
-// It keeps few values live, so that they stay in registers; every other
-// case (a longer probe, a writer in the shard, no arrays yet) goes to
-// getSlow, which starts over. Its checks branch to getSlow one by one:
-// written as one condition of &&s, they were computed into a flag and
-// tested again. (Both changes: 128 -> 117 instructions a Read100 lookup of
-// 1e3 int keys through the bench module's wrapper, callgrind.) Both are written out in
-// full, the probe's word operations included: the compiler does not inline
-// small helpers into generic code instantiated in another package
-// (golang/go#56280), and a read is a handful of loads that a call per helper
-// would double.
+// lookups (one in 64 at 1e3 int keys, for probes longer than a group). It
+// tries every slot of the group whose tag matches: trying the first only
+// sent another key of the same tag to getSlow too (one lookup in 30). It
+// keeps few values live, so that they stay in registers; every other case
+// (a longer probe, a writer in the shard, no arrays yet) goes to getSlow,
+// which starts over. Its checks branch to getSlow one by one: written as
+// one condition of &&s, they were computed into a flag and tested again.
+// (With both, 128 -> 117 instructions a Read100 lookup of 1e3 int keys
+// through the bench module's wrapper, callgrind.) Get and getSlow are
+// written out in full, the probe's word operations included: the compiler
+// does not inline small helpers into generic code instantiated in another
+// package (golang/go#56280), and a read is a handful of loads that a call
+// per helper would double.
 //
 // A candidate slot is copied, and the counter checked unchanged, before its
 // key is compared: a slot torn by a concurrent writer is never compared (a
