@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # ETS itself against ets on this machine: runs ets_bench.escript (Erlang's
-# ETS, 1e6 integer keys, 2 processes on 2 schedulers) and the matching Go
-# benchmarks of the bench module at -cpu 2, and prints both in one table
-# with ratios. Installs Debian's erlang-base with apt-get when escript is
+# ETS, 1e6 integer keys, 2 processes on 2 schedulers) and the bench module's
+# BenchmarkErlang, the same operations on the same keys read the same way
+# (from a sample of random keys per process, in order), at -cpu 2, and
+# prints both in one table with ratios. Installs Debian's erlang-base with apt-get when escript is
 # missing; when Erlang cannot be installed it says so and exits 0.
 #
 #   ets/run.sh                       ROUNDS (default 3), BENCHTIME (200ms),
-#                                    KEYS (1000000), OPS per process (1000000)
+#                                    KEYS (1000000), OPS per process (1000000),
+#                                    SAMPLE keys per process (1048576)
 #
 # The two sides run in turns, ROUNDS times: Erlang, then one run of each Go
 # benchmark, and so on. This VM's speed changes by the minute, so a ratio
@@ -14,7 +16,7 @@
 # gives each side's median, the median of the rounds' ratios and their
 # range. A row prints n/a on the Go side when its Go benchmark did not run.
 # The 100-key walk has two rows against the same ets:next walk: ets's 100
-# Next calls (the same algorithm), and one Range over 100 keys (what a Go
+# Next calls (the same algorithm), and one Ascend loop over 100 keys (what a Go
 # caller would write; Erlang's ets:next is the way to walk from a key
 # there).
 set -uo pipefail
@@ -24,6 +26,8 @@ ROUNDS=${ROUNDS:-${COUNT:-3}} # COUNT: the name before rounds
 BENCHTIME=${BENCHTIME:-200ms}
 KEYS=${KEYS:-1000000}
 OPS=${OPS:-1000000}
+SAMPLE=${SAMPLE:-1048576}
+export ETS_BENCH_ERLANG=1 ETS_ERLANG_KEYS=$KEYS ETS_ERLANG_SAMPLE=$SAMPLE
 
 skip() {
 	echo "ets: SKIPPED: $*" >&2
@@ -45,11 +49,11 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-bench='^Benchmark(Read100|Write100|OrderedLookup|OrderedWalk100|OrderedRange100)$/^impl=ets$/^key=int$/^size=1e6$'
+bench='^BenchmarkErlang$'
 go test -c -o "$tmp/bench.test" . >"$tmp/build.txt" 2>&1 || { cat "$tmp/build.txt" >&2; exit 1; }
 for round in $(seq "$ROUNDS"); do
-	echo "== round $round of $ROUNDS: escript ets/ets_bench.escript $KEYS $OPS" >&2
-	escript ets/ets_bench.escript "$KEYS" "$OPS" | tee "$tmp/erl.$round.txt" >&2 || skip "escript failed"
+	echo "== round $round of $ROUNDS: escript ets/ets_bench.escript $KEYS $OPS $SAMPLE" >&2
+	escript ets/ets_bench.escript "$KEYS" "$OPS" "$SAMPLE" | tee "$tmp/erl.$round.txt" >&2 || skip "escript failed"
 	echo "== round $round of $ROUNDS: go test -bench ... -cpu 2 -count 1 -benchtime $BENCHTIME" >&2
 	"$tmp/bench.test" -test.run '^$' -test.bench "$bench" -test.cpu 2 -test.count 1 -test.benchtime "$BENCHTIME" >"$tmp/go.$round.txt" 2>&1 ||
 		{ cat "$tmp/go.$round.txt" >&2; exit 1; }
@@ -64,7 +68,7 @@ value() {
 }
 
 echo
-echo "ETS (OTP $(erl -noshell -eval 'io:put_chars(erlang:system_info(otp_release)), halt().' 2>/dev/null)) vs ets, $KEYS int keys, 2 schedulers / -cpu 2, $ROUNDS rounds; ratio = ETS / ets, median of the rounds' (target: >= 5x)"
+echo "ETS (OTP $(erl -noshell -eval 'io:put_chars(erlang:system_info(otp_release)), halt().' 2>/dev/null)) vs ets, $KEYS int keys, samples of $SAMPLE, 2 schedulers / -cpu 2, $ROUNDS rounds; ratio = ETS / ets, median of the rounds' (target: >= 5x)"
 printf '%-22s %12s %12s %8s %13s %7s   %14s %14s %8s\n' operation "ETS ns/op" "ets ns/op" ratio "rounds" "5x?" "ETS cpu-ns/op" "ets cpu-ns/op" ratio
 while read -r erl gobench label; do
 	for round in $(seq "$ROUNDS"); do
@@ -84,9 +88,9 @@ while read -r erl gobench label; do
 			printf "%-22s %12.1f %12.1f %7.1fx %13s %7s   %14.1f %14.1f %7.1fx\n", op, me, mg, mr,
 				sprintf("%.1f-%.1fx", r[1], r[n]), (mr >= 5 ? "met" : "missed"), mc, mgc, mrc }'
 done <<'MAP'
-set_lookup Read100
-set_insert Write100
-ordered_set_lookup OrderedLookup
-ordered_set_walk100 OrderedWalk100 ordered_set_walk100
-ordered_set_walk100 OrderedRange100 walk100_as_Range
+set_lookup Erlang/op=set_lookup
+set_insert Erlang/op=set_insert
+ordered_set_lookup Erlang/op=ordered_set_lookup
+ordered_set_walk100 Erlang/op=ordered_set_walk100 ordered_set_walk100
+ordered_set_walk100 Erlang/op=ordered_set_ascend100 walk100_as_Ascend
 MAP
