@@ -20,7 +20,10 @@ import (
 // own sample of ETS_ERLANG_SAMPLE keys (default 2^20, a power of two) drawn
 // uniformly from them beforehand, as each Erlang process reads its tuple:
 // no random-number call and no random read of a key array in the timed
-// loop. The walks start at a sampled key: 100 Next calls (ets:next/2's
+// loop. A goroutine's keys repeat after 2^20 operations (-benchtime decides
+// how many it makes; at 200ms, about three passes over its sample), an
+// Erlang process's never with the escript's defaults (1e6 operations).
+// empty_loop is the loop alone, as the escript's. The walks start at a sampled key: 100 Next calls (ets:next/2's
 // algorithm, which visits the 100 keys after it), or one Ascend loop from it
 // stopped after 100 keys (what a Go caller writes; the sampled key is the
 // first of them).
@@ -46,7 +49,8 @@ func BenchmarkErlang(b *testing.B) {
 	for i := range keys {
 		keys[i] = int64(uint64(i+1) * 11400714819323198485 & (1<<58 - 1))
 	}
-	// One sample per goroutine RunParallel starts (GOMAXPROCS of them).
+	// One sample per goroutine RunParallel starts (GOMAXPROCS of them; 8 MB
+	// each at the default size).
 	samples := make([][]int64, runtime.GOMAXPROCS(0))
 	for p := range samples {
 		r := rand.New(rand.NewPCG(uint64(p+1), 17))
@@ -107,6 +111,7 @@ func BenchmarkErlang(b *testing.B) {
 			}
 			return k
 		}},
+		{"empty_loop", func() {}, func(k int64) int64 { return k }},
 		{"ordered_set_ascend100", makeOrdered, func(k int64) int64 {
 			var x int64
 			i := 0

@@ -20,7 +20,9 @@
 %% timed loop; with the default sample, larger than the operations, every
 %% operation has a fresh key. (Until the twentieth session the sample was
 %% 65536 keys, which kept the paths to at most 131072 of the 1e6 keys in the
-%% cache.) The Go side, bench's BenchmarkErlang, does the same.
+%% cache.) The Go side, bench's BenchmarkErlang, does the same, except that
+%% its goroutines make as many operations as -benchtime asks, and come back
+%% to the start of their samples after 2^20.
 
 -mode(compile).
 

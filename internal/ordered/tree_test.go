@@ -47,11 +47,12 @@ func TestNaturalSearch_MatchesCmpCompare(t *testing.T) {
 	}
 }
 
-// TestCountSearch_MatchesNaturalSearch checks the counting search of
-// integer keys against naturalSearch: every length up to two nodes and
-// past the 64 items countBelow halves down to (arrays of routing bounds),
-// every probe between, on and beyond the keys, extreme keys included, and
-// for countSearchSeq a counter that moved.
+// TestCountSearch_MatchesNaturalSearch checks the searches of integer keys,
+// by counting and by halving with one check of the counter, against
+// naturalSearch: every length up to two nodes and past the 64 items
+// countBelow halves down to (arrays of routing bounds), every probe
+// between, on and beyond the keys, extreme keys included, and a counter
+// that moved.
 func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 	for n := range 150 {
 		s := make([]Item[int64, int], n)
@@ -74,6 +75,10 @@ func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 			require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "n=%d probe %d, seq unmoved", n, p)
 			_, _, ok = countSearchSeq(s, it, &seq, 2)
 			require.False(t, ok, "n=%d probe %d, seq moved", n, p)
+			i, found, ok = binarySearchSeq(s, it, &seq, 0)
+			require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "binary: n=%d probe %d, seq unmoved", n, p)
+			_, _, ok = binarySearchSeq(s, it, &seq, 2)
+			require.False(t, ok, "binary: n=%d probe %d, seq moved", n, p)
 		}
 	}
 	u := []Item[uint8, int]{{Key: 0}, {Key: 1}, {Key: 200}, {Key: 255}}
@@ -82,6 +87,8 @@ func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 		var seq atomic.Uint64
 		i, found, ok := countSearchSeq(u, Item[uint8, int]{Key: uint8(p)}, &seq, 0)
 		require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "uint8 probe %d", p)
+		i, found, ok = binarySearchSeq(u, Item[uint8, int]{Key: uint8(p)}, &seq, 0)
+		require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "binary: uint8 probe %d", p)
 	}
 }
 

@@ -21,12 +21,13 @@ func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64, cachedLeaves
 	// context of a tree has the same less and search.
 	c, n := t.cow, t.root
 	for {
-		if seq.Load() != start {
-			return out, false, false
-		}
 		if n == nil {
-			return out, false, true
+			return out, false, seq.Load() == start
 		}
+		// n's slices are read before seq is checked, as a walk's are:
+		// whatever n points to, even a node freed and reused since, is
+		// memory the reader may read, and the check discards the copy if
+		// a writer was in the tree since start.
 		items, children := n.items, n.children
 		if seq.Load() != start {
 			return out, false, false
