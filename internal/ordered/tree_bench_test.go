@@ -38,8 +38,9 @@ func BenchmarkTree_WriteAfterClone(b *testing.B) {
 }
 
 // BenchmarkNodeSearch compares the node searches of int64 keys on nodes in
-// the cache: 64 nodes of 63 to 126 items (degree 64's node sizes),
-// random probes.
+// the cache: 64 nodes of 63 to 126 items (degree 64's node sizes), random
+// probes. binary is naturalSearchSeq, which checks the counter before each
+// comparison, binary-once binarySearchSeq.
 func BenchmarkNodeSearch(b *testing.B) {
 	var nodes [64][]Item[int64, int64]
 	for j := range nodes {
@@ -56,7 +57,7 @@ func BenchmarkNodeSearch(b *testing.B) {
 	searches := []struct {
 		name string
 		f    func([]Item[int64, int64], Item[int64, int64], *atomic.Uint64, uint64) (int, bool, bool)
-	}{{"binary", naturalSearchSeq[int64, int64]}, {"count", countSearchSeq[int64, int64]}}
+	}{{"binary", naturalSearchSeq[int64, int64]}, {"binary-once", binarySearchSeq[int64, int64]}, {"count", countSearchSeq[int64, int64]}}
 	for _, s := range searches {
 		b.Run("search="+s.name, func(b *testing.B) {
 			var seq atomic.Uint64

@@ -92,6 +92,24 @@ func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 	}
 }
 
+// TestSearchSeqOf_ChecksEveryComparisonButForIntegers checks which searches
+// NewOrdered trees read without the lock: integer keys may be compared torn
+// (binarySearchSeq), strings and floats must not (naturalSearchSeq). The two
+// are told apart on an empty node with a counter that moved:
+// naturalSearchSeq checks it only before a comparison, of which there is
+// none, binarySearchSeq once after its search whatever it compared.
+func TestSearchSeqOf_ChecksEveryComparisonButForIntegers(t *testing.T) {
+	var seq atomic.Uint64
+	_, _, ok := searchSeqOf[int64, int]()(nil, Item[int64, int]{}, &seq, 2)
+	assert.False(t, ok, "int64: binarySearchSeq")
+	_, _, ok = searchSeqOf[uint8, string]()(nil, Item[uint8, string]{}, &seq, 2)
+	assert.False(t, ok, "uint8: binarySearchSeq")
+	_, _, ok = searchSeqOf[string, int]()(nil, Item[string, int]{}, &seq, 2)
+	assert.True(t, ok, "string: naturalSearchSeq")
+	_, _, ok = searchSeqOf[float64, int]()(nil, Item[float64, int]{}, &seq, 2)
+	assert.True(t, ok, "float64: naturalSearchSeq")
+}
+
 // TestNewOrdered_CountsOnlyIntegers checks which NewOrdered trees search
 // cached nodes by counting: integer keys only, not floats (NaN) or strings.
 func TestNewOrdered_CountsOnlyIntegers(t *testing.T) {

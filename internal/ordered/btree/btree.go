@@ -122,7 +122,10 @@ func NewWithFreeListG[T any](degree int, less LessFunc[T], f *FreeListG[T]) *BTr
 // for one key type compares inline, where the generic search makes an
 // indirect call per comparison. searchSeq is search for GetSeq's reader: it
 // must copy each item, and check that seq is still start, before it compares
-// it, and report ok false if seq moved. (Added for ets.)
+// it, and report ok false if seq moved; for items whose torn copy cannot
+// fault a comparison (integer keys) it may instead check once, after the
+// search. Either way it must return an i in [0, len(s)], and found only with
+// i < len(s): callers index with it before they check. (Added for ets.)
 func NewSearchG[T any](degree int, less LessFunc[T], search func(s []T, item T) (int, bool),
 	searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)) *BTreeG[T] {
 	t := NewG(degree, less)

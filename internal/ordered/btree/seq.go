@@ -8,10 +8,11 @@ import "sync/atomic"
 // changing the tree. seq is a sequence counter that every writer moves
 // before it changes the tree and again after, and start is its value, even,
 // from before the reader looked at the tree. GetSeq copies each node's
-// slices and each item it compares, and checks that seq is still start
-// before it uses the copy, so the tree's search and less function only ever
-// see items as a writer left them: a torn string or interface is discarded,
-// never compared. valid is false if seq moved: the result is then
+// slices, and checks that seq is still start before it searches them; the
+// tree's searchSeq copies each item it compares and checks seq before the
+// comparison, so that a torn string or interface is discarded, never
+// compared (a searchSeq of integer keys checks once, after its search: see
+// NewSearchG). valid is false if seq moved: the result is then
 // meaningless and the caller must read again, or take the lock.
 // cachedLeaves says whether the tree's leaves are likely in the cache (see
 // SetCachedSeq).
