@@ -40,7 +40,8 @@ func BenchmarkTree_WriteAfterClone(b *testing.B) {
 // BenchmarkNodeSearch compares the node searches of int64 keys on nodes in
 // the cache: 64 nodes of 63 to 126 items (degree 64's node sizes), random
 // probes. binary is naturalSearchSeq, which checks the counter before each
-// comparison, binary-once binarySearchSeq.
+// comparison, binary-once binarySearchSeq, leaf leafSearchSeq (made for
+// leaves not in the cache).
 func BenchmarkNodeSearch(b *testing.B) {
 	var nodes [64][]Item[int64, int64]
 	for j := range nodes {
@@ -57,7 +58,7 @@ func BenchmarkNodeSearch(b *testing.B) {
 	searches := []struct {
 		name string
 		f    func([]Item[int64, int64], Item[int64, int64], *atomic.Uint64, uint64) (int, bool, bool)
-	}{{"binary", naturalSearchSeq[int64, int64]}, {"binary-once", binarySearchSeq[int64, int64]}, {"count", countSearchSeq[int64, int64]}}
+	}{{"binary", naturalSearchSeq[int64, int64]}, {"binary-once", binarySearchSeq[int64, int64]}, {"count", countSearchSeq[int64, int64]}, {"leaf", leafSearchSeq[int64, int64]}}
 	for _, s := range searches {
 		b.Run("search="+s.name, func(b *testing.B) {
 			var seq atomic.Uint64
@@ -71,8 +72,11 @@ func BenchmarkNodeSearch(b *testing.B) {
 }
 
 // BenchmarkTree_GetLeaves compares lock-free lookups of random int64 keys
-// with leaves searched by counting (leaves=cached) and by halving: what
-// cachedBytes is set from.
+// with leaves searched by counting (leaves=cached) and as leaves not in the
+// cache (leafSearchSeq): what cachedBytes is set from. Each lookup also
+// draws a random number and reads a random line of the keys' array, and
+// separate runs of this VM differ by more than the searches do: see
+// bench/README.md for the interleaved comparison within one process.
 func BenchmarkTree_GetLeaves(b *testing.B) {
 	for _, size := range []int{1e3, 1e4, 3e4, 1e5, 3e5, 1e6} {
 		t := NewOrdered[int64, int64](false)
@@ -84,7 +88,7 @@ func BenchmarkTree_GetLeaves(b *testing.B) {
 		}
 		base := t.route.Load().bases[0]
 		for _, cached := range []bool{false, true} {
-			name := map[bool]string{false: "binary", true: "cached"}[cached]
+			name := map[bool]string{false: "uncached", true: "cached"}[cached]
 			b.Run(fmt.Sprintf("size=%d/leaves=%s", size, name), func(b *testing.B) {
 				for b.Loop() {
 					if _, ok, _ := base.getSeq(Item[int64, int64]{Key: keys[r.IntN(size)]}, cached); !ok {

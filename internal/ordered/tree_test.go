@@ -48,12 +48,21 @@ func TestNaturalSearch_MatchesCmpCompare(t *testing.T) {
 }
 
 // TestCountSearch_MatchesNaturalSearch checks the searches of integer keys,
-// by counting and by halving with one check of the counter, against
-// naturalSearch: every length up to two nodes and past the 64 items
-// countBelow halves down to (arrays of routing bounds), every probe
-// between, on and beyond the keys, extreme keys included, and a counter
-// that moved.
+// by counting, by halving with one check of the counter, and by halving
+// down to a counted run, against naturalSearch: every length up to two
+// nodes and past the 64 items countBelow halves down to (arrays of routing
+// bounds), every probe between, on and beyond the keys, extreme keys
+// included, and a counter that moved.
 func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
+	searches := []struct {
+		name string
+		f    func([]Item[int64, int], Item[int64, int], *atomic.Uint64, uint64) (int, bool, bool)
+		u    func([]Item[uint8, int], Item[uint8, int], *atomic.Uint64, uint64) (int, bool, bool)
+	}{
+		{"count", countSearchSeq[int64, int], countSearchSeq[uint8, int]},
+		{"binary", binarySearchSeq[int64, int], binarySearchSeq[uint8, int]},
+		{"leaf", leafSearchSeq[int64, int], leafSearchSeq[uint8, int]},
+	}
 	for n := range 150 {
 		s := make([]Item[int64, int], n)
 		for i := range s {
@@ -70,25 +79,23 @@ func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 		for _, p := range probes {
 			it := Item[int64, int]{Key: p}
 			wi, wfound := naturalSearch(s, it)
-			var seq atomic.Uint64
-			i, found, ok := countSearchSeq(s, it, &seq, 0)
-			require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "n=%d probe %d, seq unmoved", n, p)
-			_, _, ok = countSearchSeq(s, it, &seq, 2)
-			require.False(t, ok, "n=%d probe %d, seq moved", n, p)
-			i, found, ok = binarySearchSeq(s, it, &seq, 0)
-			require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "binary: n=%d probe %d, seq unmoved", n, p)
-			_, _, ok = binarySearchSeq(s, it, &seq, 2)
-			require.False(t, ok, "binary: n=%d probe %d, seq moved", n, p)
+			for _, search := range searches {
+				var seq atomic.Uint64
+				i, found, ok := search.f(s, it, &seq, 0)
+				require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "%s: n=%d probe %d, seq unmoved", search.name, n, p)
+				_, _, ok = search.f(s, it, &seq, 2)
+				require.False(t, ok, "%s: n=%d probe %d, seq moved", search.name, n, p)
+			}
 		}
 	}
 	u := []Item[uint8, int]{{Key: 0}, {Key: 1}, {Key: 200}, {Key: 255}}
 	for p := range 256 {
 		wi, wfound := naturalSearch(u, Item[uint8, int]{Key: uint8(p)})
-		var seq atomic.Uint64
-		i, found, ok := countSearchSeq(u, Item[uint8, int]{Key: uint8(p)}, &seq, 0)
-		require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "uint8 probe %d", p)
-		i, found, ok = binarySearchSeq(u, Item[uint8, int]{Key: uint8(p)}, &seq, 0)
-		require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "binary: uint8 probe %d", p)
+		for _, search := range searches {
+			var seq atomic.Uint64
+			i, found, ok := search.u(u, Item[uint8, int]{Key: uint8(p)}, &seq, 0)
+			require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "%s: uint8 probe %d", search.name, p)
+		}
 	}
 }
 

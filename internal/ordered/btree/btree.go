@@ -144,6 +144,16 @@ func (t *BTreeG[T]) SetCachedSeq(searchSeq func(s []T, item T, seq *atomic.Uint6
 	t.cow.cachedSeq = searchSeq
 }
 
+// SetLeafSeq gives GetSeq a third searchSeq, for the leaves its caller does
+// not say are cached, which it otherwise searches with the tree's searchSeq:
+// a search for a leaf that is likely not in the cache, whose last lines a
+// lookup reads are a miss each, where a walk's next seek (SeekSeq, which
+// keeps the tree's searchSeq) comes back to a leaf it has just read. (Added
+// for ets.)
+func (t *BTreeG[T]) SetLeafSeq(searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)) {
+	t.cow.leafSeq = searchSeq
+}
+
 // items stores items in a node.
 type items[T any] []T
 
@@ -609,6 +619,7 @@ type copyOnWriteContext[T any] struct {
 	// Modified for ets: see NewSearchG and GetSeq.
 	searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)
 	cachedSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool) // Added for ets: see SetCachedSeq
+	leafSeq   func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool) // Added for ets: see SetLeafSeq
 }
 
 // find is items.find in the tree's order, through search if the tree has

@@ -15,7 +15,7 @@ import "sync/atomic"
 // NewSearchG). valid is false if seq moved: the result is then
 // meaningless and the caller must read again, or take the lock.
 // cachedLeaves says whether the tree's leaves are likely in the cache (see
-// SetCachedSeq).
+// SetCachedSeq and SetLeafSeq).
 func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64, cachedLeaves bool) (out T, found, valid bool) {
 	// The tree's own context searches every node: a node's cow may be nil
 	// by the time the reader gets to it (freeNode clears it), and every
@@ -35,9 +35,12 @@ func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64, cachedLeaves
 		}
 		var i int
 		var found, ok bool
-		if c.cachedSeq != nil && (cachedLeaves || len(children) > 0) {
+		switch {
+		case c.cachedSeq != nil && (cachedLeaves || len(children) > 0):
 			i, found, ok = c.cachedSeq(items, key, seq, start)
-		} else {
+		case c.leafSeq != nil && len(children) == 0:
+			i, found, ok = c.leafSeq(items, key, seq, start)
+		default:
 			i, found, ok = c.findSeq(items, key, seq, start)
 		}
 		switch {

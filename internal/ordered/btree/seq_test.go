@@ -79,6 +79,44 @@ func TestGetSeq_CachedSeq(t *testing.T) {
 	}
 }
 
+// TestGetSeq_LeafSeq checks that GetSeq searches leaves with the search
+// given to SetLeafSeq when it is not told they are cached, and nothing else:
+// an absent key's lookup searches one leaf, and inner nodes keep the
+// cached search; cached leaves and SeekSeq do not use it.
+func TestGetSeq_LeafSeq(t *testing.T) {
+	tr, sorted, levels, calls := countedTree(t)
+	leafCalls := 0
+	tr.SetLeafSeq(func(s []int, item int, seq *atomic.Uint64, start uint64) (int, bool, bool) {
+		leafCalls++
+		i, found := slices.BinarySearch(s, item)
+		return i, found, seq.Load() == start
+	})
+	var seq atomic.Uint64
+	for _, cachedLeaves := range []bool{false, true} {
+		for k := -1; k <= 6000; k++ {
+			*calls, leafCalls = 0, 0
+			want, wok := tr.Get(k)
+			got, ok, valid := tr.GetSeq(k, &seq, 0, cachedLeaves)
+			msg := fmt.Sprintf("key %d, cached leaves %v", k, cachedLeaves)
+			require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, msg)
+			if k%2 != 0 {
+				wantCached, wantLeaf := levels-1, 1
+				if cachedLeaves {
+					wantCached, wantLeaf = levels, 0
+				}
+				require.Equal(t, []int{wantCached, wantLeaf}, []int{*calls, leafCalls}, msg)
+			}
+		}
+	}
+	for k := -1; k <= 6000; k++ {
+		leafCalls = 0
+		want, wok := seek(sorted, k, true, false, false)
+		got, ok, valid := tr.SeekSeq(k, true, false, false, &seq, 0, false)
+		require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, "seek %d", k)
+		require.Zero(t, leafCalls, "seek %d", k)
+	}
+}
+
 // TestSeekSeq_CountLeaves checks SeekSeq's second search on leaves: with
 // countLeaves the leaf, and only the leaf, is searched with it, and every
 // seek still finds what the model says.
