@@ -3,8 +3,11 @@ package ordered
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // BenchmarkTree_WriteAfterClone measures what btree's Clone costs writers:
@@ -79,14 +82,8 @@ func BenchmarkNodeSearch(b *testing.B) {
 // bench/README.md for the interleaved comparison within one process.
 func BenchmarkTree_GetLeaves(b *testing.B) {
 	for _, size := range []int{1e3, 1e4, 3e4, 1e5, 3e5, 1e6} {
-		t := NewOrdered[int64, int64](false)
 		r := rand.New(rand.NewPCG(3, 4))
-		keys := make([]int64, size)
-		for i := range keys {
-			keys[i] = r.Int64()
-			t.Put(keys[i], 1, nil)
-		}
-		base := t.route.Load().bases[0]
+		_, base, keys := randomTree(size, r)
 		for _, cached := range []bool{false, true} {
 			name := map[bool]string{false: "uncached", true: "cached"}[cached]
 			b.Run(fmt.Sprintf("size=%d/leaves=%s", size, name), func(b *testing.B) {
@@ -98,4 +95,93 @@ func BenchmarkTree_GetLeaves(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkTree_LeafSearches compares the searches of a tree's leaves on
+// one tree within one process, where separate runs of this VM differ by
+// more than the searches do: binary (binarySearchSeq), leaf
+// (leafSearchSeq, what large trees use) and count (countSearchSeq, what
+// trees of up to cachedBytes of items use). Each round runs a burst of
+// lookups with each search in turn, each first in turn (the tree's leaf
+// search, or its large flag, changed between bursts, no reader running),
+// on one goroutine or two, and reports each search's ns a lookup and the
+// median of the rounds' ratios to binary (below 1: faster). b.N is the
+// number of rounds: run it with -benchtime 100x or so. Each goroutine reads
+// its own sample of the keys in order, as BenchmarkErlang does.
+func BenchmarkTree_LeafSearches(b *testing.B) {
+	const burst = 20_000
+	searches := []struct {
+		name string
+		f    func([]Item[int64, int64], Item[int64, int64], *atomic.Uint64, uint64) (int, bool, bool)
+	}{{"binary", binarySearchSeq[int64, int64]}, {"leaf", leafSearchSeq[int64, int64]}, {"count", nil}}
+	for _, size := range []int{300_000, 600_000, 1_000_000} {
+		r := rand.New(rand.NewPCG(5, 6))
+		t, base, keys := randomTree(size, r)
+		var samples [2][]int64
+		for g := range samples {
+			samples[g] = make([]int64, 1<<20)
+			for i := range samples[g] {
+				samples[g][i] = keys[r.IntN(size)]
+			}
+		}
+		for _, procs := range []int{1, 2} {
+			b.Run(fmt.Sprintf("size=%d/goroutines=%d", size, procs), func(b *testing.B) {
+				defer base.tr.SetLeafSeq(leafSearchSeq[int64, int64])
+				defer base.large.Store(true)
+				total := make([]time.Duration, len(searches))
+				ratios := make([][]float64, len(searches))
+				pos := 0
+				for round := range b.N {
+					d := make([]time.Duration, len(searches))
+					for j := range searches {
+						s := (j + round) % len(searches)
+						if searches[s].f != nil {
+							base.tr.SetLeafSeq(searches[s].f)
+						}
+						base.large.Store(searches[s].f != nil) // a small tree's leaves are counted
+						var wg sync.WaitGroup
+						t0 := time.Now()
+						for g := range procs {
+							wg.Add(1)
+							go func(sample []int64) {
+								defer wg.Done()
+								for i := range burst {
+									if _, ok := t.Get(sample[(pos+i)&(len(sample)-1)]); !ok {
+										panic("a key is missing")
+									}
+								}
+							}(samples[g])
+						}
+						wg.Wait()
+						d[s] = time.Since(t0)
+						total[s] += d[s]
+					}
+					pos += burst
+					for s := range searches {
+						ratios[s] = append(ratios[s], float64(d[s])/float64(d[0]))
+					}
+				}
+				lookups := float64(b.N * burst * procs)
+				for s, search := range searches {
+					slices.Sort(ratios[s])
+					b.ReportMetric(float64(total[s])/lookups, search.name+"-ns/lookup")
+					if s > 0 {
+						b.ReportMetric(ratios[s][len(ratios[s])/2], search.name+"/binary")
+					}
+				}
+			})
+		}
+	}
+}
+
+// randomTree returns a tree of size random int64 keys drawn from r, without
+// adaptation (one base node, which it returns too), and its keys.
+func randomTree(size int, r *rand.Rand) (*Tree[int64, int64], *base[int64, int64], []int64) {
+	t := NewOrdered[int64, int64](false)
+	keys := make([]int64, size)
+	for i := range keys {
+		keys[i] = r.Int64()
+		t.Put(keys[i], 1, nil)
+	}
+	return t, t.route.Load().bases[0], keys
 }

@@ -146,10 +146,9 @@ func (t *BTreeG[T]) SetCachedSeq(searchSeq func(s []T, item T, seq *atomic.Uint6
 
 // SetLeafSeq gives GetSeq a third searchSeq, for the leaves its caller does
 // not say are cached, which it otherwise searches with the tree's searchSeq:
-// a search for a leaf that is likely not in the cache, whose last lines a
-// lookup reads are a miss each, where a walk's next seek (SeekSeq, which
-// keeps the tree's searchSeq) comes back to a leaf it has just read. (Added
-// for ets.)
+// a search made for leaves that are likely not in the cache, where the last
+// lines a binary search reads are a miss each. SeekSeq does not use it: a
+// walk's steps come down the path the step before took. (Added for ets.)
 func (t *BTreeG[T]) SetLeafSeq(searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)) {
 	t.cow.leafSeq = searchSeq
 }
