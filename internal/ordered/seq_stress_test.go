@@ -23,8 +23,8 @@ import (
 // nodes, so lock-free readers keep meeting nodes a writer has just freed
 // (their cow cleared) or reused. Keys 1 to 2*degree-2 stay present
 // throughout. It runs twice: as a small tree, whose leaves Get counts and
-// Next halves, and taken for a large one, whose leaves Get halves and Next
-// counts. Short walks, ascending and descending, copy the stable keys
+// Next halves, and taken for a large one, whose leaves Get halves down to a
+// counted run (leafSearchSeq) and Next counts. Short walks, ascending and descending, copy the stable keys
 // around each.
 func TestTree_ReadsWhileTheRootSplitsAndMerges(t *testing.T) {
 	for _, large := range []bool{false, true} {

@@ -362,7 +362,14 @@ func searchSeqOf[K cmp.Ordered, V any]() func([]Item[K, V], Item[K, V], *atomic.
 // about two-thirds full) 1e5 keys fill about 2.4 MB of leaves; the bound
 // is set below the crossing, where the gain is small anyway. Against
 // binarySearchSeq (twentieth session, four runs): 1e5 keys 121 ns against
-// 134, 3e5 173-207 against 163-174, the crossing where it was.
+// 134, 3e5 173-207 against 163-174, the crossing where it was. Against
+// leafSearchSeq, what large trees use since the twenty-first session
+// (BenchmarkTree_LeafSearches, the searches taking turns within one
+// process, so more trustworthy than the separate runs above), time against
+// a binary search, one goroutine and two: 1e5 keys counting 0.82 and 0.83,
+// the run search 0.92 and 0.93; 3e5 0.86 and 0.93, 0.93 and 0.81 (level in
+// total time on one goroutine); 1e6 0.97 and 0.97, 0.90 and 0.89. The
+// crossing is between 1e5 and 3e5 keys, and the bound stays.
 const cachedBytes = 2 << 20
 
 // countSearchSeq is naturalSearchSeq for integer keys: the index of the
@@ -460,8 +467,9 @@ func binarySearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq 
 // In a leaf much larger than the cache, the lines of a binary search's
 // first probes are those every lookup of the leaf reads, and likely cached,
 // and its last probes' lines a miss each, one after the other; the count
-// reads the run's four or five lines at once, for 110 instructions more a
-// lookup (1,091 -> 1,204 at 1e6 keys, callgrind). A walk's steps (SeekSeq)
+// reads the run's lines at once (four or five for items of 16 bytes; larger
+// items spread the run over more, not measured), for 110 instructions more
+// a lookup (1,091 -> 1,204 at 1e6 int64 keys, callgrind). A walk's steps (SeekSeq)
 // keep binarySearchSeq for inner nodes (and count a large tree's leaves,
 // see Tree.step): a step comes down the path the one before took, whose
 // branches are then predicted, and counting would only add instructions
@@ -495,10 +503,10 @@ func leafSearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq *a
 }
 
 // leafRun is the longest run of items leafSearchSeq counts rather than
-// halves. Lookups of 1e6 int64 keys, the searches taking turns within one
-// process (bench/README.md, "Twenty-first session"), time against a binary
-// search: runs of 8, 16 and 32 items 0.94, 0.92 and 0.92 on one goroutine,
-// 0.91, 0.88 and 0.88 on two.
+// halves. Lookups of 1e6 int64 keys (BenchmarkTree_LeafSearches, with the
+// other runs added in a scratch copy), time against a binary search: runs
+// of 8, 16, 32 and 64 items 0.91, 0.91, 0.88 and 0.97 on one goroutine,
+// 0.94, 0.91, 0.91 and 0.97 on two; 16 for its fewer instructions.
 const leafRun = 16
 
 func naturalLess[K cmp.Ordered, V any](a, b Item[K, V]) bool { return cmp.Less(a.Key, b.Key) }
@@ -1250,9 +1258,10 @@ func (t *Tree[K, V]) stepRead(b *base[K, V], s Span[K], desc, locked bool, try i
 		return it, false, true, seq
 	}
 	// Leaves of large trees are searched by counting, those of small ones
-	// by halving: the opposite of get's choice, since a step is most often
-	// one of a walk (ets:next), whose previous step brought the leaf into
-	// the cache. Counting reads every eighth key's line, so the next step's
+	// by halving: the opposite of get's choice (which counts small trees'
+	// leaves, and halves large trees' down to a counted run of 16, see
+	// leafSearchSeq), since a step is most often one of a walk (ets:next),
+	// whose previous step brought the leaf into the cache. Counting reads every eighth key's line, so the next step's
 	// search, a few keys on, finds its lines there, where a binary search
 	// ends on lines the previous one did not read, which in a large tree
 	// are misses; in a small tree every line is in the cache already, and

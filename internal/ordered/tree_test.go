@@ -131,6 +131,35 @@ func TestNewOrdered_CountsOnlyIntegers(t *testing.T) {
 	assert.Greater(t, NewOrdered[int64, int64](false).cached, 10_000)
 }
 
+// TestNewOrdered_LeafSearchOnlyForIntegers checks which trees search the
+// leaves of large trees with leafSearchSeq: every base node of a NewOrdered
+// tree of integer keys, however it came to be (split, joined, cleared), and
+// no tree of floats, strings or a comparator.
+func TestNewOrdered_LeafSearchOnlyForIntegers(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	tr := NewOrdered[int, int](true)
+	all := func(msg string) {
+		for i, b := range tr.route.Load().bases {
+			require.True(t, b.tr.HasLeafSeq(), "%s: base node %d", msg, i)
+		}
+	}
+	all("new")
+	for k := range 2000 {
+		tr.Put(k, k, nil)
+	}
+	all("filled")
+	splitSome(tr, r, 20)
+	require.Greater(t, bases(tr), 1)
+	all("split")
+	joinSome(tr, r, 20)
+	all("joined")
+	tr.Clear(nil)
+	all("cleared")
+	assert.False(t, NewOrdered[float64, int](false).route.Load().bases[0].tr.HasLeafSeq())
+	assert.False(t, NewOrdered[string, int](false).route.Load().bases[0].tr.HasLeafSeq())
+	assert.False(t, NewCompare[int, int](cmp.Compare[int], false).route.Load().bases[0].tr.HasLeafSeq())
+}
+
 // TestTree_WalkAfterIsStrict checks a walk resuming After a key, present or
 // not, in both directions and for both kinds of tree.
 func TestTree_WalkAfterIsStrict(t *testing.T) {

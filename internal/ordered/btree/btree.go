@@ -147,11 +147,18 @@ func (t *BTreeG[T]) SetCachedSeq(searchSeq func(s []T, item T, seq *atomic.Uint6
 // SetLeafSeq gives GetSeq a third searchSeq, for the leaves its caller does
 // not say are cached, which it otherwise searches with the tree's searchSeq:
 // a search made for leaves that are likely not in the cache, where the last
-// lines a binary search reads are a miss each. SeekSeq does not use it: a
-// walk's steps come down the path the step before took. (Added for ets.)
+// lines a binary search reads are a miss each. It must do what NewSearchG
+// asks of a searchSeq. SeekSeq, AppendAscendSeq and AppendDescendSeq do not
+// use it: a walk's steps come down the path the step before took. Set it
+// before any reader runs; it applies to every tree of t's context (Clone's
+// copies, Split's halves). (Added for ets.)
 func (t *BTreeG[T]) SetLeafSeq(searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)) {
 	t.cow.leafSeq = searchSeq
 }
+
+// HasLeafSeq reports whether t has a leaf search (SetLeafSeq). (Added for
+// ets: its tests.)
+func (t *BTreeG[T]) HasLeafSeq() bool { return t.cow.leafSeq != nil }
 
 // items stores items in a node.
 type items[T any] []T

@@ -113,7 +113,30 @@ func TestGetSeq_LeafSeq(t *testing.T) {
 		want, wok := seek(sorted, k, true, false, false)
 		got, ok, valid := tr.SeekSeq(k, true, false, false, &seq, 0, false)
 		require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, "seek %d", k)
-		require.Zero(t, leafCalls, "seek %d", k)
+		b := Bounds[int]{From: k, HasFrom: true}
+		_, valid = tr.AppendAscendSeq(nil, &b, 3, &seq, 0, false)
+		require.True(t, valid, "ascend from %d", k)
+		_, valid = tr.AppendDescendSeq(nil, &b, 3, &seq, 0, false)
+		require.True(t, valid, "descend from %d", k)
+		require.Zero(t, leafCalls, "seek, ascend and descend from %d", k)
+	}
+
+	// Without a cached search, inner nodes keep the tree's own: the leaf
+	// search runs once a lookup, on the leaf.
+	plain := NewG(2, func(a, b int) bool { return a < b })
+	for _, k := range sorted {
+		plain.ReplaceOrInsert(k)
+	}
+	plain.SetLeafSeq(func(s []int, item int, seq *atomic.Uint64, start uint64) (int, bool, bool) {
+		leafCalls++
+		i, found := slices.BinarySearch(s, item)
+		return i, found, seq.Load() == start
+	})
+	require.True(t, plain.HasLeafSeq())
+	for k := -1; k <= 6000; k += 2 { // absent keys: every lookup reaches a leaf
+		leafCalls = 0
+		_, ok, valid := plain.GetSeq(k, &seq, 0, false)
+		require.Equal(t, []any{false, true, 1}, []any{ok, valid, leafCalls}, "key %d, no cached search", k)
 	}
 }
 
