@@ -469,13 +469,13 @@ func binarySearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq 
 // and its last probes' lines a miss each, one after the other; the count
 // reads the run's lines at once (four or five for items of 16 bytes; larger
 // items spread the run over more, not measured), for 110 instructions more
-// a lookup (1,091 -> 1,204 at 1e6 int64 keys, callgrind). A walk's steps (SeekSeq)
-// keep binarySearchSeq for inner nodes (and count a large tree's leaves,
-// see Tree.step): a step comes down the path the one before took, whose
-// branches are then predicted, and counting would only add instructions
-// (with leafSearchSeq's run in binarySearchSeq, 100 Next calls on 1e6 keys
-// took 4.2-5.0 us against 3.5-4.0). Its halving is binarySearchSeq's loop,
-// spelled out again rather than called (see there).
+// a lookup (1,091 -> 1,204 at 1e6 int64 keys, callgrind). A walk's steps
+// (SeekSeq) keep binarySearchSeq for inner nodes (and count a large tree's
+// leaves, see Tree.step): a step comes down the path the one before took,
+// whose branches are then predicted, and counting would only add
+// instructions (with leafSearchSeq's run in binarySearchSeq, 100 Next
+// calls on 1e6 keys took 4.2-5.0 us against 3.5-4.0). Its halving is
+// binarySearchSeq's loop, spelled out again rather than called (see there).
 func leafSearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq *atomic.Uint64, start uint64) (int, bool, bool) {
 	lo, hi := 0, len(s)
 	for hi-lo > leafRun {
@@ -1261,11 +1261,12 @@ func (t *Tree[K, V]) stepRead(b *base[K, V], s Span[K], desc, locked bool, try i
 	// by halving: the opposite of get's choice (which counts small trees'
 	// leaves, and halves large trees' down to a counted run of 16, see
 	// leafSearchSeq), since a step is most often one of a walk (ets:next),
-	// whose previous step brought the leaf into the cache. Counting reads every eighth key's line, so the next step's
-	// search, a few keys on, finds its lines there, where a binary search
-	// ends on lines the previous one did not read, which in a large tree
-	// are misses; in a small tree every line is in the cache already, and
-	// halving is the cheaper search there.
+	// whose previous step brought the leaf into the cache. Counting reads
+	// every eighth key's line, so the next step's search, a few keys on,
+	// finds its lines there, where a binary search ends on lines the
+	// previous one did not read, which in a large tree are misses; in a
+	// small tree every line is in the cache already, and halving is the
+	// cheaper search there.
 	if it, ok, valid, seq = b.seekSeq(s, desc, b.large.Load()); !valid {
 		t.readFailed(b, try)
 		return it, false, false, seq

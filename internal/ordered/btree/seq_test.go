@@ -82,7 +82,8 @@ func TestGetSeq_CachedSeq(t *testing.T) {
 // TestGetSeq_LeafSeq checks that GetSeq searches leaves with the search
 // given to SetLeafSeq when it is not told they are cached, and nothing else:
 // an absent key's lookup searches one leaf, and inner nodes keep the
-// cached search; cached leaves and SeekSeq do not use it.
+// cached search (or, in a tree without one, the tree's own); cached leaves,
+// SeekSeq and the append walks do not use it.
 func TestGetSeq_LeafSeq(t *testing.T) {
 	tr, sorted, levels, calls := countedTree(t)
 	leafCalls := 0
