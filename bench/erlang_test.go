@@ -69,7 +69,9 @@ func BenchmarkErlang(b *testing.B) {
 			_ = ord.Drop()
 		}
 	}()
-	makeSet := func() {
+	// The builders take the sub-benchmark's b: a failure must stop the
+	// goroutine that runs it.
+	makeSet := func(b *testing.B) {
 		if set != nil {
 			return
 		}
@@ -81,7 +83,7 @@ func BenchmarkErlang(b *testing.B) {
 			_ = set.Insert(k, k)
 		}
 	}
-	makeOrdered := func() {
+	makeOrdered := func(b *testing.B) {
 		if ord != nil {
 			return
 		}
@@ -96,7 +98,7 @@ func BenchmarkErlang(b *testing.B) {
 	var sink atomic.Int64 // keeps the results alive
 	ops := []struct {
 		name  string
-		build func()
+		build func(b *testing.B)
 		op    func(k int64) int64
 	}{
 		{"set_lookup", makeSet, func(k int64) int64 { v, _ := set.Lookup(k); return v }},
@@ -111,7 +113,7 @@ func BenchmarkErlang(b *testing.B) {
 			}
 			return k
 		}},
-		{"empty_loop", func() {}, func(k int64) int64 { return k }},
+		{"empty_loop", func(*testing.B) {}, func(k int64) int64 { return k }},
 		{"ordered_set_ascend100", makeOrdered, func(k int64) int64 {
 			var x int64
 			i := 0
@@ -126,7 +128,7 @@ func BenchmarkErlang(b *testing.B) {
 	}
 	for _, o := range ops {
 		b.Run(fmt.Sprintf("op=%s/impl=ets/key=int/size=%s", o.name, sizeName(n)), func(b *testing.B) {
-			o.build()
+			o.build(b)
 			runtime.GC()
 			var goroutines atomic.Int64
 			b.ReportAllocs()
