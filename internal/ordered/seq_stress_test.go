@@ -7,7 +7,6 @@ package ordered
 
 import (
 	"cmp"
-	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -22,26 +21,32 @@ import (
 // each add splits the root and each removal merges it back and frees
 // nodes, so lock-free readers keep meeting nodes a writer has just freed
 // (their cow cleared) or reused. Keys 1 to 2*degree-2 stay present
-// throughout. It runs twice: as a small tree, whose leaves Get counts and
-// Next halves, and taken for a large one, whose leaves Get halves down to a
-// counted run (leafSearchSeq) and Next counts. Short walks, ascending and descending, copy the stable keys
-// around each.
+// throughout. It runs three times: as a small tree, whose leaves Get counts
+// and Next halves; taken for a medium one, whose leaves both count; and
+// taken for a large one, whose leaves Get halves down to a counted run
+// (btree.RunBelow) and Next counts. Short walks, ascending and descending,
+// copy the stable keys around each.
 func TestTree_ReadsWhileTheRootSplitsAndMerges(t *testing.T) {
-	for _, large := range []bool{false, true} {
-		t.Run(fmt.Sprintf("large=%v", large), func(t *testing.T) { readWhileTheRootSplitsAndMerges(t, large) })
+	for _, size := range []string{"small", "medium", "large"} {
+		t.Run("size="+size, func(t *testing.T) { readWhileTheRootSplitsAndMerges(t, size) })
 	}
 }
 
-func readWhileTheRootSplitsAndMerges(t *testing.T, large bool) {
+func readWhileTheRootSplitsAndMerges(t *testing.T, size string) {
 	tr := NewOrdered[int, int](false)
-	if large {
+	switch size {
+	case "large":
 		tr.cached = 1
+		fallthrough
+	case "medium":
+		tr.stepped = 1
 	}
 	full := 2*degree - 1
 	for k := range full {
 		tr.Put(k, k, nil)
 	}
-	require.Equal(t, large, tr.route.Load().bases[0].large.Load())
+	b := tr.route.Load().bases[0]
+	require.Equal(t, []bool{size != "small", size == "large"}, []bool{b.medium.Load(), b.large.Load()})
 	defer background(1, 0, func(int, *rand.Rand, int) {
 		tr.Put(full+100, 0, nil)
 		tr.Take(full+100, nil)

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/etsgo/ets/internal/ordered/btree"
 )
 
 // BenchmarkTree_WriteAfterClone measures what btree's Clone costs writers:
@@ -43,8 +45,9 @@ func BenchmarkTree_WriteAfterClone(b *testing.B) {
 // BenchmarkNodeSearch compares the node searches of int64 keys on nodes in
 // the cache: 64 nodes of 63 to 126 items (degree 64's node sizes), random
 // probes. binary is naturalSearchSeq, which checks the counter before each
-// comparison, binary-once binarySearchSeq, leaf leafSearchSeq (made for
-// leaves not in the cache).
+// comparison, binary-once binarySearchSeq, count countSearchSeq
+// (btree.CountBelow), run btree.RunBelow (made for leaves not in the
+// cache).
 func BenchmarkNodeSearch(b *testing.B) {
 	var nodes [64][]Item[int64, int64]
 	for j := range nodes {
@@ -61,7 +64,7 @@ func BenchmarkNodeSearch(b *testing.B) {
 	searches := []struct {
 		name string
 		f    func([]Item[int64, int64], Item[int64, int64], *atomic.Uint64, uint64) (int, bool, bool)
-	}{{"binary", naturalSearchSeq[int64, int64]}, {"binary-once", binarySearchSeq[int64, int64]}, {"count", countSearchSeq[int64, int64]}, {"leaf", leafSearchSeq[int64, int64]}}
+	}{{"binary", naturalSearchSeq[int64, int64]}, {"binary-once", binarySearchSeq[int64, int64]}, {"count", countSearchSeq[int64, int64]}, {"run", runSearchSeq[int64, int64]}}
 	for _, s := range searches {
 		b.Run("search="+s.name, func(b *testing.B) {
 			var seq atomic.Uint64
@@ -76,7 +79,7 @@ func BenchmarkNodeSearch(b *testing.B) {
 
 // BenchmarkTree_GetLeaves compares lock-free lookups of random int64 keys
 // with leaves searched by counting (leaves=cached) and as leaves not in the
-// cache (leafSearchSeq): what cachedBytes is set from. Each lookup also
+// cache (btree.RunBelow): what cachedBytes is set from. Each lookup also
 // draws a random number and reads a random line of the keys' array, and
 // separate runs of this VM differ by more than the searches do: see
 // bench/README.md for the interleaved comparison within one process.
@@ -88,7 +91,7 @@ func BenchmarkTree_GetLeaves(b *testing.B) {
 			name := map[bool]string{false: "uncached", true: "cached"}[cached]
 			b.Run(fmt.Sprintf("size=%d/leaves=%s", size, name), func(b *testing.B) {
 				for b.Loop() {
-					if _, ok, _ := bn.getSeq(Item[int64, int64]{Key: keys[r.IntN(size)]}, cached); !ok {
+					if _, ok, _ := bn.getSeq(btree.GetSeqInt[int64, int64], Item[int64, int64]{Key: keys[r.IntN(size)]}, cached); !ok {
 						b.Fatal("key not found")
 					}
 				}
@@ -97,83 +100,93 @@ func BenchmarkTree_GetLeaves(b *testing.B) {
 	}
 }
 
-// BenchmarkTree_LeafSearches compares the searches of a tree's leaves on
-// one tree within one process, where separate runs of this VM differ by
-// more than the searches do: binary (binarySearchSeq), leaf
-// (leafSearchSeq, what large trees use) and count (countSearchSeq, what
-// trees of up to cachedBytes of items use). Each round runs a burst of
-// lookups with each search in turn, each first in turn (the tree's leaf
-// search, or its large flag, changed between bursts, no reader running),
-// on one goroutine or two, and reports each search's ns a lookup and the
-// median of the rounds' ratios to binary (below 1: faster); its ns/op is a
-// round's. b.N is the number of rounds: run it with -benchtime 100x or so.
-// Each goroutine reads its own sample of the keys in order, as
-// BenchmarkErlang does, every burst keys the one before did not read.
+// BenchmarkTree_LeafSearches compares lookups of int64 keys on one tree
+// within one process, where separate runs of this VM differ by more than
+// the lookups do: generic is btree.GetSeq, what trees of other keys use,
+// calling the tree's binary search (binarySearchSeq) through a function
+// value at every level; run is btree.GetSeqInt with the leaves halved down
+// to a counted run (btree.RunBelow, what large trees use) and count
+// GetSeqInt with the leaves counted (btree.CountBelow, what trees of up to
+// cachedBytes of items use), both counting inner nodes. (Until the
+// twenty-second session the three were leaf searches under GetSeq, which
+// counted inner nodes: binary, the run search and counting.) Each round
+// runs a burst of lookups with each in turn, each first in turn (the
+// tree's getSeq, or its large flag, changed between bursts, no reader
+// running), on one goroutine or two, and reports each one's ns a lookup and
+// the median of the rounds' ratios to generic (below 1: faster); its ns/op
+// is a round's. b.N is the number of rounds: run it with -benchtime 100x or
+// so. Each goroutine reads its own sample of the keys in order, as
+// BenchmarkErlang does, every burst keys the one before did not read: a
+// sample of 2^16 keys comes round again every fourth burst or so, as
+// BenchmarkErlang's do with ETS_ERLANG_SAMPLE=65536.
 func BenchmarkTree_LeafSearches(b *testing.B) {
 	if !optimisticReads {
 		b.Skip("lookups take the lock here (race detector, or loads reordered): every search would measure the locked Get")
 	}
 	const burst = 20_000
-	searches := []struct {
-		name string
-		f    func([]Item[int64, int64], Item[int64, int64], *atomic.Uint64, uint64) (int, bool, bool)
-	}{{"binary", binarySearchSeq[int64, int64]}, {"leaf", leafSearchSeq[int64, int64]}, {"count", nil}}
-	for _, size := range []int{100_000, 300_000, 1_000_000} {
+	lookups := []struct {
+		name   string
+		getSeq func(*btree.BTreeG[Item[int64, int64]], int64, *atomic.Uint64, uint64, bool) (Item[int64, int64], bool, bool)
+		large  bool
+	}{{"generic", nil, true}, {"run", btree.GetSeqInt[int64, int64], true}, {"count", btree.GetSeqInt[int64, int64], false}}
+	for _, size := range []int{10_000, 100_000, 300_000, 1_000_000} {
 		r := rand.New(rand.NewPCG(5, 6))
 		t, bn, keys := randomTree(size, r)
-		var samples [2][]int64
-		for g := range samples {
-			samples[g] = make([]int64, 1<<20)
-			for i := range samples[g] {
-				samples[g][i] = keys[r.IntN(size)]
+		for _, sample := range []int{1 << 16, 1 << 20} {
+			var samples [2][]int64
+			for g := range samples {
+				samples[g] = make([]int64, sample)
+				for i := range samples[g] {
+					samples[g][i] = keys[r.IntN(size)]
+				}
 			}
-		}
-		for _, procs := range []int{1, 2} {
-			b.Run(fmt.Sprintf("size=%d/goroutines=%d", size, procs), func(b *testing.B) {
-				defer bn.tr.SetLeafSeq(leafSearchSeq[int64, int64])
-				defer bn.large.Store(true)
-				total := make([]time.Duration, len(searches))
-				ratios := make([][]float64, len(searches))
-				pos := 0
-				for round := range b.N {
-					d := make([]time.Duration, len(searches))
-					for j := range searches {
-						s := (j + round) % len(searches)
-						if searches[s].f != nil {
-							bn.tr.SetLeafSeq(searches[s].f)
-						}
-						bn.large.Store(searches[s].f != nil) // a small tree's leaves are counted
-						var wg sync.WaitGroup
-						t0 := time.Now()
-						for g := range procs {
-							wg.Add(1)
-							go func(sample []int64) {
-								defer wg.Done()
-								for i := range burst {
-									if _, ok := t.Get(sample[(pos+i)&(len(sample)-1)]); !ok {
-										panic("a key is missing")
+			for _, procs := range []int{1, 2} {
+				b.Run(fmt.Sprintf("size=%d/sample=%d/goroutines=%d", size, sample, procs), func(b *testing.B) {
+					defer func(getSeq func(*btree.BTreeG[Item[int64, int64]], int64, *atomic.Uint64, uint64, bool) (Item[int64, int64], bool, bool), large bool) {
+						t.getSeq = getSeq
+						bn.large.Store(large)
+					}(t.getSeq, bn.large.Load())
+					total := make([]time.Duration, len(lookups))
+					ratios := make([][]float64, len(lookups))
+					pos := 0
+					for round := range b.N {
+						d := make([]time.Duration, len(lookups))
+						for j := range lookups {
+							l := (j + round) % len(lookups)
+							t.getSeq = lookups[l].getSeq
+							bn.large.Store(lookups[l].large)
+							var wg sync.WaitGroup
+							t0 := time.Now()
+							for g := range procs {
+								wg.Add(1)
+								go func(sample []int64) {
+									defer wg.Done()
+									for i := range burst {
+										if _, ok := t.Get(sample[(pos+i)&(len(sample)-1)]); !ok {
+											panic("a key is missing")
+										}
 									}
-								}
-							}(samples[g])
+								}(samples[g])
+							}
+							wg.Wait()
+							d[l] = time.Since(t0)
+							total[l] += d[l]
+							pos += burst // fresh keys: the burst before left its leaves' lines in the cache
 						}
-						wg.Wait()
-						d[s] = time.Since(t0)
-						total[s] += d[s]
-						pos += burst // fresh keys: the burst before left its leaves' lines in the cache
+						for l := range lookups {
+							ratios[l] = append(ratios[l], float64(d[l])/float64(d[0]))
+						}
 					}
-					for s := range searches {
-						ratios[s] = append(ratios[s], float64(d[s])/float64(d[0]))
+					n := float64(b.N * burst * procs)
+					for l, lookup := range lookups {
+						slices.Sort(ratios[l])
+						b.ReportMetric(float64(total[l])/n, lookup.name+"-ns/lookup")
+						if l > 0 {
+							b.ReportMetric(ratios[l][len(ratios[l])/2], lookup.name+"/generic")
+						}
 					}
-				}
-				lookups := float64(b.N * burst * procs)
-				for s, search := range searches {
-					slices.Sort(ratios[s])
-					b.ReportMetric(float64(total[s])/lookups, search.name+"-ns/lookup")
-					if s > 0 {
-						b.ReportMetric(ratios[s][len(ratios[s])/2], search.name+"/binary")
-					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
@@ -188,4 +201,62 @@ func randomTree(size int, r *rand.Rand) (*Tree[int64, int64], *base[int64, int64
 		t.Put(keys[i], 1, nil)
 	}
 	return t, t.route.Load().bases[0], keys
+}
+
+// BenchmarkTree_StepSearches compares the leaf searches of a walk's steps,
+// halving (binarySearchSeq) and counting (countSearchSeq), on one tree of
+// int64 keys within one process: what steppedItems is set from. Each round
+// runs a burst of walks of 100 Next calls, from keys of a sample read in
+// order, with the leaves halved and counted in turn, each first in turn
+// (the base node's medium flag changed between bursts), and reports each
+// search's ns a walk and the median of the rounds' ratios (below 1:
+// counting is faster); its ns/op is a round's. b.N is the number of rounds:
+// run it with -benchtime 200x or so.
+func BenchmarkTree_StepSearches(b *testing.B) {
+	if !optimisticReads {
+		b.Skip("steps take the lock here (race detector, or loads reordered): both would measure the locked walk")
+	}
+	const burst = 300
+	for _, size := range []int{1_000, 2_000, 3_000, 5_000, 10_000, 30_000, 100_000, 300_000, 500_000, 1_000_000} {
+		r := rand.New(rand.NewPCG(5, 6))
+		t, bn, keys := randomTree(size, r)
+		sample := make([]int64, 1<<16)
+		for i := range sample {
+			sample[i] = keys[r.IntN(size)]
+		}
+		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+			defer bn.medium.Store(bn.medium.Load())
+			var total [2]time.Duration
+			var ratios []float64
+			pos := 0
+			for round := range b.N {
+				var d [2]time.Duration
+				for j := range 2 {
+					counted := (j+round)%2 == 1
+					bn.medium.Store(counted)
+					t0 := time.Now()
+					for i := range burst {
+						k := sample[(pos+i)&(len(sample)-1)]
+						for range 100 {
+							it, ok := t.Next(k, false)
+							if !ok {
+								break
+							}
+							k = it.Key
+						}
+					}
+					d[(j+round)%2] = time.Since(t0)
+					pos += burst
+				}
+				total[0] += d[0]
+				total[1] += d[1]
+				ratios = append(ratios, float64(d[1])/float64(d[0]))
+			}
+			slices.Sort(ratios)
+			walks := float64(b.N * burst)
+			b.ReportMetric(float64(total[0])/walks, "halve-ns/walk")
+			b.ReportMetric(float64(total[1])/walks, "count-ns/walk")
+			b.ReportMetric(ratios[len(ratios)/2], "count/halve")
+		})
+	}
 }

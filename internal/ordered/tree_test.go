@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/etsgo/ets/internal/gate"
+	"github.com/etsgo/ets/internal/ordered/btree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -48,11 +49,11 @@ func TestNaturalSearch_MatchesCmpCompare(t *testing.T) {
 }
 
 // TestCountSearch_MatchesNaturalSearch checks the searches of integer keys,
-// by counting, by halving with one check of the counter, and by halving
-// down to a counted run, against naturalSearch: every length up to two
-// nodes and past the 64 items countBelow halves down to (arrays of routing
-// bounds), every probe between, on and beyond the keys, extreme keys
-// included, and a counter that moved.
+// by counting (btree.CountBelow), by halving with one check of the counter,
+// and by halving down to a counted run (btree.RunBelow), against
+// naturalSearch: every length up to two nodes and past the 64 items
+// CountBelow halves down to (arrays of routing bounds), every probe between,
+// on and beyond the keys, extreme keys included, and a counter that moved.
 func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 	searches := []struct {
 		name string
@@ -61,7 +62,7 @@ func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 	}{
 		{"count", countSearchSeq[int64, int], countSearchSeq[uint8, int]},
 		{"binary", binarySearchSeq[int64, int], binarySearchSeq[uint8, int]},
-		{"leaf", leafSearchSeq[int64, int], leafSearchSeq[uint8, int]},
+		{"run", runSearchSeq[int64, int], runSearchSeq[uint8, int]},
 	}
 	for n := range 150 {
 		s := make([]Item[int64, int], n)
@@ -131,33 +132,29 @@ func TestNewOrdered_CountsOnlyIntegers(t *testing.T) {
 	assert.Greater(t, NewOrdered[int64, int64](false).cached, 10_000)
 }
 
-// TestNewOrdered_LeafSearchOnlyForIntegers checks which trees search the
-// leaves of large trees with leafSearchSeq: every base node of a NewOrdered
-// tree of integer keys, however it came to be (split, joined, cleared), and
-// no tree of floats, strings or a comparator.
-func TestNewOrdered_LeafSearchOnlyForIntegers(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	tr := NewOrdered[int, int](true)
-	all := func(msg string) {
-		for i, b := range tr.route.Load().bases {
-			require.True(t, b.tr.HasLeafSeq(), "%s: base node %d", msg, i)
-		}
+// runSearchSeq is btree.RunBelow as a searchSeq, checking the counter once
+// after the search as GetSeqInt does, for the tests and benchmarks of node
+// searches.
+func runSearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq *atomic.Uint64, start uint64) (int, bool, bool) {
+	i := btree.RunBelow(s, item.Key)
+	found := i < len(s) && s[i].Key == item.Key
+	if seq.Load() != start {
+		return 0, false, false
 	}
-	all("new")
-	for k := range 2000 {
-		tr.Put(k, k, nil)
-	}
-	all("filled")
-	splitSome(tr, r, 20)
-	require.Greater(t, bases(tr), 1)
-	all("split")
-	joinSome(tr, r, 20)
-	all("joined")
-	tr.Clear(nil)
-	all("cleared")
-	assert.False(t, NewOrdered[float64, int](false).route.Load().bases[0].tr.HasLeafSeq())
-	assert.False(t, NewOrdered[string, int](false).route.Load().bases[0].tr.HasLeafSeq())
-	assert.False(t, NewCompare[int, int](cmp.Compare[int], false).route.Load().bases[0].tr.HasLeafSeq())
+	return i, found, true
+}
+
+// TestNewOrdered_GetSeqIntOnlyForIntegers checks which trees look keys up
+// with btree.GetSeqInt, whose searches compare keys before they check the
+// counter: NewOrdered trees of integer keys, not of floats (NaN) or
+// strings (a torn one could point anywhere), nor trees of a comparator.
+func TestNewOrdered_GetSeqIntOnlyForIntegers(t *testing.T) {
+	assert.NotNil(t, NewOrdered[int, int](false).getSeq)
+	assert.NotNil(t, NewOrdered[uint8, string](false).getSeq)
+	assert.NotNil(t, NewOrdered[uintptr, int](true).getSeq)
+	assert.Nil(t, NewOrdered[float64, int](false).getSeq)
+	assert.Nil(t, NewOrdered[string, int](true).getSeq)
+	assert.Nil(t, NewCompare[int, int](cmp.Compare[int], false).getSeq)
 }
 
 // TestTree_WalkAfterIsStrict checks a walk resuming After a key, present or
@@ -540,8 +537,10 @@ func TestTree_DeadBaseIsNotRead(t *testing.T) {
 	for k := range 1000 {
 		tr.Put(k, -k, nil)
 	}
-	_, _, valid := b.getSeq(Item[int, int]{Key: 10}, true)
+	_, _, valid := b.getSeq(tr.getSeq, Item[int, int]{Key: 10}, true)
 	require.False(t, valid, "getSeq of a dead base node")
+	_, _, valid = b.getSeq(nil, Item[int, int]{Key: 10}, true)
+	require.False(t, valid, "getSeq of a dead base node, btree.GetSeq")
 	_, _, valid, _ = b.seekSeq(Span[int]{From: 10, HasFrom: true}, false, true)
 	require.False(t, valid, "seekSeq of a dead base node")
 	_, valid = b.copySeq(nil, Span[int]{From: 10, HasFrom: true}, false, 10, true)
@@ -549,7 +548,7 @@ func TestTree_DeadBaseIsNotRead(t *testing.T) {
 	v, ok := tr.Get(10)
 	require.Equal(t, []any{-10, true}, []any{v, ok})
 	it, ok := tr.Next(10, false)
-	require.Equal(t, []any{Item[int, int]{11, -11}, true}, []any{it, ok})
+	require.Equal(t, []any{Item[int, int]{Key: 11, Value: -11}, true}, []any{it, ok})
 }
 
 // TestTree_SleepingWriterIsContention checks that a writer that takes a
@@ -608,7 +607,7 @@ func TestTree_FailedReadIsContention(t *testing.T) {
 		v, ok := tr.Get(1)
 		assert.Equal(t, []any{1, true}, []any{v, ok})
 		it, ok := tr.Next(0, false)
-		assert.Equal(t, []any{Item[int, int]{1, 1}, true}, []any{it, ok})
+		assert.Equal(t, []any{Item[int, int]{Key: 1, Value: 1}, true}, []any{it, ok})
 	}()
 	time.Sleep(20 * time.Millisecond)
 	b.mu.Unlock()
@@ -729,6 +728,83 @@ func TestTree_LargeFollowsTheSize(t *testing.T) {
 		st.Put(fmt.Sprint(k), k, nil)
 	}
 	require.False(t, st.route.Load().bases[0].large.Load())
+}
+
+// TestTree_MediumFollowsTheSize checks the estimate walks' steps take their
+// leaf search from (medium, bound stepped), kept as large is (see
+// TestTree_LargeFollowsTheSize) but with its own bound, and set and cleared
+// independently of large.
+func TestTree_MediumFollowsTheSize(t *testing.T) {
+	tr := NewOrdered[int64, int64](false)
+	tr.cached, tr.stepped = 1000, 100
+	b := func() *base[int64, int64] { return tr.route.Load().bases[0] }
+	for k := range int64(101) {
+		tr.Put(k, k, nil)
+	}
+	require.False(t, b().medium.Load(), "101 items, estimated before the last write")
+	tr.Put(101, 0, nil)
+	require.Equal(t, []bool{true, false}, []bool{b().medium.Load(), b().large.Load()}, "more than stepped, not more than cached")
+	for k := range int64(53) { // the last sees 50 items: not below half
+		tr.Take(k, nil)
+	}
+	require.True(t, b().medium.Load(), "49 left, 50 seen by the last write")
+	tr.Take(53, nil)
+	require.False(t, b().medium.Load(), "below half of stepped")
+	require.True(t, admittedOK(tr.PutBatch(2000, func(i int) (int64, int64) { return int64(10_000 + i), 0 }, false, nil)))
+	require.Equal(t, []bool{true, true}, []bool{b().medium.Load(), b().large.Load()}, "a batch that grows the tree")
+	for k := range int64(1600) {
+		tr.Take(10_000+k, nil)
+	}
+	require.Equal(t, []bool{true, false}, []bool{b().medium.Load(), b().large.Load()}, "below half of cached, above stepped")
+	tr.Purge()
+	require.False(t, b().medium.Load(), "Clear")
+
+	// Trees without the counting search never set it.
+	st := NewOrdered[string, int](false)
+	for k := range 3000 {
+		st.Put(fmt.Sprint(k), k, nil)
+	}
+	require.False(t, st.route.Load().bases[0].medium.Load())
+}
+
+// TestTree_StepsCountLeavesOfMediumTrees checks that a step (Next)
+// searches the leaf with the counting search (btree's cached search, which
+// SeekSeq gives leaves only when asked) when its base node is medium, and
+// halves it otherwise; and that Get never uses it (btree.GetSeqInt counts
+// by itself).
+func TestTree_StepsCountLeavesOfMediumTrees(t *testing.T) {
+	if !optimisticReads {
+		t.Skip("steps take the lock here: no search without it to check")
+	}
+	tr := NewOrdered[int64, int64](false)
+	for k := range int64(1000) {
+		tr.Put(2*k, k, nil)
+	}
+	b := tr.route.Load().bases[0]
+	calls := 0
+	b.tr.SetCachedSeq(func(s []Item[int64, int64], item Item[int64, int64], seq *atomic.Uint64, start uint64) (int, bool, bool) {
+		calls++
+		return countSearchSeq(s, item, seq, start)
+	})
+	defer b.tr.SetCachedSeq(countSearchSeq[int64, int64])
+	for _, medium := range []bool{false, true} {
+		b.medium.Store(medium)
+		for k := int64(-1); k < 2000; k += 7 {
+			calls = 0
+			it, ok := tr.Next(k, false)
+			want := k + 1 + (k+1)%2 // the next even key
+			require.Equal(t, []any{want, k < 1998}, []any{it.Key, ok}, "Next(%d), medium %v", k, medium)
+			if medium { // a seek After a key always ends in a leaf
+				require.Equal(t, 1, calls, "Next(%d) of a medium tree", k)
+			} else {
+				require.Zero(t, calls, "Next(%d) of a small tree", k)
+			}
+			calls = 0
+			_, ok = tr.Get(k)
+			require.Equal(t, k >= 0 && k%2 == 0, ok)
+			require.Zero(t, calls, "Get(%d)", k)
+		}
+	}
 }
 
 // A walk's buffer goes back to the pool holding no object, however far the
@@ -1028,9 +1104,9 @@ func TestTree_StepLocked(t *testing.T) {
 		}
 	}
 	it, ok := tr.stepLocked(Span[int]{From: 199, HasFrom: true, After: true}, false)
-	require.Equal(t, []any{Item[int, int]{600, 300}, true}, []any{it, ok}, "across the empty nodes")
+	require.Equal(t, []any{Item[int, int]{Key: 600, Value: 300}, true}, []any{it, ok}, "across the empty nodes")
 	it, ok = tr.stepLocked(Span[int]{From: 600, HasFrom: true, After: true}, true)
-	require.Equal(t, []any{Item[int, int]{198, 99}, true}, []any{it, ok}, "down across the empty nodes")
+	require.Equal(t, []any{Item[int, int]{Key: 198, Value: 99}, true}, []any{it, ok}, "down across the empty nodes")
 }
 
 // A step over many empty base nodes (an emptied node joins a neighbour
@@ -1064,11 +1140,11 @@ func TestTree_StepOverManyEmptyBases(t *testing.T) {
 	}
 	tr.Put(999, 1, nil)
 	it, ok := tr.First()
-	require.Equal(t, []any{Item[int, int]{999, 1}, true}, []any{it, ok})
+	require.Equal(t, []any{Item[int, int]{Key: 999, Value: 1}, true}, []any{it, ok})
 	it, ok = tr.Last()
-	require.Equal(t, []any{Item[int, int]{999, 1}, true}, []any{it, ok})
+	require.Equal(t, []any{Item[int, int]{Key: 999, Value: 1}, true}, []any{it, ok})
 	it, ok = tr.Next(0, false)
-	require.Equal(t, []any{Item[int, int]{999, 1}, true}, []any{it, ok})
+	require.Equal(t, []any{Item[int, int]{Key: 999, Value: 1}, true}, []any{it, ok})
 }
 
 // A step does not count a base node as passed on an odd counter: a writer

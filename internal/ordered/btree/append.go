@@ -21,7 +21,7 @@ type walk[T any] struct {
 	cow    *copyOnWriteContext[T]
 	seq    *atomic.Uint64
 	start  uint64
-	cached bool // the Seq forms' cachedLeaves (see GetSeq)
+	cached bool // the Seq forms' cachedLeaves (see SetCachedSeq)
 }
 
 // AppendAscend appends to buf the items within b in ascending order until buf
@@ -54,7 +54,8 @@ func (t *BTreeG[T]) AppendDescend(buf []T, b *Bounds[T], limit int) []T {
 // less function never see a torn item; the runs it appends to buf it copies
 // unchecked. valid is false if seq moved: the items appended are then
 // meaningless (torn, perhaps) and the caller must drop them and read again,
-// or take the lock. cachedLeaves is GetSeq's. (Added for ets.)
+// or take the lock. cachedLeaves says whether the tree's leaves are likely in
+// the processor's cache (see SetCachedSeq). (Added for ets.)
 //
 // The walk keeps a copy of *b, not the pointer: the counter it passes to the
 // tree's search, a function value, makes everything the walk points to

@@ -133,32 +133,18 @@ func NewSearchG[T any](degree int, less LessFunc[T], search func(s []T, item T) 
 	return t
 }
 
-// SetCachedSeq gives GetSeq a second searchSeq, for nodes that are likely in
-// the processor's cache: GetSeq searches inner nodes with it, and leaves when
-// its caller says they are cached. A search that makes more comparisons
-// than a binary search, none waiting for another, is faster on a node in
-// the cache and slower on one that is not, where each line it reads is
-// another miss. SeekSeq searches leaves with it when its caller asks (see
-// SeekSeq). (Added for ets.)
+// SetCachedSeq gives SeekSeq, AppendAscendSeq and AppendDescendSeq a
+// second searchSeq, for nodes that are likely in the processor's cache:
+// they search inner nodes with it, and leaves when their caller says they
+// are cached. A search that makes more comparisons than a binary search,
+// none waiting for another, is faster on a node in the cache and slower on
+// one that is not, where each line it reads is another miss. It must do what
+// NewSearchG asks of a searchSeq. Set it before any reader runs; it applies
+// to every tree of t's context (Clone's copies, Split's halves). (Added for
+// ets.)
 func (t *BTreeG[T]) SetCachedSeq(searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)) {
 	t.cow.cachedSeq = searchSeq
 }
-
-// SetLeafSeq gives GetSeq a third searchSeq, for the leaves its caller does
-// not say are cached, which it otherwise searches with the tree's searchSeq:
-// a search made for leaves that are likely not in the cache, where the last
-// lines a binary search reads are a miss each. It must do what NewSearchG
-// asks of a searchSeq. SeekSeq, AppendAscendSeq and AppendDescendSeq do not
-// use it: a walk's steps come down the path the step before took. Set it
-// before any reader runs; it applies to every tree of t's context (Clone's
-// copies, Split's halves). (Added for ets.)
-func (t *BTreeG[T]) SetLeafSeq(searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)) {
-	t.cow.leafSeq = searchSeq
-}
-
-// HasLeafSeq reports whether t has a leaf search (SetLeafSeq). (Added for
-// ets: its tests.)
-func (t *BTreeG[T]) HasLeafSeq() bool { return t.cow.leafSeq != nil }
 
 // items stores items in a node.
 type items[T any] []T
@@ -625,7 +611,6 @@ type copyOnWriteContext[T any] struct {
 	// Modified for ets: see NewSearchG and GetSeq.
 	searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)
 	cachedSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool) // Added for ets: see SetCachedSeq
-	leafSeq   func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool) // Added for ets: see SetLeafSeq
 }
 
 // find is items.find in the tree's order, through search if the tree has

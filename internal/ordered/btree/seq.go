@@ -13,10 +13,9 @@ import "sync/atomic"
 // comparison, so that a torn string or interface is discarded, never
 // compared (a searchSeq of integer keys checks once, after its search: see
 // NewSearchG). valid is false if seq moved: the result is then
-// meaningless and the caller must read again, or take the lock.
-// cachedLeaves says whether the tree's leaves are likely in the cache (see
-// SetCachedSeq and SetLeafSeq).
-func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64, cachedLeaves bool) (out T, found, valid bool) {
+// meaningless and the caller must read again, or take the lock. Trees of
+// integer keys have GetSeqInt, which makes no call per node.
+func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64) (out T, found, valid bool) {
 	// The tree's own context searches every node: a node's cow may be nil
 	// by the time the reader gets to it (freeNode clears it), and every
 	// context of a tree has the same less and search.
@@ -33,16 +32,7 @@ func (t *BTreeG[T]) GetSeq(key T, seq *atomic.Uint64, start uint64, cachedLeaves
 		if seq.Load() != start {
 			return out, false, false
 		}
-		var i int
-		var found, ok bool
-		switch {
-		case c.cachedSeq != nil && (cachedLeaves || len(children) > 0):
-			i, found, ok = c.cachedSeq(items, key, seq, start)
-		case c.leafSeq != nil && len(children) == 0:
-			i, found, ok = c.leafSeq(items, key, seq, start)
-		default:
-			i, found, ok = c.findSeq(items, key, seq, start)
-		}
+		i, found, ok := c.findSeq(items, key, seq, start)
 		switch {
 		case !ok:
 			return out, false, false

@@ -29,24 +29,7 @@ func TestSeq_ReadsWhileNodesSplitMergeAndFree(t *testing.T) {
 		tr.ReplaceOrInsert(k)
 	}
 	var seq atomic.Uint64
-	var done atomic.Bool
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r := rand.New(rand.NewPCG(1, 2))
-		for !done.Load() {
-			k := 2*r.IntN(keys/2) + 1
-			seq.Add(1)
-			if r.IntN(2) == 0 {
-				tr.ReplaceOrInsert(k)
-			} else {
-				tr.Delete(k)
-			}
-			seq.Add(1)
-		}
-	}()
-	defer func() { done.Store(true); wg.Wait() }()
+	defer churn(tr, &seq, keys, func(k int) int { return k })()
 	r := rand.New(rand.NewPCG(3, 4))
 	valid, walks := 0, 0
 	buf := make([]int, 0, 16)
@@ -57,7 +40,7 @@ func TestSeq_ReadsWhileNodesSplitMergeAndFree(t *testing.T) {
 			if start&1 != 0 {
 				continue
 			}
-			if _, ok, v := tr.GetSeq(k, &seq, start, false); v && k%2 == 0 && !ok {
+			if _, ok, v := tr.GetSeq(k, &seq, start); v && k%2 == 0 && !ok {
 				require.Failf(t, "stable key not found", "GetSeq(%d)", k)
 			}
 			start = seq.Load()
@@ -139,4 +122,69 @@ func checkWalk(t *testing.T, got []int, b Bounds[int], desc bool, limit, keys in
 			require.False(t, stepped(prev, b.To), "walk %+v ended short (%v) below a stable key", b, got)
 		}
 	}
+}
+
+// TestGetSeqInt_ReadsWhileNodesSplitMergeAndFree is the test above for
+// GetSeqInt, whose searches compare keys before checking the counter: a
+// writer inserts and deletes odd keys in a tree of degree 2 while readers
+// look keys up, leaves counted or halved in turn. A valid lookup must find
+// every even key, and whatever it finds must be the key it looked for,
+// with that key's value.
+func TestGetSeqInt_ReadsWhileNodesSplitMergeAndFree(t *testing.T) {
+	const keys = 64
+	tr := NewG(2, func(a, b Item[int64, int64]) bool { return a.Key < b.Key })
+	for k := int64(0); k < keys; k += 2 {
+		tr.ReplaceOrInsert(Item[int64, int64]{Key: k, Value: 10 * k})
+	}
+	var seq atomic.Uint64
+	defer churn(tr, &seq, keys, func(k int) Item[int64, int64] { return Item[int64, int64]{Key: int64(k), Value: 10 * int64(k)} })()
+	r := rand.New(rand.NewPCG(7, 8))
+	valid, found := 0, 0
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
+		for range 1000 {
+			k := int64(r.IntN(keys+2) - 1)
+			start := seq.Load()
+			if start&1 != 0 {
+				continue
+			}
+			it, ok, v := GetSeqInt(tr, k, &seq, start, r.IntN(2) == 0)
+			if !v {
+				continue
+			}
+			valid++
+			if k >= 0 && k < keys && k%2 == 0 && !ok {
+				require.Failf(t, "stable key not found", "GetSeqInt(%d)", k)
+			}
+			if ok {
+				found++
+				require.Equal(t, Item[int64, int64]{Key: k, Value: 10 * k}, it, "GetSeqInt(%d)", k)
+			}
+		}
+	}
+	require.Positive(t, valid)
+	require.Positive(t, found)
+}
+
+// churn starts a writer that inserts and deletes the items of random odd
+// keys below keys in tr, moving seq around each write as the ordered
+// engine's lock does, and returns the function that stops it.
+func churn[T any](tr *BTreeG[T], seq *atomic.Uint64, keys int, item func(k int) T) (stop func()) {
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r := rand.New(rand.NewPCG(1, 2))
+		for !done.Load() {
+			it := item(2*r.IntN(keys/2) + 1)
+			seq.Add(1)
+			if r.IntN(2) == 0 {
+				tr.ReplaceOrInsert(it)
+			} else {
+				tr.Delete(it)
+			}
+			seq.Add(1)
+		}
+	}()
+	return func() { done.Store(true); wg.Wait() }
 }

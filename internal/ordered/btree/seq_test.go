@@ -2,6 +2,8 @@ package btree
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -21,12 +23,12 @@ func TestGetSeq_MatchesGet(t *testing.T) {
 		var seq atomic.Uint64
 		for k := -1; k <= 2*n; k++ {
 			want, wok := tr.Get(k)
-			got, ok, valid := tr.GetSeq(k, &seq, 0, false)
+			got, ok, valid := tr.GetSeq(k, &seq, 0)
 			require.True(t, valid, "n=%d key %d", n, k)
 			require.Equal(t, wok, ok, "n=%d key %d", n, k)
 			require.Equal(t, want, got, "n=%d key %d", n, k)
 		}
-		_, _, valid := tr.GetSeq(0, &seq, 2, false) // seq moved before the read began
+		_, _, valid := tr.GetSeq(0, &seq, 2) // seq moved before the read began
 		require.False(t, valid, "n=%d", n)
 	}
 }
@@ -55,90 +57,105 @@ func countedTree(t *testing.T) (*BTreeG[int], []int, int, *int) {
 	return tr, sorted, levels, calls
 }
 
-// TestGetSeq_CachedSeq checks that GetSeq searches inner nodes with the
-// search given to SetCachedSeq, and leaves only when told they are cached:
-// an absent key's lookup visits every level, so the cached search runs once
-// per inner level, plus once for the leaf when leaves are cached.
-func TestGetSeq_CachedSeq(t *testing.T) {
-	tr, _, levels, calls := countedTree(t)
-	var seq atomic.Uint64
-	for _, cachedLeaves := range []bool{false, true} {
-		for k := -1; k <= 6000; k++ {
-			*calls = 0
-			want, wok := tr.Get(k)
-			got, ok, valid := tr.GetSeq(k, &seq, 0, cachedLeaves)
-			require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, "key %d, cached leaves %v", k, cachedLeaves)
-			if k%2 != 0 {
-				want := levels - 1
-				if cachedLeaves {
-					want = levels
-				}
-				require.Equal(t, want, *calls, "absent key %d, cached leaves %v", k, cachedLeaves)
+// TestGetSeqInt_MatchesGet checks GetSeqInt against Get on trees of every
+// height up to four, at degree 2 and at ets's 32 (nodes past the 8-key runs
+// CountBelow counts and the 16-item runs RunBelow counts), with leaves
+// counted and halved: keys present (in inner nodes and in leaves), absent,
+// beyond both ends and at the extremes of int64; uint8 keys whose order
+// differs from their signed one; and a counter that moved.
+func TestGetSeqInt_MatchesGet(t *testing.T) {
+	less := func(a, b Item[int64, int]) bool { return a.Key < b.Key }
+	for _, degree := range []int{2, 32} {
+		for _, n := range []int{0, 1, 5, 7, 100, 3000, 100_000} {
+			tr := NewG(degree, less)
+			tr.ReplaceOrInsert(Item[int64, int]{Key: math.MinInt64, Value: -1})
+			tr.ReplaceOrInsert(Item[int64, int]{Key: math.MaxInt64, Value: -2})
+			for k := range n {
+				tr.ReplaceOrInsert(Item[int64, int]{Key: int64(2 * k), Value: k})
 			}
+			probes := []int64{math.MinInt64, math.MinInt64 + 1, math.MaxInt64 - 1, math.MaxInt64}
+			for k := -1; k <= 2*n; k += 1 + n/3000 {
+				probes = append(probes, int64(k))
+			}
+			var seq atomic.Uint64
+			for _, cachedLeaves := range []bool{false, true} {
+				for _, k := range probes {
+					want, wok := tr.Get(Item[int64, int]{Key: k})
+					got, ok, valid := GetSeqInt(tr, k, &seq, 0, cachedLeaves)
+					require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, "degree %d, n=%d, key %d, cached leaves %v", degree, n, k, cachedLeaves)
+				}
+				_, _, valid := GetSeqInt(tr, 0, &seq, 2, cachedLeaves) // seq moved before the read began
+				require.False(t, valid, "degree %d, n=%d", degree, n)
+			}
+		}
+	}
+	u := NewG(2, func(a, b Item[uint8, int]) bool { return a.Key < b.Key })
+	for _, k := range []uint8{0, 1, 127, 128, 200, 255} {
+		u.ReplaceOrInsert(Item[uint8, int]{Key: k, Value: int(k)})
+	}
+	var seq atomic.Uint64
+	for p := range 256 {
+		want, wok := u.Get(Item[uint8, int]{Key: uint8(p)})
+		for _, cachedLeaves := range []bool{false, true} {
+			got, ok, valid := GetSeqInt(u, uint8(p), &seq, 0, cachedLeaves)
+			require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, "uint8 key %d, cached leaves %v", p, cachedLeaves)
 		}
 	}
 }
 
-// TestGetSeq_LeafSeq checks that GetSeq searches leaves with the search
-// given to SetLeafSeq when it is not told they are cached, and nothing else:
-// an absent key's lookup searches one leaf, and inner nodes keep the
-// cached search (or, in a tree without one, the tree's own); cached leaves,
-// SeekSeq and the append walks do not use it.
-func TestGetSeq_LeafSeq(t *testing.T) {
-	tr, sorted, levels, calls := countedTree(t)
-	leafCalls := 0
-	tr.SetLeafSeq(func(s []int, item int, seq *atomic.Uint64, start uint64) (int, bool, bool) {
-		leafCalls++
-		i, found := slices.BinarySearch(s, item)
-		return i, found, seq.Load() == start
-	})
+// TestGetSeqInt_SearchesAndTornNodes checks which search GetSeqInt gives a
+// leaf, and what it does with a node no consistent tree holds, as a torn
+// read may see: a leaf whose keys a writer is rewriting (out of order) is
+// searched with CountBelow when cachedLeaves says it is cached and with
+// RunBelow otherwise (the two disagree on unsorted keys, so the answers tell
+// them apart), whatever either returns is in range, and an inner node with
+// fewer children than its items need gives an invalid read, not a fault.
+func TestGetSeqInt_SearchesAndTornNodes(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	tr := NewG(32, func(a, b Item[int64, int]) bool { return a.Key < b.Key })
+	for k := range 50 { // one leaf, the root
+		tr.ReplaceOrInsert(Item[int64, int]{Key: int64(k)})
+	}
+	require.Empty(t, tr.root.children)
 	var seq atomic.Uint64
-	for _, cachedLeaves := range []bool{false, true} {
-		for k := -1; k <= 6000; k++ {
-			*calls, leafCalls = 0, 0
-			want, wok := tr.Get(k)
-			got, ok, valid := tr.GetSeq(k, &seq, 0, cachedLeaves)
-			msg := fmt.Sprintf("key %d, cached leaves %v", k, cachedLeaves)
-			require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, msg)
-			if k%2 != 0 {
-				wantCached, wantLeaf := levels-1, 1
-				if cachedLeaves {
-					wantCached, wantLeaf = levels, 0
+	differ := 0
+	for range 200 {
+		s := tr.root.items
+		for i := range s {
+			s[i].Key = int64(r.IntN(60)) // out of order: a writer's work seen half done
+		}
+		for k := int64(-1); k <= 60; k++ {
+			ic, ir := CountBelow(s, k), RunBelow(s, k)
+			require.True(t, ic >= 0 && ic <= len(s) && ir >= 0 && ir <= len(s), "key %d: %d, %d", k, ic, ir)
+			for _, c := range []struct {
+				cached bool
+				i      int
+			}{{true, ic}, {false, ir}} {
+				wok := c.i < len(s) && s[c.i].Key == k
+				it, ok, valid := GetSeqInt(tr, k, &seq, 0, c.cached)
+				require.True(t, valid)
+				require.Equal(t, wok, ok, "key %d, cached leaves %v, keys %v", k, c.cached, s)
+				if ok {
+					require.Equal(t, k, it.Key)
 				}
-				require.Equal(t, []int{wantCached, wantLeaf}, []int{*calls, leafCalls}, msg)
+			}
+			if (ic < len(s) && s[ic].Key == k) != (ir < len(s) && s[ir].Key == k) {
+				differ++
 			}
 		}
 	}
-	for k := -1; k <= 6000; k++ {
-		leafCalls = 0
-		want, wok := seek(sorted, k, true, false, false)
-		got, ok, valid := tr.SeekSeq(k, true, false, false, &seq, 0, false)
-		require.Equal(t, []any{want, wok, true}, []any{got, ok, valid}, "seek %d", k)
-		b := Bounds[int]{From: k, HasFrom: true}
-		_, valid = tr.AppendAscendSeq(nil, &b, 3, &seq, 0, false)
-		require.True(t, valid, "ascend from %d", k)
-		_, valid = tr.AppendDescendSeq(nil, &b, 3, &seq, 0, false)
-		require.True(t, valid, "descend from %d", k)
-		require.Zero(t, leafCalls, "seek, ascend and descend from %d", k)
-	}
+	require.Positive(t, differ, "no key told the two searches apart")
 
-	// Without a cached search, inner nodes keep the tree's own: the leaf
-	// search runs once a lookup, on the leaf.
-	plain := NewG(2, func(a, b int) bool { return a < b })
-	for _, k := range sorted {
-		plain.ReplaceOrInsert(k)
+	// An inner node with as many children as items: a key above them all
+	// indexes one past the last child.
+	inner := NewG(32, func(a, b Item[int64, int]) bool { return a.Key < b.Key })
+	for k := range 200 {
+		inner.ReplaceOrInsert(Item[int64, int]{Key: int64(k)})
 	}
-	plain.SetLeafSeq(func(s []int, item int, seq *atomic.Uint64, start uint64) (int, bool, bool) {
-		leafCalls++
-		i, found := slices.BinarySearch(s, item)
-		return i, found, seq.Load() == start
-	})
-	require.True(t, plain.HasLeafSeq())
-	for k := -1; k <= 6000; k += 2 { // absent keys: every lookup reaches a leaf
-		leafCalls = 0
-		_, ok, valid := plain.GetSeq(k, &seq, 0, false)
-		require.Equal(t, []any{false, true, 1}, []any{ok, valid, leafCalls}, "key %d, no cached search", k)
-	}
+	require.NotEmpty(t, inner.root.children)
+	inner.root.children = inner.root.children[:len(inner.root.items)]
+	_, _, valid := GetSeqInt(inner, 1000, &seq, 0, false)
+	require.False(t, valid, "an inner node short of a child")
 }
 
 // TestSeekSeq_CountLeaves checks SeekSeq's second search on leaves: with
@@ -276,7 +293,7 @@ func TestGetSeq_SeesEveryWriteDuringTheRead(t *testing.T) {
 		}
 		reads := []read{{
 			"get",
-			func(k int) (kv, bool, bool) { return tr.GetSeq(kv{k: k}, &seq, seq.Load(), false) },
+			func(k int) (kv, bool, bool) { return tr.GetSeq(kv{k: k}, &seq, seq.Load()) },
 			func(k int) (int, bool) { return k, k >= 0 && k < 400 && k%2 == 0 },
 		}}
 		for _, f := range flagSets {
