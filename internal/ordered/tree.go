@@ -50,8 +50,8 @@
 // (btree.GetSeq), copying each node's slices and each item, and checking the
 // counter unmoved before it uses the copy, so a torn string is discarded,
 // never compared (integer keys, which a torn read only makes wrong, are
-// compared first and the counter checked once a node, by btree.GetSeqInt). A reader that
-// meets a writer tries again, and takes the read lock only after 64 tries:
+// compared first and the counter checked once a node, by btree.GetSeqInt).
+// A reader that meets a writer tries again, and takes the read lock only after 64 tries:
 // a writer holds a base node for a microsecond or so, and a reader waiting
 // on the lock behind it yields the processor and then sleeps, which costs
 // more. Splits and joins hold the write locks of the nodes they replace, so
@@ -357,9 +357,9 @@ func searchSeqOf[K cmp.Ordered, V any]() func([]Item[K, V], Item[K, V], *atomic.
 }
 
 // cachedBytes is how many bytes of items a tree may hold and still have its
-// leaves searched as if in the cache (btree.GetSeqInt's cachedLeaves;
-// btree.SetCachedSeq for walks). Lookups of random
-// int64 keys with countSearchSeq on the leaves against a binary search
+// leaves searched as if in the cache (btree.GetSeqInt's cachedLeaves, and
+// the append walks' through btree.SetCachedSeq). Lookups of random int64
+// keys with countSearchSeq on the leaves against a binary search
 // (naturalSearchSeq then; binarySearchSeq since the twentieth session)
 // (BenchmarkTree_GetLeaves, one goroutine, two runs): 1e3 keys 46-47 ns
 // against 63, 1e4 63 against 83, 3e4 81-85 against 106, 1e5 111-120
@@ -377,29 +377,31 @@ func searchSeqOf[K cmp.Ordered, V any]() func([]Item[K, V], Item[K, V], *atomic.
 // the run search 0.92 and 0.93; 3e5 0.86 and 0.93, 0.93 and 0.81 (level in
 // total time on one goroutine); 1e6 0.97 and 0.97, 0.90 and 0.89. The
 // crossing was between 1e5 and 3e5 keys then, and the bound stayed at 2 MB.
-// With GetSeqInt (twenty-second session; the same benchmark, both searches
-// now under GetSeqInt, against btree.GetSeq; three runs, samples of 2^16 and
-// 2^20 keys, one goroutine and two): counting 0.68-0.72 at 3e5 keys against
-// the run search's 0.76-0.79, 0.72-0.79 at 5e5 against 0.79-0.81, 0.79-0.89
-// at 7e5 against 0.82-0.85, and 0.86-0.89 at 1e6 against 0.82-0.85. The
-// crossing is now between 5e5 and 7e5 keys: 8 MB, 524,288 items of 16
-// bytes. It is this machine's (its share of the processor's last-level
-// cache), and moves between runs of this VM.
+// With GetSeqInt (twenty-second session; the same benchmark, now comparing
+// GetSeqInt's two leaf searches against btree.GetSeq, each variant reading
+// its own samples; two runs, samples of 2^16 and 2^20 keys, one goroutine
+// and two): counting 0.67-0.74 at 3e5 keys against the run search's
+// 0.73-0.77, 0.72-0.85 at 5e5 against 0.76-0.80 (level), 0.77-0.89 at 7e5
+// against 0.79-0.86, and 0.88-0.93 at 1e6 against 0.80-0.85. The crossing
+// is now near 5e5 keys: 8 MB, 524,288 items of 16 bytes. It is this
+// machine's (its share of the processor's last-level cache), and moves
+// between runs of this VM.
 const cachedBytes = 8 << 20
 
 // steppedItems is the most items a tree of integer keys may hold and still
 // have a walk's steps halve its leaves (see stepRead). 100 Next calls from
 // random keys of an int64 tree, the leaves halved and counted in turns
-// within one process (BenchmarkTree_StepSearches, one goroutine, two runs),
-// time counting against halving: 1e3 keys 1.18-1.20, 2e3 1.00-1.01, 3e3
-// 0.86-0.88, 5e3 0.76, 1e4 and 3e4 0.71-0.72, 1e5 0.76, 3e5 0.80-0.81,
-// 5e5 0.81-0.82, 1e6 0.85-0.86.
+// within one process (BenchmarkTree_StepSearches, one goroutine, four runs),
+// time counting against halving: 1e3 keys 1.17-1.22, 2e3 1.00-1.04, 3e3
+// 0.86-0.90, 5e3 0.76-0.78, 1e4 0.71-0.72, 3e4 0.71-0.76, 1e5 0.76-0.80,
+// 3e5 0.80-0.84, 5e5 0.81-0.85, 1e6 0.85-0.89.
 const steppedItems = 2048
 
 // countSearchSeq is naturalSearchSeq for integer keys, by counting
-// (btree.CountBelow): the search of walks' seeks (SeekSeq, the append walks)
-// in inner nodes, and in leaves of trees small enough to be in the cache
-// (btree.SetCachedSeq). An integer read while a writer stores it is a wrong
+// (btree.CountBelow), the btree's cached search (btree.SetCachedSeq): the
+// append walks' search of inner nodes, and of the leaves of trees small
+// enough to be in the cache (cachedBytes); a step's search of the leaves of
+// trees above steppedItems (SeekSeq's countLeaves, see stepRead). An integer read while a writer stores it is a wrong
 // number, never a fault, so the counter is checked once, after the search,
 // rather than before each comparison as naturalSearchSeq must.
 func countSearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq *atomic.Uint64, start uint64) (int, bool, bool) {
@@ -414,12 +416,12 @@ func countSearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq *
 // binarySearchSeq is naturalSearchSeq for integer keys (the btree's
 // searchSeq, see searchSeqOf): as countSearchSeq, it checks the counter
 // once, after the search, since a torn integer is a wrong number, never a
-// fault. It searches the nodes that walks' seeks do not count (lookups,
-// btree.GetSeqInt, count inner nodes and search large trees' leaves with
-// btree.RunBelow): its
-// branches let the processor start the next probe's load before the
-// comparison it waits on is done, where countSearchSeq's loads wait on no
-// comparison but are twice as many. Its loop is naturalSearch's, spelled
+// fault. It searches the nodes countSearchSeq does not: a step's inner
+// nodes and the leaves of the smallest trees, the append walks' leaves of
+// large trees (lookups go through btree.GetSeqInt, with searches of its
+// own). Its branches let the processor start the next probe's load before
+// the comparison it waits on is done, where countSearchSeq's loads wait on
+// no comparison but are twice as many. Its loop is naturalSearch's, spelled
 // out: calling naturalSearch instead costs 50 instructions a lookup of 1e6
 // keys (1,091 -> 1,141, callgrind), since the call is not inlined into
 // generic code instantiated in another package (golang/go#56280).
@@ -1210,7 +1212,7 @@ func (t *Tree[K, V]) stepRead(b *base[K, V], s Span[K], desc, locked bool, try i
 	// keys than the processor's predictor learns (beyond about 2,000 here).
 	// Until the twenty-second session only large trees' (cachedBytes) were
 	// counted, from measurements at 1e3 and 1e6 keys: walks of the trees
-	// between took 0.71-0.82 of the time with counting.
+	// between take 0.71-0.90 of the time with counting (steppedItems).
 	if it, ok, valid, seq = b.seekSeq(s, desc, b.medium.Load()); !valid {
 		t.readFailed(b, try)
 		return it, false, false, seq

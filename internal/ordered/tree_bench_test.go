@@ -79,7 +79,8 @@ func BenchmarkNodeSearch(b *testing.B) {
 
 // BenchmarkTree_GetLeaves compares lock-free lookups of random int64 keys
 // with leaves searched by counting (leaves=cached) and as leaves not in the
-// cache (btree.RunBelow): what cachedBytes is set from. Each lookup also
+// cache (btree.RunBelow): what cachedBytes was set from until the
+// twenty-first session (since, BenchmarkTree_LeafSearches). Each lookup also
 // draws a random number and reads a random line of the keys' array, and
 // separate runs of this VM differ by more than the searches do: see
 // bench/README.md for the interleaved comparison within one process.
@@ -116,9 +117,12 @@ func BenchmarkTree_GetLeaves(b *testing.B) {
 // the median of the rounds' ratios to generic (below 1: faster); its ns/op
 // is a round's. b.N is the number of rounds: run it with -benchtime 100x or
 // so. Each goroutine reads its own sample of the keys in order, as
-// BenchmarkErlang does, every burst keys the one before did not read: a
-// sample of 2^16 keys comes round again every fourth burst or so, as
-// BenchmarkErlang's do with ETS_ERLANG_SAMPLE=65536.
+// BenchmarkErlang does, and each variant its own samples, every burst keys
+// the one before did not read: a sample of 2^16 keys comes round again
+// every fourth burst of its variant or so, as BenchmarkErlang's do with
+// ETS_ERLANG_SAMPLE=65536. (With samples shared, a variant re-read the
+// keys the one before it in the cycle had read three bursts earlier, a
+// different variant's leaf lines for each: a reviewer's catch.)
 func BenchmarkTree_LeafSearches(b *testing.B) {
 	if !optimisticReads {
 		b.Skip("lookups take the lock here (race detector, or loads reordered): every search would measure the locked Get")
@@ -129,15 +133,17 @@ func BenchmarkTree_LeafSearches(b *testing.B) {
 		getSeq func(*btree.BTreeG[Item[int64, int64]], int64, *atomic.Uint64, uint64, bool) (Item[int64, int64], bool, bool)
 		large  bool
 	}{{"generic", nil, true}, {"run", btree.GetSeqInt[int64, int64], true}, {"count", btree.GetSeqInt[int64, int64], false}}
-	for _, size := range []int{10_000, 100_000, 300_000, 1_000_000} {
+	for _, size := range []int{10_000, 100_000, 300_000, 500_000, 700_000, 1_000_000} {
 		r := rand.New(rand.NewPCG(5, 6))
 		t, bn, keys := randomTree(size, r)
 		for _, sample := range []int{1 << 16, 1 << 20} {
-			var samples [2][]int64
-			for g := range samples {
-				samples[g] = make([]int64, sample)
-				for i := range samples[g] {
-					samples[g][i] = keys[r.IntN(size)]
+			samples := make([][2][]int64, len(lookups)) // a variant's, a goroutine's
+			for l := range samples {
+				for g := range samples[l] {
+					samples[l][g] = make([]int64, sample)
+					for i := range samples[l][g] {
+						samples[l][g][i] = keys[r.IntN(size)]
+					}
 				}
 			}
 			for _, procs := range []int{1, 2} {
@@ -148,7 +154,7 @@ func BenchmarkTree_LeafSearches(b *testing.B) {
 					}(t.getSeq, bn.large.Load())
 					total := make([]time.Duration, len(lookups))
 					ratios := make([][]float64, len(lookups))
-					pos := 0
+					pos := make([]int, len(lookups)) // each variant's place in its samples
 					for round := range b.N {
 						d := make([]time.Duration, len(lookups))
 						for j := range lookups {
@@ -162,16 +168,16 @@ func BenchmarkTree_LeafSearches(b *testing.B) {
 								go func(sample []int64) {
 									defer wg.Done()
 									for i := range burst {
-										if _, ok := t.Get(sample[(pos+i)&(len(sample)-1)]); !ok {
+										if _, ok := t.Get(sample[(pos[l]+i)&(len(sample)-1)]); !ok {
 											panic("a key is missing")
 										}
 									}
-								}(samples[g])
+								}(samples[l][g])
 							}
 							wg.Wait()
 							d[l] = time.Since(t0)
 							total[l] += d[l]
-							pos += burst // fresh keys: the burst before left its leaves' lines in the cache
+							pos[l] += burst // fresh keys: the burst before left its leaves' lines in the cache
 						}
 						for l := range lookups {
 							ratios[l] = append(ratios[l], float64(d[l])/float64(d[0]))

@@ -127,6 +127,11 @@ func TestNewOrdered_CountsOnlyIntegers(t *testing.T) {
 	assert.Zero(t, NewOrdered[float64, int](false).cached)
 	assert.Zero(t, NewOrdered[string, int](false).cached)
 	assert.Zero(t, NewCompare[int, int](cmp.Compare[int], false).cached)
+	assert.Equal(t, steppedItems, NewOrdered[int, int](false).stepped)
+	assert.Zero(t, NewOrdered[float64, int](false).stepped)
+	assert.Zero(t, NewOrdered[string, int](false).stepped)
+	assert.Zero(t, NewCompare[int, int](cmp.Compare[int], false).stepped)
+	assert.Less(t, steppedItems, NewOrdered[int64, int64](false).cached)
 	// A table of 1e6 int64 keys is not taken to be in the cache; 1e4 is.
 	assert.Less(t, NewOrdered[int64, int64](false).cached, 1_000_000)
 	assert.Greater(t, NewOrdered[int64, int64](false).cached, 10_000)
@@ -142,6 +147,32 @@ func runSearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq *at
 		return 0, false, false
 	}
 	return i, found, true
+}
+
+// TestTree_GetUsesGetSeqInt checks that Get reads through the tree's
+// getSeq (btree.GetSeqInt for integer keys), telling it the leaves are
+// cached unless the base node is large.
+func TestTree_GetUsesGetSeqInt(t *testing.T) {
+	if !optimisticReads {
+		t.Skip("lookups take the lock here")
+	}
+	tr := NewOrdered[int64, int64](false)
+	for k := range int64(100) {
+		tr.Put(k, -k, nil)
+	}
+	getSeq := tr.getSeq
+	var cached []bool
+	tr.getSeq = func(bt *btree.BTreeG[Item[int64, int64]], key int64, seq *atomic.Uint64, start uint64, cachedLeaves bool) (Item[int64, int64], bool, bool) {
+		cached = append(cached, cachedLeaves)
+		return getSeq(bt, key, seq, start, cachedLeaves)
+	}
+	b := tr.route.Load().bases[0]
+	for _, large := range []bool{false, true} {
+		b.large.Store(large)
+		cached = nil
+		v, ok := tr.Get(42)
+		require.Equal(t, []any{int64(-42), true, []bool{!large}}, []any{v, ok, cached}, "large %v", large)
+	}
 }
 
 // TestNewOrdered_GetSeqIntOnlyForIntegers checks which trees look keys up
@@ -770,32 +801,45 @@ func TestTree_MediumFollowsTheSize(t *testing.T) {
 // TestTree_StepsCountLeavesOfMediumTrees checks that a step (Next)
 // searches the leaf with the counting search (btree's cached search, which
 // SeekSeq gives leaves only when asked) when its base node is medium, and
-// halves it otherwise; and that Get never uses it (btree.GetSeqInt counts
+// halves it otherwise, in the base node it starts in and in the next one,
+// when it goes on there; and that Get never uses it (btree.GetSeqInt counts
 // by itself).
 func TestTree_StepsCountLeavesOfMediumTrees(t *testing.T) {
 	if !optimisticReads {
 		t.Skip("steps take the lock here: no search without it to check")
 	}
-	tr := NewOrdered[int64, int64](false)
+	tr := NewOrdered[int64, int64](true)
 	for k := range int64(1000) {
 		tr.Put(2*k, k, nil)
 	}
-	b := tr.route.Load().bases[0]
+	tr.SplitAt(1000) // two base nodes: a Next from 998 or 999 goes on in the second
+	require.Equal(t, 2, tr.Shards())
 	calls := 0
-	b.tr.SetCachedSeq(func(s []Item[int64, int64], item Item[int64, int64], seq *atomic.Uint64, start uint64) (int, bool, bool) {
-		calls++
-		return countSearchSeq(s, item, seq, start)
-	})
-	defer b.tr.SetCachedSeq(countSearchSeq[int64, int64])
+	for _, b := range tr.route.Load().bases {
+		b.tr.SetCachedSeq(func(s []Item[int64, int64], item Item[int64, int64], seq *atomic.Uint64, start uint64) (int, bool, bool) {
+			calls++
+			return countSearchSeq(s, item, seq, start)
+		})
+		defer b.tr.SetCachedSeq(countSearchSeq[int64, int64])
+	}
 	for _, medium := range []bool{false, true} {
-		b.medium.Store(medium)
-		for k := int64(-1); k < 2000; k += 7 {
+		for _, b := range tr.route.Load().bases {
+			b.medium.Store(medium)
+		}
+		for k := int64(-1); k < 2000; k++ {
 			calls = 0
 			it, ok := tr.Next(k, false)
 			want := k + 1 + (k+1)%2 // the next even key
+			if k >= 1998 {
+				want = 0 // none
+			}
 			require.Equal(t, []any{want, k < 1998}, []any{it.Key, ok}, "Next(%d), medium %v", k, medium)
 			if medium { // a seek After a key always ends in a leaf
-				require.Equal(t, 1, calls, "Next(%d) of a medium tree", k)
+				wantCalls := 1
+				if k == 998 || k == 999 {
+					wantCalls = 2
+				}
+				require.Equal(t, wantCalls, calls, "Next(%d) of a medium tree", k)
 			} else {
 				require.Zero(t, calls, "Next(%d) of a small tree", k)
 			}

@@ -21,10 +21,11 @@
 //
 // Modifications for ets: items.find, NewSearchG and copyOnWriteContext.find
 // (every node search goes through it), GetSeq and SeekSeq (seq.go: reads
-// without the lock, validated by the caller's sequence counter), min and max
-// renamed minItem and maxItem (they shadowed the builtins), ReplaceOrInsert's
-// root split moved into splitFullRoot (split.go's push uses it too), append.go
-// and split.go.
+// without the lock, validated by the caller's sequence counter), Item and
+// GetSeqInt (seqint.go: GetSeq for integer keys, with its searches), min
+// and max renamed minItem and maxItem (they shadowed the builtins),
+// ReplaceOrInsert's root split moved into splitFullRoot (split.go's push
+// uses it too), append.go and split.go.
 package btree
 
 import (
@@ -133,13 +134,15 @@ func NewSearchG[T any](degree int, less LessFunc[T], search func(s []T, item T) 
 	return t
 }
 
-// SetCachedSeq gives SeekSeq, AppendAscendSeq and AppendDescendSeq a
-// second searchSeq, for nodes that are likely in the processor's cache:
-// they search inner nodes with it, and leaves when their caller says they
-// are cached. A search that makes more comparisons than a binary search,
-// none waiting for another, is faster on a node in the cache and slower on
-// one that is not, where each line it reads is another miss. It must do what
-// NewSearchG asks of a searchSeq. Set it before any reader runs; it applies
+// SetCachedSeq gives the readers without the lock a second searchSeq, for
+// nodes that are likely in the processor's cache: AppendAscendSeq and
+// AppendDescendSeq search inner nodes with it, and leaves when their caller
+// says they are cached; SeekSeq searches leaves with it when its caller asks
+// (countLeaves), and inner nodes with the tree's own. A search that makes
+// more comparisons than a binary search, none waiting for another, is
+// faster on a node in the cache and slower on one that is not, where each
+// line it reads is another miss. It must do what NewSearchG asks of a
+// searchSeq. Set it before any reader runs; it applies
 // to every tree of t's context (Clone's copies, Split's halves). (Added for
 // ets.)
 func (t *BTreeG[T]) SetCachedSeq(searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)) {

@@ -29,7 +29,8 @@ type Item[K, V any] struct {
 // number, never a fault, and the index a search returns is in range
 // whatever the keys it read. Lookups of 1e6 int64 keys took 1,013
 // instructions through it against 1,191 through GetSeq with the same
-// searches (callgrind), and 2-4% less time (a scratch copy of ordered's
+// searches (callgrind, twenty-second session; 1,204 in the twenty-first's
+// count), and 2-4% less time (a scratch copy of ordered's
 // BenchmarkTree_LeafSearches, GetSeq and GetSeqInt taking turns).
 func GetSeqInt[K cmp.Ordered, V any](t *BTreeG[Item[K, V]], key K, seq *atomic.Uint64, start uint64, cachedLeaves bool) (out Item[K, V], found, valid bool) {
 	n := t.root
@@ -116,11 +117,12 @@ func CountBelow[K cmp.Ordered, V any](s []Item[K, V], key K) int {
 // 16 bytes; larger items spread the run over more, not measured). Lookups
 // of 1e6 int64 keys took 0.88-0.91 of the time of a binary search of their
 // leaves (ordered's BenchmarkTree_LeafSearches, twenty-first session), for
-// 110 instructions more. A walk's steps (SeekSeq) keep the tree's binary
-// search: a step comes down the path the one before took, whose branches
-// are then predicted, and counting only adds instructions (with this run
-// search in the binary search, 100 Next calls on 1e6 keys took 4.2-5.0 us
-// against 3.5-4.0). Whatever s holds, the result is in [0, len(s)].
+// 110 instructions more. Walks do not use it. A step's inner nodes (SeekSeq)
+// keep the tree's binary search: a step comes down the path the one before
+// took, whose branches are then predicted (with this run search in the
+// binary search, 100 Next calls on 1e6 keys took 4.2-5.0 us against
+// 3.5-4.0); its leaf is counted whole or halved (see ordered's stepRead).
+// Whatever s holds, the result is in [0, len(s)].
 //
 // It is kept out of line: inlined into GetSeqInt, whose values then fill
 // the registers, its count kept its sum on the stack, a load and a store a
