@@ -44,24 +44,25 @@
 // # Lookups without the lock
 //
 // Get and Has read a base node without its lock, so that readers of one node
-// do not all write its lock's line. A writer makes the node's sequence
-// counter odd when it takes the write lock and even again before it lets go
+// do not all write its lock's line. A writer makes the node's sequence counter
+// odd when it takes the write lock and even again before it lets go
 // (seqRWMutex); a reader notes the counter, even, then descends the btree
 // (btree.GetSeq), copying each node's slices and each item, and checking the
 // counter unmoved before it uses the copy, so a torn string is discarded,
 // never compared (integer keys, which a torn read only makes wrong, are
-// compared first and the counter checked once a node, by btree.GetSeqInt).
-// A reader that meets a writer tries again, and takes the read lock only after 64 tries:
-// a writer holds a base node for a microsecond or so, and a reader waiting
-// on the lock behind it yields the processor and then sleeps, which costs
-// more. Splits and joins hold the write locks of the nodes they replace, so
-// a reader of a node that dies meanwhile sees its counter move; a node
+// compared first and the counter checked once a node, by btree.GetSeqInt). A
+// reader that meets a writer tries again, and takes the read lock only after
+// 64 tries: a writer holds a base node for a microsecond or so, and a reader
+// waiting on the lock behind it yields the processor and then sleeps, which
+// costs more. Splits and joins hold the write locks of the nodes they replace,
+// so a reader of a node that dies meanwhile sees its counter move; a node
 // already dead is not read at all, since the nodes that replaced it own its
-// btree nodes and their writers do not move its counter. Next, Prev, First and Last read the same way
-// (btree.SeekSeq), going on to the next base node when one has nothing
-// beyond the key. Under the race detector, which rightly reports the racing
-// copies, and on architectures whose loads may be reordered with later loads
-// (arm64, for one: see optimistic.go), they all take the read lock.
+// btree nodes and their writers do not move its counter. Next, Prev, First and
+// Last read the same way (btree.SeekSeq), going on to the next base node when
+// one has nothing beyond the key. Under the race detector, which rightly
+// reports the racing copies, and on architectures whose loads may be reordered
+// with later loads (arm64, for one: see optimistic.go), they all take the read
+// lock.
 //
 // # Traversals copy bounded batches, not Clone snapshots
 //
@@ -399,11 +400,12 @@ const steppedItems = 2048
 
 // countSearchSeq is naturalSearchSeq for integer keys, by counting
 // (btree.CountBelow), the btree's cached search (btree.SetCachedSeq): the
-// append walks' search of inner nodes, and of the leaves of trees small
-// enough to be in the cache (cachedBytes); a step's search of the leaves of
-// trees above steppedItems (SeekSeq's countLeaves, see stepRead). An integer read while a writer stores it is a wrong
-// number, never a fault, so the counter is checked once, after the search,
-// rather than before each comparison as naturalSearchSeq must.
+// append walks' search of inner nodes, and of the leaves of trees small enough
+// to be in the cache (cachedBytes); a step's search of the leaves of trees
+// above steppedItems (SeekSeq's countLeaves, see stepRead). An integer read
+// while a writer stores it is a wrong number, never a fault, so the counter is
+// checked once, after the search, rather than before each comparison as
+// naturalSearchSeq must.
 func countSearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq *atomic.Uint64, start uint64) (int, bool, bool) {
 	i := btree.CountBelow(s, item.Key)
 	found := i < len(s) && s[i].Key == item.Key
