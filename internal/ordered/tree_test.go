@@ -53,7 +53,8 @@ func TestNaturalSearch_MatchesCmpCompare(t *testing.T) {
 // and by halving down to a counted run (btree.RunBelow), against
 // naturalSearch: every length up to two nodes and past the 64 items
 // CountBelow halves down to (arrays of routing bounds), every probe between,
-// on and beyond the keys, extreme keys included, and a counter that moved.
+// on and beyond the keys, extreme keys included, and a counter that moved
+// (the searchSeqs; RunBelow leaves the counter to GetSeqInt).
 func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 	searches := []struct {
 		name string
@@ -62,7 +63,6 @@ func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 	}{
 		{"count", countSearchSeq[int64, int], countSearchSeq[uint8, int]},
 		{"binary", binarySearchSeq[int64, int], binarySearchSeq[uint8, int]},
-		{"run", runSearchSeq[int64, int], runSearchSeq[uint8, int]},
 	}
 	for n := range 150 {
 		s := make([]Item[int64, int], n)
@@ -87,6 +87,7 @@ func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 				_, _, ok = search.f(s, it, &seq, 2)
 				require.False(t, ok, "%s: n=%d probe %d, seq moved", search.name, n, p)
 			}
+			require.Equal(t, wi, btree.RunBelow(s, p), "run: n=%d probe %d", n, p)
 		}
 	}
 	u := []Item[uint8, int]{{Key: 0}, {Key: 1}, {Key: 200}, {Key: 255}}
@@ -97,6 +98,7 @@ func TestCountSearch_MatchesNaturalSearch(t *testing.T) {
 			i, found, ok := search.u(u, Item[uint8, int]{Key: uint8(p)}, &seq, 0)
 			require.Equal(t, []any{wi, wfound, true}, []any{i, found, ok}, "%s: uint8 probe %d", search.name, p)
 		}
+		require.Equal(t, wi, btree.RunBelow(u, uint8(p)), "run: uint8 probe %d", p)
 	}
 }
 
@@ -118,35 +120,31 @@ func TestSearchSeqOf_ChecksEveryComparisonButForIntegers(t *testing.T) {
 	assert.True(t, ok, "float64: naturalSearchSeq")
 }
 
-// TestNewOrdered_CountsOnlyIntegers checks which NewOrdered trees search
-// cached nodes by counting: integer keys only, not floats (NaN) or strings.
+// TestNewOrdered_CountsOnlyIntegers checks which trees search by counting
+// and look keys up with btree.GetSeqInt, whose searches compare keys before
+// they check the counter: NewOrdered trees of integer keys, not of floats
+// (NaN) or strings (a torn one could point anywhere), nor trees of a
+// comparator.
 func TestNewOrdered_CountsOnlyIntegers(t *testing.T) {
-	assert.NotZero(t, NewOrdered[int, int](false).cached)
-	assert.NotZero(t, NewOrdered[uint16, string](false).cached)
-	assert.NotZero(t, NewOrdered[uintptr, int](false).cached)
-	assert.Zero(t, NewOrdered[float64, int](false).cached)
-	assert.Zero(t, NewOrdered[string, int](false).cached)
-	assert.Zero(t, NewCompare[int, int](cmp.Compare[int], false).cached)
-	assert.Equal(t, steppedItems, NewOrdered[int, int](false).stepped)
-	assert.Zero(t, NewOrdered[float64, int](false).stepped)
-	assert.Zero(t, NewOrdered[string, int](false).stepped)
-	assert.Zero(t, NewCompare[int, int](cmp.Compare[int], false).stepped)
+	integer := []any{true, steppedItems, true}
+	other := []any{false, 0, false}
+	assert.Equal(t, integer, searches(NewOrdered[int, int](false)))
+	assert.Equal(t, integer, searches(NewOrdered[uint16, string](false)))
+	assert.Equal(t, integer, searches(NewOrdered[uint8, string](true)))
+	assert.Equal(t, integer, searches(NewOrdered[uintptr, int](true)))
+	assert.Equal(t, other, searches(NewOrdered[float64, int](false)))
+	assert.Equal(t, other, searches(NewOrdered[string, int](true)))
+	assert.Equal(t, other, searches(NewCompare[int, int](cmp.Compare[int], false)))
 	assert.Less(t, steppedItems, NewOrdered[int64, int64](false).cached)
 	// A table of 1e6 int64 keys is not taken to be in the cache; 1e4 is.
 	assert.Less(t, NewOrdered[int64, int64](false).cached, 1_000_000)
 	assert.Greater(t, NewOrdered[int64, int64](false).cached, 10_000)
 }
 
-// runSearchSeq is btree.RunBelow as a searchSeq, checking the counter once
-// after the search as GetSeqInt does, for the tests and benchmarks of node
-// searches.
-func runSearchSeq[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V], seq *atomic.Uint64, start uint64) (int, bool, bool) {
-	i := btree.RunBelow(s, item.Key)
-	found := i < len(s) && s[i].Key == item.Key
-	if seq.Load() != start {
-		return 0, false, false
-	}
-	return i, found, true
+// searches reports how tr searches: whether it counts cached nodes (cached
+// set), its steps' bound (stepped) and whether it has btree.GetSeqInt.
+func searches[K, V any](tr *Tree[K, V]) []any {
+	return []any{tr.cached != 0, tr.stepped, tr.getSeq != nil}
 }
 
 // TestTree_GetUsesGetSeqInt checks that Get reads through the tree's
@@ -173,19 +171,6 @@ func TestTree_GetUsesGetSeqInt(t *testing.T) {
 		v, ok := tr.Get(42)
 		require.Equal(t, []any{int64(-42), true, []bool{!large}}, []any{v, ok, cached}, "large %v", large)
 	}
-}
-
-// TestNewOrdered_GetSeqIntOnlyForIntegers checks which trees look keys up
-// with btree.GetSeqInt, whose searches compare keys before they check the
-// counter: NewOrdered trees of integer keys, not of floats (NaN) or
-// strings (a torn one could point anywhere), nor trees of a comparator.
-func TestNewOrdered_GetSeqIntOnlyForIntegers(t *testing.T) {
-	assert.NotNil(t, NewOrdered[int, int](false).getSeq)
-	assert.NotNil(t, NewOrdered[uint8, string](false).getSeq)
-	assert.NotNil(t, NewOrdered[uintptr, int](true).getSeq)
-	assert.Nil(t, NewOrdered[float64, int](false).getSeq)
-	assert.Nil(t, NewOrdered[string, int](true).getSeq)
-	assert.Nil(t, NewCompare[int, int](cmp.Compare[int], false).getSeq)
 }
 
 // TestTree_WalkAfterIsStrict checks a walk resuming After a key, present or

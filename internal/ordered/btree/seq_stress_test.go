@@ -169,24 +169,37 @@ func TestGetSeqInt_ReadsWhileNodesSplitMergeAndFree(t *testing.T) {
 }
 
 // churn starts a writer that inserts and deletes the items of random odd
-// keys below keys in tr, moving seq around each write as the ordered
-// engine's lock does, and returns the function that stops it.
+// keys below keys in tr (see writer), and returns the function that stops
+// it.
 func churn[T any](tr *BTreeG[T], seq *atomic.Uint64, keys int, item func(k int) T) (stop func()) {
+	r := rand.New(rand.NewPCG(1, 2)) // the writer's alone
+	return writer(seq, 0, func(int) {
+		it := item(2*r.IntN(keys/2) + 1)
+		if r.IntN(2) == 0 {
+			tr.ReplaceOrInsert(it)
+		} else {
+			tr.Delete(it)
+		}
+	})
+}
+
+// writer starts a goroutine that calls write(0), write(1) and so on,
+// moving seq around each call as the ordered engine's lock does and
+// spinning pause steps after it, until the function it returns is called.
+func writer(seq *atomic.Uint64, pause int, write func(i int)) (stop func()) {
 	var done atomic.Bool
+	var spin atomic.Int64
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r := rand.New(rand.NewPCG(1, 2))
-		for !done.Load() {
-			it := item(2*r.IntN(keys/2) + 1)
+		for i := 0; !done.Load(); i++ {
 			seq.Add(1)
-			if r.IntN(2) == 0 {
-				tr.ReplaceOrInsert(it)
-			} else {
-				tr.Delete(it)
+			write(i)
+			seq.Add(1)
+			for j := range pause {
+				spin.Add(int64(j))
 			}
-			seq.Add(1)
 		}
 	}()
 	return func() { done.Store(true); wg.Wait() }
@@ -204,30 +217,17 @@ func TestGetSeqInt_NoTornItem(t *testing.T) {
 	for k := range int64(200) {
 		tr.ReplaceOrInsert(wide{Key: k})
 	}
+	var items [2]wide
+	for i := range items {
+		items[i].Key = 150
+		for j := range items[i].Value {
+			items[i].Value[j] = int64(i + 1)
+		}
+	}
 	var seq atomic.Uint64
-	var done atomic.Bool
-	var spin atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var items [2]wide
-		for i := range items {
-			items[i].Key = 150
-			for j := range items[i].Value {
-				items[i].Value[j] = int64(i + 1)
-			}
-		}
-		for i := 0; !done.Load(); i++ {
-			seq.Add(1)
-			tr.ReplaceOrInsert(items[i%2])
-			seq.Add(1)
-			for j := range 256 { // a pause, in which readers start: their copies overlap the next write's
-				spin.Add(int64(j))
-			}
-		}
-	}()
-	defer func() { done.Store(true); wg.Wait() }()
+	// A pause after each write, in which readers start: their copies
+	// overlap the next write's.
+	defer writer(&seq, 256, func(i int) { tr.ReplaceOrInsert(items[i%2]) })()
 	valid := 0
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
 		for range 1000 {
