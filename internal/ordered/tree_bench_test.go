@@ -105,41 +105,68 @@ func BenchmarkTree_GetLeaves(b *testing.B) {
 	}
 }
 
-// BenchmarkTree_LeafSearches compares lookups of int64 keys on one tree
-// within one process, where separate runs of this VM differ by more than
-// the lookups do: generic is btree.GetSeq, what trees of other keys use,
-// calling the tree's binary search (binarySearchSeq) through a function
-// value at every level; run is btree.GetSeqInt with the leaves halved down
-// to a counted run (btree.RunBelow, what large trees use) and count
-// GetSeqInt with the leaves counted (btree.CountBelow, what trees of up to
-// cachedBytes of items use), both counting inner nodes. (Until the
-// twenty-second session the three were leaf searches under GetSeq, which
-// counted inner nodes: binary, the run search and counting.) Each round
-// runs a burst of lookups with each in turn, each first in turn (the
-// tree's getSeq, or its large flag, changed between bursts, no reader
-// running), on one goroutine or two, and reports each one's ns a lookup and
-// the median of the rounds' ratios to generic (below 1: faster); its ns/op
-// is a round's. b.N is the number of rounds: run it with -benchtime 100x or
-// so. Each goroutine reads its own sample of the keys in order, as
-// BenchmarkErlang does, and each variant its own samples, every burst keys
-// the one before did not read: a sample of 2^16 keys comes round again
-// every fourth burst of its variant or so, as BenchmarkErlang's do with
-// ETS_ERLANG_SAMPLE=65536. (With samples shared, a variant re-read the
-// keys the one before it in the cycle had read three bursts earlier, a
-// different variant's leaf lines for each: a reviewer's catch.)
+// BenchmarkTree_LeafSearches compares lookups of int64 keys within one
+// process, where separate runs of this VM differ by more than the lookups
+// do. Each variant has its own tree of the same keys, the trees built in
+// turns, key by key, so that none gets the heap's first pages (with two
+// variants sharing a tree, the second after the first read lines the first
+// had just brought in; with trees built one after the other, the third of
+// four ran 0.83 of the first's time on the same search). run is
+// btree.GetSeqInt on leaves that are not leaf blocks, halved down to a
+// counted run (btree.RunBelow, what large trees used before blocks, the
+// twenty-third session); block is GetSeqInt on leaf blocks (btree.BlockBelow,
+// what large trees use now); count and count-blocks are GetSeqInt with the
+// leaves counted (btree.CountBelow, what trees of up to cachedBytes of items
+// use), without and with blocks; generic is btree.GetSeq, the tree's binary
+// search (binarySearchSeq) through a function value at every level, what
+// trees of other keys use. Each round runs a burst of lookups with each in
+// turn, each first in turn, on one goroutine or two, and reports each one's
+// ns a lookup and the median of the rounds' ratios to run (below 1:
+// faster); its ns/op is a round's. b.N is the number of rounds: run it with
+// -benchtime 100x or so. Each goroutine reads its own sample of the keys in
+// order, as BenchmarkErlang does, and each variant its own samples, every
+// burst keys the one before did not read: a sample of 2^16 keys comes round
+// again every fourth burst of its variant or so, as BenchmarkErlang's do
+// with ETS_ERLANG_SAMPLE=65536. The trees compete for the cache, more than
+// one table would: to compare searches of one tree (as cachedBytes needs),
+// give the variants one tree.
 func BenchmarkTree_LeafSearches(b *testing.B) {
 	if !optimisticReads {
 		b.Skip("lookups take the lock here (race detector, or loads reordered): every search would measure the locked Get")
 	}
 	const burst = 20_000
+	type getSeq = func(*btree.BTreeG[Item[int64, int64]], int64, *atomic.Uint64, uint64, bool) (Item[int64, int64], bool, bool)
 	lookups := []struct {
 		name   string
-		getSeq func(*btree.BTreeG[Item[int64, int64]], int64, *atomic.Uint64, uint64, bool) (Item[int64, int64], bool, bool)
+		blocks bool
+		getSeq getSeq
 		large  bool
-	}{{"generic", nil, true}, {"run", btree.GetSeqInt[int64, int64], true}, {"count", btree.GetSeqInt[int64, int64], false}}
+	}{
+		{"run", false, btree.GetSeqInt[int64, int64], true},
+		{"block", true, btree.GetSeqInt[int64, int64], true},
+		{"count", false, btree.GetSeqInt[int64, int64], false},
+		{"count-blocks", true, btree.GetSeqInt[int64, int64], false},
+		{"generic", false, nil, true},
+	}
 	for _, size := range []int{10_000, 100_000, 300_000, 500_000, 700_000, 1_000_000} {
 		r := rand.New(rand.NewPCG(5, 6))
-		t, bn, keys := randomTree(size, r)
+		keys := make([]int64, size)
+		for i := range keys {
+			keys[i] = r.Int64()
+		}
+		trees, bases := make([]*Tree[int64, int64], len(lookups)), make([]*base[int64, int64], len(lookups))
+		for l, lookup := range lookups {
+			trees[l] = NewOrdered[int64, int64](false)
+			bases[l] = trees[l].route.Load().bases[0]
+			bases[l].tr.SetLeafBlocks(lookup.blocks)
+			bases[l].large.Store(lookup.large)
+			trees[l].getSeq = lookup.getSeq
+		}
+		for _, k := range keys { // in turns, so that no tree gets the heap's first pages
+			for _, t := range trees {
+				t.Put(k, 1, nil)
+			}
+		}
 		for _, sample := range []int{1 << 16, 1 << 20} {
 			samples := make([][2][]int64, len(lookups)) // a variant's, a goroutine's
 			for l := range samples {
@@ -152,10 +179,6 @@ func BenchmarkTree_LeafSearches(b *testing.B) {
 			}
 			for _, procs := range []int{1, 2} {
 				b.Run(fmt.Sprintf("size=%d/sample=%d/goroutines=%d", size, sample, procs), func(b *testing.B) {
-					defer func(getSeq func(*btree.BTreeG[Item[int64, int64]], int64, *atomic.Uint64, uint64, bool) (Item[int64, int64], bool, bool), large bool) {
-						t.getSeq = getSeq
-						bn.large.Store(large)
-					}(t.getSeq, bn.large.Load())
 					total := make([]time.Duration, len(lookups))
 					ratios := make([][]float64, len(lookups))
 					pos := make([]int, len(lookups)) // each variant's place in its samples
@@ -163,8 +186,8 @@ func BenchmarkTree_LeafSearches(b *testing.B) {
 						d := make([]time.Duration, len(lookups))
 						for j := range lookups {
 							l := (j + round) % len(lookups)
-							t.getSeq = lookups[l].getSeq
-							bn.large.Store(lookups[l].large)
+							t := trees[l]
+							bases[l].large.Store(lookups[l].large) // the tree's writes set it by its size
 							var wg sync.WaitGroup
 							t0 := time.Now()
 							for g := range procs {
@@ -192,7 +215,7 @@ func BenchmarkTree_LeafSearches(b *testing.B) {
 						slices.Sort(ratios[l])
 						b.ReportMetric(float64(total[l])/n, lookup.name+"-ns/lookup")
 						if l > 0 {
-							b.ReportMetric(ratios[l][len(ratios[l])/2], lookup.name+"/generic")
+							b.ReportMetric(ratios[l][len(ratios[l])/2], lookup.name+"/run")
 						}
 					}
 				})

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -190,11 +191,22 @@ func TestSplit_Partitions(t *testing.T) {
 
 // checkShape fails unless every node of tr holds at most 2*degree-1 items,
 // at least degree-1 but for the root, and one child more than items (or
-// none), and every leaf is at the same depth.
+// none), and every leaf is at the same depth; and unless every leaf block
+// is a leaf whose items are in its block, and, at degree 64, every leaf
+// is a block but for those a tree's first root left (at most one a tree
+// concatenated; Split and Concat hand nodes over).
 func checkShape(t *testing.T, tr *BTreeG[int], msg string) {
 	leafDepth := -1
+	plain := 0
 	var walk func(n *node[int], depth int)
 	walk = func(n *node[int], depth int) {
+		if n.block {
+			b := (*leafBlock[int])(unsafe.Pointer(n))
+			require.Empty(t, n.children, msg)
+			require.Same(t, &b.items[0], unsafe.SliceData(n.items[:leafCap]), msg)
+		} else if len(n.children) == 0 && depth > 0 {
+			plain++
+		}
 		require.LessOrEqual(t, len(n.items), tr.maxItems(), msg)
 		if depth > 0 {
 			require.GreaterOrEqual(t, len(n.items), tr.minItems(), msg)
@@ -214,6 +226,9 @@ func checkShape(t *testing.T, tr *BTreeG[int], msg string) {
 	}
 	if tr.root != nil {
 		walk(tr.root, 0)
+	}
+	if tr.degree == 64 {
+		require.LessOrEqual(t, plain, 2, "%s: leaves that are not blocks", msg)
 	}
 }
 

@@ -113,7 +113,7 @@ func NewWithFreeListG[T any](degree int, less LessFunc[T], f *FreeListG[T]) *BTr
 	}
 	return &BTreeG[T]{
 		degree: degree,
-		cow:    &copyOnWriteContext[T]{freelist: f, less: less},
+		cow:    &copyOnWriteContext[T]{freelist: f, less: less, blocks: 2*degree-1 == leafCap},
 	}
 }
 
@@ -225,6 +225,7 @@ type node[T any] struct {
 	items    items[T]
 	children items[*node[T]]
 	cow      *copyOnWriteContext[T]
+	block    bool // Added for ets: n is a leafBlock's node, its items in the block (see newLeaf)
 }
 
 func (n *node[T]) mutableFor(cow *copyOnWriteContext[T]) *node[T] {
@@ -232,6 +233,9 @@ func (n *node[T]) mutableFor(cow *copyOnWriteContext[T]) *node[T] {
 		return n
 	}
 	out := cow.newNode()
+	if n.block {
+		out = cow.newLeaf() // Modified for ets: a block's copy is a block
+	}
 	if cap(out.items) >= len(n.items) {
 		out.items = out.items[:len(n.items)]
 	} else {
@@ -260,6 +264,9 @@ func (n *node[T]) mutableChild(i int) *node[T] {
 func (n *node[T]) split(i int) (T, *node[T]) {
 	item := n.items[i]
 	next := n.cow.newNode()
+	if len(n.children) == 0 {
+		next = n.cow.newLeaf() // Modified for ets
+	}
 	next.items = append(next.items, n.items[i+1:]...)
 	n.items.truncate(i)
 	if len(n.children) > 0 {
@@ -614,6 +621,7 @@ type copyOnWriteContext[T any] struct {
 	// Modified for ets: see NewSearchG and GetSeq.
 	searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)
 	cachedSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool) // Added for ets: see SetCachedSeq
+	blocks    bool                                                                          // Added for ets: see newLeaf
 }
 
 // find is items.find in the tree's order, through search if the tree has
@@ -666,6 +674,48 @@ func (c *copyOnWriteContext[T]) newNode() (n *node[T]) {
 	return
 }
 
+// leafCap is the number of items a leafBlock holds: 2*64-1, a full node of
+// ets's trees (degree 64).
+const leafCap = 127
+
+// leafBlock is a leaf and its items in one allocation: the node, then the
+// array its items slice always points into (its capacity, which a node
+// never outgrows). A reader that knows a node is a block finds its keys at
+// a fixed offset from the node, so it can load them while the node's own
+// line, the slice header, is still on its way: GetSeqInt's leaf search does
+// (BlockBelow). Without blocks, a leaf's items are a separate allocation
+// whose address is in the node, one miss after the other.
+type leafBlock[T any] struct {
+	node  node[T]
+	items [leafCap]T
+}
+
+// SetLeafBlocks says whether the leaves t's splits make from now on are
+// leafBlocks (see newLeaf), which they are by default in trees of degree
+// 64; blocks need that degree. It applies to every tree of t's context.
+// Benchmarks compare the two layouts with it. (Added for ets.)
+func (t *BTreeG[T]) SetLeafBlocks(on bool) {
+	t.cow.blocks = on && 2*t.degree-1 == leafCap
+}
+
+// newLeaf returns a new leaf for c's trees: a leafBlock's node if they hold
+// leafCap items a node (degree 64), else newNode's. Blocks do not go
+// through the free list: each is 127 items, where a node from the free list
+// is any node, and freeNode drops them. Only splits make leaves through it:
+// a tree's first root, a leaf of a tree with fewer than leafCap items, is
+// a plain node whose items grow with it, so that small trees stay small.
+// (Added for ets.)
+func (c *copyOnWriteContext[T]) newLeaf() *node[T] {
+	if !c.blocks {
+		return c.newNode()
+	}
+	b := new(leafBlock[T])
+	b.node.items = b.items[:0]
+	b.node.block = true
+	b.node.cow = c
+	return &b.node
+}
+
 type freeType int
 
 const (
@@ -683,6 +733,9 @@ func (c *copyOnWriteContext[T]) freeNode(n *node[T]) freeType {
 		n.items.truncate(0)
 		n.children.truncate(0)
 		n.cow = nil
+		if n.block { // Modified for ets: see newLeaf
+			return ftFreelistFull
+		}
 		if c.freelist.freeNode(n) {
 			return ftStored
 		} else {

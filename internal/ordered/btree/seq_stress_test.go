@@ -10,6 +10,7 @@
 package btree
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -129,43 +130,48 @@ func checkWalk(t *testing.T, got []int, b Bounds[int], desc bool, limit, keys in
 
 // TestGetSeqInt_ReadsWhileNodesSplitMergeAndFree is the test above for
 // GetSeqInt, whose searches compare keys before checking the counter: a
-// writer inserts and deletes odd keys in a tree of degree 2 while readers
-// look keys up, leaves counted or halved in turn. A valid lookup must find
-// every even key, and whatever it finds must be the key it looked for,
-// with that key's value.
+// writer inserts and deletes odd keys in a tree of degree 2, and in one of
+// degree 64 whose leaves are leaf blocks (searched with BlockBelow when
+// halved), while readers look keys up, leaves counted or halved in turn. A
+// valid lookup must find every even key, and whatever it finds must be the
+// key it looked for, with that key's value.
 func TestGetSeqInt_ReadsWhileNodesSplitMergeAndFree(t *testing.T) {
-	const keys = 64
-	tr := NewG(2, func(a, b Item[int64, int64]) bool { return a.Key < b.Key })
-	for k := int64(0); k < keys; k += 2 {
-		tr.ReplaceOrInsert(Item[int64, int64]{Key: k, Value: 10 * k})
+	for _, c := range []struct{ degree, keys int }{{2, 64}, {64, 4000}} {
+		t.Run(fmt.Sprintf("degree=%d", c.degree), func(t *testing.T) {
+			keys := c.keys
+			tr := NewG(c.degree, func(a, b Item[int64, int64]) bool { return a.Key < b.Key })
+			for k := int64(0); k < int64(keys); k += 2 {
+				tr.ReplaceOrInsert(Item[int64, int64]{Key: k, Value: 10 * k})
+			}
+			var seq atomic.Uint64
+			defer churn(tr, &seq, keys, func(k int) Item[int64, int64] { return Item[int64, int64]{Key: int64(k), Value: 10 * int64(k)} })()
+			r := rand.New(rand.NewPCG(7, 8))
+			valid, found := 0, 0
+			for deadline := time.Now().Add(time.Second / 2); time.Now().Before(deadline); {
+				for range 1000 {
+					k := int64(r.IntN(keys+2) - 1)
+					start := seq.Load()
+					if start&1 != 0 {
+						continue
+					}
+					it, ok, v := GetSeqInt(tr, k, &seq, start, r.IntN(2) == 0)
+					if !v {
+						continue
+					}
+					valid++
+					if k >= 0 && k < int64(keys) && k%2 == 0 && !ok {
+						require.Failf(t, "stable key not found", "GetSeqInt(%d)", k)
+					}
+					if ok {
+						found++
+						require.Equal(t, Item[int64, int64]{Key: k, Value: 10 * k}, it, "GetSeqInt(%d)", k)
+					}
+				}
+			}
+			require.Positive(t, valid)
+			require.Positive(t, found)
+		})
 	}
-	var seq atomic.Uint64
-	defer churn(tr, &seq, keys, func(k int) Item[int64, int64] { return Item[int64, int64]{Key: int64(k), Value: 10 * int64(k)} })()
-	r := rand.New(rand.NewPCG(7, 8))
-	valid, found := 0, 0
-	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
-		for range 1000 {
-			k := int64(r.IntN(keys+2) - 1)
-			start := seq.Load()
-			if start&1 != 0 {
-				continue
-			}
-			it, ok, v := GetSeqInt(tr, k, &seq, start, r.IntN(2) == 0)
-			if !v {
-				continue
-			}
-			valid++
-			if k >= 0 && k < keys && k%2 == 0 && !ok {
-				require.Failf(t, "stable key not found", "GetSeqInt(%d)", k)
-			}
-			if ok {
-				found++
-				require.Equal(t, Item[int64, int64]{Key: k, Value: 10 * k}, it, "GetSeqInt(%d)", k)
-			}
-		}
-	}
-	require.Positive(t, valid)
-	require.Positive(t, found)
 }
 
 // churn starts a writer that inserts and deletes the items of random odd

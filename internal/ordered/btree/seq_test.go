@@ -1,6 +1,7 @@
 package btree
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -58,14 +59,15 @@ func countedTree(t *testing.T) (*BTreeG[int], []int, int, *int) {
 }
 
 // TestGetSeqInt_MatchesGet checks GetSeqInt against Get on trees of every
-// height up to four, at degree 2 and at ets's 32 (nodes past the 8-key runs
-// CountBelow counts and the 16-item runs RunBelow counts), with leaves
-// counted and halved: keys present (in inner nodes and in leaves), absent,
+// height up to four, at degree 2, 32 (nodes past the 8-key runs CountBelow
+// counts and the 16-item runs RunBelow counts) and ets's 64 (leaf blocks,
+// searched with BlockBelow, but for a first root), with leaves counted and
+// halved: keys present (in inner nodes and in leaves), absent,
 // beyond both ends and at the extremes of int64; uint8 keys whose order
 // differs from their signed one; and a counter that moved.
 func TestGetSeqInt_MatchesGet(t *testing.T) {
 	less := func(a, b Item[int64, int]) bool { return a.Key < b.Key }
-	for _, degree := range []int{2, 32} {
+	for _, degree := range []int{2, 32, 64} {
 		for _, n := range []int{0, 1, 5, 7, 100, 3000, 100_000} {
 			tr := NewG(degree, less)
 			tr.ReplaceOrInsert(Item[int64, int]{Key: math.MinInt64, Value: -1})
@@ -156,6 +158,46 @@ func TestGetSeqInt_SearchesAndTornNodes(t *testing.T) {
 	inner.root.children = inner.root.children[:len(inner.root.items)]
 	_, _, valid := GetSeqInt(inner, 1000, &seq, 0, false)
 	require.False(t, valid, "an inner node short of a child")
+
+	// A leaf block whose items slice is not its block's, which only a bug
+	// could make: its lookups are invalid, not answered from the block.
+	blocks := NewG(64, func(a, b Item[int64, int]) bool { return a.Key < b.Key })
+	for k := range 1000 {
+		blocks.ReplaceOrInsert(Item[int64, int]{Key: int64(k), Value: k})
+	}
+	leaf := blocks.root.children[len(blocks.root.children)-1]
+	require.True(t, leaf.block)
+	last := leaf.items[len(leaf.items)-1].Key
+	_, ok, valid := GetSeqInt(blocks, last, &seq, 0, false)
+	require.True(t, ok && valid, "the block's own items")
+	leaf.items = slices.Clone(leaf.items)
+	_, _, valid = GetSeqInt(blocks, last, &seq, 0, false)
+	require.False(t, valid, "a block's node with items elsewhere")
+	_, ok, valid = GetSeqInt(blocks, last, &seq, 0, true)
+	require.True(t, ok && valid, "counted leaves do not use the block")
+}
+
+// TestBlockBelow_MatchesNaturalSearch checks BlockBelow against a binary
+// search of the first n slots of a block, for every n up to leafCap and
+// keys below, between, on and above them, with the slots past n holding
+// the least and the greatest keys in turn (keys removed, zero values): they
+// must never count, nor shift the runs counted.
+func TestBlockBelow_MatchesNaturalSearch(t *testing.T) {
+	var a [leafCap]Item[int64, int]
+	for n := 0; n <= leafCap; n++ {
+		for _, rest := range []int64{math.MinInt64, 0, math.MaxInt64} {
+			for j := range a {
+				a[j].Key = rest
+				if j < n {
+					a[j].Key = int64(10 * (j + 1))
+				}
+			}
+			for k := int64(0); k <= int64(10*(n+2)); k += 5 {
+				want, _ := slices.BinarySearchFunc(a[:n], k, func(it Item[int64, int], k int64) int { return cmp.Compare(it.Key, k) })
+				require.Equal(t, want, BlockBelow(&a, n, k), "n=%d, key %d, slots past n %d", n, k, rest)
+			}
+		}
+	}
 }
 
 // TestSeekSeq_CountLeaves checks SeekSeq's second search on leaves: with

@@ -22,9 +22,9 @@ func (t *BTreeG[T]) Split() (left, right *BTreeG[T], pivot T, ok bool) {
 	k := len(root.items)
 	m := k / 2
 	if len(root.children) == 0 {
-		left.root = t.cow.newNode()
+		left.root = t.cow.newLeaf()
 		left.root.items = append(left.root.items[:0], root.items[:m]...)
-		right.root = t.cow.newNode()
+		right.root = t.cow.newLeaf()
 		right.root.items = append(right.root.items[:0], root.items[m:]...)
 		left.length, right.length = m, k-m
 		return left, right, root.items[m], true
@@ -168,19 +168,27 @@ func (t *BTreeG[T]) hang(item T, sub *node[T], h int, atEnd bool) {
 	if len(lo.children) > 0 {
 		kids = append(append(make(items[*node[T]], 0, len(its)+1), lo.children...), hi.children...)
 	}
+	// The items are copied into c's (and the new node's) own arrays, not
+	// handed over: a leaf that is a block must keep its items in the block.
 	if len(its) <= t.maxItems() {
-		c.items, c.children = its, kids
+		c.items, c.children = append(c.items[:0], its...), kids
 		if len(parent.items) == 0 { // the root made above: no longer needed
 			t.root = c
 		}
 		return
 	}
 	m := len(its) / 2
-	low, high := c, t.cow.newNode()
+	var high *node[T]
+	if kids == nil {
+		high = t.cow.newLeaf()
+	} else {
+		high = t.cow.newNode()
+	}
+	low := c
 	if !atEnd {
 		low, high = high, c
 	}
-	low.items, high.items = its[:m:m], its[m+1:]
+	low.items, high.items = append(low.items[:0], its[:m]...), append(high.items[:0], its[m+1:]...)
 	if kids != nil {
 		low.children, high.children = kids[:m+1:m+1], kids[m+1:]
 	}
