@@ -32,8 +32,8 @@
 // all of them) or one at a time (walks, sweeps, Len), resuming from a node's
 // bound with a fresh seek through the current routing layer.
 //
-// The BTreeG is a copy of google/btree's (package btree below), with two
-// additions this engine's speed rests on: AppendAscend and AppendDescend copy
+// The BTreeG is a copy of google/btree's (package btree below), with
+// additions this engine's speed rests on, the first two of them: AppendAscend and AppendDescend copy
 // a leaf's run of items into a batch with one append, comparing only to find
 // the bounds, where BTreeG's Ascend calls a function per item; and a node
 // search supplied per tree (NewSearchG), so that a tree of cmp.Ordered keys
@@ -324,6 +324,7 @@ func NewOrdered[K cmp.Ordered, V any](adapt bool) *Tree[K, V] {
 		t := btree.NewSearchG(degree, naturalLess[K, V], naturalSearch[K, V], searchSeqOf[K, V]())
 		if count {
 			t.SetCachedSeq(countSearchSeq[K, V])
+			t.SetLeafBlocks(true) // GetSeqInt searches them (BlockBelow)
 		}
 		return t
 	}, naturalLess[K, V], adapt)
@@ -388,9 +389,11 @@ func searchSeqOf[K cmp.Ordered, V any]() func([]Item[K, V], Item[K, V], *atomic.
 // is now near 5e5 keys: 8 MB, 524,288 items of 16 bytes. It is this
 // machine's (its share of the processor's last-level cache), and moves
 // between runs of this VM. With leaf blocks (twenty-third session), against
-// btree.BlockBelow, counting on the same tree of blocks, the two in turns:
-// 1e5 keys 0.83-0.85 of its time, 3e5 0.90-0.98, 5e5 0.96-1.06, 7e5
-// 0.99-1.04, 1e6 1.03-1.27. The crossing stays near 5e5 keys.
+// btree.BlockBelow, counting on the same tree of full blocks, the two in
+// turns (BenchmarkTree_LeafSearches with only the block and count-blocks
+// variants, given one tree): 1e5 keys 0.83-0.85 of its time, 3e5
+// 0.90-0.98, 5e5 0.96-1.06, 7e5 0.99-1.04, 1e6 1.03-1.27. The crossing
+// stays near 5e5 keys.
 const cachedBytes = 8 << 20
 
 // steppedItems is the most items a tree of integer keys may hold and still

@@ -114,12 +114,13 @@ func BenchmarkTree_GetLeaves(b *testing.B) {
 // four ran 0.83 of the first's time on the same search). run is
 // btree.GetSeqInt on leaves that are not leaf blocks, halved down to a
 // counted run (btree.RunBelow, what large trees used before blocks, the
-// twenty-third session); block is GetSeqInt on leaf blocks (btree.BlockBelow,
-// what large trees use now); count and count-blocks are GetSeqInt with the
-// leaves counted (btree.CountBelow, what trees of up to cachedBytes of items
-// use), without and with blocks; generic is btree.GetSeq, the tree's binary
-// search (binarySearchSeq) through a function value at every level, what
-// trees of other keys use. Each round runs a burst of lookups with each in
+// twenty-third session); block is GetSeqInt on leaf blocks (btree.BlockBelow
+// and HalfBelow, what large trees use now); count and count-blocks are
+// GetSeqInt with the leaves counted (btree.CountBelow, what trees of up to
+// cachedBytes of items use), without and with blocks; generic is
+// btree.GetSeq, the tree's binary search (binarySearchSeq) through a
+// function value at every level, on leaves without blocks, what trees of
+// other keys use. Each round runs a burst of lookups with each in
 // turn, each first in turn, on one goroutine or two, and reports each one's
 // ns a lookup and the median of the rounds' ratios to run (below 1:
 // faster); its ns/op is a round's. b.N is the number of rounds: run it with

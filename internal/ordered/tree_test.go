@@ -122,12 +122,13 @@ func TestSearchSeqOf_ChecksEveryComparisonButForIntegers(t *testing.T) {
 
 // TestNewOrdered_CountsOnlyIntegers checks which trees search by counting
 // and look keys up with btree.GetSeqInt, whose searches compare keys before
-// they check the counter: NewOrdered trees of integer keys, not of floats
-// (NaN) or strings (a torn one could point anywhere), nor trees of a
+// they check the counter, and which have leaf blocks (what GetSeqInt
+// searches at fixed places): NewOrdered trees of integer keys, not of
+// floats (NaN) or strings (a torn one could point anywhere), nor trees of a
 // comparator.
 func TestNewOrdered_CountsOnlyIntegers(t *testing.T) {
-	integer := []any{true, steppedItems, true}
-	other := []any{false, 0, false}
+	integer := []any{true, steppedItems, true, true}
+	other := []any{false, 0, false, false}
 	assert.Equal(t, integer, searches(NewOrdered[int, int](false)))
 	assert.Equal(t, integer, searches(NewOrdered[uint16, string](false)))
 	assert.Equal(t, integer, searches(NewOrdered[uint8, string](true)))
@@ -142,9 +143,10 @@ func TestNewOrdered_CountsOnlyIntegers(t *testing.T) {
 }
 
 // searches reports how tr searches: whether it counts cached nodes (cached
-// set), its steps' bound (stepped) and whether it has btree.GetSeqInt.
+// set), its steps' bound (stepped), whether it has btree.GetSeqInt and
+// whether its base node's tree makes leaf blocks.
 func searches[K, V any](tr *Tree[K, V]) []any {
-	return []any{tr.cached != 0, tr.stepped, tr.getSeq != nil}
+	return []any{tr.cached != 0, tr.stepped, tr.getSeq != nil, tr.route.Load().bases[0].tr.LeafBlocks()}
 }
 
 // TestTree_GetUsesGetSeqInt checks that Get reads through the tree's

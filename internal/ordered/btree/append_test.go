@@ -3,6 +3,7 @@ package btree
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
@@ -65,7 +66,7 @@ func intSearchSeq(s []int, k int, seq *atomic.Uint64, start uint64) (int, bool, 
 }
 
 func testAppend(t *testing.T, r *rand.Rand, search bool, degree, size int) {
-	tr := NewG(degree, cmp.Less[int])
+	tr := blocks(NewG(degree, cmp.Less[int]))
 	if search {
 		tr = NewSearchG(degree, cmp.Less[int], intSearch, intSearchSeq)
 		tr.SetCachedSeq(intSearchSeq)
@@ -155,7 +156,7 @@ func TestSplit_Partitions(t *testing.T) {
 	for _, degree := range []int{2, 3, 32, 64} {
 		for _, size := range []int{0, 1, 2, 3, 10, 63, 64, 200, 5000} {
 			for range 3 {
-				tr := NewG(degree, cmp.Less[int])
+				tr := blocks(NewG(degree, cmp.Less[int]))
 				for range size {
 					tr.ReplaceOrInsert(r.IntN(4 * size))
 				}
@@ -184,6 +185,8 @@ func TestSplit_Partitions(t *testing.T) {
 				require.Equal(t, rt, items2slice(right))
 				require.Equal(t, len(l), left.Len())
 				require.Equal(t, len(rt), right.Len())
+				checkShape(t, left, fmt.Sprintf("left, degree %d size %d", degree, size))
+				checkShape(t, right, fmt.Sprintf("right, degree %d size %d", degree, size))
 			}
 		}
 	}
@@ -191,21 +194,27 @@ func TestSplit_Partitions(t *testing.T) {
 
 // checkShape fails unless every node of tr holds at most 2*degree-1 items,
 // at least degree-1 but for the root, and one child more than items (or
-// none), and every leaf is at the same depth; and unless every leaf block
-// is a leaf whose items are in its block, and, at degree 64, every leaf
-// is a block but for those a tree's first root left (at most one a tree
-// concatenated; Split and Concat hand nodes over).
+// none), and every leaf is at the same depth; and unless every block (see
+// newLeaf) is a leaf whose items are in its block, and, in a tree of
+// blocks, every leaf but a lone root is a block.
 func checkShape(t *testing.T, tr *BTreeG[int], msg string) {
 	leafDepth := -1
 	plain := 0
 	var walk func(n *node[int], depth int)
 	walk = func(n *node[int], depth int) {
-		if n.block {
+		switch n.block {
+		case fullLeaf:
 			b := (*leafBlock[int])(unsafe.Pointer(n))
 			require.Empty(t, n.children, msg)
 			require.Same(t, &b.items[0], unsafe.SliceData(n.items[:leafCap]), msg)
-		} else if len(n.children) == 0 && depth > 0 {
-			plain++
+		case halfLeaf:
+			b := (*halfBlock[int])(unsafe.Pointer(n))
+			require.Empty(t, n.children, msg)
+			require.Same(t, &b.items[0], unsafe.SliceData(n.items[:halfCap]), msg)
+		default:
+			if len(n.children) == 0 && depth > 0 {
+				plain++
+			}
 		}
 		require.LessOrEqual(t, len(n.items), tr.maxItems(), msg)
 		if depth > 0 {
@@ -227,8 +236,8 @@ func checkShape(t *testing.T, tr *BTreeG[int], msg string) {
 	if tr.root != nil {
 		walk(tr.root, 0)
 	}
-	if tr.degree == 64 {
-		require.LessOrEqual(t, plain, 2, "%s: leaves that are not blocks", msg)
+	if tr.cow.blocks {
+		require.Zero(t, plain, "%s: leaves that are not blocks", msg)
 	}
 }
 
@@ -237,12 +246,12 @@ func checkShape(t *testing.T, tr *BTreeG[int], msg string) {
 // against the two models and its shape, then writes to it.
 func TestConcat_Joins(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	sizes := []int{0, 1, 2, 62, 63, 64, 200, 3000}
+	sizes := []int{0, 1, 2, 62, 63, 64, 200, 3000, 10_000} // 10,000+10,000 at degree 64: two roots of two levels overflow one node
 	for _, degree := range []int{2, 3, 32, 64} {
 		for _, ls := range sizes {
 			for _, rs := range sizes {
 				msg := fmt.Sprintf("degree %d sizes %d+%d", degree, ls, rs)
-				left, right := NewG(degree, cmp.Less[int]), NewG(degree, cmp.Less[int])
+				left, right := blocks(NewG(degree, cmp.Less[int])), blocks(NewG(degree, cmp.Less[int]))
 				for range ls {
 					left.ReplaceOrInsert(r.IntN(4 * ls))
 				}
@@ -294,7 +303,7 @@ func TestConcat_ChainsWithSplit(t *testing.T) {
 			tr   *BTreeG[int]
 			keys []int
 		}
-		whole := NewG(degree, cmp.Less[int])
+		whole := blocks(NewG(degree, cmp.Less[int]))
 		var keys []int
 		for k := range 5000 {
 			whole.ReplaceOrInsert(4 * k)
@@ -335,4 +344,69 @@ func TestConcat_ChainsWithSplit(t *testing.T) {
 			}
 		}
 	}
+}
+
+// blocks returns tr with leaf blocks (ignored but at degree 64), as ets's
+// trees of integer keys have them: the tests of its shape then check them.
+func blocks[T any](tr *BTreeG[T]) *BTreeG[T] {
+	tr.SetLeafBlocks(true)
+	return tr
+}
+
+// TestSetLeafBlocks checks that trees have no blocks by default, nor at a
+// degree other than 64, and that a tree of blocks has only blocks for
+// leaves once it has split, half blocks where inserts in key order left
+// halves behind, and leafBlocks where a leaf took a 65th item.
+func TestSetLeafBlocks(t *testing.T) {
+	kinds := func(tr *BTreeG[int]) map[uint8]int {
+		m := map[uint8]int{}
+		var walk func(n *node[int])
+		walk = func(n *node[int]) {
+			if len(n.children) == 0 {
+				m[n.block]++
+			}
+			for _, c := range n.children {
+				walk(c)
+			}
+		}
+		walk(tr.root)
+		return m
+	}
+	fill := func(tr *BTreeG[int]) *BTreeG[int] {
+		for k := range 5000 {
+			tr.ReplaceOrInsert(2 * k)
+		}
+		return tr
+	}
+	require.Equal(t, []uint8{plainNode}, slices.Collect(maps.Keys(kinds(fill(NewG(64, cmp.Less[int]))))), "by default")
+	require.Equal(t, []uint8{plainNode}, slices.Collect(maps.Keys(kinds(fill(blocks(NewG(32, cmp.Less[int])))))), "at degree 32")
+	off := blocks(NewG(64, cmp.Less[int]))
+	off.SetLeafBlocks(false)
+	require.Equal(t, []uint8{plainNode}, slices.Collect(maps.Keys(kinds(fill(off)))), "turned off")
+	tr := fill(blocks(NewG(64, cmp.Less[int])))
+	m := kinds(tr)
+	require.Zero(t, m[plainNode])
+	require.Greater(t, m[halfLeaf], 70, "the halves keys in order leave behind")
+	require.LessOrEqual(t, m[fullLeaf], 1, "the last leaf, if it took a 65th")
+	for k := range 5000 {
+		tr.ReplaceOrInsert(2*k + 1)
+	}
+	checkShape(t, tr, "odd keys added")
+	m = kinds(tr)
+	require.Zero(t, m[plainNode])
+	require.Greater(t, m[fullLeaf], m[halfLeaf], "leaves that took more than 64 items")
+
+	// Deletes merge leaves into half blocks that take a neighbour's items.
+	half := fill(blocks(NewG(64, cmp.Less[int])))
+	for k := range 5000 {
+		if k%3 != 0 {
+			half.Delete(2 * k)
+			checkShape(t, half, fmt.Sprintf("key %d deleted", 2*k))
+		}
+	}
+	require.Equal(t, 1667, half.Len())
+
+	// Clear gives the free list its plain nodes, past the blocks it drops.
+	tr.Clear(true)
+	require.NotEmpty(t, tr.cow.freelist.freelist)
 }

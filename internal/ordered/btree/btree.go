@@ -113,7 +113,7 @@ func NewWithFreeListG[T any](degree int, less LessFunc[T], f *FreeListG[T]) *BTr
 	}
 	return &BTreeG[T]{
 		degree: degree,
-		cow:    &copyOnWriteContext[T]{freelist: f, less: less, blocks: 2*degree-1 == leafCap},
+		cow:    &copyOnWriteContext[T]{freelist: f, less: less},
 	}
 }
 
@@ -225,16 +225,18 @@ type node[T any] struct {
 	items    items[T]
 	children items[*node[T]]
 	cow      *copyOnWriteContext[T]
-	block    bool // Added for ets: n is a leafBlock's node, its items in the block (see newLeaf)
+	block    uint8 // Added for ets: plainNode, or the block n is the node of (see newLeaf)
 }
 
 func (n *node[T]) mutableFor(cow *copyOnWriteContext[T]) *node[T] {
 	if n.cow == cow {
 		return n
 	}
-	out := cow.newNode()
-	if n.block {
-		out = cow.newLeaf() // Modified for ets: a block's copy is a block
+	var out *node[T]
+	if n.block != plainNode {
+		out = cow.newLeaf(len(n.items)) // Modified for ets: a block's copy is a block
+	} else {
+		out = cow.newNode()
 	}
 	if cap(out.items) >= len(n.items) {
 		out.items = out.items[:len(n.items)]
@@ -254,6 +256,7 @@ func (n *node[T]) mutableFor(cow *copyOnWriteContext[T]) *node[T] {
 
 func (n *node[T]) mutableChild(i int) *node[T] {
 	c := n.children[i].mutableFor(n.cow)
+	c = c.cow.room(c, 1) // Modified for ets: room for one more item
 	n.children[i] = c
 	return c
 }
@@ -261,29 +264,55 @@ func (n *node[T]) mutableChild(i int) *node[T] {
 // split splits the given node at the given index.  The current node shrinks,
 // and this function returns the item that existed at that index and a new node
 // containing all items/children after it.
-func (n *node[T]) split(i int) (T, *node[T]) {
+//
+// Modified for ets: it returns the node that holds the items before i too,
+// which the caller puts where n was. In a tree of blocks a leaf's halves
+// are blocks (see newLeaf): n, a leafBlock, keeps the half the caller will
+// insert into (the second if toSecond), in place, and the other goes into a
+// new halfBlock, where it stays if no insert comes back to it, as in trees
+// filled in key order; a plain leaf (a first root) is copied into two new
+// blocks. Otherwise n keeps the first half.
+func (n *node[T]) split(i int, toSecond bool) (T, *node[T], *node[T]) {
 	item := n.items[i]
-	next := n.cow.newNode()
-	if len(n.children) == 0 {
-		next = n.cow.newLeaf() // Modified for ets
+	if len(n.children) == 0 && n.cow.blocks {
+		switch {
+		case n.block == plainNode:
+			first, next := n.cow.newLeaf(i), n.cow.newLeaf(len(n.items)-i-1)
+			first.items = append(first.items, n.items[:i]...)
+			next.items = append(next.items, n.items[i+1:]...)
+			n.cow.freeNode(n)
+			return item, first, next
+		case toSecond:
+			first := n.cow.newLeaf(i)
+			first.items = append(first.items, n.items[:i]...)
+			k := copy(n.items, n.items[i+1:])
+			n.items.truncate(k)
+			return item, first, n
+		}
+		next := n.cow.newLeaf(len(n.items) - i - 1)
+		next.items = append(next.items, n.items[i+1:]...)
+		n.items.truncate(i)
+		return item, n, next
 	}
+	next := n.cow.newNode()
 	next.items = append(next.items, n.items[i+1:]...)
 	n.items.truncate(i)
 	if len(n.children) > 0 {
 		next.children = append(next.children, n.children[i+1:]...)
 		n.children.truncate(i + 1)
 	}
-	return item, next
+	return item, n, next
 }
 
 // maybeSplitChild checks if a child should be split, and if so splits it.
-// Returns whether or not a split occurred.
-func (n *node[T]) maybeSplitChild(i, maxItems int) bool {
+// Returns whether or not a split occurred. (Modified for ets: toSecond is
+// split's, whether the caller will go on into the second half.)
+func (n *node[T]) maybeSplitChild(i, maxItems int, toSecond bool) bool {
 	if len(n.children[i].items) < maxItems {
 		return false
 	}
-	first := n.mutableChild(i)
-	item, second := first.split(maxItems / 2)
+	item, first, second := n.mutableChild(i).split(maxItems/2, toSecond)
+	n.children[i] = first
 	n.items.insertAt(i, item)
 	n.children.insertAt(i+1, second)
 	return true
@@ -303,7 +332,7 @@ func (n *node[T]) insert(item T, maxItems int) (_ T, _ bool) {
 		n.items.insertAt(i, item)
 		return
 	}
-	if n.maybeSplitChild(i, maxItems) {
+	if c := n.children[i]; len(c.items) >= maxItems && n.maybeSplitChild(i, maxItems, n.cow.less(c.items[maxItems/2], item)) {
 		inTree := n.items[i]
 		switch {
 		case n.cow.less(item, inTree):
@@ -467,6 +496,9 @@ func (n *node[T]) growChildAndRemove(i int, item T, minItems int, typ toRemove) 
 			i--
 		}
 		child := n.mutableChild(i)
+		// Modified for ets: room for the right child's items
+		child = child.cow.room(child, 1+len(n.children[i+1].items))
+		n.children[i] = child
 		// merge with right child
 		mergeItem := n.items.removeAt(i)
 		mergeChild := n.children.removeAt(i + 1)
@@ -674,9 +706,21 @@ func (c *copyOnWriteContext[T]) newNode() (n *node[T]) {
 	return
 }
 
+// The kinds of node (node.block): a plain node, whose items are a slice of
+// their own, or the node of a leafBlock or of a halfBlock.
+const (
+	plainNode uint8 = iota
+	fullLeaf
+	halfLeaf
+)
+
 // leafCap is the number of items a leafBlock holds: 2*64-1, a full node of
-// ets's trees (degree 64).
-const leafCap = 127
+// ets's trees (degree 64); halfCap a halfBlock's, one more than a leaf of
+// that degree keeps after a split.
+const (
+	leafCap = 127
+	halfCap = 64
+)
 
 // leafBlock is a leaf and its items in one allocation: the node, then the
 // array its items slice always points into (its capacity, which a node
@@ -684,36 +728,77 @@ const leafCap = 127
 // a fixed offset from the node, so it can load them while the node's own
 // line, the slice header, is still on its way: GetSeqInt's leaf search does
 // (BlockBelow). Without blocks, a leaf's items are a separate allocation
-// whose address is in the node, one miss after the other.
+// whose address is in the node, one miss after the other. 2,304 bytes for
+// 16-byte items (the size class above 2,096).
 type leafBlock[T any] struct {
 	node  node[T]
 	items [leafCap]T
 }
 
+// halfBlock is leafBlock for a leaf of at most halfCap items: what a split
+// makes of the halves of a leaf (63 items each), so that a half no insert
+// comes back to, as in trees filled in key order, holds 1,152 bytes of
+// 16-byte items rather than 2,304. room moves one into a leafBlock before
+// it takes a 65th item.
+type halfBlock[T any] struct {
+	node  node[T]
+	items [halfCap]T
+}
+
 // SetLeafBlocks says whether the leaves t's splits make from now on are
-// leafBlocks (see newLeaf), which they are by default in trees of degree
-// 64; blocks need that degree. It applies to every tree of t's context.
-// Benchmarks compare the two layouts with it. (Added for ets.)
+// blocks (see newLeaf); they are not by default, and blocks need degree 64
+// (on is ignored at other degrees). It applies to the trees of t's context
+// (Split's halves, Concat's result), not to clones already made. Blocks
+// cost memory where nothing reads them at fixed places: ets's trees of
+// integer keys have them, for GetSeqInt. (Added for ets.)
 func (t *BTreeG[T]) SetLeafBlocks(on bool) {
 	t.cow.blocks = on && 2*t.degree-1 == leafCap
 }
 
-// newLeaf returns a new leaf for c's trees: a leafBlock's node if they hold
-// leafCap items a node (degree 64), else newNode's. Blocks do not go
-// through the free list: each is 127 items, where a node from the free list
-// is any node, and freeNode drops them. Only splits make leaves through it:
-// a tree's first root, a leaf of a tree with fewer than leafCap items, is
-// a plain node whose items grow with it, so that small trees stay small.
+// LeafBlocks reports whether t's splits make leaf blocks (SetLeafBlocks).
 // (Added for ets.)
-func (c *copyOnWriteContext[T]) newLeaf() *node[T] {
+func (t *BTreeG[T]) LeafBlocks() bool { return t.cow.blocks }
+
+// newLeaf returns a new, empty leaf for c's trees, with room for n items: a
+// halfBlock's node if n is at most halfCap, else a leafBlock's, if c's
+// trees have blocks (see SetLeafBlocks), else newNode's. Blocks do not go
+// through the free list, whose nodes are of any kind: freeNode drops them.
+// Leaf splits, copies of blocks (mutableFor) and room make leaves through
+// it; a tree's first root, and the roots of Split's halves of a lone leaf,
+// are plain nodes whose items grow with them, so that small trees stay
+// small, until they split into two blocks. (Added for ets.)
+func (c *copyOnWriteContext[T]) newLeaf(n int) *node[T] {
 	if !c.blocks {
 		return c.newNode()
 	}
-	b := new(leafBlock[T])
-	b.node.items = b.items[:0]
-	b.node.block = true
-	b.node.cow = c
-	return &b.node
+	var nd *node[T]
+	if n <= halfCap {
+		b := new(halfBlock[T])
+		b.node.items, b.node.block = b.items[:0], halfLeaf
+		nd = &b.node
+	} else {
+		b := new(leafBlock[T])
+		b.node.items, b.node.block = b.items[:0], fullLeaf
+		nd = &b.node
+	}
+	nd.cow = c
+	return nd
+}
+
+// room returns n, mutable for c, if it can take more items without
+// leaving its block, or else (a halfBlock's node that would hold more than
+// halfCap) a leafBlock's node holding n's items, which the caller puts
+// where n was; n is freed. Every path that adds items to a leaf goes
+// through it: mutableChild (inserts, steals, pushes), splitFullRoot (a
+// root leaf) and merges. (Added for ets.)
+func (c *copyOnWriteContext[T]) room(n *node[T], more int) *node[T] {
+	if n.block != halfLeaf || len(n.items)+more <= halfCap {
+		return n
+	}
+	out := c.newLeaf(leafCap)
+	out.items = append(out.items, n.items...)
+	c.freeNode(n)
+	return out
 }
 
 type freeType int
@@ -722,6 +807,7 @@ const (
 	ftFreelistFull freeType = iota // node was freed (available for GC, not stored in freelist)
 	ftStored                       // node was stored in the freelist for later use
 	ftNotOwned                     // node was ignored by COW, since it's owned by another one
+	ftDropped                      // Added for ets: node was a block, never stored (see newLeaf)
 )
 
 // freeNode frees a node within a given COW context, if it's owned by that
@@ -733,8 +819,8 @@ func (c *copyOnWriteContext[T]) freeNode(n *node[T]) freeType {
 		n.items.truncate(0)
 		n.children.truncate(0)
 		n.cow = nil
-		if n.block { // Modified for ets: see newLeaf
-			return ftFreelistFull
+		if n.block != plainNode { // Modified for ets: see newLeaf
+			return ftDropped
 		}
 		if c.freelist.freeNode(n) {
 			return ftStored
@@ -748,11 +834,13 @@ func (c *copyOnWriteContext[T]) freeNode(n *node[T]) freeType {
 
 // splitFullRoot makes the root mutable and, if it is full, splits it under a
 // new root, so that an insertion below cannot overflow it.
-func (t *BTreeG[T]) splitFullRoot() {
-	t.root = t.root.mutableFor(t.cow)
+//
+// Modified for ets: toSecond is split's; it is called only when the root
+// is full.
+func (t *BTreeG[T]) splitFullRoot(toSecond func() bool) {
+	t.root = t.cow.room(t.root.mutableFor(t.cow), 1) // Modified for ets: see room
 	if len(t.root.items) >= t.maxItems() {
-		item2, second := t.root.split(t.maxItems() / 2)
-		oldroot := t.root
+		item2, oldroot, second := t.root.split(t.maxItems()/2, toSecond())
 		t.root = t.cow.newNode()
 		t.root.items = append(t.root.items, item2)
 		t.root.children = append(t.root.children, oldroot, second)
@@ -771,7 +859,7 @@ func (t *BTreeG[T]) ReplaceOrInsert(item T) (_ T, _ bool) {
 		t.length++
 		return
 	} else {
-		t.splitFullRoot()
+		t.splitFullRoot(func() bool { return t.cow.less(t.root.items[t.maxItems()/2], item) })
 	}
 	out, outb := t.root.insert(item, t.maxItems())
 	if !outb {

@@ -139,7 +139,7 @@ func TestGetSeqInt_ReadsWhileNodesSplitMergeAndFree(t *testing.T) {
 	for _, c := range []struct{ degree, keys int }{{2, 64}, {64, 4000}} {
 		t.Run(fmt.Sprintf("degree=%d", c.degree), func(t *testing.T) {
 			keys := c.keys
-			tr := NewG(c.degree, func(a, b Item[int64, int64]) bool { return a.Key < b.Key })
+			tr := blocks(NewG(c.degree, func(a, b Item[int64, int64]) bool { return a.Key < b.Key }))
 			for k := int64(0); k < int64(keys); k += 2 {
 				tr.ReplaceOrInsert(Item[int64, int64]{Key: k, Value: 10 * k})
 			}

@@ -69,7 +69,7 @@ func TestGetSeqInt_MatchesGet(t *testing.T) {
 	less := func(a, b Item[int64, int]) bool { return a.Key < b.Key }
 	for _, degree := range []int{2, 32, 64} {
 		for _, n := range []int{0, 1, 5, 7, 100, 3000, 100_000} {
-			tr := NewG(degree, less)
+			tr := blocks(NewG(degree, less))
 			tr.ReplaceOrInsert(Item[int64, int]{Key: math.MinInt64, Value: -1})
 			tr.ReplaceOrInsert(Item[int64, int]{Key: math.MaxInt64, Value: -2})
 			for k := range n {
@@ -161,40 +161,103 @@ func TestGetSeqInt_SearchesAndTornNodes(t *testing.T) {
 
 	// A leaf block whose items slice is not its block's, which only a bug
 	// could make: its lookups are invalid, not answered from the block.
-	blocks := NewG(64, func(a, b Item[int64, int]) bool { return a.Key < b.Key })
+	bt := blocks(NewG(64, func(a, b Item[int64, int]) bool { return a.Key < b.Key }))
 	for k := range 1000 {
-		blocks.ReplaceOrInsert(Item[int64, int]{Key: int64(k), Value: k})
+		bt.ReplaceOrInsert(Item[int64, int]{Key: int64(2 * k), Value: k})
 	}
-	leaf := blocks.root.children[len(blocks.root.children)-1]
-	require.True(t, leaf.block)
+	leaf := bt.root.children[0]
+	require.Equal(t, halfLeaf, leaf.block) // keys in order: the first leaf took none after its split
 	last := leaf.items[len(leaf.items)-1].Key
-	_, ok, valid := GetSeqInt(blocks, last, &seq, 0, false)
+	_, ok, valid := GetSeqInt(bt, last, &seq, 0, false)
 	require.True(t, ok && valid, "the block's own items")
 	leaf.items = slices.Clone(leaf.items)
-	_, _, valid = GetSeqInt(blocks, last, &seq, 0, false)
+	_, _, valid = GetSeqInt(bt, last, &seq, 0, false)
 	require.False(t, valid, "a block's node with items elsewhere")
-	_, ok, valid = GetSeqInt(blocks, last, &seq, 0, true)
+	_, ok, valid = GetSeqInt(bt, last, &seq, 0, true)
 	require.True(t, ok && valid, "counted leaves do not use the block")
-}
+	for k := range 4 { // the first leaf's 64th to 67th items: room moves it into a leafBlock
+		bt.ReplaceOrInsert(Item[int64, int]{Key: int64(2*k + 1), Value: k})
+	}
+	leaf = bt.root.children[0]
+	require.Equal(t, fullLeaf, leaf.block)
+	last = leaf.items[len(leaf.items)-1].Key
+	_, ok, valid = GetSeqInt(bt, last, &seq, 0, false)
+	require.True(t, ok && valid, "the block's own items")
+	leaf.items = slices.Clone(leaf.items)
+	_, _, valid = GetSeqInt(bt, last, &seq, 0, false)
+	require.False(t, valid, "a block's node with items elsewhere")
 
-// TestBlockBelow_MatchesNaturalSearch checks BlockBelow against a binary
-// search of the first n slots of a block, for every n up to leafCap and
-// keys below, between, on and above them, with the slots past n holding
-// the least and the greatest keys in turn (keys removed, zero values): they
-// must never count, nor shift the runs counted.
-func TestBlockBelow_MatchesNaturalSearch(t *testing.T) {
-	var a [leafCap]Item[int64, int]
-	for n := 0; n <= leafCap; n++ {
-		for _, rest := range []int64{math.MinInt64, 0, math.MaxInt64} {
-			for j := range a {
-				a[j].Key = rest
-				if j < n {
-					a[j].Key = int64(10 * (j + 1))
+	// Which search a block gets: on keys a writer is rewriting (out of
+	// order), GetSeqInt answers as BlockBelow or HalfBelow does, which
+	// RunBelow does not always.
+	bt = blocks(NewG(64, func(a, b Item[int64, int]) bool { return a.Key < b.Key }))
+	for k := range 1000 {
+		bt.ReplaceOrInsert(Item[int64, int]{Key: int64(2 * k), Value: k})
+	}
+	bt.ReplaceOrInsert(Item[int64, int]{Key: 1}) // 64 items in the first leaf: HalfBelow halves at 31, RunBelow at 32
+	first, lastLeaf := bt.root.children[0], bt.root.children[len(bt.root.children)-1]
+	require.Equal(t, []uint8{halfLeaf, fullLeaf}, []uint8{first.block, lastLeaf.block})
+	for _, c := range []struct {
+		leaf   *node[Item[int64, int]]
+		lo, hi int64 // the keys the root sends to the leaf
+		below  func(n int, k int64) int
+	}{
+		{first, 0, bt.root.items[0].Key, func(n int, k int64) int {
+			return HalfBelow(&(*halfBlock[Item[int64, int]])(unsafe.Pointer(first)).items, n, k)
+		}},
+		{lastLeaf, bt.root.items[len(bt.root.items)-1].Key + 1, bt.root.items[len(bt.root.items)-1].Key + 1 + int64(len(lastLeaf.items)), func(n int, k int64) int {
+			return BlockBelow(&(*leafBlock[Item[int64, int]])(unsafe.Pointer(lastLeaf)).items, n, k)
+		}},
+	} {
+		leaf := c.leaf
+		differ := 0
+		for range 50 {
+			for i := range leaf.items {
+				leaf.items[i].Key = c.lo + r.Int64N(c.hi-c.lo)
+			}
+			for k := c.lo; k < c.hi; k++ {
+				ib, ir := c.below(len(leaf.items), k), RunBelow(leaf.items, k)
+				wok := ib < len(leaf.items) && leaf.items[ib].Key == k
+				_, ok, valid := GetSeqInt(bt, k, &seq, 0, false)
+				require.True(t, valid)
+				require.Equal(t, wok, ok, "block kind %d, key %d", leaf.block, k)
+				if wok != (ir < len(leaf.items) && leaf.items[ir].Key == k) {
+					differ++
 				}
 			}
-			for k := int64(0); k <= int64(10*(n+2)); k += 5 {
-				want, _ := slices.BinarySearchFunc(a[:n], k, func(it Item[int64, int], k int64) int { return cmp.Compare(it.Key, k) })
-				require.Equal(t, want, BlockBelow(&a, n, k), "n=%d, key %d, slots past n %d", n, k, rest)
+		}
+		require.Positive(t, differ, "block kind %d: no key told the searches apart", leaf.block)
+	}
+}
+
+// TestBlockBelow_MatchesNaturalSearch checks BlockBelow and HalfBelow
+// against a binary search of the first n slots of a block, for every n up
+// to the block's size and keys below, between, on and above them, with the
+// slots past n holding the least, zero and the greatest keys in turn (keys
+// removed, zero values): they must never count, nor shift the runs counted.
+func TestBlockBelow_MatchesNaturalSearch(t *testing.T) {
+	var full [leafCap]Item[int64, int]
+	var half [halfCap]Item[int64, int]
+	for _, c := range []struct {
+		a     []Item[int64, int]
+		below func(n int, k int64) int
+	}{
+		{full[:], func(n int, k int64) int { return BlockBelow(&full, n, k) }},
+		{half[:], func(n int, k int64) int { return HalfBelow(&half, n, k) }},
+	} {
+		a := c.a
+		for n := 0; n <= len(a); n++ {
+			for _, rest := range []int64{math.MinInt64, 0, math.MaxInt64} {
+				for j := range a {
+					a[j].Key = rest
+					if j < n {
+						a[j].Key = int64(10 * (j + 1))
+					}
+				}
+				for k := int64(0); k <= int64(10*(n+2)); k += 5 {
+					want, _ := slices.BinarySearchFunc(a[:n], k, func(it Item[int64, int], k int64) int { return cmp.Compare(it.Key, k) })
+					require.Equal(t, want, c.below(n, k), "%d slots, n=%d, key %d, slots past n %d", len(a), n, k, rest)
+				}
 			}
 		}
 	}

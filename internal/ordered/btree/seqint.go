@@ -24,18 +24,20 @@ type Item[K, V any] struct {
 // not, which a torn string could turn into a fault and a NaN into a wrong
 // order. It counts the keys below key in inner nodes (CountBelow), and in
 // leaves too if cachedLeaves says they are likely in the processor's cache;
-// other leaves it searches at fixed places of their leaf block
-// (BlockBelow), or with RunBelow if they are not blocks (a tree's first
-// root, trees of another degree). It checks seq once a level, after it has
-// copied the node's slices and before it searches them, and once at the
-// end: an integer read while a writer stores it is a wrong number, never a
-// fault, and the index a search returns is in range whatever the keys it
-// read. Lookups of 1e6 int64 keys took 1,013 instructions through it
-// against 1,191 through GetSeq with the same searches (callgrind,
-// twenty-second session; 1,204 in the twenty-first's count), and 2-4% less
-// time (a scratch copy of ordered's BenchmarkTree_LeafSearches, GetSeq and
-// GetSeqInt taking turns); 908 since CountBelow's last round is spelled
-// out.
+// other leaves it searches at fixed places of their block (BlockBelow,
+// HalfBelow), or, if they are plain nodes (a tree without blocks, a first
+// root), with RunBelow. A block whose items slice is not its own, which no
+// writer makes, reads invalid: the caller takes the lock. It checks seq
+// once a level, after it has copied the node's slices and before it
+// searches them, and once at the end: an integer read while a writer
+// stores it is a wrong number, never a fault, and the index a search
+// returns is in range whatever the keys it read. Before blocks (measured on
+// plain leaves, with RunBelow), lookups of 1e6 int64 keys took 1,013
+// instructions through it against 1,191 through GetSeq with the same
+// searches (callgrind, twenty-second session; 1,204 in the twenty-first's
+// count), and 2-4% less time (a scratch copy of ordered's
+// BenchmarkTree_LeafSearches, GetSeq and GetSeqInt taking turns); 908 once
+// CountBelow's last round was spelled out.
 func GetSeqInt[K cmp.Ordered, V any](t *BTreeG[Item[K, V]], key K, seq *atomic.Uint64, start uint64, cachedLeaves bool) (out Item[K, V], found, valid bool) {
 	n := t.root
 	for n != nil {
@@ -49,12 +51,18 @@ func GetSeqInt[K cmp.Ordered, V any](t *BTreeG[Item[K, V]], key K, seq *atomic.U
 		switch {
 		case len(children) > 0 || cachedLeaves:
 			i = CountBelow(items, key)
-		case n.block:
+		case n.block == fullLeaf:
 			b := (*leafBlock[Item[K, V]])(unsafe.Pointer(n))
-			if unsafe.SliceData(items) != &b.items[0] {
-				return out, false, false // not a block's items: a torn read, or a bug
+			if unsafe.SliceData(items) != &b.items[0] || len(items) > len(b.items) {
+				return out, false, false // not the block's items: a bug
 			}
 			i = BlockBelow(&b.items, len(items), key)
+		case n.block == halfLeaf:
+			b := (*halfBlock[Item[K, V]])(unsafe.Pointer(n))
+			if unsafe.SliceData(items) != &b.items[0] || len(items) > len(b.items) {
+				return out, false, false
+			}
+			i = HalfBelow(&b.items, len(items), key)
 		default:
 			i = RunBelow(items, key)
 		}
@@ -207,13 +215,13 @@ const leafRun = 16
 // (its slice header, where n is): in a leaf that is not in the cache the
 // probes' misses and the node's overlap, where RunBelow reads the node's
 // line first and the keys after. Lookups of 1e6 int64 keys took 0.84-0.89
-// of the time of RunBelow on a tree without blocks, 5e5 keys 0.86-0.89, 3e5
-// keys 0.88-0.96 (ordered's BenchmarkTree_LeafSearches, each search on its
-// own tree, the trees built in turns, twenty-third session; the same
-// halving and run with each run slot checked against n instead of the run
-// cut short at n: level). Slots past
-// n hold zero values or keys since removed, read but never counted. n must
-// be at most leafCap; the result is in [0, n].
+// of the time of RunBelow on a tree without blocks, 5e5 keys 0.86-0.89,
+// 3e5 keys 0.88-0.96 (ordered's BenchmarkTree_LeafSearches, each search on
+// its own tree, twenty-third session). Checking each slot of the run
+// against n, rather than cutting the run short at n, was level with it.
+// Slots past n hold zero values or keys since removed, read but never
+// counted. n must be at most leafCap; the result is in [0, n]. It is kept
+// out of line as RunBelow is (inlined, not measured).
 //
 //go:noinline
 func BlockBelow[K cmp.Ordered, V any](a *[leafCap]Item[K, V], n int, key K) int {
@@ -229,6 +237,31 @@ func BlockBelow[K cmp.Ordered, V any](a *[leafCap]Item[K, V], n int, key K) int 
 	}
 	below := 0
 	for _, it := range a[lo : lo+min(n-lo, 15)] { // a SETcc a key, as CountBelow
+		one := 0
+		if it.Key < key {
+			one = 1
+		}
+		below += one
+	}
+	return lo + below
+}
+
+// HalfBelow is BlockBelow for a halfBlock, whose items are the first n of a:
+// it halves the block's halfCap slots down to a run of at most 16 and
+// counts the run's keys below key, every slot from n on counting as
+// greater than key. n must be at most halfCap; the result is in [0, n].
+//
+//go:noinline
+func HalfBelow[K cmp.Ordered, V any](a *[halfCap]Item[K, V], n int, key K) int {
+	lo := 0
+	if a[31].Key < key && 31 < n { // 64 slots: 31 below, 32 above
+		lo = 32
+	}
+	if a[lo+15].Key < key && lo+15 < n { // 32 (or 31): 15 below, 16 (15) above
+		lo += 16
+	}
+	below := 0
+	for _, it := range a[lo : lo+min(n-lo, 16)] { // a SETcc a key, as CountBelow
 		one := 0
 		if it.Key < key {
 			one = 1

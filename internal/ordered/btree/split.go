@@ -22,9 +22,9 @@ func (t *BTreeG[T]) Split() (left, right *BTreeG[T], pivot T, ok bool) {
 	k := len(root.items)
 	m := k / 2
 	if len(root.children) == 0 {
-		left.root = t.cow.newLeaf()
+		left.root = t.cow.newNode()
 		left.root.items = append(left.root.items[:0], root.items[:m]...)
-		right.root = t.cow.newLeaf()
+		right.root = t.cow.newNode()
 		right.root.items = append(right.root.items[:0], root.items[m:]...)
 		left.length, right.length = m, k-m
 		return left, right, root.items[m], true
@@ -122,14 +122,14 @@ func (t *BTreeG[T]) push(item T, atEnd bool) {
 // the way down as ReplaceOrInsert does, so that it has room for one more
 // item. t must be at least that high.
 func (t *BTreeG[T]) edge(level int, atEnd bool) *node[T] {
-	t.splitFullRoot()
+	t.splitFullRoot(func() bool { return atEnd })
 	n := t.root
 	for l := t.height(); l > level; l-- {
 		i := 0
 		if atEnd {
 			i = len(n.children) - 1
 		}
-		if n.maybeSplitChild(i, t.maxItems()) && atEnd {
+		if n.maybeSplitChild(i, t.maxItems(), atEnd) && atEnd {
 			i++ // the upper half of the split child is the last child now
 		}
 		n = n.mutableChild(i)
@@ -168,27 +168,22 @@ func (t *BTreeG[T]) hang(item T, sub *node[T], h int, atEnd bool) {
 	if len(lo.children) > 0 {
 		kids = append(append(make(items[*node[T]], 0, len(its)+1), lo.children...), hi.children...)
 	}
-	// The items are copied into c's (and the new node's) own arrays, not
-	// handed over: a leaf that is a block must keep its items in the block.
+	// c and the new node are inner nodes, never leaf blocks, whose items
+	// must stay in their block: Concat pushes a tree of a node's worth of
+	// items or fewer into the other, so both are two levels high or more.
 	if len(its) <= t.maxItems() {
-		c.items, c.children = append(c.items[:0], its...), kids
+		c.items, c.children = its, kids
 		if len(parent.items) == 0 { // the root made above: no longer needed
 			t.root = c
 		}
 		return
 	}
 	m := len(its) / 2
-	var high *node[T]
-	if kids == nil {
-		high = t.cow.newLeaf()
-	} else {
-		high = t.cow.newNode()
-	}
-	low := c
+	low, high := c, t.cow.newNode()
 	if !atEnd {
 		low, high = high, c
 	}
-	low.items, high.items = append(low.items[:0], its[:m]...), append(high.items[:0], its[m+1:]...)
+	low.items, high.items = its[:m:m], its[m+1:]
 	if kids != nil {
 		low.children, high.children = kids[:m+1:m+1], kids[m+1:]
 	}
