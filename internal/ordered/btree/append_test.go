@@ -396,6 +396,46 @@ func TestSetLeafBlocks(t *testing.T) {
 	require.Zero(t, m[plainNode])
 	require.Greater(t, m[fullLeaf], m[halfLeaf], "leaves that took more than 64 items")
 
+	// Updates, and a key added to a half block and deleted again, leave
+	// half blocks half (a 64th item fits; only a 65th moves a block).
+	ordered := fill(blocks(NewG(64, cmp.Less[int])))
+	before := kinds(ordered)
+	for k := range 5000 {
+		ordered.ReplaceOrInsert(2 * k)
+	}
+	for k := 0; k < 5000; k += 63 {
+		ordered.ReplaceOrInsert(2*k + 1)
+		ordered.ReplaceOrInsert(2*k + 1) // an update of a half block's 64th item
+		ordered.Delete(2*k + 1)
+	}
+	require.Equal(t, before, kinds(ordered), "updates, inserts and deletes of a 64th item")
+
+	// Pushes at the end (Concat of small trees) and a root leaf that splits
+	// leave behind half blocks too.
+	pushed := fill(blocks(NewG(64, cmp.Less[int])))
+	for j := range 30 {
+		small := blocks(NewG(64, cmp.Less[int]))
+		for k := range 100 {
+			small.ReplaceOrInsert(10_000 + 100*j + k)
+		}
+		pushed = Concat(pushed, small)
+	}
+	checkShape(t, pushed, "pushed")
+	require.LessOrEqual(t, kinds(pushed)[fullLeaf], 1, "pushed at the end")
+	root := blocks(NewG(64, cmp.Less[int]))
+	for k := range 200 {
+		root.ReplaceOrInsert(k)
+	}
+	for k := range 150 {
+		root.Delete(k)
+	}
+	require.Empty(t, root.root.children, "the root is a leaf again")
+	require.NotEqual(t, plainNode, root.root.block)
+	for k := 200; k < 400; k++ {
+		root.ReplaceOrInsert(k)
+	}
+	require.Equal(t, halfLeaf, root.root.children[0].block, "the root leaf's first half, split in key order")
+
 	// Deletes merge leaves into half blocks that take a neighbour's items.
 	half := fill(blocks(NewG(64, cmp.Less[int])))
 	for k := range 5000 {

@@ -256,16 +256,27 @@ func (n *node[T]) mutableFor(cow *copyOnWriteContext[T]) *node[T] {
 
 func (n *node[T]) mutableChild(i int) *node[T] {
 	c := n.children[i].mutableFor(n.cow)
-	c = c.cow.room(c, 1) // Modified for ets: room for one more item
 	n.children[i] = c
 	return c
 }
 
-// split splits the given node at the given index.  The current node shrinks,
-// and this function returns the item that existed at that index and a new node
-// containing all items/children after it.
+// growChild is mutableChild for a child about to take more items: through
+// room, so that a half block that would hold more than halfCap moves into
+// a leafBlock first. Only paths that add items use it (inserts of new keys,
+// steals' receivers, pushes, merges): a half block that only loses or
+// replaces items stays half. (Added for ets.)
+func (n *node[T]) growChild(i, more int) *node[T] {
+	c := n.mutableChild(i)
+	c = n.cow.room(c, more)
+	n.children[i] = c
+	return c
+}
+
+// split splits the given node at the given index, and returns the item
+// that existed at that index, the node holding the items before it and the
+// node holding those after it.
 //
-// Modified for ets: it returns the node that holds the items before i too,
+// Modified for ets (google/btree's n always keeps the first half): it returns the node that holds the items before i too,
 // which the caller puts where n was. In a tree of blocks a leaf's halves
 // are blocks (see newLeaf): n, a leafBlock, keeps the half the caller will
 // insert into (the second if toSecond), in place, and the other goes into a
@@ -332,7 +343,14 @@ func (n *node[T]) insert(item T, maxItems int) (_ T, _ bool) {
 		n.items.insertAt(i, item)
 		return
 	}
-	if c := n.children[i]; len(c.items) >= maxItems && n.maybeSplitChild(i, maxItems, n.cow.less(c.items[maxItems/2], item)) {
+	split := false
+	if c := n.children[i]; len(c.items) >= maxItems {
+		// Modified for ets: split keeps the half the insert goes on into in
+		// a leaf's block, which only leaves of trees of blocks need to know.
+		toSecond := n.cow.blocks && len(c.children) == 0 && n.cow.less(c.items[maxItems/2], item)
+		split = n.maybeSplitChild(i, maxItems, toSecond)
+	}
+	if split {
 		inTree := n.items[i]
 		switch {
 		case n.cow.less(item, inTree):
@@ -345,7 +363,13 @@ func (n *node[T]) insert(item T, maxItems int) (_ T, _ bool) {
 			return out, true
 		}
 	}
-	return n.mutableChild(i).insert(item, maxItems)
+	c := n.mutableChild(i)
+	if c.block == halfLeaf && len(c.items) == halfCap { // Modified for ets: see growChild
+		if _, found := n.cow.find(c.items, item); !found {
+			c = n.growChild(i, 1)
+		}
+	}
+	return c.insert(item, maxItems)
 }
 
 // get finds the given key in the subtree and returns it.
@@ -473,7 +497,7 @@ func (n *node[T]) remove(item T, minItems int, typ toRemove) (_ T, _ bool) {
 func (n *node[T]) growChildAndRemove(i int, item T, minItems int, typ toRemove) (T, bool) {
 	if i > 0 && len(n.children[i-1].items) > minItems {
 		// Steal from left child
-		child := n.mutableChild(i)
+		child := n.growChild(i, 1) // Modified for ets: see growChild
 		stealFrom := n.mutableChild(i - 1)
 		stolenItem := stealFrom.items.pop()
 		child.items.insertAt(0, n.items[i-1])
@@ -483,7 +507,7 @@ func (n *node[T]) growChildAndRemove(i int, item T, minItems int, typ toRemove) 
 		}
 	} else if i < len(n.items) && len(n.children[i+1].items) > minItems {
 		// steal from right child
-		child := n.mutableChild(i)
+		child := n.growChild(i, 1) // Modified for ets: see growChild
 		stealFrom := n.mutableChild(i + 1)
 		stolenItem := stealFrom.items.removeAt(0)
 		child.items = append(child.items, n.items[i])
@@ -495,10 +519,7 @@ func (n *node[T]) growChildAndRemove(i int, item T, minItems int, typ toRemove) 
 		if i >= len(n.items) {
 			i--
 		}
-		child := n.mutableChild(i)
-		// Modified for ets: room for the right child's items
-		child = child.cow.room(child, 1+len(n.children[i+1].items))
-		n.children[i] = child
+		child := n.growChild(i, 1+len(n.children[i+1].items)) // Modified for ets: see growChild
 		// merge with right child
 		mergeItem := n.items.removeAt(i)
 		mergeChild := n.children.removeAt(i + 1)
@@ -736,10 +757,10 @@ type leafBlock[T any] struct {
 }
 
 // halfBlock is leafBlock for a leaf of at most halfCap items: what a split
-// makes of the halves of a leaf (63 items each), so that a half no insert
-// comes back to, as in trees filled in key order, holds 1,152 bytes of
-// 16-byte items rather than 2,304. room moves one into a leafBlock before
-// it takes a 65th item.
+// makes of the half of a leaf (63 items) the insert does not go on into, so
+// that a half no insert comes back to, as in trees filled in key order,
+// takes 1,152 bytes with 16-byte items (1,024 of them items) rather than
+// 2,304. room moves one into a leafBlock before it takes a 65th item.
 type halfBlock[T any] struct {
 	node  node[T]
 	items [halfCap]T
@@ -789,8 +810,8 @@ func (c *copyOnWriteContext[T]) newLeaf(n int) *node[T] {
 // leaving its block, or else (a halfBlock's node that would hold more than
 // halfCap) a leafBlock's node holding n's items, which the caller puts
 // where n was; n is freed. Every path that adds items to a leaf goes
-// through it: mutableChild (inserts, steals, pushes), splitFullRoot (a
-// root leaf) and merges. (Added for ets.)
+// through it: growChild (inserts, steals, merges), edge (pushes) and
+// splitFullRoot (a root leaf). (Added for ets.)
 func (c *copyOnWriteContext[T]) room(n *node[T], more int) *node[T] {
 	if n.block != halfLeaf || len(n.items)+more <= halfCap {
 		return n
@@ -859,7 +880,9 @@ func (t *BTreeG[T]) ReplaceOrInsert(item T) (_ T, _ bool) {
 		t.length++
 		return
 	} else {
-		t.splitFullRoot(func() bool { return t.cow.less(t.root.items[t.maxItems()/2], item) })
+		t.splitFullRoot(func() bool {
+			return t.cow.blocks && len(t.root.children) == 0 && t.cow.less(t.root.items[t.maxItems()/2], item)
+		})
 	}
 	out, outb := t.root.insert(item, t.maxItems())
 	if !outb {

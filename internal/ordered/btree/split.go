@@ -132,7 +132,7 @@ func (t *BTreeG[T]) edge(level int, atEnd bool) *node[T] {
 		if n.maybeSplitChild(i, t.maxItems(), atEnd) && atEnd {
 			i++ // the upper half of the split child is the last child now
 		}
-		n = n.mutableChild(i)
+		n = n.growChild(i, 1) // a push adds one item to the leaf
 	}
 	return n
 }
