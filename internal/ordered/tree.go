@@ -33,37 +33,39 @@
 // bound with a fresh seek through the current routing layer.
 //
 // The BTreeG is a copy of google/btree's (package btree below), with
-// additions this engine's speed rests on, the first two of them: AppendAscend and AppendDescend copy
-// a leaf's run of items into a batch with one append, comparing only to find
-// the bounds, where BTreeG's Ascend calls a function per item; and a node
-// search supplied per tree (NewSearchG), so that a tree of cmp.Ordered keys
-// (NewOrdered) compares keys inline instead of calling a less function
-// through a closure at every step of every binary search. Trees made with a
-// comparator (NewCompare) call it once per comparison, through one closure.
+// additions this engine's speed rests on, the first two of them: AppendAscend
+// and AppendDescend copy a leaf's run of items into a batch with one append,
+// comparing only to find the bounds, where BTreeG's Ascend calls a function
+// per item; and a node search supplied per tree (NewSearchG), so that a tree
+// of cmp.Ordered keys (NewOrdered) compares keys inline instead of calling a
+// less function through a closure at every step of every binary search. Trees
+// made with a comparator (NewCompare) call it once per comparison, through
+// one closure.
 //
 // # Lookups without the lock
 //
-// Get and Has read a base node without its lock, so that readers of one node do
-// not all write its lock's line. A writer makes the node's sequence counter odd
-// when it takes the write lock and even again before it lets go (seqRWMutex); a
-// reader notes the counter, even, then descends the btree (btree.GetSeq),
-// copying each node's slices and each item, and checking the counter unmoved
-// before it uses the copy, so a torn string is discarded, never compared
-// (integer keys, which a torn read only makes wrong, are compared first and the
-// counter checked once a node, by btree.GetSeqInt, which finds a large tree's
-// leaf keys at fixed places of its leaf block, the node and its items in one
-// allocation, without waiting for the node's line). A reader that meets a
-// writer tries again, and takes the read lock only after 64 tries: a writer
-// holds a base node for a microsecond or so, and a reader waiting on the lock
-// behind it yields the processor and then sleeps, which costs more. Splits and
-// joins hold the write locks of the nodes they replace, so a reader of a node
-// that dies meanwhile sees its counter move; a node already dead is not read at
-// all, since the nodes that replaced it own its btree nodes and their writers
-// do not move its counter. Next, Prev, First and Last read the same way
-// (btree.SeekSeq), going on to the next base node when one has nothing beyond
-// the key. Under the race detector, which rightly reports the racing copies,
-// and on architectures whose loads may be reordered with later loads (arm64,
-// for one: see optimistic.go), they all take the read lock.
+// Get and Has read a base node without its lock, so that readers of one node
+// do not all write its lock's line. A writer makes the node's sequence
+// counter odd when it takes the write lock and even again before it lets go
+// (seqRWMutex); a reader notes the counter, even, then descends the btree
+// (btree.GetSeq), copying each node's slices and each item, and checking the
+// counter unmoved before it uses the copy, so a torn string is discarded,
+// never compared (integer keys, which a torn read only makes wrong, are
+// compared first and the counter checked once a node, by btree.GetSeqInt,
+// which finds a large tree's leaf keys at fixed places of its leaf block, the
+// node and its items in one allocation, without waiting for the node's line).
+// A reader that meets a writer tries again, and takes the read lock only
+// after 64 tries: a writer holds a base node for a microsecond or so, and a
+// reader waiting on the lock behind it yields the processor and then sleeps,
+// which costs more. Splits and joins hold the write locks of the nodes they
+// replace, so a reader of a node that dies meanwhile sees its counter move; a
+// node already dead is not read at all, since the nodes that replaced it own
+// its btree nodes and their writers do not move its counter. Next, Prev,
+// First and Last read the same way (btree.SeekSeq), going on to the next base
+// node when one has nothing beyond the key. Under the race detector, which
+// rightly reports the racing copies, and on architectures whose loads may be
+// reordered with later loads (arm64, for one: see optimistic.go), they all
+// take the read lock.
 //
 // # Traversals copy bounded batches, not Clone snapshots
 //

@@ -221,7 +221,7 @@ const leafRun = 16
 // against n, rather than cutting the run short at n, was level with it.
 // Slots past n hold zero values or keys since removed, read but never
 // counted. n must be at most leafCap; the result is in [0, n]. It is kept
-// out of line as RunBelow is (inlined, not measured).
+// out of line as RunBelow is (its inlined form was not measured).
 //
 //go:noinline
 func BlockBelow[K cmp.Ordered, V any](a *[leafCap]Item[K, V], n int, key K) int {
