@@ -276,13 +276,14 @@ func (n *node[T]) growChild(i, more int) *node[T] {
 // that existed at that index, the node holding the items before it and the
 // node holding those after it.
 //
-// Modified for ets (google/btree's n always keeps the first half): it returns the node that holds the items before i too,
-// which the caller puts where n was. In a tree of blocks a leaf's halves
-// are blocks (see newLeaf): n, a leafBlock, keeps the half the caller will
-// insert into (the second if toSecond), in place, and the other goes into a
-// new halfBlock, where it stays if no insert comes back to it, as in trees
-// filled in key order; a plain leaf (a first root) is copied into two new
-// blocks. Otherwise n keeps the first half.
+// Modified for ets (google/btree's n always keeps the first half): it returns
+// the node that holds the items before i too, which the caller puts where n
+// was. In a tree of blocks a leaf's halves are blocks (see newLeaf): n, a
+// leafBlock, keeps the half the caller will insert into (the second if
+// toSecond), in place, and the other goes into a new halfBlock, where it
+// stays if no insert comes back to it, as in trees filled in key order; a
+// plain leaf (a first root) is copied into two new blocks. Otherwise n keeps
+// the first half.
 func (n *node[T]) split(i int, toSecond bool) (T, *node[T], *node[T]) {
 	item := n.items[i]
 	if len(n.children) == 0 && n.cow.blocks {
