@@ -286,23 +286,18 @@ func (n *node[T]) growChild(i, more int) *node[T] {
 // the first half.
 func (n *node[T]) split(i int, toSecond bool) (T, *node[T], *node[T]) {
 	item := n.items[i]
-	if len(n.children) == 0 && n.cow.blocks {
+	if c := n.cow; len(n.children) == 0 && c.blocks {
 		switch {
 		case n.block == plainNode:
-			first, next := n.cow.newLeaf(i), n.cow.newLeaf(len(n.items)-i-1)
-			first.items = append(first.items, n.items[:i]...)
-			next.items = append(next.items, n.items[i+1:]...)
-			n.cow.freeNode(n)
+			first, next := c.leafOf(n.items[:i]), c.leafOf(n.items[i+1:])
+			c.freeNode(n)
 			return item, first, next
 		case toSecond:
-			first := n.cow.newLeaf(i)
-			first.items = append(first.items, n.items[:i]...)
-			k := copy(n.items, n.items[i+1:])
-			n.items.truncate(k)
+			first := c.leafOf(n.items[:i])
+			n.items.truncate(copy(n.items, n.items[i+1:]))
 			return item, first, n
 		}
-		next := n.cow.newLeaf(len(n.items) - i - 1)
-		next.items = append(next.items, n.items[i+1:]...)
+		next := c.leafOf(n.items[i+1:])
 		n.items.truncate(i)
 		return item, n, next
 	}
@@ -314,6 +309,14 @@ func (n *node[T]) split(i int, toSecond bool) (T, *node[T], *node[T]) {
 		n.children.truncate(i + 1)
 	}
 	return item, n, next
+}
+
+// toSecond reports whether item goes after n's i-th item, where split(i)
+// divides n, if n is a leaf of a tree of blocks: the split then keeps the
+// half the insert goes on into in n's block. Other splits do not ask, and
+// it makes no comparison for them. (Added for ets.)
+func (n *node[T]) toSecond(i int, item T) bool {
+	return n.cow.blocks && len(n.children) == 0 && n.cow.less(n.items[i], item)
 }
 
 // maybeSplitChild checks if a child should be split, and if so splits it.
@@ -344,14 +347,8 @@ func (n *node[T]) insert(item T, maxItems int) (_ T, _ bool) {
 		n.items.insertAt(i, item)
 		return
 	}
-	split := false
-	if c := n.children[i]; len(c.items) >= maxItems {
-		// Modified for ets: split keeps the half the insert goes on into in
-		// a leaf's block, which only leaves of trees of blocks need to know.
-		toSecond := n.cow.blocks && len(c.children) == 0 && n.cow.less(c.items[maxItems/2], item)
-		split = n.maybeSplitChild(i, maxItems, toSecond)
-	}
-	if split {
+	// Modified for ets: toSecond only for a child to split (a comparison).
+	if c := n.children[i]; len(c.items) >= maxItems && n.maybeSplitChild(i, maxItems, c.toSecond(maxItems/2, item)) {
 		inTree := n.items[i]
 		switch {
 		case n.cow.less(item, inTree):
@@ -807,6 +804,14 @@ func (c *copyOnWriteContext[T]) newLeaf(n int) *node[T] {
 	return nd
 }
 
+// leafOf returns a new leaf for c's trees (newLeaf) holding a copy of s.
+// (Added for ets.)
+func (c *copyOnWriteContext[T]) leafOf(s items[T]) *node[T] {
+	l := c.newLeaf(len(s))
+	l.items = append(l.items, s...)
+	return l
+}
+
 // room returns n, mutable for c, if it can take more items without
 // leaving its block, or else (a halfBlock's node that would hold more than
 // halfCap) a leafBlock's node holding n's items, which the caller puts
@@ -881,9 +886,7 @@ func (t *BTreeG[T]) ReplaceOrInsert(item T) (_ T, _ bool) {
 		t.length++
 		return
 	} else {
-		t.splitFullRoot(func() bool {
-			return t.cow.blocks && len(t.root.children) == 0 && t.cow.less(t.root.items[t.maxItems()/2], item)
-		})
+		t.splitFullRoot(func() bool { return t.root.toSecond(t.maxItems()/2, item) })
 	}
 	out, outb := t.root.insert(item, t.maxItems())
 	if !outb {
