@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/etsgo/ets"
+	"github.com/etsgo/ets/internal/testseed"
 )
 
 // bagTable is the API Bag and DuplicateBag share, so one suite checks both.
@@ -873,7 +874,7 @@ func TestBag_ZeroAllocs(t *testing.T) {
 // table and to a map of slices, every result compared.
 func TestBag_DifferentialAgainstModel(t *testing.T) {
 	forEachBag(t, func(t *testing.T, k bagKind, newTable func() bagTable) {
-		seed := testSeed(t)
+		seed := testseed.Seed(t)
 		r := rand.New(rand.NewPCG(seed, seed))
 		tab := newTable()
 		m := newBagModel(k.dup)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/etsgo/ets"
+	"github.com/etsgo/ets/internal/testseed"
 )
 
 // Fault injection: user code that panics (Update functions, predicates,
@@ -182,7 +183,7 @@ type faultCase struct {
 // writers on disjoint keys check every answer, then checks that the table is
 // unlocked and equals the writers' models.
 func panicsAmidConcurrentWrites(t *testing.T, c faultCase) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	tab := c.tab
 	const faultBase, faultKeys, writers = 1_000_000, 200, 4
 	calls := 3000
@@ -284,7 +285,7 @@ func TestFault_DropDuringTraversals(t *testing.T) {
 // dropsDuringTraversals runs dropDuringTraversals on tables from newTable,
 // dropping each after a random wait: 3 of them, 100 under -long.
 func dropsDuringTraversals(t *testing.T, newTable func() sharedTable) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	r := rand.New(rand.NewPCG(seed, seed))
 	rounds := 3
 	if *long {

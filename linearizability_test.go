@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/etsgo/ets"
+	"github.com/etsgo/ets/internal/testseed"
 )
 
 var long = flag.Bool("long", false, "run the long versions of the linearizability, fault and churn tests")
@@ -652,7 +653,7 @@ func TestLinearizability_Traversals(t *testing.T) {
 // requireLinearizable checks linHistories() histories and fails the test if
 // porcupine rejects any.
 func requireLinearizable(t *testing.T, c linCheck) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	r := rand.New(rand.NewPCG(seed, seed))
 	n := linHistories()
 	rejected, first, calls, overlapped := checkLinearizable(r, n, c)
@@ -686,7 +687,7 @@ func staleLookup(tab linTable) linTable {
 func TestLinearizability_RejectsStaleLookup(t *testing.T) {
 	for _, c := range linKinds(t) {
 		t.Run(c.name, func(t *testing.T) {
-			seed := testSeed(t)
+			seed := testseed.Seed(t)
 			r := rand.New(rand.NewPCG(seed, seed))
 			const n = 200
 			check := c.check()

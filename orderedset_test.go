@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/etsgo/ets"
+	"github.com/etsgo/ets/internal/testseed"
 )
 
 func newOrdered(t testing.TB, opts ...ets.Option) *ets.OrderedSet[int, int] {
@@ -387,7 +388,7 @@ func entriesOf(seq iter.Seq2[int, int]) []ets.Entry[int, int] {
 // The ordered differential test: random operations, the ordered ones
 // included, on the table and on a sorted slice.
 func TestOrderedSet_DifferentialAgainstSortedSlice(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	r := rand.New(rand.NewPCG(seed, seed))
 	s := newOrdered(t)
 	var m sortedModel

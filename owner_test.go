@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/etsgo/ets"
+	"github.com/etsgo/ets/internal/testseed"
 )
 
 // ownedKind adapts one table kind to the ownership tests, which only need to
@@ -954,7 +955,7 @@ func TestSetHeir_ByAnEndingOwner(t *testing.T) {
 // every owner has stopped, every table is dropped. From a review of the
 // ownership code (which found no failure with it).
 func TestOwnership_RandomRaces(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	rounds := 100
 	if *long {
 		rounds = 3000

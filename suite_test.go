@@ -2,7 +2,6 @@ package ets_test
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"iter"
 	"maps"
@@ -19,20 +18,8 @@ import (
 
 	"github.com/etsgo/ets"
 	"github.com/etsgo/ets/internal/shard"
+	"github.com/etsgo/ets/internal/testseed"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed of the randomised tests (0: a new one, printed)")
-
-// testSeed returns the seed a randomised test uses and logs it so a failure
-// can be replayed with -seed.
-func testSeed(t testing.TB) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -seed %d)", s, s)
-	return s
-}
 
 // uniqueTable is the API shared by the kinds with one value per key, so one
 // suite checks them all (as ETS's own interface_equality test does).
@@ -879,7 +866,7 @@ func TestUnique_TraversalGuaranteeUnderChurn(t *testing.T) {
 // table and to a map, every result compared.
 func TestUnique_DifferentialAgainstMap(t *testing.T) {
 	forEachKind(t, func(t *testing.T, k uniqueKind, newTable func() uniqueTable[int, int]) {
-		seed := testSeed(t)
+		seed := testseed.Seed(t)
 		r := rand.New(rand.NewPCG(seed, seed))
 		tab := newTable()
 		model := map[int]int{}

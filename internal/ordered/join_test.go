@@ -2,7 +2,6 @@ package ordered
 
 import (
 	"cmp"
-	"flag"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -14,20 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/etsgo/ets/internal/testseed"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed of the randomised tests (0: a new one, logged)")
-
-// testSeed returns the seed a randomised test uses and logs it, so that a
-// failure can be replayed with -seed.
-func testSeed(t *testing.T) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -seed %d)", s, s)
-	return s
-}
 
 // bases returns the number of base nodes of t's routing layer.
 func bases(t *Tree[int, int]) int { return len(t.route.Load().bases) }
@@ -53,7 +41,7 @@ func checkContents(t *testing.T, tr *Tree[int, int], m map[int]int, msg string) 
 // to them from one goroutine, uncontended: the base nodes grow cold and join
 // until one is left, with the contents and their order unchanged throughout.
 func TestTree_ColdBasesJoin(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	r := rand.New(rand.NewPCG(seed, seed))
 	for _, natural := range []bool{true, false} {
 		tr := NewOrdered[int, int](true)
@@ -175,7 +163,7 @@ func joinSome(t *Tree[int, int], r *rand.Rand, n int) {
 // and sweep must be strictly ordered and see every stable key (present
 // throughout) once; at the end the tree must equal the writers' models.
 func TestTree_WalksWhileBasesSplitAndJoin(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	const (
 		span    = 4000 // keys 0..span-1; those divisible by 4 are stable
 		writers = 3

@@ -40,7 +40,9 @@
 // of cmp.Ordered keys (NewOrdered) compares keys inline instead of calling a
 // less function through a closure at every step of every binary search. Trees
 // made with a comparator (NewCompare) call it once per comparison, through
-// one closure.
+// one closure. Writers of integer keys (and readers under the lock) search
+// as GetSeqInt does (btree.SetIntFind): a leaf block at fixed places, inner
+// nodes by counting, with no branch on a comparison.
 //
 // # Lookups without the lock
 //
@@ -326,7 +328,8 @@ func NewOrdered[K cmp.Ordered, V any](adapt bool) *Tree[K, V] {
 		t := btree.NewSearchG(degree, naturalLess[K, V], naturalSearch[K, V], searchSeqOf[K, V]())
 		if count {
 			t.SetCachedSeq(countSearchSeq[K, V])
-			t.SetLeafBlocks(true) // GetSeqInt searches them (BlockBelow)
+			t.SetLeafBlocks(true)     // GetSeqInt searches them (BlockBelow)
+			btree.SetIntFind(t, true) // and so do writers
 		}
 		return t
 	}, naturalLess[K, V], adapt)
@@ -457,7 +460,7 @@ func naturalLess[K cmp.Ordered, V any](a, b Item[K, V]) bool { return cmp.Less(a
 
 // naturalSearch is the binary search of a node of a NewOrdered tree: the
 // index of the first item whose key is not less than item's, and whether
-// the keys are equal.
+// the keys are equal. Writers of integer keys search otherwise (SetIntFind).
 func naturalSearch[K cmp.Ordered, V any](s []Item[K, V], item Item[K, V]) (int, bool) {
 	lo, hi := 0, len(s)
 	for lo < hi {

@@ -294,3 +294,73 @@ func BenchmarkTree_StepSearches(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTree_WriteSearches compares the node searches of writers in
+// trees of int64 keys: binary is the tree's binary search (naturalSearch),
+// int btree.SetIntFind's (leaf blocks at their fixed offsets, every other
+// node counted). Each variant has its own tree of size keys drawn from a
+// universe of twice as many, built in turns, and runs the same sequence of
+// inserts and deletes (half each, of random keys of the universe), so the
+// trees keep the same shape. Each round runs a burst of writes on each in
+// turn, each first in turn, and reports each one's ns a write and the median
+// of the rounds' ratios to binary (below 1: faster); its ns/op is a round's.
+// b.N is the number of rounds: run it with -benchtime 50x or so.
+func BenchmarkTree_WriteSearches(b *testing.B) {
+	const burst = 20_000
+	finds := []struct {
+		name string
+		on   bool
+	}{{"binary", false}, {"int", true}}
+	for _, size := range []int{1_000, 100_000, 1_000_000} {
+		r := rand.New(rand.NewPCG(7, 8))
+		universe := make([]int64, 2*size)
+		for i := range universe {
+			universe[i] = r.Int64()
+		}
+		trees := make([]*Tree[int64, int64], len(finds))
+		for f, find := range finds {
+			trees[f] = NewOrdered[int64, int64](false)
+			btree.SetIntFind(trees[f].route.Load().bases[0].tr, find.on)
+		}
+		for _, k := range universe[:size] { // in turns, so that no tree gets the heap's first pages
+			for _, t := range trees {
+				t.Put(k, 1, nil)
+			}
+		}
+		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+			total := make([]time.Duration, len(finds))
+			ratios := make([][]float64, len(finds))
+			for round := range b.N {
+				d := make([]time.Duration, len(finds))
+				for j := range finds {
+					f := (j + round) % len(finds)
+					t := trees[f]
+					ops := rand.New(rand.NewPCG(uint64(round), 9)) // the same writes for every variant
+					t0 := time.Now()
+					for range burst {
+						x := ops.Uint64()
+						k := universe[x%uint64(len(universe))]
+						if x>>63 == 0 {
+							t.Put(k, 1, nil)
+						} else {
+							t.Take(k, nil)
+						}
+					}
+					d[f] = time.Since(t0)
+					total[f] += d[f]
+				}
+				for f := range finds {
+					ratios[f] = append(ratios[f], float64(d[f])/float64(d[0]))
+				}
+			}
+			n := float64(b.N * burst)
+			for f, find := range finds {
+				slices.Sort(ratios[f])
+				b.ReportMetric(float64(total[f])/n, find.name+"-ns/write")
+				if f > 0 {
+					b.ReportMetric(ratios[f][len(ratios[f])/2], find.name+"/binary")
+				}
+			}
+		})
+	}
+}

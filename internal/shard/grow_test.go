@@ -1,7 +1,6 @@
 package shard
 
 import (
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -13,20 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/etsgo/ets/internal/testseed"
 )
-
-var seedFlag = flag.Uint64("seed", 0, "seed of the randomised tests (0: a new one, logged)")
-
-// testSeed returns the seed a randomised test uses and logs it, so that a
-// failure can be replayed with -seed.
-func testSeed(t *testing.T) uint64 {
-	s := *seedFlag
-	if s == 0 {
-		s = rand.Uint64()
-	}
-	t.Logf("seed %d (replay with -seed %d)", s, s)
-	return s
-}
 
 // collectAll walks the Map by position, as the ets package's traversals do,
 // and returns how many times it met each key.
@@ -179,7 +167,7 @@ func hammer(m *Map[int, int], n int, d time.Duration) {
 // out of step (see Map).
 func TestGrowUnderChurn(t *testing.T) {
 	defer func() { growPause = nil }()
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	rounds := 20
 	if testing.Short() {
 		rounds = 5
@@ -538,7 +526,7 @@ func TestBagGrowKeepsObjectsAndCounts(t *testing.T) {
 // range counts the objects of the keys that hash into it.
 func TestBagCountsUnderGrowsAndChurn(t *testing.T) {
 	defer watchdog(t, 20*time.Second)()
-	seed := testSeed(t)
+	seed := testseed.Seed(t)
 	for round := range 4 {
 		// Writers that wait never make it grow (GrowAfter): only the grows
 		// below do, so it ends at 64 shards, 4 ranges each. Growing on its

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/etsgo/ets/internal/testseed"
 )
 
 // matchTag returns a mask of the bytes of w equal to tag's (lsb*tagOf(h)),
@@ -27,7 +29,7 @@ func matchTag(w, tag uint64) uint64 {
 // for every slot with that tag, none below the first, and none at all if
 // no slot has it.
 func TestControlBytes(t *testing.T) {
-	r := rand.New(rand.NewPCG(testSeed(t), 0))
+	r := rand.New(rand.NewPCG(testseed.Seed(t), 0))
 	for range 200000 {
 		h := r.Uint64()
 		tag := tagOf(h)

@@ -197,18 +197,18 @@ func TestSplit_Partitions(t *testing.T) {
 // none), and every leaf is at the same depth; and unless every block (see
 // newLeaf) is a leaf whose items are in its block, and, in a tree of
 // blocks, every leaf but a lone root is a block.
-func checkShape(t *testing.T, tr *BTreeG[int], msg string) {
+func checkShape[T any](t *testing.T, tr *BTreeG[T], msg string) {
 	leafDepth := -1
 	plain := 0
-	var walk func(n *node[int], depth int)
-	walk = func(n *node[int], depth int) {
+	var walk func(n *node[T], depth int)
+	walk = func(n *node[T], depth int) {
 		switch n.block {
 		case fullLeaf:
-			b := (*leafBlock[int])(unsafe.Pointer(n))
+			b := (*leafBlock[T])(unsafe.Pointer(n))
 			require.Empty(t, n.children, msg)
 			require.Same(t, &b.items[0], unsafe.SliceData(n.items[:leafCap]), msg)
 		case halfLeaf:
-			b := (*halfBlock[int])(unsafe.Pointer(n))
+			b := (*halfBlock[T])(unsafe.Pointer(n))
 			require.Empty(t, n.children, msg)
 			require.Same(t, &b.items[0], unsafe.SliceData(n.items[:halfCap]), msg)
 		default:

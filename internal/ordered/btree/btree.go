@@ -337,7 +337,7 @@ func (n *node[T]) maybeSplitChild(i, maxItems int, toSecond bool) bool {
 // no nodes in the subtree exceed maxItems items.  Should an equivalent item be
 // be found/replaced by insert, it will be returned.
 func (n *node[T]) insert(item T, maxItems int) (_ T, _ bool) {
-	i, found := n.cow.find(n.items, item)
+	i, found := n.find(item)
 	if found {
 		out := n.items[i]
 		n.items[i] = item
@@ -363,7 +363,7 @@ func (n *node[T]) insert(item T, maxItems int) (_ T, _ bool) {
 	}
 	c := n.mutableChild(i)
 	if c.block == halfLeaf && len(c.items) == halfCap { // Modified for ets: see growChild
-		if _, found := n.cow.find(c.items, item); !found {
+		if _, found := c.find(item); !found {
 			c = n.growChild(i, 1)
 		}
 	}
@@ -372,7 +372,7 @@ func (n *node[T]) insert(item T, maxItems int) (_ T, _ bool) {
 
 // get finds the given key in the subtree and returns it.
 func (n *node[T]) get(key T) (_ T, _ bool) {
-	i, found := n.cow.find(n.items, key)
+	i, found := n.find(key)
 	if found {
 		return n.items[i], true
 	} else if len(n.children) > 0 {
@@ -434,7 +434,7 @@ func (n *node[T]) remove(item T, minItems int, typ toRemove) (_ T, _ bool) {
 		}
 		i = 0
 	case removeItem:
-		i, found = n.cow.find(n.items, item)
+		i, found = n.find(item)
 		if len(n.children) == 0 {
 			if found {
 				return n.items.removeAt(i), true
@@ -561,7 +561,7 @@ func (n *node[T]) iterate(dir direction, start, stop optionalItem[T], includeSta
 	switch dir {
 	case ascend:
 		if start.valid {
-			index, _ = n.cow.find(n.items, start.item)
+			index, _ = n.find(start.item)
 		}
 		for i := index; i < len(n.items); i++ {
 			if len(n.children) > 0 {
@@ -588,7 +588,7 @@ func (n *node[T]) iterate(dir direction, start, stop optionalItem[T], includeSta
 		}
 	case descend:
 		if start.valid {
-			index, found = n.cow.find(n.items, start.item)
+			index, found = n.find(start.item)
 			if !found {
 				index = index - 1
 			}
@@ -668,7 +668,8 @@ type LessFunc[T any] func(a, b T) bool
 type copyOnWriteContext[T any] struct {
 	freelist *FreeListG[T]
 	less     LessFunc[T]
-	search   func(s []T, item T) (int, bool) // Modified for ets: see NewSearchG
+	search   func(s []T, item T) (int, bool)      // Modified for ets: see NewSearchG
+	nodeFind func(n *node[T], item T) (int, bool) // Added for ets: see SetIntFind
 	// Modified for ets: see NewSearchG and GetSeq.
 	searchSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool)
 	cachedSeq func(s []T, item T, seq *atomic.Uint64, start uint64) (i int, found, ok bool) // Added for ets: see SetCachedSeq
@@ -682,6 +683,16 @@ func (c *copyOnWriteContext[T]) find(s items[T], item T) (int, bool) {
 		return c.search(s, item)
 	}
 	return s.find(item, c.less)
+}
+
+// find is the search of n's items by writers and readers under the lock:
+// the tree's nodeFind if it has one (SetIntFind), which may search a block
+// at its fixed offsets, else find of n's items. (Added for ets.)
+func (n *node[T]) find(item T) (int, bool) {
+	if f := n.cow.nodeFind; f != nil {
+		return f(n, item)
+	}
+	return n.cow.find(n.items, item)
 }
 
 // Clone clones the btree, lazily.  Clone should not be called concurrently,

@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/etsgo/ets/internal/testseed"
 )
 
 // TestGetSeq_MatchesGet checks GetSeq against Get on trees of every height
@@ -483,4 +485,106 @@ func TestBTreeGLayout(t *testing.T) {
 	require.Equal(t, uintptr(2*cacheLine), unsafe.Sizeof(tr))
 	require.Less(t, unsafe.Offsetof(tr.cow), uintptr(cacheLine))
 	require.Less(t, unsafe.Offsetof(tr.root), uintptr(cacheLine))
+}
+
+// TestSetIntFind_MatchesBinarySearch runs the same random inserts, updates,
+// deletes (of keys, of the least and of the greatest), lookups and walks
+// from a key on two trees, one searching its nodes with SetIntFind's
+// searches and one with its binary search, at degree 64 with leaf blocks of
+// both kinds (with keys random and in order, so that half blocks fill up
+// and take a 65th item), and at degrees 2 and 32 without blocks, and checks
+// that every answer, the contents and the shapes agree. Replay a failure
+// with -seed.
+func TestSetIntFind_MatchesBinarySearch(t *testing.T) {
+	seed := testseed.Seed(t)
+	less := func(a, b Item[int64, int]) bool { return a.Key < b.Key }
+	search := func(s []Item[int64, int], it Item[int64, int]) (int, bool) {
+		i, found := slices.BinarySearchFunc(s, it, func(a, b Item[int64, int]) int { return cmp.Compare(a.Key, b.Key) })
+		return i, found
+	}
+	for _, degree := range []int{2, 32, 64} {
+		for _, inOrder := range []bool{false, true} {
+			r := rand.New(rand.NewPCG(seed, uint64(degree)))
+			fast := blocks(NewSearchG(degree, less, search, nil))
+			SetIntFind(fast, true)
+			plain := blocks(NewSearchG(degree, less, search, nil))
+			universe := int64(4000)
+			key := func(i int) int64 {
+				if inOrder && i%2 == 0 {
+					return int64(i / 2 % int(universe))
+				}
+				return r.Int64N(universe)
+			}
+			for i := range 40_000 {
+				k := key(i)
+				it := Item[int64, int]{Key: k, Value: i}
+				msg := fmt.Sprintf("seed %d, degree %d, in order %v, op %d, key %d", seed, degree, inOrder, i, k)
+				var got, want []any
+				switch op := r.IntN(100); {
+				case op < 45 || i < 3000:
+					a, aok := fast.ReplaceOrInsert(it)
+					b, bok := plain.ReplaceOrInsert(it)
+					got, want = []any{a, aok}, []any{b, bok}
+				case op < 80:
+					a, aok := fast.Delete(it)
+					b, bok := plain.Delete(it)
+					got, want = []any{a, aok}, []any{b, bok}
+				case op < 82:
+					a, aok := fast.DeleteMin()
+					b, bok := plain.DeleteMin()
+					got, want = []any{a, aok}, []any{b, bok}
+				case op < 84:
+					a, aok := fast.DeleteMax()
+					b, bok := plain.DeleteMax()
+					got, want = []any{a, aok}, []any{b, bok}
+				case op < 94:
+					a, aok := fast.Get(it)
+					b, bok := plain.Get(it)
+					got, want = []any{a, aok, fast.Has(it)}, []any{b, bok, plain.Has(it)}
+				default:
+					walk := func(tr *BTreeG[Item[int64, int]]) []any {
+						var out []any
+						visit := func(x Item[int64, int]) bool { out = append(out, x); return len(out) < 5 }
+						tr.AscendGreaterOrEqual(it, visit)
+						tr.DescendLessOrEqual(it, visit)
+						return out
+					}
+					got, want = walk(fast), walk(plain)
+				}
+				require.Equal(t, want, got, msg)
+				if i%5000 == 4999 {
+					all := func(tr *BTreeG[Item[int64, int]]) (out []Item[int64, int]) {
+						tr.Ascend(func(x Item[int64, int]) bool { out = append(out, x); return true })
+						return out
+					}
+					require.Equal(t, all(plain), all(fast), msg)
+					checkShape(t, fast, msg)
+				}
+			}
+			require.Equal(t, plain.Len(), fast.Len())
+		}
+	}
+}
+
+// TestFindInt_ForeignItems checks that findInt searches a block whose items
+// slice is not its own, which no writer makes, as a plain node: right,
+// whatever the block's own slots hold.
+func TestFindInt_ForeignItems(t *testing.T) {
+	for _, kind := range []uint8{fullLeaf, halfLeaf} {
+		n := (&copyOnWriteContext[Item[int64, int]]{blocks: true}).newLeaf(map[uint8]int{fullLeaf: leafCap, halfLeaf: halfCap}[kind])
+		require.Equal(t, kind, n.block)
+		for k := range 40 {
+			n.items = append(n.items, Item[int64, int]{Key: int64(100 + k)}) // the block's slots: keys 100 on
+		}
+		foreign := make([]Item[int64, int], 40)
+		for k := range foreign {
+			foreign[k] = Item[int64, int]{Key: int64(2 * k)}
+		}
+		n.items = foreign
+		for k := int64(-1); k < 90; k++ {
+			i, found := findInt(n, Item[int64, int]{Key: k})
+			want := int(max(0, min(40, (k+1)/2)))
+			require.Equal(t, []any{want, k >= 0 && k < 80 && k%2 == 0}, []any{i, found}, "kind %d, key %d", kind, k)
+		}
+	}
 }
