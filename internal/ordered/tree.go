@@ -40,9 +40,9 @@
 // of cmp.Ordered keys (NewOrdered) compares keys inline instead of calling a
 // less function through a closure at every step of every binary search. Trees
 // made with a comparator (NewCompare) call it once per comparison, through
-// one closure. Writers of integer keys (and readers under the lock) search
-// as GetSeqInt does (btree.SetIntFind): a leaf block at fixed places, inner
-// nodes by counting, with no branch on a comparison.
+// one closure. Writers of integer keys, and Get under the lock, search nodes
+// without a branch on a comparison (btree.SetIntFind): a leaf block at fixed
+// places, as GetSeqInt does, and other nodes by counting.
 //
 // # Lookups without the lock
 //

@@ -123,12 +123,12 @@ func TestSearchSeqOf_ChecksEveryComparisonButForIntegers(t *testing.T) {
 // TestNewOrdered_CountsOnlyIntegers checks which trees search by counting
 // and look keys up with btree.GetSeqInt, whose searches compare keys before
 // they check the counter, and which have leaf blocks (what GetSeqInt
-// searches at fixed places): NewOrdered trees of integer keys, not of
-// floats (NaN) or strings (a torn one could point anywhere), nor trees of a
-// comparator.
+// searches at fixed places), and whose writers search so too: NewOrdered
+// trees of integer keys, not of floats (NaN) or strings (a torn one could
+// point anywhere), nor trees of a comparator.
 func TestNewOrdered_CountsOnlyIntegers(t *testing.T) {
-	integer := []any{true, steppedItems, true, true}
-	other := []any{false, 0, false, false}
+	integer := []any{true, steppedItems, true, true, true}
+	other := []any{false, 0, false, false, false}
 	assert.Equal(t, integer, searches(NewOrdered[int, int](false)))
 	assert.Equal(t, integer, searches(NewOrdered[uint16, string](false)))
 	assert.Equal(t, integer, searches(NewOrdered[uint8, string](true)))
@@ -143,10 +143,12 @@ func TestNewOrdered_CountsOnlyIntegers(t *testing.T) {
 }
 
 // searches reports how tr searches: whether it counts cached nodes (cached
-// set), its steps' bound (stepped), whether it has btree.GetSeqInt and
-// whether its base node's tree makes leaf blocks.
+// set), its steps' bound (stepped), whether it has btree.GetSeqInt, whether
+// its base node's tree makes leaf blocks, and whether its writers search
+// with btree.SetIntFind's search.
 func searches[K, V any](tr *Tree[K, V]) []any {
-	return []any{tr.cached != 0, tr.stepped, tr.getSeq != nil, tr.route.Load().bases[0].tr.LeafBlocks()}
+	bt := tr.route.Load().bases[0].tr
+	return []any{tr.cached != 0, tr.stepped, tr.getSeq != nil, bt.LeafBlocks(), bt.IntFind()}
 }
 
 // TestTree_GetUsesGetSeqInt checks that Get reads through the tree's

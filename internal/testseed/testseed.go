@@ -15,6 +15,7 @@ var seed = flag.Uint64("seed", 0, "seed of the randomised tests (0: a new one, l
 // new one otherwise, and logs it, so that a failure can be replayed with
 // -seed.
 func Seed(t testing.TB) uint64 {
+	t.Helper()
 	s := *seed
 	if s == 0 {
 		s = uint64(time.Now().UnixNano())

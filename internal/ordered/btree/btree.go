@@ -686,8 +686,8 @@ func (c *copyOnWriteContext[T]) find(s items[T], item T) (int, bool) {
 }
 
 // find is the search of n's items by writers and readers under the lock:
-// the tree's nodeFind if it has one (SetIntFind), which may search a block
-// at its fixed offsets, else find of n's items. (Added for ets.)
+// the nodeFind of n's context if it has one (SetIntFind), which may search a
+// block at its fixed offsets, else find of n's items. (Added for ets.)
 func (n *node[T]) find(item T) (int, bool) {
 	if f := n.cow.nodeFind; f != nil {
 		return f(n, item)

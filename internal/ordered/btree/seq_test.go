@@ -543,11 +543,10 @@ func TestSetIntFind_MatchesBinarySearch(t *testing.T) {
 					got, want = []any{a, aok, fast.Has(it)}, []any{b, bok, plain.Has(it)}
 				default:
 					walk := func(tr *BTreeG[Item[int64, int]]) []any {
-						var out []any
-						visit := func(x Item[int64, int]) bool { out = append(out, x); return len(out) < 5 }
-						tr.AscendGreaterOrEqual(it, visit)
-						tr.DescendLessOrEqual(it, visit)
-						return out
+						var up, down []any
+						tr.AscendGreaterOrEqual(it, func(x Item[int64, int]) bool { up = append(up, x); return len(up) < 5 })
+						tr.DescendLessOrEqual(it, func(x Item[int64, int]) bool { down = append(down, x); return len(down) < 5 })
+						return []any{up, down}
 					}
 					got, want = walk(fast), walk(plain)
 				}

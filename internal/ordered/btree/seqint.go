@@ -81,26 +81,32 @@ func GetSeqInt[K cmp.Ordered, V any](t *BTreeG[Item[K, V]], key K, seq *atomic.U
 	return out, false, seq.Load() == start
 }
 
-// SetIntFind says whether t's writers, and its readers under the lock,
-// search nodes as GetSeqInt does rather than with the tree's binary search
-// (NewSearchG's search): a leaf block at its fixed offsets (BlockBelow,
-// HalfBelow), every other node by counting (CountBelow). t's items must be
-// Items whose keys are integers ordered by <, as GetSeqInt's. A binary
-// search waits for each comparison and mispredicts about half of them;
-// under the lock nothing is torn, so no seq is checked. It applies to every
-// tree of t's context. Inserts and deletes of random int64 keys took 0.78-
-// 0.79 of the binary search's time on trees of 1e3 keys, 0.74-0.75 on 1e5
-// and 0.88-0.92 on 1e6 (ordered's BenchmarkTree_WriteSearches, four runs);
-// counting the leaves too was level on 1e3 keys (0.77-0.78 against
-// 0.79 in the same runs) and slower on 1e5 (0.78-0.82 against 0.72-0.74)
-// and 1e6 (0.97-1.10 against 0.88-0.97), whose leaves are not all in the
-// cache. (Added for ets.)
+// SetIntFind says whether the node searches of t's writers and of its
+// readers under the lock (Get, Has, the Ascend and Descend families; not
+// the Append walks nor Search) go through findInt rather than the tree's
+// binary search (NewSearchG's search): a leaf block at its fixed offsets
+// (BlockBelow, HalfBelow), every other node by counting (CountBelow). t's
+// items must be Items whose keys are integers ordered by <, as GetSeqInt's.
+// A binary search waits for each comparison and mispredicts about half of
+// them; under the lock nothing is torn, so no seq is checked. It is set on
+// t's copy-on-write context, which each node names and which Split's halves
+// and the trees its context makes share. Inserts and deletes of random
+// int64 keys took 0.78-0.79 of the binary search's time on trees of 1e3
+// keys, 0.74-0.75 on 1e5 and 0.88-0.92 on 1e6 (ordered's
+// BenchmarkTree_WriteSearches, four runs); counting the leaves too was level
+// on 1e3 keys (0.77-0.78 against 0.79 in the same runs) and slower on 1e5
+// (0.78-0.82 against 0.72-0.74) and 1e6 (0.97-1.10 against 0.88-0.97),
+// whose leaves are not all in the cache. (Added for ets.)
 func SetIntFind[K cmp.Ordered, V any](t *BTreeG[Item[K, V]], on bool) {
 	t.cow.nodeFind = nil
 	if on {
 		t.cow.nodeFind = findInt[K, V]
 	}
 }
+
+// IntFind reports whether t's context searches with findInt (SetIntFind).
+// (Added for ets.)
+func (t *BTreeG[T]) IntFind() bool { return t.cow.nodeFind != nil }
 
 // findInt is SetIntFind's node search: the index of the first of n's items
 // whose key is not less than item's, and whether the keys are equal. A
