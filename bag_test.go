@@ -794,7 +794,6 @@ func TestBag_NewAndInfo(t *testing.T) {
 	require.True(t, d.Info().DecentralizedCounters)
 }
 
-// The hot paths allocate nothing.
 // A bag refuses a value not equal to itself in every write that takes a
 // value: no object would ever be equal to it, so a Bag would keep every copy
 // and DeleteObject could remove none. Found by a review.
@@ -819,6 +818,10 @@ func TestBag_RefusesNaNValues(t *testing.T) {
 	require.PanicsWithValue(t, "ets: SelectReplace: "+ets.ErrInvalidOption.Error()+": a value not equal to itself (a NaN) is equal to no object of a bag",
 		func() { _, _ = b.SelectReplace(func(int, float64) (float64, bool) { return nan, true }) })
 	require.Equal(t, []float64{0}, b.Lookup(1), "the panicking replacement changed nothing")
+	n, err := b.SelectReplace(func(int, float64) (float64, bool) { return nan, false })
+	require.NoError(t, err, "a value the callback does not store is not checked")
+	require.Zero(t, n)
+	require.Equal(t, []float64{0}, b.Lookup(1))
 
 	d, err := ets.NewDuplicateBag[int, any]()
 	require.NoError(t, err)

@@ -1,6 +1,9 @@
 package ets
 
-import "fmt"
+import (
+	"fmt"
+	"reflect"
+)
 
 // Transfer is a message an owner receives on Transfers when a table becomes
 // its own: given away by its previous owner (ETS's {'ETS-TRANSFER', Tab,
@@ -16,9 +19,9 @@ type Transfer struct {
 // GiveAway makes to the owner of t and sends it a Transfer carrying data
 // (ETS give_away/3). Only t's current owner may give it away
 // (ErrNotOwner otherwise), and only to a live owner other than itself
-// (ErrOwnerDone, ErrInvalidOption). The heir is unchanged. From then on the
-// handles acting for o lose the owner's rights on t, and the Transfer's Table
-// has them. The change is exact: a write through o's handle lands only if
+// (ErrOwnerDone, ErrInvalidOption); a nil t is ErrInvalidOption. The heir
+// is unchanged. From then on the handles acting for o lose the owner's
+// rights on t, and the Transfer's Table has them. The change is exact: a write through o's handle lands only if
 // it reached its lock (a hash shard's, a base node's) before the change,
 // and then every reader of what it writes sees it; one that checked o's
 // rights before the change but reached its lock after it is refused there
@@ -27,6 +30,9 @@ type Transfer struct {
 // heir, and when it is dropped (ErrDeleted). A dropped table cannot be given
 // away: ErrDeleted.
 func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
+	if nilTable(t) {
+		return fmt.Errorf("%w: GiveAway of a nil table (%T)", ErrInvalidOption, t)
+	}
 	c := t.tableCore()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -64,8 +70,11 @@ func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 // it gave the table to ends (ETS's manager/worker pattern; GiveAway leaves
 // the heir as it is). Only t's owner may set the heir (ErrNotOwner); an heir
 // that has ended is ErrOwnerDone, as is an owner that is ending (its Err is
-// no longer nil), as for GiveAway.
+// no longer nil), as for GiveAway; a nil t is ErrInvalidOption.
 func (o *Owner) SetHeir(t Table, h *Owner, data any) error {
+	if nilTable(t) {
+		return fmt.Errorf("%w: SetHeir of a nil table (%T)", ErrInvalidOption, t)
+	}
 	c := t.tableCore()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -124,4 +133,14 @@ func (c *core) ownerEnded(o *Owner) {
 		return
 	}
 	c.dropUnlock(st)
+}
+
+// nilTable reports whether t is nil: a nil interface, or a nil handle in
+// it, on which a method would dereference nil.
+func nilTable(t Table) bool {
+	if t == nil {
+		return true
+	}
+	v := reflect.ValueOf(t)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }

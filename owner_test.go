@@ -1280,3 +1280,118 @@ func waitForALockWaiter(t *testing.T) {
 	}
 	t.Fatal("no goroutine waits for an engine lock")
 }
+
+// An owner whose context is done, its end not yet run, can no longer give
+// its tables away (ErrOwnerDone; ErrDeleted once its end dropped the
+// table), and the table is dropped when the end runs. Found by a review
+// (no test failed without the check).
+func TestGiveAway_ByAnEndingOwner(t *testing.T) {
+	for range 100 {
+		ctx, cancel := context.WithCancel(context.Background())
+		o := ets.NewOwner(ctx)
+		to := newOwner(t)
+		tab, err := ets.NewSet[int, int](ets.WithOwner(o))
+		require.NoError(t, err)
+		cancel()
+		err = o.GiveAway(tab, to, nil)
+		if !errors.Is(err, ets.ErrDeleted) {
+			require.ErrorIs(t, err, ets.ErrOwnerDone)
+		}
+		<-o.Done()
+		require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
+	}
+}
+
+// Transfers arrive in order while the receiver reads them as they come,
+// past the channel's room, so that a transfer sent straight to the channel
+// could overtake queued ones. Found by a review (the test above reads only
+// once every transfer is sent).
+func TestTransfers_InOrderWhileReceiving(t *testing.T) {
+	for round := range 5 {
+		giver, recv := newOwner(t), newOwner(t)
+		const n = 2000
+		tables := make([]*ets.Set[int, int], n)
+		for i := range tables {
+			var err error
+			tables[i], err = ets.NewSet[int, int](ets.WithOwner(giver))
+			require.NoError(t, err)
+		}
+		go func() {
+			for i, tab := range tables {
+				if giver.GiveAway(tab, recv, i) != nil {
+					return // the test failed and stopped its owners
+				}
+			}
+		}()
+		for i := range n {
+			require.Equal(t, i, receive(t, recv).Data, "round %d: transfers out of order", round)
+		}
+	}
+}
+
+// The goroutine that queues transfers for an owner that does not read
+// them (past the channel's 16) ends once they are read: none is kept per
+// owner (README, "Ownership").
+func TestTransfers_NoGoroutineKeptOnceRead(t *testing.T) {
+	giver, recv := newOwner(t), newOwner(t)
+	pumps := func() int { // goroutines queueing transfers, in any test
+		buf := make([]byte, 1<<20)
+		return strings.Count(string(buf[:runtime.Stack(buf, true)]), "ets.(*Owner).drain")
+	}
+	require.Eventually(t, func() bool { return pumps() == 0 }, 5*time.Second, time.Millisecond)
+	const n = 40
+	for range n {
+		tab, err := ets.NewSet[int, int](ets.WithOwner(giver))
+		require.NoError(t, err)
+		require.NoError(t, giver.GiveAway(tab, recv, nil))
+	}
+	require.Equal(t, 1, pumps(), "one goroutine queues the transfers past the channel's room")
+	for range n {
+		receive(t, recv)
+	}
+	require.Eventually(t, func() bool { return pumps() == 0 }, 5*time.Second, time.Millisecond,
+		"the queue's goroutine ends once its transfers are read")
+}
+
+// Rename publishes the new name before it lets the registry go: an Open
+// that finds the table under its new name, while Rename publishes, sees
+// that name. TestNames_RenameIsOneStep catches the other order only by
+// chance; here Open starts while the new state is being published, and
+// must wait. Found by a review.
+func TestNames_RenameOpenWaitsForTheNewName(t *testing.T) {
+	s, err := ets.NewSet[int, int](ets.WithName("rename-open-from"))
+	require.NoError(t, err)
+	defer s.Drop()
+	seen := make(chan string, 1)
+	var once sync.Once
+	ets.SetPublishHook(func() {
+		once.Do(func() {
+			go func() {
+				o, err := ets.Open[*ets.Set[int, int]]("rename-open-to")
+				if err != nil {
+					seen <- err.Error()
+					return
+				}
+				seen <- o.Info().Name
+			}()
+			time.Sleep(50 * time.Millisecond) // Open runs meanwhile, unless the registry holds it
+		})
+	})
+	t.Cleanup(func() { ets.SetPublishHook(nil) })
+	require.NoError(t, s.Rename("rename-open-to"))
+	ets.SetPublishHook(nil)
+	require.Equal(t, "rename-open-to", <-seen)
+}
+
+// A nil table given to GiveAway or SetHeir is ErrInvalidOption, as Save
+// reports it, not a nil dereference.
+func TestOwner_NilTableIsInvalid(t *testing.T) {
+	o, to := newOwner(t), newOwner(t)
+	var s *ets.Set[int, int]
+	require.ErrorIs(t, o.GiveAway(s, to, nil), ets.ErrInvalidOption)
+	require.ErrorIs(t, o.GiveAway(nil, to, nil), ets.ErrInvalidOption)
+	require.ErrorIs(t, o.SetHeir(s, to, nil), ets.ErrInvalidOption)
+	require.ErrorIs(t, o.SetHeir(nil, to, nil), ets.ErrInvalidOption)
+	var b *ets.Bag[int, int]
+	require.ErrorIs(t, o.GiveAway(b, to, nil), ets.ErrInvalidOption)
+}

@@ -537,7 +537,7 @@ func Save(w io.Writer, t Table, opts ...SnapshotOption) error {
 	if !ok {
 		return fmt.Errorf("%w: Save of %T: not a table this package can save", ErrInvalidOption, t)
 	}
-	if v := reflect.ValueOf(t); v.Kind() == reflect.Pointer && v.IsNil() {
+	if nilTable(t) {
 		return fmt.Errorf("%w: Save of a nil %T", ErrInvalidOption, t)
 	}
 	if err := t.Err(); err != nil {

@@ -651,6 +651,16 @@ func TestSnapshot_OrderedSetRoundTrip(t *testing.T) {
 	back, err := ets.Load[*ets.OrderedSet[string, int]](bytes.NewReader(data), ets.WithComparator(byLen))
 	require.NoError(t, err)
 	require.Equal(t, []string{"a", "bb", "ccc", "dddd"}, slices.Collect(back.Keys()))
+
+	// A table loaded with a comparator is saved again as one of a custom
+	// order, which Load again refuses without it (a review found no test
+	// that would fail if the loaded table forgot its order was custom).
+	again := saved(t, back)
+	h, err := ets.SnapshotInfo(bytes.NewReader(again))
+	require.NoError(t, err)
+	require.True(t, h.CustomOrder)
+	_, err = ets.Load[*ets.OrderedSet[string, int]](bytes.NewReader(again))
+	require.ErrorIs(t, err, ets.ErrInvalidOption)
 }
 
 // keyWithHidden has a field gob does not encode: two keys that differ only
