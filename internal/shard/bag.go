@@ -248,10 +248,13 @@ func (b *Bag[K, V]) Append(dst []V, k K, who *gate.Token) []V {
 	s := (*shard[K, objects[V]])(unsafe.Add(unsafe.Pointer(base), uintptr(h>>shift)*unsafe.Sizeof(shard[K, objects[V]]{})))
 	if optimisticReads {
 		start := s.l.Seq.Load()
-		mask := s.mask.Load() // before grp: see shard.publish
-		p := s.grp.Load()
+		mask := *(*uint64)(unsafe.Pointer(&s.mask)) // plain loads: see shard.grp
+		p := *(**group[K, objects[V]])(unsafe.Pointer(&s.grp))
 		if start&1 != 0 || p == nil || s.shift != shift {
 			goto slow
+		}
+		if fenced {
+			seqlock.LoadFence() // p and mask before the check (see shard.grp)
 		}
 		if s.l.Seq.Load() != start {
 			goto slow

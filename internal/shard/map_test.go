@@ -188,6 +188,32 @@ func TestShardLayout(t *testing.T) {
 	require.Zero(t, unsafe.Sizeof(Bag[int64, int64]{})%cacheLine)
 }
 
+// TestPlainLoads checks that the unsafe casts through which lock-free
+// readers load a shard's grp and mask (see shard.grp) read the fields'
+// values: that sync/atomic's Pointer and Uint64 keep their value at offset
+// zero, for a Map's groups and a Bag's.
+func TestPlainLoads(t *testing.T) {
+	m := New[int64, int64](Config{Shards: 1})
+	for i := range int64(100) {
+		m.Put(i, i, nil)
+	}
+	s := m.dir().shard(0)
+	require.NotNil(t, s.grp.Load())
+	require.Equal(t, s.grp.Load(), *(**group[int64, int64])(unsafe.Pointer(&s.grp)))
+	require.NotZero(t, s.mask.Load())
+	require.Equal(t, s.mask.Load(), *(*uint64)(unsafe.Pointer(&s.mask)))
+
+	b := NewBag[string, int](Config{Shards: 1}, false)
+	for i := range 100 {
+		k := fmt.Sprint(i)
+		b.Insert(b.m.Hash(k), k, i, nil)
+	}
+	bs := b.m.dir().shard(0)
+	require.NotNil(t, bs.grp.Load())
+	require.Equal(t, bs.grp.Load(), *(**group[string, objects[int]])(unsafe.Pointer(&bs.grp)))
+	require.Equal(t, bs.mask.Load(), *(*uint64)(unsafe.Pointer(&bs.mask)))
+}
+
 // TestReaders checks the read gate: Get and Has answer the readers
 // SetReaders admits and no one else.
 func TestReaders(t *testing.T) {
