@@ -248,13 +248,16 @@ func (b *Bag[K, V]) Append(dst []V, k K, who *gate.Token) []V {
 	s := (*shard[K, objects[V]])(unsafe.Add(unsafe.Pointer(base), uintptr(h>>shift)*unsafe.Sizeof(shard[K, objects[V]]{})))
 	if optimisticReads {
 		start := s.l.Seq.Load()
-		mask := *(*uint64)(unsafe.Pointer(&s.mask)) // plain loads: see shard.grp
-		p := *(**group[K, objects[V]])(unsafe.Pointer(&s.grp))
+		var mask uint64
+		var p *group[K, objects[V]]
+		if fenced {
+			mask, p = s.mask.Load(), s.grp.Load() // see shard.grp
+		} else {
+			mask = *(*uint64)(unsafe.Pointer(&s.mask)) // plain loads: see shard.grp
+			p = *(**group[K, objects[V]])(unsafe.Pointer(&s.grp))
+		}
 		if start&1 != 0 || p == nil || s.shift != shift {
 			goto slow
-		}
-		if fenced {
-			seqlock.LoadFence() // p and mask before the check (see shard.grp)
 		}
 		if s.l.Seq.Load() != start {
 			goto slow

@@ -230,9 +230,10 @@ type shard[K comparable, V any] struct {
 	// and spent two LEAQs on each (4% of a lookup of 1e3 int keys, 6% of
 	// 1e6, in bench/README.md's twenty-fifth session). Like a slot's copy,
 	// what they load is used only once the counter, checked again after
-	// them, shows no writer came between; on arm64 a LoadFence keeps the
-	// plain loads before that check. TestPlainLoads checks that the casts
-	// read the fields.
+	// them, shows no writer came between. On arm64 (fenced) they keep the
+	// atomic loads: acquire loads stay before the check by themselves,
+	// where plain loads would need a LoadFence, a call and a barrier per
+	// lookup. TestPlainLoads checks that the casts read the fields.
 	grp   atomic.Pointer[group[K, V]] // &tab.groups[0], nil while the table has none
 	mask  atomic.Uint64               // len(tab.groups)-1
 	shift uint64                      // the shift of the array the shard is in: see Map
@@ -381,16 +382,19 @@ func (m *Map[K, V]) Get(k K, who *gate.Token) (V, bool) {
 	s := (*shard[K, V])(unsafe.Add(unsafe.Pointer(base), uintptr(h>>shift)*unsafe.Sizeof(shard[K, V]{})))
 	if optimisticReads {
 		start := s.l.Seq.Load()
-		mask := *(*uint64)(unsafe.Pointer(&s.mask)) // plain loads: see shard.grp
-		p := *(**group[K, V])(unsafe.Pointer(&s.grp))
+		var mask uint64
+		var p *group[K, V]
+		if fenced {
+			mask, p = s.mask.Load(), s.grp.Load() // see shard.grp
+		} else {
+			mask = *(*uint64)(unsafe.Pointer(&s.mask)) // plain loads: see shard.grp
+			p = *(**group[K, V])(unsafe.Pointer(&s.grp))
+		}
 		// s is the key's shard if its array is the one shift was loaded
 		// for (see Map); the pair p, mask is one table's if the counter
 		// did not move (see shard.publish).
 		if start&1 != 0 || p == nil || s.shift != shift {
 			goto slow
-		}
-		if fenced {
-			seqlock.LoadFence() // p and mask before the check (see shard.grp)
 		}
 		if s.l.Seq.Load() != start {
 			goto slow
@@ -464,10 +468,13 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 // counter is odd for good.
 func (s *shard[K, V]) peek(h uint64, k K) (sl *slot[K, V], start uint64, valid bool) {
 	start = s.l.Seq.Load()
-	mask := *(*uint64)(unsafe.Pointer(&s.mask)) // plain loads: see shard.grp
-	p := *(**group[K, V])(unsafe.Pointer(&s.grp))
+	var mask uint64
+	var p *group[K, V]
 	if fenced {
-		seqlock.LoadFence() // p and mask before the check (see shard.grp)
+		mask, p = s.mask.Load(), s.grp.Load() // see shard.grp
+	} else {
+		mask = *(*uint64)(unsafe.Pointer(&s.mask)) // plain loads: see shard.grp
+		p = *(**group[K, V])(unsafe.Pointer(&s.grp))
 	}
 	if !readable(start) || s.l.Seq.Load() != start {
 		return nil, start, false // p and mask may not belong together: see shard.publish
