@@ -248,10 +248,10 @@ func (b *Bag[K, V]) Append(dst []V, k K, who *gate.Token) []V {
 	s := (*shard[K, objects[V]])(unsafe.Add(unsafe.Pointer(base), uintptr(h>>shift)*unsafe.Sizeof(shard[K, objects[V]]{})))
 	if optimisticReads {
 		start := s.l.Seq.Load()
-		var mask uint64
+		var mask uint64 // s.groups(), spelled out (see Map.Get)
 		var p *group[K, objects[V]]
 		if fenced {
-			mask, p = s.mask.Load(), s.grp.Load() // see shard.grp
+			mask, p = s.mask.Load(), s.grp.Load()
 		} else {
 			mask = *(*uint64)(unsafe.Pointer(&s.mask)) // plain loads: see shard.grp
 			p = *(**group[K, objects[V]])(unsafe.Pointer(&s.grp))

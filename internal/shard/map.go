@@ -382,10 +382,10 @@ func (m *Map[K, V]) Get(k K, who *gate.Token) (V, bool) {
 	s := (*shard[K, V])(unsafe.Add(unsafe.Pointer(base), uintptr(h>>shift)*unsafe.Sizeof(shard[K, V]{})))
 	if optimisticReads {
 		start := s.l.Seq.Load()
-		var mask uint64
+		var mask uint64 // s.groups(), spelled out
 		var p *group[K, V]
 		if fenced {
-			mask, p = s.mask.Load(), s.grp.Load() // see shard.grp
+			mask, p = s.mask.Load(), s.grp.Load()
 		} else {
 			mask = *(*uint64)(unsafe.Pointer(&s.mask)) // plain loads: see shard.grp
 			p = *(**group[K, V])(unsafe.Pointer(&s.grp))
@@ -468,14 +468,7 @@ func (s *shard[K, V]) get(h uint64, k K) (v V, ok, live bool) {
 // counter is odd for good.
 func (s *shard[K, V]) peek(h uint64, k K) (sl *slot[K, V], start uint64, valid bool) {
 	start = s.l.Seq.Load()
-	var mask uint64
-	var p *group[K, V]
-	if fenced {
-		mask, p = s.mask.Load(), s.grp.Load() // see shard.grp
-	} else {
-		mask = *(*uint64)(unsafe.Pointer(&s.mask)) // plain loads: see shard.grp
-		p = *(**group[K, V])(unsafe.Pointer(&s.grp))
-	}
+	mask, p := s.groups()
 	if !readable(start) || s.l.Seq.Load() != start {
 		return nil, start, false // p and mask may not belong together: see shard.publish
 	}
@@ -1043,6 +1036,16 @@ func (s *shard[K, V]) publish() {
 	}
 	s.grp.Store(nil)
 	s.mask.Store(0)
+}
+
+// groups loads the table's groups as publish stored them, for a lock-free
+// reader, who uses them only if the counter did not move meanwhile: plain
+// loads but on arm64 (see shard.grp). Get and Bag.Append spell it out.
+func (s *shard[K, V]) groups() (mask uint64, p *group[K, V]) {
+	if fenced {
+		return s.mask.Load(), s.grp.Load()
+	}
+	return *(*uint64)(unsafe.Pointer(&s.mask)), *(**group[K, V])(unsafe.Pointer(&s.grp))
 }
 
 // PutBatch stores the n items item(i) atomically: it locks every shard the
