@@ -21,14 +21,14 @@ type Transfer struct {
 // (ErrNotOwner otherwise), and only to a live owner other than itself
 // (ErrOwnerDone, ErrInvalidOption); a nil t is ErrInvalidOption. The heir
 // is unchanged. From then on the handles acting for o lose the owner's
-// rights on t, and the Transfer's Table has them. The change is exact: a write through o's handle lands only if
-// it reached its lock (a hash shard's, a base node's) before the change,
-// and then every reader of what it writes sees it; one that checked o's
-// rights before the change but reached its lock after it is refused there
-// (ErrAccess), as is every write started after GiveAway returns, unless the
-// table is o's again by then. The same holds when the table goes to its
-// heir, and when it is dropped (ErrDeleted). A dropped table cannot be given
-// away: ErrDeleted.
+// rights on t, and the Transfer's Table has them. The change is exact: a
+// write through o's handle lands only if it reached its lock (a hash
+// shard's, a base node's) before the change, and then every reader of what
+// it writes sees it; one that checked o's rights before the change but
+// reached its lock after it is refused there (ErrAccess), as is every write
+// started after GiveAway returns, unless the table is o's again by then.
+// The same holds when the table goes to its heir, and when it is dropped
+// (ErrDeleted). A dropped table cannot be given away: ErrDeleted.
 func (o *Owner) GiveAway(t Table, to *Owner, data any) error {
 	if nilTable(t) {
 		return fmt.Errorf("%w: GiveAway of a nil table (%T)", ErrInvalidOption, t)

@@ -224,16 +224,17 @@ type shard[K comparable, V any] struct {
 	tab table[K, V]
 	_   [16]byte
 	// grp and mask are the table's groups for lock-free readers (see
-	// publish). Writers store them atomically; readers (Get, peek,
-	// Bag.Append) load them with plain loads through unsafe casts, since
-	// the compiler does not fold an index into an atomic load's address
-	// and spent two LEAQs on each (4% of a lookup of 1e3 int keys, 6% of
-	// 1e6, in bench/README.md's twenty-fifth session). Like a slot's copy,
-	// what they load is used only once the counter, checked again after
-	// them, shows no writer came between. On arm64 (fenced) they keep the
-	// atomic loads: acquire loads stay before the check by themselves,
-	// where plain loads would need a LoadFence, a call and a barrier per
-	// lookup. TestPlainLoads checks that the casts read the fields.
+	// publish). Writers store them atomically; readers (Get, peek through
+	// groups, Bag.Append) load them with plain loads through unsafe
+	// casts, since the compiler does not fold an index into an atomic
+	// load's address and spent two LEAQs on each (4% of a lookup of 1e3
+	// int keys, 6% of 1e6, in bench/README.md's twenty-fifth session).
+	// Like a slot's copy, what they load is used only once the counter,
+	// checked again after them, shows no writer came between. On arm64
+	// (fenced) they keep the atomic loads: acquire loads stay before the
+	// check by themselves, where plain loads would need a LoadFence, a
+	// call and a barrier per lookup. TestPlainLoads checks that the casts
+	// read the fields.
 	grp   atomic.Pointer[group[K, V]] // &tab.groups[0], nil while the table has none
 	mask  atomic.Uint64               // len(tab.groups)-1
 	shift uint64                      // the shift of the array the shard is in: see Map
@@ -1024,7 +1025,7 @@ func (s *shard[K, V]) clear() {
 // word was the same even value before and after they loaded it: no writer
 // came between, so the pair is one table's. That check is what keeps a
 // reader inside the groups; it cannot be left out. (Readers load the two
-// with plain loads in no set order (see shard.grp), so the order of the
+// in no set order (plain loads: see shard.grp), so the order of the
 // stores gives nothing: a reader that paired one table's mask with
 // another's pointer, a small one after a Clear, would index past it. No
 // test can catch that window reliably.)
