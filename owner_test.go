@@ -1367,12 +1367,13 @@ func TestNames_RenameOpenWaitsForTheNewName(t *testing.T) {
 	ets.SetPublishHook(func() {
 		once.Do(func() {
 			go func() {
-				o, err := ets.Open[*ets.Set[int, int]]("rename-open-to")
-				if err != nil {
-					seen <- err.Error()
-					return
+				for { // until the name is there: the hook may be another table's publish, before Rename's
+					if o, err := ets.Open[*ets.Set[int, int]]("rename-open-to"); err == nil {
+						seen <- o.Info().Name
+						return
+					}
+					runtime.Gosched()
 				}
-				seen <- o.Info().Name
 			}()
 			time.Sleep(50 * time.Millisecond) // Open runs meanwhile, unless the registry holds it
 		})
