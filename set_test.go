@@ -46,6 +46,15 @@ func TestNewSet_OptionsShowInInfo(t *testing.T) {
 	require.Equal(t, 8, on.Info().Shards, "rounded up to a power of two")
 	require.False(t, on.Info().DecentralizedCounters)
 	require.Equal(t, "true", on.Info().WriteConcurrency.String())
+
+	// WithShards takes 1 to 65536, both ends included (a review found no
+	// test of the upper end).
+	most, err := ets.NewSet[int, int](ets.WithWriteConcurrency(ets.WriteConcurrencyOn), ets.WithShards(65536))
+	require.NoError(t, err)
+	require.Equal(t, 65536, most.Info().Shards)
+	require.NoError(t, most.Drop())
+	_, err = ets.NewSet[int, int](ets.WithShards(65537))
+	require.ErrorIs(t, err, ets.ErrInvalidOption)
 }
 
 // A Set under WriteConcurrencyAuto starts with 64 locks and, when its
@@ -250,6 +259,26 @@ func TestSet_DroppedAnswersNoRead(t *testing.T) {
 	require.False(t, ok)
 	require.False(t, s.Member(1))
 	require.ErrorIs(t, s.Err(), ets.ErrDeleted)
+}
+
+// Err reads the table's state once: a Drop between two reads of it made Err
+// answer ErrAccess ("none reads private table owned by none") for a public
+// table, in about a quarter of these rounds on two processors. Found by a
+// review.
+func TestSet_ErrDuringDropIsErrDeleted(t *testing.T) {
+	for i := range 5000 {
+		s, err := ets.NewSet[int, int]()
+		require.NoError(t, err)
+		done := make(chan struct{})
+		go func() { defer close(done); assert.NoError(t, s.Drop()) }()
+		for {
+			if err := s.Err(); err != nil {
+				require.ErrorIs(t, err, ets.ErrDeleted, "round %d", i)
+				break
+			}
+		}
+		<-done
+	}
 }
 
 // An Update function that returns an Op other than Keep, Store and Delete

@@ -462,11 +462,11 @@ func retry[R any](h handle, write func(who *gate.Token) (R, bool)) (R, error) {
 // read but not write a protected table has a nil Err; its writes return
 // ErrAccess.)
 func (h handle) Err() error {
-	st := h.c.st.Load()
+	st := h.c.st.Load() // one state for both answers: a Drop between two loads made it ErrAccess
 	switch {
 	case st.dropped:
 		return ErrDeleted
-	case !h.readable():
+	case !st.readableBy(h.as):
 		return fmt.Errorf("%w: %v reads private table owned by %v", ErrAccess, h.as, st.owner)
 	}
 	return nil
