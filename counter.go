@@ -184,7 +184,10 @@ func (c *counterOp) step(old uint64, ok bool) (uint64, error) {
 // this is the closest faithful rule). A zero CounterOption is
 // ErrInvalidOption, before anything else; then errors of the table
 // (ErrDeleted, and ErrAccess for handles without write right) come before
-// ErrNotFound and ErrOverflow. On any error the value returned is 0.
+// ErrNotFound and ErrOverflow. On any error the value returned is 0. On a
+// Set, a key not equal to itself (a NaN) is ErrInvalidOption, with or
+// without WithDefault, as in every Set write that may add a key (see
+// Set.Insert).
 //
 // For an unsigned V every increment counts upwards: incr is an unsigned
 // number (a constant -1 does not convert to one) and the sum must fit V. A

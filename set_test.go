@@ -327,6 +327,8 @@ func TestHashTables_RefuseNaNKeys(t *testing.T) {
 	require.ErrorIs(t, err, ets.ErrInvalidOption)
 	_, err = ets.UpdateCounter(s, nan, 1, ets.WithDefault(0))
 	require.ErrorIs(t, err, ets.ErrInvalidOption)
+	_, err = ets.UpdateCounter(s, nan, 1)
+	require.ErrorIs(t, err, ets.ErrInvalidOption, "without a default too, as UpdateCounter's godoc says")
 	require.Zero(t, s.Size(), "nothing was added, the batch's other key neither")
 	require.False(t, s.Member(nan))
 	require.NoError(t, s.Delete(nan))
