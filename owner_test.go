@@ -931,22 +931,29 @@ func TestOwner_ZeroValue(t *testing.T) {
 }
 
 // An owner that is ending (its context is done, its end not yet run) may
-// not name an heir, as it may not give a table away.
-func TestSetHeir_ByAnEndingOwner(t *testing.T) {
-	for range 100 {
-		ctx, cancel := context.WithCancel(context.Background())
-		o := ets.NewOwner(ctx)
-		h := newOwner(t)
-		tab, err := ets.NewSet[int, int](ets.WithOwner(o))
-		require.NoError(t, err)
-		cancel()
-		err = o.SetHeir(tab, h, nil)
-		require.Error(t, err, "SetHeir by an owner whose context is done")
-		if !errors.Is(err, ets.ErrDeleted) { // its end may have dropped the table already
-			require.ErrorIs(t, err, ets.ErrOwnerDone)
+// not name an heir, nor give a table away (ErrOwnerDone; ErrDeleted once
+// its end dropped the table), and the table is dropped when the end runs.
+// (No test caught a GiveAway without the check, until a review added it.)
+func TestOwnerOnly_ByAnEndingOwner(t *testing.T) {
+	for name, op := range map[string]func(o, other *ets.Owner, tab ets.Table) error{
+		"SetHeir":  func(o, h *ets.Owner, tab ets.Table) error { return o.SetHeir(tab, h, nil) },
+		"GiveAway": func(o, to *ets.Owner, tab ets.Table) error { return o.GiveAway(tab, to, nil) },
+	} {
+		for range 100 {
+			ctx, cancel := context.WithCancel(context.Background())
+			o := ets.NewOwner(ctx)
+			other := newOwner(t)
+			tab, err := ets.NewSet[int, int](ets.WithOwner(o))
+			require.NoError(t, err)
+			cancel()
+			err = op(o, other, tab)
+			require.Error(t, err, "%s by an owner whose context is done", name)
+			if !errors.Is(err, ets.ErrDeleted) { // its end may have dropped the table already
+				require.ErrorIs(t, err, ets.ErrOwnerDone, name)
+			}
+			<-o.Done()
+			require.ErrorIs(t, tab.Err(), ets.ErrDeleted, "%s: the table went to no one", name)
 		}
-		<-o.Done()
-		require.ErrorIs(t, tab.Err(), ets.ErrDeleted, "the heir named too late did not inherit")
 	}
 }
 
@@ -1279,27 +1286,6 @@ func waitForALockWaiter(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatal("no goroutine waits for an engine lock")
-}
-
-// An owner whose context is done, its end not yet run, can no longer give
-// its tables away (ErrOwnerDone; ErrDeleted once its end dropped the
-// table), and the table is dropped when the end runs. Found by a review
-// (no test failed without the check).
-func TestGiveAway_ByAnEndingOwner(t *testing.T) {
-	for range 100 {
-		ctx, cancel := context.WithCancel(context.Background())
-		o := ets.NewOwner(ctx)
-		to := newOwner(t)
-		tab, err := ets.NewSet[int, int](ets.WithOwner(o))
-		require.NoError(t, err)
-		cancel()
-		err = o.GiveAway(tab, to, nil)
-		if !errors.Is(err, ets.ErrDeleted) {
-			require.ErrorIs(t, err, ets.ErrOwnerDone)
-		}
-		<-o.Done()
-		require.ErrorIs(t, tab.Err(), ets.ErrDeleted)
-	}
 }
 
 // Transfers arrive in order while the receiver reads them as they come,
