@@ -364,3 +364,45 @@ func BenchmarkTree_WriteSearches(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRouteSearch compares the routing layer's searches for int64
+// keys: binary is the btrees' search of a NewOrdered tree (what searchLows
+// used for every key type before searchLowsInt), count searchLowsInt. A routing layer of n
+// lows (the bounds of n+1 base nodes), random probes; the two take turns
+// within one process, as -count runs them.
+func BenchmarkRouteSearch(b *testing.B) {
+	t := NewOrdered[int64, int64](true)
+	r := rand.New(rand.NewPCG(1, 2))
+	probes := make([]int64, 1<<20) // more than a branch predictor learns
+	for _, n := range []int{15, 127, 1023} {
+		lows := make([]Item[int64, int64], n)
+		for i := range lows {
+			lows[i].Key = int64(i) << 20
+		}
+		for i := range probes {
+			probes[i] = r.Int64N(int64(n+1) << 20)
+		}
+		for _, v := range []struct {
+			name   string
+			search func(lows []Item[int64, int64], k int64) (int, bool)
+		}{
+			{"binary", func(lows []Item[int64, int64], k int64) (int, bool) {
+				return t.proto.Search(lows, Item[int64, int64]{Key: k})
+			}},
+			{"count", t.lowsInt},
+		} {
+			b.Run(fmt.Sprintf("lows=%d/search=%s", n, v.name), func(b *testing.B) {
+				sum, i := 0, 0
+				for b.Loop() {
+					j, _ := v.search(lows, probes[i&(len(probes)-1)])
+					sum += j
+					i++
+				}
+				routeSink = sum
+			})
+		}
+	}
+}
+
+// routeSink keeps BenchmarkRouteSearch's searches from being optimised away.
+var routeSink int
