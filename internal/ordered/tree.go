@@ -329,7 +329,7 @@ func NewCompare[K, V any](compare func(a, b K) int, adapt bool) *Tree[K, V] {
 func NewOrdered[K cmp.Ordered, V any](adapt bool) *Tree[K, V] {
 	count := integer[K]()
 	t := newTree(func() *btree.BTreeG[Item[K, V]] {
-		t := btree.NewSearchG(degree, naturalLess[K, V], naturalSearch[K, V], searchSeqOf[K, V]())
+		t := btree.NewSearchG(degree, naturalLess[K, V], searchOf[K, V](), searchSeqOf[K, V]())
 		if count {
 			t.SetCachedSeq(countSearchSeq[K, V])
 			t.SetLeafBlocks(true)     // GetSeqInt searches them (BlockBelow)
@@ -360,13 +360,28 @@ func integer[K cmp.Ordered]() bool {
 
 // searchSeqOf returns the btree searchSeq of NewOrdered trees of K:
 // binarySearchSeq for integer keys, which it compares before it checks the
-// counter, and naturalSearchSeq for the rest (a torn string could point
-// anywhere; cmp.Less orders floats' NaN).
+// counter, stringSearchSeq for strings, and naturalSearchSeq for the rest
+// (floats: cmp.Less orders NaN). The last two check the counter before each
+// comparison (a torn string could point anywhere).
 func searchSeqOf[K cmp.Ordered, V any]() func([]Item[K, V], Item[K, V], *atomic.Uint64, uint64) (int, bool, bool) {
-	if integer[K]() {
+	switch {
+	case integer[K]():
 		return binarySearchSeq[K, V]
+	case stringKeys[K]():
+		return stringSearchSeq[K, V]
 	}
 	return naturalSearchSeq[K, V]
+}
+
+// searchOf returns the btree search of NewOrdered trees of K (writers' and
+// the routing layer's): stringSearch for strings, naturalSearch for the
+// rest (writers of integer keys search by btree.SetIntFind, the routing
+// layer by searchLowsInt).
+func searchOf[K cmp.Ordered, V any]() func([]Item[K, V], Item[K, V]) (int, bool) {
+	if stringKeys[K]() {
+		return stringSearch[K, V]
+	}
+	return naturalSearch[K, V]
 }
 
 // cachedBytes is how many bytes of items a tree may hold and still have its

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -392,17 +393,76 @@ func BenchmarkRouteSearch(b *testing.B) {
 			{"count", t.lowsInt},
 		} {
 			b.Run(fmt.Sprintf("lows=%d/search=%s", n, v.name), func(b *testing.B) {
-				sum, i := 0, 0
-				for b.Loop() {
-					j, _ := v.search(lows, probes[i&(len(probes)-1)])
-					sum += j
-					i++
-				}
-				routeSink = sum
+				timeSearch(b, v.search, lows, probes)
 			})
 		}
 	}
 }
 
-// routeSink keeps BenchmarkRouteSearch's searches from being optimised away.
+// timeSearch times search of node for each of probes in turn (their number
+// a power of two), one call a round.
+func timeSearch[N, P any](b *testing.B, search func(N, P) (int, bool), node N, probes []P) {
+	sum, i := 0, 0
+	for b.Loop() {
+		j, _ := search(node, probes[i&(len(probes)-1)])
+		sum += j
+		i++
+	}
+	routeSink = sum
+}
+
+// routeSink keeps timeSearch's searches from being optimised away.
 var routeSink int
+
+// BenchmarkStringSearch compares the node searches of string keys:
+// natural is naturalSearch (cmp.Less, a call a probe), prefix stringSearch.
+// A sorted node of n keys of one shape, probes of the same shape, half of
+// them the node's keys; the two take turns within one process.
+func BenchmarkStringSearch(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var seq atomic.Uint64
+	shapes := []struct {
+		name string
+		key  func() string
+	}{
+		{"hex16", func() string { return fmt.Sprintf("%016x", r.Uint64()) }},
+		{"user", func() string { return fmt.Sprintf("user:%d", r.IntN(1e6)) }},
+		{"session", func() string { return fmt.Sprintf("session:%08d", r.IntN(1e8)) }},
+		{"url", func() string { return fmt.Sprintf("https://example.com/users/%08d", r.IntN(1e8)) }},
+	}
+	for _, shape := range shapes {
+		for _, n := range []int{15, 63} {
+			node := make([]Item[string, int], n)
+			for i := range node {
+				node[i].Key = shape.key()
+			}
+			slices.SortFunc(node, func(x, y Item[string, int]) int { return strings.Compare(x.Key, y.Key) })
+			probes := make([]Item[string, int], 1<<12)
+			for i := range probes {
+				probes[i].Key = shape.key()
+				if i%2 == 0 {
+					probes[i].Key = node[r.IntN(n)].Key
+				}
+			}
+			for _, v := range []struct {
+				name   string
+				search func([]Item[string, int], Item[string, int]) (int, bool)
+			}{
+				{"natural", naturalSearch[string, int]},
+				{"prefix", stringSearch[string, int]},
+				{"naturalSeq", func(s []Item[string, int], it Item[string, int]) (int, bool) {
+					i, f, _ := naturalSearchSeq(s, it, &seq, 0)
+					return i, f
+				}},
+				{"prefixSeq", func(s []Item[string, int], it Item[string, int]) (int, bool) {
+					i, f, _ := stringSearchSeq(s, it, &seq, 0)
+					return i, f
+				}},
+			} {
+				b.Run(fmt.Sprintf("keys=%s/n=%d/search=%s", shape.name, n, v.name), func(b *testing.B) {
+					timeSearch(b, v.search, node, probes)
+				})
+			}
+		}
+	}
+}

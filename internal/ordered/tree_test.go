@@ -470,18 +470,30 @@ func TestTree_WalksSeeStableKeysOnceWhileBasesSplit(t *testing.T) {
 // splits base nodes, for both kinds of tree. Get, Has and Next read without
 // the lock (outside the race detector): a value they return must be one a
 // writer stored, never a torn string made of two, a key present throughout
-// must always be found, and Next must not step over one.
+// must always be found, and Next must not step over one. Keys of six bytes
+// are searched with cmp.Less, keys of 15 whose first eight bytes differ by
+// their first eight bytes (stringSearchSeq). The writers tell a stable key
+// by the parity of its last digit.
 func TestTree_GetWhileWriting(t *testing.T) {
 	const stable, reads = 100, 300_000
+	keys := map[string]func(i int) string{
+		"short": func(i int) string { return fmt.Sprintf("k%05d", i) },
+		"long":  func(i int) string { return fmt.Sprintf("%010d-key%d", i*7919, i%10) },
+	}
+	short := func(k string) string { return "s" + k }
+	long := func(k string) string { return "long value of key " + k }
+	for shape, key := range keys {
+		getWhileWriting(t, shape, key, short, long, stable, reads)
+	}
+}
+
+func getWhileWriting(t *testing.T, shape string, key func(int) string, short, long func(string) string, stable, reads int) {
 	trees := map[string]*Tree[string, string]{
 		"ordered": NewOrdered[string, string](true),
 		"compare": NewCompare[string, string](cmp.Compare[string], true),
 	}
-	key := func(i int) string { return fmt.Sprintf("k%05d", i) }
-	short := func(k string) string { return "s" + k }
-	long := func(k string) string { return "long value of key " + k }
 	for name, tr := range trees {
-		t.Run(name, func(t *testing.T) {
+		t.Run(shape+"/"+name, func(t *testing.T) {
 			for i := range stable {
 				tr.Put(key(2*i), short(key(2*i)), nil)
 			}
