@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/etsgo/ets/internal/testseed"
 	"github.com/stretchr/testify/require"
@@ -113,4 +115,120 @@ func TestSearchOf_StringKeys(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, i, v)
 	}
+}
+
+// TestPlan checks plan's o, place and word on chosen nodes: whole shared
+// words (also at lengths 8 and 16 exactly), keys that are prefixes of the
+// shared words, and bytes >= 0x80 (unsigned).
+func TestPlan(t *testing.T) {
+	w := func(s string) uint64 { return word(s, 0) }
+	for _, c := range []struct {
+		first, last, k string
+		o, place       int
+		wk             uint64
+		byWord         bool
+	}{
+		{"session:00000001", "session:00000099", "session:00000050", 8, 0, w("00000050"), true},
+		{"session:00000001", "session:00000099", "apple", 0, -1, 0, false},
+		{"session:00000001", "session:00000099", "zzz", 0, 1, 0, false},
+		{"session:00000001", "session:00000099", "session", 0, -1, 0, false},
+		{"session:00000001", "session:00000099", "session:", 8, 0, 0, false},
+		{"session:00000001", "session:00000099", "session:1", 8, 0, 0, false},
+		{"session:abcdefgh1", "session:abcdefgh9", "session:", 8, -1, 0, false},
+		{"session:abcdefgh1", "session:abcdefgh9", "session:abc", 8, -1, 0, false},
+		{"session:abcdefgh1", "session:abcdefgh9", "session:b", 8, 1, 0, false},
+		{"session:abcdefgh1", "session:abcdefgh9", "session:abcdefgh", 16, 0, 0, false},
+		{"session:abcdefgh1", "session:abcdefgh9", "session:abcdefgi", 8, 1, 0, false},
+		{"session:abcdefgh1", "session:abcdefgh9", "session:abcdefgg0", 8, -1, 0, false},
+		{"session:00000001", "session:00000099", "session-00000001", 0, -1, 0, false},
+		{"session:00000001", "session:00000099", "sessionA00000001", 0, 1, 0, false},
+		{"abcdefgh", "abcdefgh", "abcdefgh", 8, 0, 0, false},
+		{"abcdefgh", "abcdefghZZ", "abcdefgh", 8, 0, 0, false},
+		{"0123456789abcdef", "0123456789abcdef", "0123456789abcdefX", 16, 0, 0, false},
+		{"0123456789abcdef", "0123456789abcdef", "0123456789abcdefXYZ45678", 16, 0, w("XYZ45678"), true},
+		{"0123456789abcdef", "0123456789abcdeg", "0123456789abcdef", 8, 0, w("89abcdef"), true},
+		{"\x80aaaaaaa1", "\x80aaaaaaa9", "\x7fzzzzzzz", 0, -1, 0, false},
+		{"\x80aaaaaaa1", "\x80aaaaaaa9", "\xff", 0, 1, 0, false},
+		{"\x80aaaaaaa1", "\x80aaaaaaa9", "\x80aaaaaaa5", 8, 0, 0, false},
+		{"", "abcdefgh", "abcdefgh", 0, 0, w("abcdefgh"), true},
+		{"a", "b", "", 0, 0, 0, false},
+	} {
+		o, place, wk, byWord := plan(c.first, c.last, c.k)
+		require.Equal(t, []any{c.o, c.place, c.wk, c.byWord}, []any{o, place, wk, byWord}, "plan(%q, %q, %q)", c.first, c.last, c.k)
+	}
+}
+
+// poison is a string header that points nowhere: reading its bytes faults.
+func poison(n int) string {
+	h := struct {
+		p *byte
+		n int
+	}{nil, n}
+	return *(*string)(unsafe.Pointer(&h))
+}
+
+// TestStringSearch_PlacesWithoutProbing: a key below or above every shared
+// word of a node is placed by first and last alone; the keys between
+// (poisoned here) are not read.
+func TestStringSearch_PlacesWithoutProbing(t *testing.T) {
+	s := make([]Item[string, int], 9)
+	for i := range s {
+		s[i].Key = poison(16)
+	}
+	s[0].Key, s[8].Key = "session:abcdefgh1", "session:abcdefgh9"
+	for k, want := range map[string]int{"apple": 0, "session:": 0, "session:abc": 0, "session:abcdefgg9": 0, "zzz": 9, "session:b": 9, "session:abcdefgi": 9, "\xff": 9} {
+		i, f := stringSearch(s, Item[string, int]{Key: k})
+		require.Equal(t, []any{want, false}, []any{i, f}, k)
+	}
+}
+
+// TestStringSearchSeq_DiscardsKeysCopiedWhileWriting: a writer replaces
+// the keys of a node but its first and last by headers that point nowhere
+// while seq is odd. stringSearchSeq must check seq after each copy and
+// before it reads the key's bytes (in its loop and at the end): a read of
+// a poisoned key faults. Needs the loads ordered (optimisticReads), and
+// races by design (not under -race).
+func TestStringSearchSeq_DiscardsKeysCopiedWhileWriting(t *testing.T) {
+	if !optimisticReads {
+		t.Skip("loads may be reordered, or -race")
+	}
+	const n = 63
+	keys := make([]string, n)
+	s := make([]Item[string, int], n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%016d", i*7)
+		s[i].Key = keys[i]
+	}
+	bad := poison(16)
+	var seq atomic.Uint64
+	stop := background(1, 0, func(int, *rand.Rand, int) {
+		seq.Add(1)
+		for i := 1; i < n-1; i++ {
+			s[i].Key = bad
+		}
+		for i := 1; i < n-1; i++ {
+			s[i].Key = keys[i]
+		}
+		seq.Add(1)
+		for range 50 {
+			_ = seq.Load()
+		}
+	})
+	defer stop()
+	deadline := time.Now().Add(500 * time.Millisecond)
+	valid := 0
+	for j := 0; time.Now().Before(deadline); j++ {
+		start := seq.Load()
+		if start&1 != 0 {
+			continue
+		}
+		k := keys[1+j%(n-2)]
+		i, f, ok := stringSearchSeq(s, Item[string, int]{Key: k}, &seq, start)
+		if ok {
+			valid++
+			require.Equal(t, []any{1 + j%(n-2), true}, []any{i, f})
+		}
+	}
+	t.Logf("%d valid searches", valid)
+	require.Positive(t, valid, "some searches met no writer")
 }
