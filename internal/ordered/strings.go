@@ -81,6 +81,10 @@ func sharedWords(first, last, k string) (o, place int) {
 // another package (golang/go#56280; a call of word at every probe made
 // lookups of strings no faster).
 func plan(first, last, k string) (o, place int, wk uint64, byWord bool) {
+	// The test of the first words is sharedWords' first round, repeated
+	// here so that nodes whose first and last keys differ there (most
+	// nodes of keys without a common prefix) make no call: sharedWords,
+	// a loop, is not inlined.
 	if len(first) >= 8 && len(last) >= 8 && word(first, 0) == word(last, 0) {
 		if o, place = sharedWords(first, last, k); place != 0 {
 			return o, place, 0, false

@@ -470,10 +470,10 @@ func TestTree_WalksSeeStableKeysOnceWhileBasesSplit(t *testing.T) {
 // splits base nodes, for both kinds of tree. Get, Has and Next read without
 // the lock (outside the race detector): a value they return must be one a
 // writer stored, never a torn string made of two, a key present throughout
-// must always be found, and Next must not step over one. Keys of six bytes
-// are searched with cmp.Less, keys of 15 whose first eight bytes differ by
-// their first eight bytes (stringSearchSeq). The writers tell a stable key
-// by the parity of its last digit.
+// must always be found, and Next must not step over one. In the "ordered"
+// trees (stringSearchSeq) keys of six bytes, shorter than a word, are
+// compared as whole strings, and keys of 15 by their first eight bytes. The
+// writers tell a stable key by the parity of its last digit.
 func TestTree_GetWhileWriting(t *testing.T) {
 	const stable, reads = 100, 300_000
 	keys := map[string]func(i int) string{
@@ -487,6 +487,7 @@ func TestTree_GetWhileWriting(t *testing.T) {
 	}
 }
 
+// getWhileWriting is TestTree_GetWhileWriting for keys of one shape.
 func getWhileWriting(t *testing.T, shape string, key func(int) string, short, long func(string) string, stable, reads int) {
 	trees := map[string]*Tree[string, string]{
 		"ordered": NewOrdered[string, string](true),
