@@ -17,7 +17,11 @@
 #
 # Output, in $OUT: machine.txt (BenchmarkPingPong before and after the suite:
 # the round trip of a cache line between the two processors, a record of the
-# machine's state; and BenchmarkMemoryLatency before it, what a miss costs),
+# machine's state; BenchmarkMemoryLatency before it, what a miss costs; and,
+# where taskset is installed, DirectRead100 of 1e3 int keys pinned to each
+# processor in turn, before and after: at times one of this VM's processors
+# runs such loops 1.5x slower than the other, which makes -cpu 1 rounds
+# bimodal),
 # bench.txt (raw), benchstat.txt, benchstat.csv, ratios.md (Markdown tables
 # with each peer's ratio to ets), plot.svg (ns/op by workload and
 # implementation) and plot-cpu.svg (the same in cpu-ns/op).
@@ -48,8 +52,20 @@ machine() {
 		grep '^Benchmark' | sed "s/^/$5 /" | tee -a "$OUT"/machine.txt
 }
 : > "$OUT"/machine.txt
+# percpu WHEN: ets's and xsync's DirectRead100 of 1e3 int keys on each
+# processor in turn (taskset -c), recorded in machine.txt with WHEN and the
+# processor before each line; nothing if taskset is missing.
+percpu() {
+	command -v taskset > /dev/null || return 0
+	for c in $(seq 0 $(($(nproc) - 1))); do
+		taskset -c "$c" "$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkDirectRead100$//key=int/size=1e3$' \
+			-test.cpu 1 -test.count 2 -test.benchtime 100ms |
+			grep '^Benchmark' | sed "s/^/$1 cpu$c /" | tee -a "$OUT"/machine.txt
+	done
+}
 machine '^BenchmarkPingPong$' 2 3 100ms before
 machine '^BenchmarkMemoryLatency$' 1 1 1000000x before
+percpu before
 : > "$OUT"/bench.txt
 for round in $(seq "$COUNT"); do
 	echo "round $round of $COUNT: go test -bench '$BENCH' -count 1 -cpu $CPU -benchtime $BENCHTIME ${TAGS:+-tags $TAGS}" >&2
@@ -57,6 +73,7 @@ for round in $(seq "$COUNT"); do
 		-test.benchtime "$BENCHTIME" -test.timeout 0 | tee -a "$OUT"/bench.txt
 done
 machine '^BenchmarkPingPong$' 2 3 100ms after
+percpu after
 
 "$GOBIN/benchstat" -col /impl "$OUT"/bench.txt | tee "$OUT"/benchstat.txt
 "$GOBIN/benchstat" -col /impl -format csv "$OUT"/bench.txt > "$OUT"/benchstat.csv 2>/dev/null
