@@ -181,8 +181,9 @@ func (c *counterOp) step(old uint64, ok bool) (uint64, error) {
 // key is ErrNotFound; with it, the key is created. WithThreshold wraps the
 // counter as ETS does. Arithmetic that would overflow V returns ErrOverflow
 // and leaves the value as it was (ETS integers do not overflow; Go's do, so
-// this is the closest faithful rule). A zero CounterOption is
-// ErrInvalidOption, before anything else; then errors of the table
+// this is the closest faithful rule). A zero CounterOption, or an option
+// given twice (two WithDefaults or two WithThresholds: ETS's call takes one
+// of each), is ErrInvalidOption, before anything else; then errors of the table
 // (ErrDeleted, and ErrAccess for handles without write right) come before
 // ErrNotFound and ErrOverflow. On any error the value returned is 0. On a
 // Set, a key not equal to itself (a NaN) is ErrInvalidOption, with or
@@ -209,8 +210,14 @@ func UpdateCounter[K any, V Integer](t Counters[K, V], k K, incr V, opts ...Coun
 	for _, o := range opts {
 		switch o.kind {
 		case counterDefault:
+			if c.flags&hasDefault != 0 {
+				return 0, errTwoDefaults
+			}
 			c.flags, c.def = c.flags|hasDefault, uint64(o.value)
 		case counterThreshold:
+			if c.flags&hasThreshold != 0 {
+				return 0, errTwoThresholds
+			}
 			c.flags, c.threshold, c.thresholdV = c.flags|hasThreshold, uint64(o.value), uint64(o.setValue)
 		default:
 			return 0, errZeroOption
@@ -225,6 +232,13 @@ func UpdateCounter[K any, V Integer](t Counters[K, V], k K, incr V, opts ...Coun
 
 // errZeroOption is UpdateCounter's error for the zero CounterOption.
 var errZeroOption = fmt.Errorf("%w: the zero CounterOption", ErrInvalidOption)
+
+// errTwoDefaults and errTwoThresholds are UpdateCounter's errors for an
+// option given twice, which would otherwise leave one of them unused.
+var (
+	errTwoDefaults   = fmt.Errorf("%w: UpdateCounter given WithDefault twice", ErrInvalidOption)
+	errTwoThresholds = fmt.Errorf("%w: UpdateCounter given WithThreshold twice", ErrInvalidOption)
+)
 
 // counterError returns the error UpdateCounter returns for the error err of
 // an increment by incr of the value v.

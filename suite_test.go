@@ -312,8 +312,16 @@ func TestUnique_UpdateCounter(t *testing.T) {
 
 		_, err = ets.UpdateCounter(tab, 1, 1, ets.CounterOption[int]{})
 		require.ErrorIs(t, err, ets.ErrInvalidOption)
+		_, err = ets.UpdateCounter(tab, 1, 1, ets.WithThreshold(100, 0), ets.WithThreshold(5, 0))
+		require.ErrorIs(t, err, ets.ErrInvalidOption, "an option given twice")
+		require.ErrorContains(t, err, "WithThreshold twice")
+		_, err = ets.UpdateCounter(tab, 2, 1, ets.WithDefault(5), ets.WithThreshold(100, 0), ets.WithDefault(50))
+		require.ErrorIs(t, err, ets.ErrInvalidOption, "an option given twice")
+		require.ErrorContains(t, err, "WithDefault twice")
 		got, _ := tab.Lookup(1)
 		require.Equal(t, 7, got)
+		_, ok := tab.Lookup(2)
+		require.False(t, ok, "a refused call creates nothing")
 	})
 }
 
