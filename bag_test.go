@@ -1216,7 +1216,7 @@ func TestBag_UncomparableValuesRefused(t *testing.T) {
 			for k := 2; k <= 5; k++ {
 				require.Zero(t, b.Count(k))
 			}
-			require.PanicsWithValue(t, fmt.Sprintf("ets: SelectReplace: ets: invalid option: %s value []int cannot be compared, so a bag cannot hold it", map[bool]string{false: "bag", true: "duplicate_bag"}[dup]), func() {
+			require.PanicsWithValue(t, fmt.Sprintf("ets: SelectReplace: ets: invalid option or argument: %s value []int cannot be compared, so a bag cannot hold it", map[bool]string{false: "bag", true: "duplicate_bag"}[dup]), func() {
 				_, _ = b.SelectReplace(func(k int, v any) (any, bool) { return []int{1}, true })
 			})
 			require.Equal(t, good, b.Lookup(1), "the refused replacement changed nothing")

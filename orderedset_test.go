@@ -43,7 +43,7 @@ func collectKeys(seq iter.Seq2[int, int]) []int {
 func TestNewOrderedSet_InvalidOptions(t *testing.T) {
 	_, err := ets.NewOrderedSetFunc[int, int](nil)
 	require.ErrorIs(t, err, ets.ErrInvalidOption)
-	require.EqualError(t, err, "ets: invalid option: NewOrderedSetFunc: nil compare function")
+	require.EqualError(t, err, "ets: invalid option or argument: NewOrderedSetFunc: nil compare function")
 
 	for name, opts := range map[string][]ets.Option{
 		"zero Option":         {{}},

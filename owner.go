@@ -79,6 +79,12 @@ func NewOwner(ctx context.Context) *Owner {
 // value and the stack: a crashing worker never takes the program down, and
 // its tables go to their heirs. It panics if ctx or fn is nil.
 //
+// The owner does not wait for fn: once ctx is done or Stop is called, its
+// tables are handed over at once, and fn, which should return when its
+// context is done, may still be running. Err keeps the first reason, so
+// what fn returns after that, or a panic it raises then, is recovered and
+// discarded.
+//
 // If fn calls runtime.Goexit (as testing's FailNow does), the owner ends
 // with ErrOwnerDone wrapped with a message that says so.
 func Go(ctx context.Context, fn func(ctx context.Context, self *Owner) error) *Owner {

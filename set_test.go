@@ -227,7 +227,7 @@ func TestSet_ErrorMessages(t *testing.T) {
 	require.True(t, errors.Is(err, ets.ErrDeleted))
 	require.Equal(t, "ets: table deleted", err.Error())
 	_, err = ets.NewSet[int, int](ets.WithShards(0))
-	require.EqualError(t, err, "ets: invalid option: WithShards(0): must be between 1 and 65536")
+	require.EqualError(t, err, "ets: invalid option or argument: WithShards(0): must be between 1 and 65536")
 }
 
 func TestSet_ManyTablesFreeTheirMemory(t *testing.T) {
@@ -390,6 +390,39 @@ func TestHashTables_RefuseNaNKeys(t *testing.T) {
 	require.NoError(t, o.Insert(nan, 1))
 	require.NoError(t, o.Insert(nan, 2))
 	require.Equal(t, 1, o.Size())
+}
+
+// TestHashTables_UncomparableKeysPanicAndChangeNothing pins the package
+// doc's word on keys whose dynamic type cannot be compared: every operation
+// that takes one panics, as a Go map's would, before it changes anything or
+// takes a lock, so the table goes on as it was.
+func TestHashTables_UncomparableKeysPanicAndChangeNothing(t *testing.T) {
+	bad := []int{1}
+	s, err := ets.NewSet[any, int]()
+	require.NoError(t, err)
+	defer s.Drop()
+	require.NoError(t, s.Insert("x", 1))
+	require.Panics(t, func() { _ = s.Insert(bad, 1) })
+	require.Panics(t, func() { _, _ = s.InsertNew(bad, 1) })
+	require.Panics(t, func() {
+		_ = s.InsertMany(ets.Entry[any, int]{Key: "y", Value: 2}, ets.Entry[any, int]{Key: bad, Value: 3})
+	})
+	require.Panics(t, func() { s.Lookup(bad) })
+	require.Panics(t, func() { _ = s.Delete(bad) })
+	require.Panics(t, func() { _, _, _ = s.Update(bad, func(int, bool) (int, ets.Op) { return 1, ets.Store }) })
+	require.Panics(t, func() { _, _ = ets.UpdateCounter(s, any(bad), 1, ets.WithDefault(0)) })
+	require.Equal(t, 1, s.Size(), "nothing added, the batch's other key neither")
+	require.NoError(t, s.Insert("z", 3), "no lock left held")
+	v, ok := s.Lookup("x")
+	require.Equal(t, []any{1, true}, []any{v, ok})
+
+	b, err := ets.NewDuplicateBag[any, int]()
+	require.NoError(t, err)
+	defer b.Drop()
+	require.Panics(t, func() { _ = b.Insert(bad, 1) })
+	require.Panics(t, func() { b.Lookup(bad) })
+	require.NoError(t, b.Insert("x", 1))
+	require.Equal(t, 1, b.Size())
 }
 
 // A Set that empties gives its memory back (as ETS's hash tables shrink),

@@ -50,6 +50,12 @@
 // Mutations return an error when they do not apply, never silently: a
 // dropped table gives ErrDeleted, a handle without write right ErrAccess.
 // Reads that cannot proceed return "not found" and the handle's Err says why.
+//
+// A key whose dynamic type cannot be compared (a slice in a Set[any, V])
+// panics in every operation that takes it, as it does as a Go map's key:
+// the table is left as it was. A bag's values are checked instead (such a
+// value is ErrInvalidOption), since a bag compares them again later, when
+// another write or a delete of the key may meet them.
 package ets
 
 import (
@@ -81,7 +87,7 @@ var (
 	// ErrNotFound: no such key (UpdateCounter without a default) or table name.
 	ErrNotFound = errors.New("ets: not found")
 	// ErrInvalidOption: an option or argument has a value the table cannot use.
-	ErrInvalidOption = errors.New("ets: invalid option")
+	ErrInvalidOption = errors.New("ets: invalid option or argument")
 	// ErrWrongType: Open found the name, but the table has another type.
 	ErrWrongType = errors.New("ets: wrong table type")
 	// ErrOverflow: UpdateCounter would overflow the value's integer type and
@@ -492,8 +498,10 @@ func (c *core) size(st *state) int {
 // ETS's info/1, it is available through every handle, even one that may not
 // read the table, and gives the same description to all. A dropped table's
 // Info has no owner, no heir, no name (its name is free for another table)
-// and Size 0 (where ETS's info/1 returns undefined); Err returns
-// ErrDeleted.
+// and Size 0 (where ETS's info/1 returns undefined); its Memory is what the
+// handles still hold, the emptied engine (16 KB for a Set of 64 shards),
+// until the last handle is gone; its other fields are as they were. Err
+// returns ErrDeleted.
 func (h handle) Info() Info { return h.c.info(h.c.st.Load()) }
 
 // info is Info, with every field that the table's state decides (name,

@@ -163,7 +163,7 @@ td.n { text-align: right; font-family: monospace; }
 </head>
 <body>
 <h1>ets tables</h1>
-<p>{{len .}} live tables. <a href="?format=json">JSON</a></p>
+<p>{{len .}} live table{{if ne (len .) 1}}s{{end}}. <a href="?format=json">JSON</a></p>
 <table>
 <tr><th>ID</th><th>Name</th><th>Kind</th><th>Size</th><th>Memory</th><th>Owner</th><th>Heir</th><th>Access</th><th>Key</th><th>Value</th><th>Read concurrency</th><th>Write concurrency</th><th>Shards</th><th>Decentralized counters</th></tr>
 {{range .}}<tr><td class="n">{{.ID}}</td><td>{{.Name}}</td><td>{{.Kind}}</td><td class="n">{{.Size}}</td><td class="n">{{.Memory}}</td><td>{{.Owner}}</td><td>{{.Heir}}</td><td>{{.Access}}</td><td>{{.KeyType}}</td><td>{{.ValueType}}</td><td>{{.ReadConcurrency}}</td><td>{{.WriteConcurrency}}</td><td class="n">{{.Shards}}</td><td>{{.DecentralizedCounters}}</td></tr>

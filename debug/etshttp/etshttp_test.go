@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -79,10 +80,29 @@ func TestHTTP_JSONAndHTML(t *testing.T) {
 	require.Contains(t, page, "&lt;b&gt;http-users&lt;/b&gt;", "names are escaped")
 	require.NotContains(t, page, "<b>http-users")
 	require.Contains(t, page, "<td>protected</td>")
+	requireCountLine(t, page)
 
 	require.NoError(t, s.Drop())
 	rec = get(t, etshttp.Handler(), "/debug/ets/?format=json", "")
 	require.NotContains(t, rec.Body.String(), "http-users", "dropped tables are not listed")
+	requireCountLine(t, get(t, etshttp.Handler(), "/debug/ets/", "text/html").Body.String())
+}
+
+// requireCountLine checks the page's count of live tables against its
+// rows, and that the noun agrees with it ("1 live table.", "2 live
+// tables.").
+func requireCountLine(t *testing.T, page string) {
+	t.Helper()
+	m := regexp.MustCompile(`<p>(\d+) live (tables?)\. `).FindStringSubmatch(page)
+	require.NotNil(t, m, page)
+	n, err := strconv.Atoi(m[1])
+	require.NoError(t, err)
+	require.Equal(t, n, strings.Count(page, `<tr><td class="n">`), "one row a table")
+	if n == 1 {
+		require.Equal(t, "table", m[2])
+	} else {
+		require.Equal(t, "tables", m[2])
+	}
 }
 
 func TestHTTP_RegisteredOnDefaultServeMux(t *testing.T) {
