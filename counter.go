@@ -183,8 +183,8 @@ func (c *counterOp) step(old uint64, ok bool) (uint64, error) {
 // and leaves the value as it was (ETS integers do not overflow; Go's do, so
 // this is the closest faithful rule). A zero CounterOption, or an option
 // given twice (two WithDefaults or two WithThresholds: ETS's call takes one
-// of each), is ErrInvalidOption, before anything else; then errors of the table
-// (ErrDeleted, and ErrAccess for handles without write right) come before
+// of each), is ErrInvalidOption, before anything else; then errors of the
+// table (ErrDeleted, and ErrAccess for handles without write right) come before
 // ErrNotFound and ErrOverflow. On any error the value returned is 0. On a
 // Set, a key not equal to itself (a NaN) is ErrInvalidOption, with or
 // without WithDefault, as in every Set write that may add a key (see

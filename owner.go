@@ -82,8 +82,8 @@ func NewOwner(ctx context.Context) *Owner {
 // The owner does not wait for fn: once ctx is done or Stop is called, its
 // tables are handed over at once, and fn, which should return when its
 // context is done, may still be running. Err keeps the first reason, so
-// what fn returns after that, or a panic it raises then, is recovered and
-// discarded.
+// an error fn returns after that is discarded, and so is a panic it raises
+// then, once recovered.
 //
 // If fn calls runtime.Goexit (as testing's FailNow does), the owner ends
 // with ErrOwnerDone wrapped with a message that says so.

@@ -52,7 +52,7 @@
 // Reads that cannot proceed return "not found" and the handle's Err says why.
 //
 // A key whose dynamic type cannot be compared (a slice in a Set[any, V])
-// panics in every operation that takes it, as it does as a Go map's key:
+// panics in every operation that takes it, as such a key of a Go map does;
 // the table is left as it was. A bag's values are checked instead (such a
 // value is ErrInvalidOption), since a bag compares them again later, when
 // another write or a delete of the key may meet them.
