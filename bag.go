@@ -444,14 +444,17 @@ func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
 // every object. The cursor is nil when this page is the last. Pages count
 // objects, and a page may end inside one key's objects: an object present
 // during the whole walk appears in exactly one page, and no object appears
-// twice, whatever writers do between pages. Every page but the last holds
-// exactly limit objects; the last may be empty. pred runs as in Select. A
-// page copies, under one shard's lock at a time, the keys of the shard it
-// resumes in from its place on, and of each key at most a page's worth of
-// objects (64 at least) before it checks them with pred: O(keys of a shard
-// + limit) for a page that pred does not make search further, so a walk
-// through one key of many objects costs O(objects) in all. SelectLimit
-// panics if limit < 1.
+// more often than it was inserted, whatever writers do between pages. An
+// object deleted and inserted again during the walk is a new object, which
+// the walk may return again (as ETS's traversals may or may not return
+// objects inserted during them), even in a Bag, which never holds two
+// copies at once. Every page but the last holds exactly limit objects; the
+// last may be empty. pred runs as in Select. A page copies, under one
+// shard's lock at a time, the keys of the shard it resumes in from its
+// place on, and of each key at most a page's worth of objects (64 at least)
+// before it checks them with pred: O(keys of a shard + limit) for a page
+// that pred does not make search further, so a walk through one key of
+// many objects costs O(objects) in all. SelectLimit panics if limit < 1.
 func (t *bag[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
 	return paged(t.handle, shard.BagPos[K]{}, pred, limit, t.e.Page)
 }
