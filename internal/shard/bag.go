@@ -510,8 +510,8 @@ func (b *Bag[K, V]) Sweep(pos uint64, fn func(k K, v V) (V, Op), who *gate.Token
 	defer s.shrink(&b.m.hasher) // as in Map.Sweep
 	next, more = d.next(si)
 	var changes []change[V]
-	s.tab.full(func(j int) {
-		k, o := s.tab.slot(j).key, &s.tab.slot(j).val
+	s.tab.each(func(j int, sl *slot[K, objects[V]]) {
+		k, o := sl.key, &sl.val
 		changes = changes[:0]
 		o.each(func(x *obj[V]) {
 			v, op := fn(k, x.v)

@@ -216,23 +216,20 @@ func (t *table[K, V]) slot(i int) *slot[K, V] {
 	return &t.groups[i/groupSize].slots[i%groupSize]
 }
 
-// full calls fn with the index of every full slot, in slot order; fn may
-// remove the slot it is given. The caller holds the lock.
-func (t *table[K, V]) full(fn func(i int)) {
+// each calls fn with the index of every full slot and the slot, in slot
+// order; fn may remove the slot it is given. The caller holds the lock.
+// (Map.Collect, the walk of All and Select, spells the loop out.)
+func (t *table[K, V]) each(fn func(i int, s *slot[K, V])) {
 	if t.arrays == nil {
 		return
 	}
 	for g := range t.groups {
-		for m := matchFull(t.groups[g].ctrl); m != 0; m &= m - 1 {
-			fn(g*groupSize + bits.TrailingZeros64(m)>>3)
+		gr := &t.groups[g]
+		for m := matchFull(gr.ctrl); m != 0; m &= m - 1 {
+			j := bits.TrailingZeros64(m) >> 3
+			fn(g*groupSize+j, &gr.slots[j])
 		}
 	}
-}
-
-// each calls fn for every full slot, in slot order. The caller holds the
-// lock.
-func (t *table[K, V]) each(fn func(s *slot[K, V])) {
-	t.full(func(i int) { fn(t.slot(i)) })
 }
 
 // bytes is the memory the table holds, in bytes.
