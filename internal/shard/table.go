@@ -103,6 +103,7 @@ func (t *table[K, V]) find(h uint64, k K) int {
 }
 
 // insert adds k, which the caller knows is absent, and returns its slot.
+// matchFree and tagOf are spelled out, as in find.
 func (t *table[K, V]) insert(hs *hasher[K], h uint64, k K, v V) int {
 	if t.growthLeft == 0 {
 		t.rehash(hs)
@@ -111,12 +112,12 @@ func (t *table[K, V]) insert(hs *hasher[K], h uint64, k K, v V) int {
 	g := (h >> 7) & mask
 	for step := uint64(1); ; step++ {
 		w := t.groups[g].ctrl
-		if m := matchFree(w); m != 0 {
+		if m := ^w & msb; m != 0 {
 			j := bits.TrailingZeros64(m) >> 3
 			if byte(w>>(j*8)) == ctrlEmpty {
 				t.growthLeft--
 			}
-			t.setCtrl(int(g), j, byte(tagOf(h)))
+			t.setCtrl(int(g), j, byte(h&0x7f|ctrlFull))
 			t.groups[g].slots[j] = slot[K, V]{k, v}
 			t.live++
 			return int(g)*groupSize + j
@@ -130,7 +131,7 @@ func (t *table[K, V]) insert(hs *hasher[K], h uint64, k K, v V) int {
 // other becomes a tombstone.
 func (t *table[K, V]) remove(i int) {
 	g, j := i/groupSize, i%groupSize
-	if matchEmpty(t.groups[g].ctrl) != 0 {
+	if w := t.groups[g].ctrl; ^(w|w<<7)&msb != 0 { // matchEmpty, spelled out as in find
 		t.setCtrl(g, j, ctrlEmpty)
 		t.growthLeft++
 	} else {
