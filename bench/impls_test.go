@@ -24,6 +24,9 @@ type hashMap[K comparable] interface {
 	Delete(k K)
 	// Inc increments k's value by one, creating it at 1 when absent.
 	Inc(k K)
+	// Walk calls fn for every entry, as the implementation's users walk it,
+	// until fn returns false.
+	Walk(fn func(k K, v int64) bool)
 	// Close releases the table (ets: Drop).
 	Close()
 }
@@ -75,6 +78,13 @@ func (m etsSet[K]) Delete(k K)             { _ = m.s.Delete(k) }
 func (m etsSet[K]) Inc(k K) {
 	_, _ = ets.UpdateCounter(m.s, k, 1, ets.WithDefault[int64](0))
 }
+func (m etsSet[K]) Walk(fn func(K, int64) bool) {
+	for k, v := range m.s.All() {
+		if !fn(k, v) {
+			return
+		}
+	}
+}
 func (m etsSet[K]) Close() { _ = m.s.Drop() }
 
 type xsyncMap[K comparable] struct{ m *xsync.Map[K, int64] }
@@ -89,6 +99,7 @@ func (m xsyncMap[K]) Inc(k K)                { m.m.Compute(k, xsyncInc) }
 // xsyncInc captures nothing, so Compute does not allocate a closure.
 func xsyncInc(old int64, _ bool) (int64, xsync.ComputeOp) { return old + 1, xsync.UpdateOp }
 func (m xsyncMap[K]) Close()                              {}
+func (m xsyncMap[K]) Walk(fn func(K, int64) bool)         { m.m.Range(fn) }
 
 // syncMap is sync.Map: values are boxed in interfaces, as its users do.
 type syncMap[K comparable] struct{ m *sync.Map }
@@ -113,6 +124,9 @@ func (m syncMap[K]) Inc(k K) {
 	}
 }
 func (m syncMap[K]) Close() {}
+func (m syncMap[K]) Walk(fn func(K, int64) bool) {
+	m.m.Range(func(k, v any) bool { return fn(k.(K), v.(int64)) })
+}
 
 type rwMutexMap[K comparable] struct {
 	mu sync.RWMutex
@@ -143,6 +157,15 @@ func (m *rwMutexMap[K]) Inc(k K) {
 	m.mu.Unlock()
 }
 func (m *rwMutexMap[K]) Close() {}
+func (m *rwMutexMap[K]) Walk(fn func(K, int64) bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for k, v := range m.m {
+		if !fn(k, v) {
+			return
+		}
+	}
+}
 
 type mutexMap[K comparable] struct {
 	mu sync.Mutex
@@ -173,6 +196,15 @@ func (m *mutexMap[K]) Inc(k K) {
 	m.mu.Unlock()
 }
 func (m *mutexMap[K]) Close() {}
+func (m *mutexMap[K]) Walk(fn func(K, int64) bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, v := range m.m {
+		if !fn(k, v) {
+			return
+		}
+	}
+}
 
 // cmapMap is orcaman/concurrent-map: 32 shards of map+RWMutex. It needs a
 // sharding function for non-string keys; string keys use its own FNV-32.
@@ -197,6 +229,10 @@ func (m cmapMap[K]) Inc(k K)                { m.m.Upsert(k, 1, cmapAdd) }
 
 func cmapAdd(_ bool, old, incr int64) int64 { return old + incr }
 func (m cmapMap[K]) Close()                 {}
+
+// Walk uses IterCb, concurrent-map's fastest walk (Iter and IterBuffered
+// copy every entry into a channel); it cannot stop early.
+func (m cmapMap[K]) Walk(fn func(K, int64) bool) { m.m.IterCb(func(k K, v int64) { fn(k, v) }) }
 
 // paddedCounters is the physical limit of the hot-counter workload: one
 // atomic.Int64 per cache line (128 bytes, for adjacent-line prefetching).

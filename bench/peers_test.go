@@ -118,6 +118,31 @@ func runOps[K comparable](w workload, pb *testing.PB, m hashMap[K], keys []K) {
 	}
 }
 
+// BenchmarkWalk visits every entry of the table, as each implementation's
+// users walk it (ets: All; xsync and sync.Map: Range; the locked maps: a
+// range under the read lock, or the lock; cmap: IterCb), summing the values:
+// one operation is one walk of size entries, and every goroutine walks on
+// its own (ETS's tab2list and foldl). ns/op over size is the time per entry.
+func BenchmarkWalk(b *testing.B) {
+	runWalk(b, intKeySet)
+	runWalk(b, stringKeySet)
+}
+
+func runWalk[K comparable](b *testing.B, ks keySet[K]) {
+	eachFilled(b, ks, func(b *testing.B, m hashMap[K], size int) {
+		defer start(b)()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				var n, sum int64
+				m.Walk(func(_ K, v int64) bool { n, sum = n+1, sum+v; return true })
+				if n != int64(size) || sum != int64(size)*int64(size-1)/2 {
+					panic("a walk missed entries")
+				}
+			}
+		})
+	})
+}
+
 // BenchmarkInsert inserts keys that are not in the table: each round builds
 // a table of size keys and b.N fresh keys before the timer starts, and the
 // goroutines take fresh keys in chunks of 64 from a shared ticket.
@@ -129,34 +154,50 @@ func BenchmarkInsert(b *testing.B) {
 var freshSeed atomic.Uint64
 
 func runInsert[K comparable](b *testing.B, ks keySet[K]) {
+	eachFilled(b, ks, func(b *testing.B, m hashMap[K], _ int) {
+		fresh := ks.fresh(b.N, freshSeed.Add(1))
+		var ticket atomic.Int64
+		defer start(b)()
+		b.RunParallel(func(pb *testing.PB) {
+			var i, end int
+			for pb.Next() {
+				if i == end {
+					end = int(ticket.Add(64))
+					i = end - 64
+				}
+				if i < len(fresh) {
+					m.Store(fresh[i], int64(i))
+				}
+				i++
+			}
+		})
+	})
+}
+
+// eachFilled runs run as a sub-benchmark of b for every size and
+// implementation, each run with a table of size keys built for it (and
+// closed after it).
+func eachFilled[K comparable](b *testing.B, ks keySet[K], run func(b *testing.B, m hashMap[K], size int)) {
 	for _, size := range benchSizes() {
 		keys := cachedKeys(ks, size)
 		for _, im := range hashImpls[K]() {
 			b.Run("impl="+im.name+"/key="+ks.name+"/size="+sizeName(size), func(b *testing.B) {
 				m := fill(im.make, keys, size)
 				defer m.Close()
-				fresh := ks.fresh(b.N, freshSeed.Add(1))
-				var ticket atomic.Int64
-				runtime.GC()
-				b.ReportAllocs()
-				b.ResetTimer()
-				defer cpuClock(b)()
-				b.RunParallel(func(pb *testing.PB) {
-					var i, end int
-					for pb.Next() {
-						if i == end {
-							end = int(ticket.Add(64))
-							i = end - 64
-						}
-						if i < len(fresh) {
-							m.Store(fresh[i], int64(i))
-						}
-						i++
-					}
-				})
+				run(b, m, size)
 			})
 		}
 	}
+}
+
+// start starts a sub-benchmark's clocks once its setup is done, after a
+// collection, so that the setup's garbage is not collected on the clock,
+// and returns the function that reports its CPU time (cpuClock).
+func start(b *testing.B) (stop func()) {
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	return cpuClock(b)
 }
 
 // BenchmarkHotCounters increments 64 hot counters from every goroutine: ets
