@@ -368,7 +368,7 @@ func (t *bag[K, V]) Keys() iter.Seq[K] {
 				return
 			}
 			buf = buf[:0]
-			pos, more = t.e.CollectKeys(pos, func(k K) { buf = append(buf, k) })
+			pos, more = t.e.CollectKeys(pos, func(k K) { buf = append(buf, k) }, func() { buf = buf[:0] })
 			for _, k := range buf {
 				if !yield(k) {
 					return
@@ -449,10 +449,11 @@ func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
 // the walk may return again (as ETS's traversals may or may not return
 // objects inserted during them), even in a Bag, which never holds two
 // copies at once. Every page but the last holds exactly limit objects; the
-// last may be empty. pred runs as in Select. A page copies, under one
-// shard's lock at a time, the keys of the shard it resumes in from its
-// place on, and of each key at most a page's worth of objects (64 at least)
-// before it checks them with pred: O(keys of a shard + limit) for a page
+// last may be empty. pred runs as in Select. A page copies, one shard at
+// a time as the shard was at one moment (see Traversals in the package
+// documentation), the keys of the shard it resumes in from its place on,
+// and of each key at most a page's worth of objects (64 at least) before it
+// checks them with pred: O(keys of a shard + limit) for a page
 // that pred does not make search further, so a walk through one key of
 // many objects costs O(objects) in all. SelectLimit panics if limit < 1.
 func (t *bag[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {

@@ -257,6 +257,51 @@ func BenchmarkSet_All(b *testing.B) {
 	}
 }
 
+// BenchmarkSet_LookupWhileWalking is Lookup of random present keys while
+// another goroutine walks the table over and over (All): walks that took
+// each shard's lock stalled the lookups of the shard they were copying.
+// Run it at -cpu 2 and up, so that the walker has a processor of its own.
+func BenchmarkSet_LookupWhileWalking(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run("size="+sizeName(size), func(b *testing.B) {
+			keys := intKeys(size)
+			s, _ := ets.NewSet[int64, int64]()
+			for i, k := range keys {
+				_ = s.Insert(k, int64(i))
+			}
+			stop := make(chan struct{})
+			walked := make(chan int)
+			go func() {
+				n := 0
+				for {
+					select {
+					case <-stop:
+						walked <- n
+						return
+					default:
+					}
+					for range s.All() {
+					}
+					n++
+				}
+			}()
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				r := newRNG()
+				for pb.Next() {
+					if _, ok := s.Lookup(keys[r.next()%uint64(size)]); !ok {
+						panic("a present key was not found")
+					}
+				}
+			})
+			b.StopTimer()
+			close(stop)
+			b.ReportMetric(float64(<-walked)/b.Elapsed().Seconds(), "walks/s")
+		})
+	}
+}
+
 // BenchmarkSet_Select is tab2list: every object into one slice, with
 // Select(nil), against a loop over All appending to a slice.
 func BenchmarkSet_Select(b *testing.B) {

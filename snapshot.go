@@ -221,10 +221,10 @@ func WithComparator[K any](compare func(a, b K) int) Option {
 //     K and V types, as snapshotSpecOf[K, V](kind).
 //   - snapshotObjects calls emit with consecutive batches of the table's
 //     objects, keys a []K and values a []V of equal length (one element
-//     per object), copying each batch as the table's walks do (under a
-//     shard's lock; from a base node without its lock, validated by its
-//     counter, or under it; or from a Clone of a B-tree) and calling emit
-//     after the copy, outside any lock. emit does not keep the slices, so they may be reused.
+//     per object), copying each batch as the table's walks do (a shard as
+//     it was at one moment; from a base node without its lock, validated
+//     by its counter, or under it; or from a Clone of a B-tree) and calling
+//     emit after the copy, outside any lock. emit does not keep the slices, so they may be reused.
 //     It returns the first error of emit, and the handle's Err if the
 //     table is dropped or becomes unreadable midway.
 //   - loadTable is called on a nil receiver once the whole snapshot is
@@ -930,20 +930,22 @@ func (t *Set[K, V]) snapshotObjects(emit func(keys, values any) error) error {
 }
 
 // emitShards is snapshotObjects for the hash kinds: it copies one shard at a
-// time with collect (which holds the shard's lock) and emits the copy after
-// the lock is released. collect yields one (key, value) per object.
-func emitShards[K, V any](h handle, collect func(pos uint64, fn func(K, V)) (uint64, bool), emit func(keys, values any) error) error {
+// time with collect, as the shard was at one moment, and emits the copy
+// once collect has returned. collect yields one (key, value) per object.
+func emitShards[K, V any](h handle, collect collector[K, V], emit func(keys, values any) error) error {
 	var ks []K
 	var vs []V
+	add := func(k K, v V) {
+		ks = append(ks, k)
+		vs = append(vs, v)
+	}
+	reset := func() { ks, vs = ks[:0], vs[:0] }
 	for pos, more := uint64(0), true; more; {
 		if err := h.Err(); err != nil {
 			return err
 		}
-		ks, vs = ks[:0], vs[:0]
-		pos, more = collect(pos, func(k K, v V) {
-			ks = append(ks, k)
-			vs = append(vs, v)
-		})
+		reset()
+		pos, more = collect(pos, add, reset)
 		if len(ks) == 0 {
 			continue
 		}

@@ -20,10 +20,13 @@
 // # Traversals
 //
 // All, Keys and the Select family walk a table one shard at a time: each
-// shard is copied under its lock and the copy is handed to your code after
-// the lock is released, so you may write to the table from inside the loop,
-// and a traversal never blocks writers for longer than one shard's worth of
-// copying. While writers run, every key present for the whole traversal is
+// shard is copied as it was at one moment and the copy is handed to your
+// code afterwards, so you may write to the table from inside the loop. The
+// copy takes no lock on amd64, 386, s390x and arm64 (it is checked against
+// the shard's sequence counter and taken again if a writer ran meanwhile,
+// under the shard's lock if writers keep it busy), so walks neither stall
+// lookups and writes nor take turns with each other; elsewhere, and built
+// with -race, it takes the shard's lock, for one shard's worth of copying. While writers run, every key present for the whole traversal is
 // visited exactly once and no key is visited twice (ETS's safe_fixtable
 // guarantee, always on); in a Bag or DuplicateBag the same holds of each
 // object. Keys added or removed during the walk may or may not be seen. A
@@ -619,20 +622,27 @@ func mayHoldNaN(t reflect.Type) bool {
 	})
 }
 
-// allShards is All of the hash kinds: collect copies one shard's objects,
-// under its lock, into a buffer, whose objects are then yielded with no
-// lock held, so that the loop body may call the table. It checks the right
-// to read before each shard.
-func allShards[K, V any](h handle, collect func(pos uint64, fn func(K, V)) (uint64, bool)) iter.Seq2[K, V] {
+// collector is the engines' Collect of the hash kinds: it calls fn for
+// every object of the shard holding hash pos, as the shard was at one
+// moment, and returns where the next shard starts. It may read the shard
+// without its lock and start over, calling reset first: fn must only buffer
+// what it is given, and reset drop it all (see shard.Map.Collect).
+type collector[K, V any] func(pos uint64, fn func(K, V), reset func()) (next uint64, more bool)
+
+// allShards is All of the hash kinds: collect copies one shard's objects
+// into a buffer, whose objects are then yielded, so that the loop body may
+// call the table. It checks the right to read before each shard.
+func allShards[K, V any](h handle, collect collector[K, V]) iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) {
 		var buf []Entry[K, V]
 		add := func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) }
+		reset := func() { buf = buf[:0] }
 		for pos, more := uint64(0), true; more; {
 			if !h.readable() {
 				return
 			}
 			buf = buf[:0]
-			pos, more = collect(pos, add)
+			pos, more = collect(pos, add, reset)
 			for _, e := range buf {
 				if !yield(e.Key, e.Value) {
 					return
@@ -643,18 +653,21 @@ func allShards[K, V any](h handle, collect func(pos uint64, fn func(K, V)) (uint
 }
 
 // listShards is Select(nil) of the hash kinds, ETS's tab2list: every object,
-// as All visits them, but copied once, straight from each shard (under its
-// lock; no user code runs there) into the result, which starts at the
-// table's size. A loop over All copies each object twice, into All's buffer
-// and then into the caller's slice.
-func listShards[K, V any](h handle, collect func(pos uint64, fn func(K, V)) (uint64, bool)) []Entry[K, V] {
+// as All visits them, but copied once, straight from each shard (no user
+// code runs there) into the result, which starts at the table's size. A
+// loop over All copies each object twice, into All's buffer and then into
+// the caller's slice.
+func listShards[K, V any](h handle, collect collector[K, V]) []Entry[K, V] {
 	var out []Entry[K, V]
 	if n := h.Size(); n > 0 {
 		out = make([]Entry[K, V], 0, n+n/16) // room for a few writes meanwhile
 	}
+	kept := 0 // the objects of the shards before the one being copied
 	add := func(k K, v V) { out = append(out, Entry[K, V]{k, v}) }
+	reset := func() { clear(out[kept:]); out = out[:kept] }
 	for pos, more := uint64(0), true; more && h.readable(); {
-		pos, more = collect(pos, add)
+		pos, more = collect(pos, add, reset)
+		kept = len(out)
 	}
 	if len(out) == 0 {
 		return nil

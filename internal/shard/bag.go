@@ -477,19 +477,20 @@ func (b *Bag[K, V]) SetWriters(w *gate.Token) { b.m.SetWriters(w) }
 func (b *Bag[K, V]) SetReaders(r *gate.Token) { b.m.SetReaders(r) }
 
 // Collect calls fn for every object of the shard holding hash pos, each
-// key's objects in insertion order, under the shard's read lock, and returns
-// where the next shard starts, as Map.Collect; fn must not call back into
-// the Bag.
-func (b *Bag[K, V]) Collect(pos uint64, fn func(k K, v V)) (next uint64, more bool) {
+// key's objects in insertion order, as the shard was at one moment, and
+// returns where the next shard starts, as Map.Collect, whose terms fn and
+// reset follow: fn must only buffer what it is given (an object may be torn
+// until Collect returns), and reset must drop all of it.
+func (b *Bag[K, V]) Collect(pos uint64, fn func(k K, v V), reset func()) (next uint64, more bool) {
 	return b.m.Collect(pos, func(k K, o objects[V]) {
 		o.each(func(x *obj[V]) { fn(k, x.v) })
-	})
+	}, reset)
 }
 
 // CollectKeys calls fn once for every key of the shard holding hash pos,
 // as Collect.
-func (b *Bag[K, V]) CollectKeys(pos uint64, fn func(k K)) (next uint64, more bool) {
-	return b.m.Collect(pos, func(k K, _ objects[V]) { fn(k) })
+func (b *Bag[K, V]) CollectKeys(pos uint64, fn func(k K), reset func()) (next uint64, more bool) {
+	return b.m.Collect(pos, func(k K, _ objects[V]) { fn(k) }, reset)
 }
 
 // Sweep calls fn for every object of the shard holding hash pos under the
@@ -566,8 +567,8 @@ type hashedObject[K comparable, V any] struct {
 // insertion order, calls accept for each outside any lock, and emit for each
 // accepted object, until limit objects were emitted or the table ends. It
 // returns the position after the last emitted object and whether the walk may
-// go on. Each shard is copied under its read lock when the walk reaches it,
-// from pos on: the objects a page has passed are not copied again (a key's
+// go on. Each shard is copied as it was at one moment (Map.Collect) when
+// the walk reaches it, from pos on: the objects a page has passed are not copied again (a key's
 // sequence numbers grow along its list, so the walk finds its place in a key
 // by binary search), and at most a page's worth of one key's objects is
 // copied at a time, so a walk through a key of many objects costs O(objects)
@@ -603,7 +604,7 @@ func (b *Bag[K, V]) Page(pos BagPos[K], limit int, accept func(K, V) bool, emit 
 					n++
 				}
 			}
-		})
+		}, func() { buf = buf[:0] })
 		// Stable: a key's objects stay together and in insertion order.
 		slices.SortStableFunc(buf, func(a, b hashedObject[K, V]) int { return cmp.Compare(a.h, b.h) })
 		cut := false

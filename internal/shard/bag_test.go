@@ -323,3 +323,69 @@ func TestBagProbesWithSharedTags(t *testing.T) {
 	delete(present, same[1])
 	check("a tombstone among the shared tags")
 }
+
+// Bag walks racing writers that add and delete objects (keys of up to 24,
+// indexed, with tombstones and compaction in place) and grow the Bag never
+// hand on a torn object or one of a key that was never written, and give
+// every key no writer touches exactly its objects, in insertion order. The
+// walk's callback follows each key's list of objects, which a writer may
+// change in place while it reads: the checks of the counter before and after
+// keep what it read only if no writer ran.
+func TestBagCollectUnderChurn(t *testing.T) {
+	for _, procs := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint("procs=", procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			b := NewBag[int, wide](Config{Shards: 2, MaxShards: 256}, false)
+			const keys, stable = 80, 64 // keys >= keys-stable are stable; 16 hot ones
+			for k := keys - stable; k < keys; k++ {
+				for j := range 1 + k%12 { // some indexed (more than smallObjects)
+					b.Insert(b.Hash(k), k, wideOf(int64(k*100+j)), nil)
+				}
+			}
+			var walks atomic.Int64
+			churn(t, 400_000, func(w, i int) {
+				if i%64 == 0 {
+					runtime.Gosched()
+				}
+				k := (i*7 + w) % (keys - stable)
+				h := b.Hash(k)
+				switch v := wideOf(int64(k*100 + i/16%24)); i % 4 {
+				case 0, 1:
+					b.Insert(h, k, v, nil)
+				case 2:
+					b.DeleteObject(h, k, v, nil)
+				case 3:
+					if i%20_000 == 3 {
+						b.m.Grow()
+					} else if i%400 == 3 {
+						b.Delete(h, k, nil)
+					}
+				}
+			}, func() bool {
+				got := map[int][]int64{}
+				ks, vs := collectEntries(b.Collect)
+				for i, k := range ks {
+					if k < 0 || k >= keys || vs[i].torn() || vs[i][0]/100 != int64(k) {
+						t.Errorf("walk handed on key %d with %v", k, vs[i])
+						return false
+					}
+					got[k] = append(got[k], vs[i][0])
+				}
+				walks.Add(1)
+				for k := keys - stable; k < keys; k++ {
+					var want []int64
+					for j := range 1 + k%12 {
+						want = append(want, int64(k*100+j))
+					}
+					if !slices.Equal(want, got[k]) {
+						t.Errorf("stable key %d: %v, want %v", k, got[k], want)
+						return false
+					}
+				}
+				return true
+			})
+			require.Positive(t, walks.Load())
+			t.Logf("%d walks, %d shards", walks.Load(), b.Shards())
+		})
+	}
+}

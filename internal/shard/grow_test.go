@@ -20,8 +20,9 @@ import (
 // and returns how many times it met each key.
 func collectAll[K comparable, V any](m *Map[K, V]) map[K]int {
 	seen := map[K]int{}
-	for pos, more := uint64(0), true; more; {
-		pos, more = m.Collect(pos, func(k K, _ V) { seen[k]++ })
+	keys, _ := collectEntries(m.Collect)
+	for _, k := range keys {
+		seen[k]++
 	}
 	return seen
 }
@@ -374,8 +375,8 @@ func TestGrowGivesUpBehindAHolder(t *testing.T) {
 	require.Equal(t, 1000, m.Len())
 }
 
-// While a grow copies the keys, readers go on reading the frozen shards
-// (without -race, where they read without the lock) and writers wait; once it is done, the writers' keys are in the new
+// While a grow copies the keys, readers and walks go on reading the frozen
+// shards (without -race, where they read without the lock) and writers wait; once it is done, the writers' keys are in the new
 // shards.
 func TestGrowFreezesForWritersOnly(t *testing.T) {
 	defer watchdog(t, 20*time.Second)()
@@ -394,6 +395,11 @@ func TestGrowFreezesForWritersOnly(t *testing.T) {
 			require.Equal(t, k, v)
 		}
 		require.Equal(t, 1000, m.Len())
+		ks, vs := collectEntries(m.Collect) // a walk too
+		require.Len(t, ks, 1000)
+		for i, k := range ks {
+			require.Equal(t, k, vs[i])
+		}
 	}
 	wrote := make(chan struct{})
 	go func() {
@@ -594,11 +600,10 @@ func TestBagCountsUnderGrowsAndChurn(t *testing.T) {
 
 		want := make([]int64, len(b.objs))
 		total := 0
-		for pos, more := uint64(0), true; more; {
-			pos, more = b.Collect(pos, func(k int, _ int) {
-				want[b.Hash(k)>>b.cshift]++
-				total++
-			})
+		keys, _ := collectEntries(b.Collect)
+		for _, k := range keys {
+			want[b.Hash(k)>>b.cshift]++
+			total++
 		}
 		for i := range b.objs {
 			require.Equal(t, want[i], b.objs[i].n.Load(), "round %d: range %d", round, i)

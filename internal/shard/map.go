@@ -1187,45 +1187,96 @@ func unlockAll[K comparable, V any](d dir[K, V]) {
 	}
 }
 
-// Collect calls fn for every key of the shard holding hash pos, under the
-// shard's lock, and returns the smallest hash of the next shard, or false
-// if it was the last: a traversal starts at 0 and goes on from there. fn
-// must not call back into the Map. Callers copy what they need and run user
-// code after Collect returns.
-func (m *Map[K, V]) Collect(pos uint64, fn func(k K, v V)) (next uint64, more bool) {
+// Collect calls fn for every key of the shard holding hash pos, as the
+// shard was at one moment, and returns the smallest hash of the next shard,
+// or false if it was the last: a traversal starts at 0 and goes on from
+// there. It reads the shard without its lock, as Get does, unless writers
+// keep the shard busy (then it takes the lock, as Get does); if a writer
+// moves the shard's counter during a lock-free read, Collect calls reset
+// and reads the shard again. So fn must only buffer what it is given, and
+// reset must drop everything fn was given since Collect was called. fn is
+// given each key and value only once their copy is checked against the
+// counter, so it may follow the pointers they hold (a bag's list of
+// objects), but what it reads through them may be torn until Collect
+// returns. fn must not call back into the Map. Callers run user code after
+// Collect returns.
+func (m *Map[K, V]) Collect(pos uint64, fn func(k K, v V), reset func()) (next uint64, more bool) {
 	for {
 		d := m.dir()
 		si := d.index(pos)
-		if d.shard(si).collect(fn) {
+		if _, ok := d.shard(si).collect(fn, reset); ok {
 			return d.next(si)
 		}
 	}
 }
 
-// collect calls fn for every key of s under its lock, and returns false,
-// without calling it, if s is retired. It is a function of its own so that
-// its defer is not in Collect's loop, where the defer was allocated (a heap
-// object per shard of every walk), and it spells table.each out, as the
-// compiler inlines neither each nor its callback (cost 135 of 80): All over
-// a 1e3-key table took 16.5 ns a key with the defer, two helper calls and
-// two closures per key, 8.7-9.0 through each, 6.6-7.2 spelled out (a map's
-// range under its RLock 8.1-8.5, xsync's Range 9.3-9.8; -cpu 1, pinned).
-func (s *shard[K, V]) collect(fn func(k K, v V)) bool {
+// collect calls fn for every key of s as of one moment, as Collect, and
+// returns the shard's counter at that moment (the word a locked copy found
+// and put back), or false, without calling fn, if s is retired.
+//
+// A lock-free copy moves no shared memory, so walks do not stall Get (a
+// reader meeting a held shard retries, then waits for its lock) and
+// concurrent walks do not take turns; it copies each slot, checks the
+// counter, and only then calls fn, and checks the counter again at the end,
+// which covers the control words it read and whatever fn read through the
+// slots. It spells table.each out, as the compiler inlines neither each nor
+// its callback (cost 135 of 80): All over a 1e3-key table took 16.5 ns a
+// key with a defer per shard, two helper calls and two closures per key,
+// 8.7-9.0 through each, 6.6-7.2 spelled out, under the lock (a map's range
+// under its RLock 8.1-8.5, xsync's Range 9.3-9.8; -cpu 1, pinned).
+func (s *shard[K, V]) collect(fn func(k K, v V), reset func()) (version uint64, ok bool) {
+	if optimisticReads {
+	tries:
+		for range optimisticTries {
+			start := s.l.Seq.Load()
+			mask, p := s.groups()
+			if !readable(start) || s.l.Seq.Load() != start {
+				continue // p and mask may not belong together: see shard.publish
+			}
+			for g := uintptr(0); p != nil && g <= uintptr(mask); g++ {
+				gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), g*unsafe.Sizeof(*p)))
+				for b := atomic.LoadUint64(&gr.ctrl) & msb; b != 0; b &= b - 1 { // matchFull, spelled out
+					sl := gr.slots[bits.TrailingZeros64(b)>>3&(groupSize-1)]
+					if fenced {
+						seqlock.LoadFence() // the copy before the check (seqlock's fence_arm64.go)
+					}
+					if s.l.Seq.Load() != start {
+						reset() // sl may be torn: never hand it on
+						continue tries
+					}
+					fn(sl.key, sl.val)
+				}
+			}
+			if fenced {
+				seqlock.LoadFence()
+			}
+			if s.l.Seq.Load() == start {
+				return start, true
+			}
+			reset()
+		}
+	}
+	return s.collectLocked(fn)
+}
+
+// collectLocked is collect under the shard's lock; a function of its own so
+// that its defer is not in a loop, where it would be allocated.
+func (s *shard[K, V]) collectLocked(fn func(k K, v V)) (version uint64, ok bool) {
 	seq, ok := s.rlock()
 	if !ok {
-		return false
+		return 0, false
 	}
 	defer s.runlock(seq)
 	if s.tab.arrays != nil {
 		for g := range s.tab.groups {
 			gr := &s.tab.groups[g]
-			for m := gr.ctrl & msb; m != 0; m &= m - 1 { // matchFull, which is not always inlined here
-				sl := &gr.slots[bits.TrailingZeros64(m)>>3]
+			for b := gr.ctrl & msb; b != 0; b &= b - 1 { // matchFull, spelled out
+				sl := &gr.slots[bits.TrailingZeros64(b)>>3]
 				fn(sl.key, sl.val)
 			}
 		}
 	}
-	return true
+	return seq, true
 }
 
 // Sweep calls fn for every key of the shard holding hash pos under the
@@ -1291,12 +1342,12 @@ func (m *Map[K, V]) sortedCopy(s *shard[K, V], cached *sortedShard[K, V]) (*sort
 	}
 	out := &sortedShard[K, V]{shard: s}
 	var ok bool
-	if out.version, ok = s.rlock(); !ok { // even, and restored by runlock
+	out.version, ok = s.collect(
+		func(k K, v V) { out.entries = append(out.entries, hashed[K, V]{0, k, v}) },
+		func() { out.entries = out.entries[:0] })
+	if !ok {
 		return nil, false
 	}
-	out.entries = make([]hashed[K, V], 0, s.tab.live)
-	s.tab.each(func(_ int, sl *slot[K, V]) { out.entries = append(out.entries, hashed[K, V]{0, sl.key, sl.val}) })
-	s.runlock(out.version)
 	for i := range out.entries {
 		out.entries[i].h = m.Hash(out.entries[i].k)
 	}
@@ -1308,8 +1359,8 @@ func (m *Map[K, V]) sortedCopy(s *shard[K, V], cached *sortedShard[K, V]) (*sort
 // any lock, and emit for each accepted key, until limit keys were emitted or
 // the table ends. It returns the position after the last emitted key and
 // whether the walk may go on (false: the table is exhausted). Each shard is
-// copied under its lock when the walk reaches it (or reused from the
-// previous page if no writer touched it since), so a page reads the table as
+// copied as it was at one moment (collect) when the walk reaches it (or
+// reused from the previous page if no writer touched it since), so a page reads the table as
 // it is when the page is taken, and a key present throughout a paged walk is
 // emitted exactly once. A page costs O(limit + log n) while its shard is
 // unchanged, and O(shard size) to copy and sort a shard otherwise.

@@ -34,6 +34,36 @@ func (w wide) torn() bool {
 	return false
 }
 
+// churn runs two writers and two readers at once. Writer w calls write(w,
+// i) for i = 0, 1, ... until the writers have made writes calls between
+// them; each reader calls read, then yields, until then, or until read
+// reports a failure (false). write should yield now and then, so that they
+// interleave at every GOMAXPROCS.
+func churn(t *testing.T, writes int64, write func(w, i int), read func() bool) {
+	t.Helper()
+	var written atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; written.Add(1) < writes; i++ {
+				write(w, i)
+			}
+		}()
+	}
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for written.Load() < writes && read() {
+				runtime.Gosched()
+			}
+		}()
+	}
+	waitOrFail(t, &wg, 60*time.Second)
+}
+
 // Lock-free readers racing writers that overwrite, delete, reinsert and
 // grow the table never see a torn value or a wrong key, and always finish.
 // The test means most without -race (with -race, readers take the lock).
@@ -47,61 +77,34 @@ func TestOptimisticReadsUnderChurn(t *testing.T) {
 			for i := range names {
 				names[i] = fmt.Sprintf("key-%d-%s", i, string(make([]byte, i%40)))
 			}
-			// Writers and readers run until the writers have done their
-			// share, yielding now and then so that they interleave at every
-			// GOMAXPROCS.
-			const writes = 100_000
-			var written, reads, hits atomic.Int64
-			var wg sync.WaitGroup
-			for w := range 2 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; written.Add(1) < writes; i++ {
-						if i%8 == 0 {
-							runtime.Gosched() // leave the shards unlocked for a while
-						}
-						k := names[(i*7+w)%keys]
-						if i%2 == 0 {
-							k = names[(i/2*7+w)%64] // the hot keys the readers read
-						}
-						switch i % 5 {
-						case 0, 1:
-							m.Put(k, wideOf(int64(i)), nil)
-						case 2:
-							m.Take(k, nil)
-						case 3:
-							m.Update(k, func(old wide, ok bool) (wide, Op) { return wideOf(old[0] + 1), Store }, nil)
-						case 4:
-							if i%1000 == 4 {
-								m.Purge() // shrinks, so the next inserts grow again
-							}
+			var reads, hits atomic.Int64
+			churn(t, 100_000, func(w, i int) {
+				if i%8 == 0 {
+					runtime.Gosched() // leave the shards unlocked for a while
+				}
+				k := names[(i*7+w)%keys]
+				if i%2 == 0 {
+					k = names[(i/2*7+w)%64] // the hot keys the readers read
+				}
+				if i%1000 == 4 {
+					m.Purge() // shrinks, so the next inserts grow again
+				} else {
+					churnKey(m, k, i)
+				}
+			}, func() bool {
+				for i := range 64 {
+					k := names[(int(reads.Add(1))*7+i)%64]
+					v, ok := m.Get(k, nil)
+					if ok {
+						hits.Add(1)
+						if v.torn() {
+							t.Errorf("torn value %v for %q", v, k)
+							return false
 						}
 					}
-				}()
-			}
-			for r := range 2 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; written.Load() < writes; i++ {
-						if i%64 == 0 {
-							runtime.Gosched()
-						}
-						k := names[(i*7+r)%64]
-						v, ok := m.Get(k, nil)
-						reads.Add(1)
-						if ok {
-							hits.Add(1)
-							if v.torn() {
-								t.Errorf("torn value %v for %q", v, k)
-								return
-							}
-						}
-					}
-				}()
-			}
-			waitOrFail(t, &wg, 60*time.Second)
+				}
+				return true
+			})
 			require.Positive(t, hits.Load())
 			t.Logf("%d reads, %d hits", reads.Load(), hits.Load())
 		})
@@ -778,4 +781,140 @@ func spin(n int) {
 		x += int64(i)
 	}
 	spinSink.Add(x)
+}
+
+// collectEntries walks a Map or a Bag with its Collect, as the ets
+// package's walks do, and returns every entry (object) it was given, each
+// shard's once Collect returned.
+func collectEntries[K, V any](collect func(pos uint64, fn func(K, V), reset func()) (uint64, bool)) (keys []K, vals []V) {
+	var ks []K
+	var vs []V
+	for pos, more := uint64(0), true; more; {
+		ks, vs = ks[:0], vs[:0]
+		pos, more = collect(pos, func(k K, v V) {
+			ks = append(ks, k)
+			vs = append(vs, v)
+		}, func() { ks, vs = ks[:0], vs[:0] })
+		keys = append(keys, ks...)
+		vals = append(vals, vs...)
+	}
+	return keys, vals
+}
+
+// churnKey is a churn's write of key k: an overwrite, a delete or an
+// update, by i.
+func churnKey(m *Map[string, wide], k string, i int) {
+	switch i % 4 {
+	case 0, 1:
+		m.Put(k, wideOf(int64(i)), nil)
+	case 2:
+		m.Take(k, nil)
+	case 3:
+		m.Update(k, func(old wide, ok bool) (wide, Op) { return wideOf(old[0] + 1), Store }, nil)
+	}
+}
+
+// Walks racing writers that overwrite, delete, reinsert and grow never
+// hand on a torn value or a key that was never inserted, see every key
+// that no writer touches exactly once, and see no key twice. Without -race
+// they read the shards without their locks.
+func TestCollectUnderChurn(t *testing.T) {
+	for _, procs := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint("procs=", procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			m := New[string, wide](Config{Shards: 2, MaxShards: 512})
+			const keys, stable = 4096, 256
+			names := make([]string, keys)
+			known := map[string]bool{}
+			for i := range names {
+				names[i] = fmt.Sprintf("key-%d-%s", i, string(make([]byte, i%40)))
+				known[names[i]] = true
+			}
+			for _, k := range names[keys-stable:] {
+				m.Put(k, wideOf(7), nil)
+			}
+			var walks atomic.Int64
+			churn(t, 100_000, func(w, i int) {
+				if i%64 == 0 {
+					runtime.Gosched() // let the walkers run at GOMAXPROCS 1
+				}
+				k := names[(i*7+w)%(keys-stable)]
+				if i%20_000 == 9 {
+					m.Grow()
+				} else {
+					churnKey(m, k, i)
+				}
+			}, func() bool {
+				ks, vs := collectEntries(m.Collect)
+				walks.Add(1)
+				seen := make(map[string]int, len(ks))
+				for i, k := range ks {
+					if !known[k] || vs[i].torn() || seen[k] > 0 {
+						t.Errorf("walk handed on %q (known %v, seen %d times before) with %v", k, known[k], seen[k], vs[i])
+						return false
+					}
+					seen[k]++
+				}
+				for _, k := range names[keys-stable:] {
+					if seen[k] != 1 {
+						t.Errorf("stable key %q seen %d times", k, seen[k])
+						return false
+					}
+				}
+				return true
+			})
+			require.Positive(t, walks.Load())
+			t.Logf("%d walks, %d shards", walks.Load(), m.Shards())
+		})
+	}
+}
+
+// A walk reads a shard without its lock: while it is inside a shard (its
+// fn waits), a reader and a writer of that shard go on at once, and the
+// walk then reads the shard again and hands on the write. Under -race walks
+// take the lock, and the reader would wait: the test is for builds
+// without it.
+func TestCollectBlocksNobody(t *testing.T) {
+	if !optimisticReads {
+		t.Skip("walks take the shard's lock in this build")
+	}
+	m := New[int64, int64](Config{Shards: 1})
+	for i := range int64(100) {
+		m.Put(i, i, nil)
+	}
+	inside, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int64
+	done := make(chan map[int64]int64)
+	go func() {
+		got := map[int64]int64{}
+		m.Collect(0, func(k, v int64) {
+			if calls.Add(1) == 1 {
+				close(inside)
+				<-release
+			}
+			got[k] = v
+		}, func() { clear(got) })
+		done <- got
+	}()
+	<-inside
+	within := func(what string, f func()) {
+		t.Helper()
+		ok := make(chan struct{})
+		go func() { f(); close(ok) }()
+		select {
+		case <-ok:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s waited for the walk", what)
+		}
+	}
+	within("Get", func() {
+		v, ok := m.Get(5, nil)
+		require.Equal(t, []any{int64(5), true}, []any{v, ok})
+	})
+	within("Put", func() { m.Put(5, 500, nil) })
+	close(release)
+	got := <-done
+	require.Len(t, got, 100)
+	require.Equal(t, int64(500), got[5], "the walk read the shard again after the write")
+	require.Greater(t, calls.Load(), int64(100), "the first read was given up")
 }

@@ -2,8 +2,8 @@
 
 package shard
 
-// optimisticReads lets Get, Has, a Bag's Get, Append and Count, and a
-// shard's live count read without the shard's lock, validated by the shard's
+// optimisticReads lets Get, Has, a Bag's Get, Append and Count, Collect
+// (the walks) and a shard's live count read without the shard's lock, validated by the shard's
 // sequence counter. A reader's plain copy of a slot must not be satisfied
 // after its second load of the counter, and a writer's stores must not be
 // seen before its store of the odd counter: so on these architectures loads
