@@ -453,9 +453,9 @@ func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
 // a time as the shard was at one moment (see Traversals in the package
 // documentation), the keys of the shard it resumes in from its place on,
 // and of each key at most a page's worth of objects (64 at least) before it
-// checks them with pred: O(keys of a shard + limit) for a page
-// that pred does not make search further, so a walk through one key of
-// many objects costs O(objects) in all. SelectLimit panics if limit < 1.
+// checks them with pred: O(objects of a shard, at most max(limit, 64) a key,
+// + limit) for a page that pred does not make search further, so a walk
+// through one key of many objects costs O(objects) in all. SelectLimit panics if limit < 1.
 func (t *bag[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
 	return paged(t.handle, shard.BagPos[K]{}, pred, limit, t.e.Page)
 }

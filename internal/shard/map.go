@@ -573,7 +573,9 @@ func (m *Map[K, V]) Grow() bool {
 //   - It locks the old shards in order and freezes each: writers wait, but
 //     readers go on reading it (see freeze), since nothing
 //     writes it any more. If a shard stays busy for more than a moment (a
-//     slow Update callback, a traversal copying it), grow puts back the
+//     slow Update callback; a traversal copying it under the lock, which
+//     walks take only when writers keep them from reading without it, and
+//     always under -race), grow puts back the
 //     words of the shards it froze and gives up, so that one slow holder
 //     never holds up the whole table.
 //   - It copies every key into an array of four times as many shards (each
@@ -1212,7 +1214,8 @@ func (m *Map[K, V]) Collect(pos uint64, fn func(k K, v V), reset func()) (next u
 
 // collect calls fn for every key of s as of one moment, as Collect, and
 // returns the shard's counter at that moment (the word a locked copy found
-// and put back), or false, without calling fn, if s is retired.
+// and put back), or false if s is retired (having called reset after
+// anything fn was given: a frozen shard read while a grow retires it).
 //
 // A lock-free copy moves no shared memory, so walks do not stall Get (a
 // reader meeting a held shard retries, then waits for its lock) and
