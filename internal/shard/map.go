@@ -1344,6 +1344,9 @@ func (m *Map[K, V]) sortedCopy(s *shard[K, V], cached *sortedShard[K, V]) (*sort
 		return cached, true
 	}
 	out := &sortedShard[K, V]{shard: s}
+	if n, _ := s.live(); n > 0 {
+		out.entries = make([]hashed[K, V], 0, n) // enough unless writers add keys meanwhile
+	}
 	var ok bool
 	out.version, ok = s.collect(
 		func(k K, v V) { out.entries = append(out.entries, hashed[K, V]{0, k, v}) },
