@@ -455,7 +455,8 @@ func (t *bag[K, V]) SelectReplace(fn func(K, V) (V, bool)) (int, error) {
 // and of each key at most a page's worth of objects (64 at least) before it
 // checks them with pred: O(objects of a shard, at most max(limit, 64) a key,
 // + limit) for a page that pred does not make search further, so a walk
-// through one key of many objects costs O(objects) in all. SelectLimit panics if limit < 1.
+// through one key of many objects costs O(objects) in all. SelectLimit
+// panics if limit < 1.
 func (t *bag[K, V]) SelectLimit(pred func(K, V) bool, limit int) ([]Entry[K, V], *Cursor[K, V]) {
 	return paged(t.handle, shard.BagPos[K]{}, pred, limit, t.e.Page)
 }

@@ -26,8 +26,9 @@
 // the shard's sequence counter and taken again if a writer ran meanwhile,
 // under the shard's lock if writers keep it busy), so walks neither stall
 // lookups and writes nor take turns with each other; elsewhere, and built
-// with -race, it takes the shard's lock, for one shard's worth of copying. While writers run, every key present for the whole traversal is
-// visited exactly once and no key is visited twice (ETS's safe_fixtable
+// with -race, it takes the shard's lock, for one shard's worth of copying.
+// While writers run, every key present for the whole traversal is visited
+// exactly once and no key is visited twice (ETS's safe_fixtable
 // guarantee, always on); in a Bag or DuplicateBag the same holds of each
 // object. Keys added or removed during the walk may or may not be seen. A
 // hash table made with WriteConcurrencyOff has a single shard, so its

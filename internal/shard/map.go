@@ -1366,9 +1366,9 @@ func (m *Map[K, V]) sortedCopy(s *shard[K, V], cached *sortedShard[K, V]) (*sort
 // the table ends. It returns the position after the last emitted key and
 // whether the walk may go on (false: the table is exhausted). Each shard is
 // copied as it was at one moment (collect) when the walk reaches it (or
-// reused from the previous page if no writer touched it since), so a page reads the table as
-// it is when the page is taken, and a key present throughout a paged walk is
-// emitted exactly once. A page costs O(limit + log n) while its shard is
+// reused from the previous page if no writer touched it since), so a page
+// reads the table as it is when the page is taken, and a key present
+// throughout a paged walk is emitted exactly once. A page costs O(limit + log n) while its shard is
 // unchanged, and O(shard size) to copy and sort a shard otherwise.
 func (m *Map[K, V]) Page(pos Pos[K, V], limit int, accept func(K, V) bool, emit func(K, V)) (Pos[K, V], bool) {
 	taken := 0
