@@ -642,7 +642,7 @@ func allShards[K, V any](h handle, collect collector[K, V]) iter.Seq2[K, V] {
 			if !h.readable() {
 				return
 			}
-			buf = buf[:0]
+			reset()
 			pos, more = collect(pos, add, reset)
 			for _, e := range buf {
 				if !yield(e.Key, e.Value) {

@@ -219,7 +219,8 @@ func (t *table[K, V]) slot(i int) *slot[K, V] {
 
 // each calls fn with the index of every full slot and the slot, in slot
 // order; fn may remove the slot it is given. The caller holds the lock.
-// (Map.Collect, the walk of All and Select, spells the loop out.)
+// (shard.collect's lock-free copy, the walk of All and Select, has its own
+// loop.)
 func (t *table[K, V]) each(fn func(i int, s *slot[K, V])) {
 	if t.arrays == nil {
 		return
