@@ -354,7 +354,19 @@ func (t *bag[K, V]) Take(k K) ([]V, error) {
 // whole traversal is yielded exactly once. The loop body may write to the
 // table. Each shard is copied before its objects are yielded, so the
 // iterator allocates O(objects of the largest shard).
-func (t *bag[K, V]) All() iter.Seq2[K, V] { return allShards(t.handle, t.e.Collect) }
+func (t *bag[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) { // Set.All's loop, inlined as it is
+		buf := make([]shard.Entry[K, V], 0, walkRoom)
+		for pos, more := uint64(0), true; more && t.readable(); {
+			buf, pos, more = t.e.CollectInto(pos, buf[:0])
+			for _, e := range buf {
+				if !yield(e.Key, e.Value) {
+					return
+				}
+			}
+		}
+	}
+}
 
 // Keys returns an iterator over the table's keys, each key once however many
 // objects it has (ETS has no keys/1; this is the first/next walk), with the
@@ -362,7 +374,7 @@ func (t *bag[K, V]) All() iter.Seq2[K, V] { return allShards(t.handle, t.e.Colle
 // shard).
 func (t *bag[K, V]) Keys() iter.Seq[K] {
 	return func(yield func(K) bool) {
-		var buf []K
+		buf := make([]K, 0, walkRoom)
 		for pos, more := uint64(0), true; more; {
 			if !t.readable() {
 				return
@@ -385,7 +397,7 @@ func (t *bag[K, V]) Keys() iter.Seq[K] {
 // objects; Select(nil), ETS's tab2list/1, copies each object once.
 func (t *bag[K, V]) Select(pred func(K, V) bool) []Entry[K, V] {
 	if pred == nil {
-		return listShards(t.handle, t.e.Collect)
+		return listShards(t.handle, t.e.CollectInto)
 	}
 	return selectFrom(t.All(), pred)
 }

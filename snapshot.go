@@ -926,28 +926,28 @@ func LoadFile[T Table](path string, opts ...Option) (T, error) {
 func (*Set[K, V]) snapshotSpec() snapshotSpec { return snapshotSpecOf[K, V](KindSet) }
 
 func (t *Set[K, V]) snapshotObjects(emit func(keys, values any) error) error {
-	return emitShards(t.handle, t.m.Collect, emit)
+	return emitShards(t.handle, t.m.CollectInto, emit)
 }
 
 // emitShards is snapshotObjects for the hash kinds: it copies one shard at a
 // time with collect, as the shard was at one moment, and emits the copy
-// once collect has returned. collect yields one (key, value) per object.
+// once collect has returned.
 func emitShards[K, V any](h handle, collect collector[K, V], emit func(keys, values any) error) error {
+	var buf []shard.Entry[K, V]
 	var ks []K
 	var vs []V
-	add := func(k K, v V) {
-		ks = append(ks, k)
-		vs = append(vs, v)
-	}
-	reset := func() { ks, vs = ks[:0], vs[:0] }
 	for pos, more := uint64(0), true; more; {
 		if err := h.Err(); err != nil {
 			return err
 		}
-		reset()
-		pos, more = collect(pos, add, reset)
-		if len(ks) == 0 {
+		buf, pos, more = collect(pos, buf[:0])
+		if len(buf) == 0 {
 			continue
+		}
+		ks, vs = ks[:0], vs[:0]
+		for _, e := range buf {
+			ks = append(ks, e.Key)
+			vs = append(vs, e.Value)
 		}
 		if err := emit(ks, vs); err != nil {
 			return err
@@ -1011,7 +1011,7 @@ func (*DuplicateBag[K, V]) snapshotSpec() snapshotSpec {
 }
 
 func (t *bag[K, V]) snapshotObjects(emit func(keys, values any) error) error {
-	return emitShards(t.handle, t.e.Collect, emit)
+	return emitShards(t.handle, t.e.CollectInto, emit)
 }
 
 func (*Bag[K, V]) loadTable(l *snapshotLoad) (Table, error) {

@@ -472,23 +472,23 @@ func (b *Bag[K, V]) Purge() { b.m.clearAll(b.uncount, nil, true) }
 func (b *Bag[K, V]) SetWriters(w *gate.Token) { b.m.SetWriters(w) }
 
 // SetReaders sets who may read, as Map.SetReaders: Get, Append, Count and
-// Has answer as if every key were absent for anyone else. (Collect, CollectKeys
+// Has answer as if every key were absent for anyone else. (CollectInto, CollectKeys
 // and Page do not ask: the ets package checks rights before it walks.)
 func (b *Bag[K, V]) SetReaders(r *gate.Token) { b.m.SetReaders(r) }
 
-// Collect calls fn for every object of the shard holding hash pos, each
-// key's objects in insertion order, as the shard was at one moment, and
-// returns where the next shard starts, as Map.Collect, whose terms fn and
-// reset follow: fn must only buffer what it is given (an object may be torn
-// until Collect returns), and reset must drop all of it.
-func (b *Bag[K, V]) Collect(pos uint64, fn func(k K, v V), reset func()) (next uint64, more bool) {
-	return b.m.Collect(pos, func(k K, o objects[V]) {
-		o.each(func(x *obj[V]) { fn(k, x.v) })
-	}, reset)
+// CollectInto appends every object of the shard holding hash pos to buf,
+// each key's objects in insertion order, as the shard was at one moment,
+// and returns buf and where the next shard starts, as Map.CollectInto.
+func (b *Bag[K, V]) CollectInto(pos uint64, buf []Entry[K, V]) (_ []Entry[K, V], next uint64, more bool) {
+	n0 := len(buf)
+	next, more = b.m.Collect(pos, func(k K, o objects[V]) {
+		o.each(func(x *obj[V]) { buf = append(buf, Entry[K, V]{k, x.v}) })
+	}, func() { clear(buf[n0:]); buf = buf[:n0] })
+	return buf, next, more
 }
 
 // CollectKeys calls fn once for every key of the shard holding hash pos,
-// as Collect.
+// as Map.Collect.
 func (b *Bag[K, V]) CollectKeys(pos uint64, fn func(k K), reset func()) (next uint64, more bool) {
 	return b.m.Collect(pos, func(k K, _ objects[V]) { fn(k) }, reset)
 }

@@ -363,7 +363,7 @@ func TestBagCollectUnderChurn(t *testing.T) {
 				}
 			}, func() bool {
 				got := map[int][]int64{}
-				ks, vs := collectEntries(b.Collect)
+				ks, vs := collectEntries(b.CollectInto)
 				for i, k := range ks {
 					if k < 0 || k >= keys || vs[i].torn() || vs[i][0]/100 != int64(k) {
 						t.Errorf("walk handed on key %d with %v", k, vs[i])

@@ -20,7 +20,7 @@ import (
 // and returns how many times it met each key.
 func collectAll[K comparable, V any](m *Map[K, V]) map[K]int {
 	seen := map[K]int{}
-	keys, _ := collectEntries(m.Collect)
+	keys, _ := collectEntries(m.CollectInto)
 	for _, k := range keys {
 		seen[k]++
 	}
@@ -395,7 +395,7 @@ func TestGrowFreezesForWritersOnly(t *testing.T) {
 			require.Equal(t, k, v)
 		}
 		require.Equal(t, 1000, m.Len())
-		ks, vs := collectEntries(m.Collect) // a walk too
+		ks, vs := collectEntries(m.CollectInto) // a walk too
 		require.Len(t, ks, 1000)
 		for i, k := range ks {
 			require.Equal(t, k, vs[i])
@@ -600,7 +600,7 @@ func TestBagCountsUnderGrowsAndChurn(t *testing.T) {
 
 		want := make([]int64, len(b.objs))
 		total := 0
-		keys, _ := collectEntries(b.Collect)
+		keys, _ := collectEntries(b.CollectInto)
 		for _, k := range keys {
 			want[b.Hash(k)>>b.cshift]++
 			total++

@@ -1206,30 +1206,59 @@ func (m *Map[K, V]) Collect(pos uint64, fn func(k K, v V), reset func()) (next u
 	for {
 		d := m.dir()
 		si := d.index(pos)
-		if _, ok := d.shard(si).collect(fn, reset); ok {
+		if _, _, ok := d.shard(si).collect(nil, fn, reset); ok {
 			return d.next(si)
 		}
 	}
 }
 
-// collect calls fn for every key of s as of one moment, as Collect, and
+// Entry is a key and its value, as CollectInto copies them.
+type Entry[K, V any] struct {
+	Key   K
+	Value V
+}
+
+// CollectInto is Collect appending the shard's keys and values to buf
+// (grown once to the shard's size if it lacks room) rather than handing
+// them to a function, which costs a call a key. It returns buf with what it
+// appended.
+func (m *Map[K, V]) CollectInto(pos uint64, buf []Entry[K, V]) (_ []Entry[K, V], next uint64, more bool) {
+	for {
+		d := m.dir()
+		si := d.index(pos)
+		var ok bool
+		if buf, _, ok = d.shard(si).collect(buf, nil, nil); ok {
+			next, more = d.next(si)
+			return buf, next, more
+		}
+	}
+}
+
+// collect hands on every key of s as of one moment, as Collect, and
 // returns the shard's counter at that moment (the word a locked copy found
-// and put back), or false if s is retired (having called reset after
-// anything fn was given: a frozen shard read while a grow retires it).
+// and put back), or false if s is retired (having dropped anything handed
+// on: a frozen shard read while a grow retires it). If fn is nil it
+// appends each key and value to buf and returns buf (dropping means
+// truncating it back; reset is not called), otherwise it gives them to fn:
+// one loop for CollectInto and Collect.
 //
 // A lock-free copy moves no shared memory, so walks do not stall Get (a
 // reader meeting a held shard retries, then waits for its lock) and
 // concurrent walks do not take turns; it copies each slot, checks the
-// counter, and only then calls fn, and checks the counter again at the end,
-// which covers the control words it read and whatever fn read through the
-// slots. Its loop is its own, not table.each's (which reads the table under
-// the lock), and calls fn directly, as the compiler inlines neither each nor
-// its callback (cost 135 of 80): All over a 1e3-key table took 16.5 ns a
-// key with a defer per shard, two helper calls and two closures per key,
-// 8.7-9.0 through each, 6.6-7.2 with the loop spelled out, under the lock
-// (a map's range under its RLock 8.1-8.5, xsync's Range 9.3-9.8; -cpu 1,
-// pinned).
-func (s *shard[K, V]) collect(fn func(k K, v V), reset func()) (version uint64, ok bool) {
+// counter, and only then hands it on, and checks the counter again at the
+// end, which covers the control words it read and whatever fn read through
+// the slots. Its loop is its own, not table.each's (which reads the table
+// under the lock), and appends or calls fn directly, as the compiler
+// inlines neither each nor its callback (cost 135 of 80): All over a
+// 1e3-key table took 16.5 ns a key with a defer per shard, two helper calls
+// and two closures per key, 8.7-9.0 through each, 6.6-7.2 with the loop
+// spelled out, under the lock (a map's range under its RLock 8.1-8.5,
+// xsync's Range 9.3-9.8; -cpu 1, pinned). Appending rather than calling a
+// closure took the ets package's Set.All over 1e3 int keys from 6.1-6.8 us
+// to 4.5-4.7, with its buffer presized and the walk inlined into the
+// caller's loop (see Set.All and walkRoom there).
+func (s *shard[K, V]) collect(buf []Entry[K, V], fn func(k K, v V), reset func()) (_ []Entry[K, V], version uint64, ok bool) {
+	n0 := len(buf) // where a failed copy truncates buf back to
 	if optimisticReads {
 	tries:
 		for range optimisticTries {
@@ -1237,6 +1266,13 @@ func (s *shard[K, V]) collect(fn func(k K, v V), reset func()) (version uint64, 
 			mask, p := s.groups()
 			if !readable(start) || s.l.Seq.Load() != start {
 				continue // p and mask may not belong together: see shard.publish
+			}
+			if fn == nil && p != nil {
+				// Room for the shard's keys at once, as append would grow buf
+				// a quarter at a time past 256 (a walk of 1e6 keys made 15
+				// allocations). live is unchecked but only a size: bounded
+				// by the slots, it is right unless a writer moved it.
+				buf = slices.Grow(buf, min(s.tab.live, int(mask+1)*groupSize))
 			}
 			for g := uintptr(0); p != nil && g <= uintptr(mask); g++ {
 				gr := (*group[K, V])(unsafe.Add(unsafe.Pointer(p), g*unsafe.Sizeof(*p)))
@@ -1246,22 +1282,47 @@ func (s *shard[K, V]) collect(fn func(k K, v V), reset func()) (version uint64, 
 						seqlock.LoadFence() // the copy before the check (seqlock's fence_arm64.go)
 					}
 					if s.l.Seq.Load() != start {
-						reset() // sl may be torn: never hand it on
+						buf = dropped(buf, n0, reset) // sl may be torn: never hand it on
 						continue tries
 					}
-					fn(sl.key, sl.val)
+					if fn == nil {
+						buf = append(buf, Entry[K, V]{sl.key, sl.val})
+					} else {
+						fn(sl.key, sl.val)
+					}
 				}
 			}
 			if fenced {
 				seqlock.LoadFence()
 			}
 			if s.l.Seq.Load() == start {
-				return start, true
+				return buf, start, true
 			}
-			reset()
+			buf = dropped(buf, n0, reset)
 		}
 	}
-	return s.collectLocked(fn)
+	if fn == nil {
+		return s.collectLockedInto(buf)
+	}
+	version, ok = s.collectLocked(fn)
+	return buf, version, ok
+}
+
+// dropped drops what a failed copy handed on: buf truncated back to n0 (and
+// cleared beyond, so it holds no stale pointers), or reset called.
+func dropped[K, V any](buf []Entry[K, V], n0 int, reset func()) []Entry[K, V] {
+	if reset != nil {
+		reset()
+		return buf
+	}
+	clear(buf[n0:])
+	return buf[:n0]
+}
+
+// collectLockedInto is collectLocked appending to buf.
+func (s *shard[K, V]) collectLockedInto(buf []Entry[K, V]) (_ []Entry[K, V], version uint64, ok bool) {
+	version, ok = s.collectLocked(func(k K, v V) { buf = append(buf, Entry[K, V]{k, v}) })
+	return buf, version, ok
 }
 
 // collectLocked is collect under the shard's lock, the fallback of the
@@ -1345,7 +1406,7 @@ func (m *Map[K, V]) sortedCopy(s *shard[K, V], cached *sortedShard[K, V]) (*sort
 		out.entries = make([]hashed[K, V], 0, n) // enough unless writers add keys meanwhile
 	}
 	var ok bool
-	out.version, ok = s.collect(
+	_, out.version, ok = s.collect(nil,
 		func(k K, v V) { out.entries = append(out.entries, hashed[K, V]{0, k, v}) },
 		func() { out.entries = out.entries[:0] })
 	if !ok {

@@ -788,15 +788,30 @@ func spin(n int) {
 	spinSink.Add(x)
 }
 
-// collectEntries walks a Map or a Bag with its Collect, as the ets
-// package's walks do, and returns every entry (object) it was given, each
-// shard's once Collect returned.
-func collectEntries[K, V any](collect func(pos uint64, fn func(K, V), reset func()) (uint64, bool)) (keys []K, vals []V) {
+// collectEntries walks a Map or a Bag with its CollectInto, as the ets
+// package's walks do, and returns every entry (object) it appended, each
+// shard's once CollectInto returned.
+func collectEntries[K, V any](collect func(pos uint64, buf []Entry[K, V]) ([]Entry[K, V], uint64, bool)) (keys []K, vals []V) {
+	var buf []Entry[K, V]
+	for pos, more := uint64(0), true; more; {
+		buf, pos, more = collect(pos, buf[:0])
+		for _, e := range buf {
+			keys = append(keys, e.Key)
+			vals = append(vals, e.Value)
+		}
+	}
+	return keys, vals
+}
+
+// collectCalls walks a Map with Collect, which hands each key to a
+// function (the Bag's walks and the Map's pages use it), and returns what
+// it was given, each shard's once Collect returned.
+func collectCalls[K comparable, V any](m *Map[K, V]) (keys []K, vals []V) {
 	var ks []K
 	var vs []V
 	for pos, more := uint64(0), true; more; {
 		ks, vs = ks[:0], vs[:0]
-		pos, more = collect(pos, func(k K, v V) {
+		pos, more = m.Collect(pos, func(k K, v V) {
 			ks = append(ks, k)
 			vs = append(vs, v)
 		}, func() { ks, vs = ks[:0], vs[:0] })
@@ -821,8 +836,9 @@ func churnKey(m *Map[string, wide], k string, i int) {
 
 // Walks racing writers that overwrite, delete, reinsert and grow never
 // hand on a torn value or a key that was never inserted, see every key
-// that no writer touches exactly once, and see no key twice. Without -race
-// they read the shards without their locks.
+// that no writer touches exactly once, and see no key twice, whether they
+// append (CollectInto) or are called (Collect). Without -race they read the
+// shards without their locks.
 func TestCollectUnderChurn(t *testing.T) {
 	for _, procs := range []int{1, 2, 4} {
 		t.Run(fmt.Sprint("procs=", procs), func(t *testing.T) {
@@ -850,8 +866,13 @@ func TestCollectUnderChurn(t *testing.T) {
 					churnKey(m, k, i)
 				}
 			}, func() bool {
-				ks, vs := collectEntries(m.Collect)
-				walks.Add(1)
+				var ks []string
+				var vs []wide
+				if walks.Add(1)%2 == 0 { // both of collect's ways
+					ks, vs = collectCalls(m)
+				} else {
+					ks, vs = collectEntries(m.CollectInto)
+				}
 				seen := make(map[string]int, len(ks))
 				for i, k := range ks {
 					if !known[k] || vs[i].torn() || seen[k] > 0 {
