@@ -356,7 +356,7 @@ func (t *bag[K, V]) Take(k K) ([]V, error) {
 // iterator allocates O(objects of the largest shard).
 func (t *bag[K, V]) All() iter.Seq2[K, V] {
 	return func(yield func(K, V) bool) { // Set.All's loop, inlined as it is
-		buf := make([]shard.Entry[K, V], 0, walkRoom)
+		buf := walkBuffer[shard.Entry[K, V]]()
 		for pos, more := uint64(0), true; more && t.readable(); {
 			buf, pos, more = t.e.CollectInto(pos, buf[:0])
 			for _, e := range buf {
@@ -374,7 +374,7 @@ func (t *bag[K, V]) All() iter.Seq2[K, V] {
 // shard).
 func (t *bag[K, V]) Keys() iter.Seq[K] {
 	return func(yield func(K) bool) {
-		buf := make([]K, 0, walkRoom)
+		buf := walkBuffer[K]()
 		for pos, more := uint64(0), true; more; {
 			if !t.readable() {
 				return

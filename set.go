@@ -233,7 +233,7 @@ func (t *Set[K, V]) All() iter.Seq2[K, V] {
 	// function value, which nothing inlines (bench/ Walk, -cpu 1, pinned).
 	// bag.All has the same loop.
 	return func(yield func(K, V) bool) {
-		buf := make([]shard.Entry[K, V], 0, walkRoom)
+		buf := walkBuffer[shard.Entry[K, V]]()
 		for pos, more := uint64(0), true; more && t.readable(); {
 			buf, pos, more = t.m.CollectInto(pos, buf[:0])
 			for _, e := range buf {

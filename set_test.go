@@ -510,3 +510,39 @@ func TestHashTables_WalksAllocateTheirBufferOnce(t *testing.T) {
 		}
 	}
 }
+
+// A walk of a small table of large objects allocates about what it copies:
+// a buffer of 32 objects up front would be 256 KiB for one object of 8 KiB.
+func TestHashTables_WalksOfLargeObjectsAllocateWhatTheyCopy(t *testing.T) {
+	s, err := ets.NewSet[int, [8192]byte]()
+	require.NoError(t, err)
+	defer s.Drop()
+	b, err := ets.NewBag[int, [8192]byte]()
+	require.NoError(t, err)
+	defer b.Drop()
+	require.NoError(t, s.Insert(1, [8192]byte{1}))
+	require.NoError(t, b.Insert(1, [8192]byte{1}))
+	for name, walk := range map[string]func() int{
+		"Set.All": func() (n int) {
+			for range s.All() {
+				n++
+			}
+			return n
+		},
+		"Bag.All": func() (n int) {
+			for range b.All() {
+				n++
+			}
+			return n
+		},
+	} {
+		require.Equal(t, 1, walk(), name)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 20 {
+			walk()
+		}
+		runtime.ReadMemStats(&after)
+		require.Less(t, (after.TotalAlloc-before.TotalAlloc)/20, uint64(32<<10), name)
+	}
+}

@@ -630,17 +630,24 @@ func mayHoldNaN(t reflect.Type) bool {
 // shard.Map.CollectInto).
 type collector[K, V any] func(pos uint64, buf []shard.Entry[K, V]) (_ []shard.Entry[K, V], next uint64, more bool)
 
-// walkRoom is the capacity a walk's buffer starts with (All and Keys of the
-// hash kinds): room for a shard of a small table (about 16 objects at 1e3
-// keys), so that a walk does not grow its buffer from nothing through five
-// allocations. Walks of 1e3 string keys made 8 allocations and spent about
-// a sixth of their time in the garbage collector's write barriers and
-// marking (perf); presized, a walk took 6.2-6.5 us rather than 7.9-8.7
-// (-cpu 1, pinned). A constant, so that the compiler can keep the buffer on
-// the stack: it does for entries of up to 2 KiB (64 KiB in all, its
-// bound), and allocates it otherwise. A larger shard's copy moves to the
-// heap, sized for the shard at once (see shard.Map.CollectInto).
-const walkRoom = 32
+// walkBuffer returns the buffer a walk (All and Keys of the hash kinds)
+// starts with: room for 32 objects, about two shards of a small table (16
+// objects at 1e3 keys), so that a walk does not grow its buffer from nothing
+// through five allocations. Walks of 1e3 string keys made 8 allocations and
+// spent about a sixth of their time in the garbage collector's write
+// barriers and marking (perf); presized, a walk took 6.2-6.5 us rather than
+// 7.9-8.7 (-cpu 1, pinned). Inlined into the walk, with a constant size, it
+// lets the compiler keep the buffer on the stack, 2 KiB at most: objects of
+// more than 64 bytes start from nil instead, and each shard's copy sizes the
+// buffer for the shard at once (see shard.Map.CollectInto), so that a walk
+// of a small table of large objects allocates no more than it holds.
+func walkBuffer[T any]() []T {
+	var x T
+	if unsafe.Sizeof(x) > 64 {
+		return nil
+	}
+	return make([]T, 0, 32)
+}
 
 // listShards is Select(nil) of the hash kinds, ETS's tab2list: every object,
 // as All visits them, but copied once, straight from each shard (no user
