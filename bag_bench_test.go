@@ -126,6 +126,31 @@ func BenchmarkDuplicateBag_DeleteObject(b *testing.B) { benchBagDeleteObject(b, 
 func BenchmarkBag_Lookup(b *testing.B)          { benchBagLookup(b, false) }
 func BenchmarkDuplicateBag_Lookup(b *testing.B) { benchBagLookup(b, true) }
 
+// BenchmarkBag_All walks a bag of four objects a key with All; ns/object is
+// the time per object.
+func BenchmarkBag_All(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run("objects="+sizeName(size), func(b *testing.B) {
+			t, err := ets.NewBag[int64, int64]()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer t.Drop()
+			for i, k := range intKeys(size / 4) {
+				for j := range 4 {
+					_ = t.Insert(k, int64(4*i+j))
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				for range t.All() {
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(size), "ns/object")
+		})
+	}
+}
+
 // BenchmarkBag_SelectLimit walks, page by page, a table whose objects are
 // all under one key: until the fourteenth session each page copied and
 // sorted the whole key again, so the walk cost O(objects²/limit).
